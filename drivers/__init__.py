@@ -1,0 +1,1 @@
+"""Drivers: everything that touches the outside world. No driver imports the kernel."""
