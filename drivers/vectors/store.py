@@ -1,0 +1,217 @@
+"""VectorStore: one chromadb PersistentClient on disk, cosine collections, thread-safe, errors as DriverError."""
+from __future__ import annotations
+
+import contextlib
+import os
+import sqlite3
+import threading
+from pathlib import Path
+from typing import Iterable, Iterator, Mapping, Sequence
+
+import chromadb
+from chromadb.config import Settings
+from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
+
+from ..errors import DriverError
+from .embedding import OfflineEmbedding
+from .names import chroma_name, check_name
+from .types import Hit, Item, check_items
+from .where import normalize_where
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+NAME_KEY = "llmos_name"  # collection metadata: the logical name a chroma name stands for
+
+
+class VectorStore:
+    """The disk of llmos: one ``chromadb.PersistentClient`` at ``path``.
+
+    Collections are addressed by logical names (``user:alice``, ``proc:k1:42``),
+    mapped to valid chromadb names by :func:`chroma_name`; each uses cosine
+    space and :class:`OfflineEmbedding`.  Every call is blocking and takes one
+    lock, so the kernel may call it from several worker threads.  Failures raise
+    :class:`DriverError`: ``io`` for an unwritable or full store, ``invalid`` for
+    bad arguments, ``not_found`` for a missing collection where one is needed."""
+
+    def __init__(self, path: str | os.PathLike, *, embedding: OfflineEmbedding | None = None):
+        self.path = Path(path)
+        self.embedding = embedding or OfflineEmbedding()
+        self._lock = threading.RLock()
+        self._cols: dict[str, object] = {}
+        self._client = None
+        with self._errors("open the store"):
+            self.path.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.path, os.W_OK):
+                raise PermissionError(f"{self.path} is not writable")
+            self._client = chromadb.PersistentClient(
+                path=str(self.path), settings=Settings(anonymized_telemetry=False, allow_reset=False))
+            self._batch = max(1, min(5000, self._client.get_max_batch_size()))
+
+    # -- collections -----------------------------------------------------------------
+
+    def collection(self, name: str) -> str:
+        """Get or create the collection ``name``; returns the name."""
+        self._col(name, create=True)
+        return name
+
+    def exists(self, name: str) -> bool:
+        return self._col(name, create=False) is not None
+
+    def list_collections(self) -> list[str]:
+        with self._lock, self._errors("list collections"):
+            out = []
+            for c in self._c().list_collections():
+                md = c.metadata or {}
+                out.append(md.get(NAME_KEY, c.name))
+            return sorted(out)
+
+    def drop(self, name: str) -> bool:
+        """Delete a collection and everything in it; False if there was none."""
+        with self._lock, self._errors(f"drop {name!r}"):
+            self._cols.pop(name, None)
+            try:
+                self._c().delete_collection(chroma_name(name))
+            except (NotFoundError, ValueError) as e:
+                if "not exist" in str(e).lower() or isinstance(e, NotFoundError):
+                    return False
+                raise
+            return True
+
+    def count(self, name: str) -> int:
+        col = self._col(name, create=False)
+        if col is None:
+            return 0
+        with self._lock, self._errors(f"count {name!r}"):
+            return col.count()
+
+    # -- items -----------------------------------------------------------------------
+
+    def add(self, collection: str, items: Iterable[Item | Mapping],
+            embeddings: Sequence[Sequence[float]] | None = None) -> int:
+        """Store items (an existing id is overwritten, so a replayed add is harmless).
+        ``embeddings`` may be given precomputed (same order as ``items``)."""
+        items = [it if isinstance(it, Item) else Item(**it) for it in items]
+        if not items:
+            return 0
+        check_items(items)
+        if embeddings is None:
+            embeddings = self.embedding.embed([it.text for it in items])  # outside the lock: CPU-bound
+        if len(embeddings) != len(items):
+            raise DriverError("embeddings and items differ in length", code="invalid")
+        col = self._col(collection, create=True)
+        with self._lock, self._errors(f"add to {collection!r}"):
+            for s in range(0, len(items), self._batch):
+                part = items[s:s + self._batch]
+                col.upsert(ids=[i.id for i in part], documents=[i.text for i in part],
+                           metadatas=[dict(i.metadata) or None for i in part],
+                           embeddings=[list(map(float, e)) for e in embeddings[s:s + self._batch]])
+        return len(items)
+
+    def query(self, collection: str, text: str, k: int = 5, where: Mapping | None = None) -> list[Hit]:
+        """The ``k`` items nearest to ``text``, nearest first."""
+        return self.query_many(collection, [text], k, where)[0]
+
+    def query_many(self, collection: str, texts: Sequence[str], k: int = 5,
+                   where: Mapping | None = None) -> list[list[Hit]]:
+        if k <= 0:
+            raise DriverError("k must be positive", code="invalid")
+        flt = normalize_where(where)
+        col = self._col(collection, create=False)
+        if col is None or not texts:
+            return [[] for _ in texts]
+        vecs = self.embedding.embed(list(texts))
+        with self._lock, self._errors(f"query {collection!r}"):
+            n = col.count()
+            if n == 0:
+                return [[] for _ in texts]
+            r = col.query(query_embeddings=[list(map(float, v)) for v in vecs], n_results=min(k, n),
+                          where=flt, include=["documents", "metadatas", "distances"])
+        out = []
+        for ids, docs, mds, dists in zip(r["ids"], r["documents"], r["metadatas"], r["distances"]):
+            out.append([Hit(i, d or "", dict(m or {}), float(x), collection)
+                        for i, d, m, x in zip(ids, docs, mds, dists)])
+        return out
+
+    def get(self, collection: str, ids: Sequence[str] | None = None, where: Mapping | None = None,
+            limit: int | None = None) -> list[Item]:
+        col = self._col(collection, create=False)
+        if col is None:
+            return []
+        with self._lock, self._errors(f"get from {collection!r}"):
+            r = col.get(ids=list(ids) if ids is not None else None, where=normalize_where(where),
+                        limit=limit, include=["documents", "metadatas"])
+        return [Item(i, d or "", dict(m or {})) for i, d, m in zip(r["ids"], r["documents"], r["metadatas"])]
+
+    def delete(self, collection: str, ids: Sequence[str] | None = None, where: Mapping | None = None) -> int:
+        """Delete items by id and/or filter; returns how many were deleted."""
+        if ids is None and not where:
+            raise DriverError("delete needs ids or where (use drop for a whole collection)", code="invalid")
+        col = self._col(collection, create=False)
+        if col is None:
+            return 0
+        with self._lock, self._errors(f"delete from {collection!r}"):
+            found = col.get(ids=list(ids) if ids is not None else None, where=normalize_where(where),
+                            include=[])["ids"]
+            if found:
+                col.delete(ids=found)
+            return len(found)
+
+    def close(self) -> None:
+        """Release the client (a later VectorStore on the same path reopens it from disk)."""
+        with self._lock:
+            self._cols.clear()
+            client, self._client = self._client, None
+            if client is not None:
+                with contextlib.suppress(Exception):
+                    client.close()
+
+    def _c(self):
+        if self._client is None:
+            raise DriverError(f"vector store at {self.path} is closed", code="unavailable")
+        return self._client
+
+    # -- internals -------------------------------------------------------------------
+
+    def _col(self, name: str, *, create: bool):
+        check_name(name)
+        with self._lock:
+            self._c()
+            col = self._cols.get(name)
+            if col is not None:
+                return col
+            with self._errors(f"open collection {name!r}"):
+                if create:
+                    col = self._c().get_or_create_collection(
+                        chroma_name(name), embedding_function=self.embedding,
+                        configuration={"hnsw": {"space": "cosine"}}, metadata={NAME_KEY: name})
+                else:
+                    try:
+                        col = self._c().get_collection(chroma_name(name), embedding_function=self.embedding)
+                    except (NotFoundError, ValueError) as e:
+                        if isinstance(e, NotFoundError) or "not exist" in str(e).lower():
+                            return None
+                        raise
+            self._cols[name] = col
+            return col
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        try:
+            yield
+        except DriverError:
+            raise
+        except NotFoundError as e:
+            raise DriverError(f"vector store: cannot {what}: {e}", code="not_found") from e
+        except (InvalidArgumentError, TypeError) as e:
+            raise DriverError(f"vector store: cannot {what}: {e}", code="invalid") from e
+        except (OSError, sqlite3.Error, ChromaError) as e:
+            # with an embedded store, an internal chromadb error is the disk refusing a read or write
+            raise DriverError(f"vector store at {self.path}: cannot {what}: {e}", code="io") from e
+        except ValueError as e:
+            code = "io" if _looks_like_io(str(e)) else "invalid"
+            raise DriverError(f"vector store: cannot {what}: {e}", code=code) from e
+
+
+def _looks_like_io(msg: str) -> bool:
+    msg = msg.lower()
+    return any(w in msg for w in ("read-only", "readonly", "disk", "no space", "permission", "os error",
+                                  "unable to open", "database is locked"))
