@@ -43,6 +43,13 @@ if ! command -v dockerd >/dev/null 2>&1 || ! command -v docker >/dev/null 2>&1; 
     say "docker.io installed."
 fi
 
+# The image builder (python -m sandbox build) needs debootstrap.
+if ! command -v debootstrap >/dev/null 2>&1; then
+    say "installing debootstrap (apt-get) ..."
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q debootstrap >>/tmp/llmos-apt-docker.log 2>&1 \
+        || say "could not install debootstrap; \`python -m sandbox build\` will say what to do."
+fi
+
 if ! pgrep -x dockerd >/dev/null 2>&1; then
     # A dockerd that died leaves its pid file and socket behind; both block a restart.
     if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid 2>/dev/null)" 2>/dev/null; then
