@@ -1,0 +1,127 @@
+"""LlamaEngine: one in-process llama.cpp model, ``n_slots`` sequence slots, continuous batching."""
+from __future__ import annotations
+
+import time
+
+import anyio
+
+from .base import Engine, EngineError, EngineStats, FinishReason, GenRequest, GenResult, Generation, Message
+from .llama_handle import Done, ThreadedGeneration, current_waker
+from .llama_loop import DecodeLoop, Seq
+from .llama_native import NativeModel
+from .model import default_model_path
+
+
+class LlamaEngine(Engine):
+    """llama.cpp on the low-level C API.
+
+    ``n_ctx`` is the whole KV cache, shared by the slots: each sequence gets ``n_ctx // n_slots``
+    tokens (or all of ``n_ctx`` with ``kv_unified=True``).  One decode thread batches one token
+    for every running sequence plus prefill chunks of at most ``prefill_chunk`` tokens.
+    """
+
+    name = "llama.cpp"
+
+    def __init__(self, model_path: str | None = None, *, n_slots: int = 4, n_ctx: int = 8192,
+                 n_batch: int = 512, n_threads: int = 2, prefill_chunk: int = 256,
+                 kv_unified: bool = False, verbose: bool = False):
+        if n_slots < 1 or n_ctx < n_slots * 16 or n_batch < n_slots:
+            raise EngineError(f"bad engine geometry n_slots={n_slots} n_ctx={n_ctx} n_batch={n_batch}",
+                              code="invalid")
+        self.model_path = model_path
+        self.n_slots, self.n_ctx, self.n_batch = n_slots, n_ctx, n_batch
+        self.n_threads, self.prefill_chunk = n_threads, prefill_chunk
+        self.kv_unified, self.verbose = kv_unified, verbose
+        self._native: NativeModel | None = None
+        self._loop: DecodeLoop | None = None
+        self._stats = EngineStats(n_slots=n_slots, n_ctx=n_ctx)
+
+    # -- lifetime ----------------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._loop is not None:
+            return
+        path = self.model_path or default_model_path()
+        native = await anyio.to_thread.run_sync(self._load, path)
+        self.model_path = path
+        self._native = native
+        self.n_ctx = native.n_ctx
+        self._stats.model = native.name()
+        self._stats.n_ctx = native.n_ctx
+        self._loop = DecodeLoop(native, self._stats, n_slots=self.n_slots, prefill_chunk=self.prefill_chunk)
+        self._loop.thread.start()
+
+    def _load(self, path: str) -> NativeModel:
+        return NativeModel(path, n_ctx=self.n_ctx, n_seq_max=self.n_slots, n_batch=self.n_batch,
+                           n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose)
+
+    async def close(self) -> None:
+        loop, native = self._loop, self._native
+        self._loop = None
+        if loop is not None:
+            loop.stop()
+            await anyio.to_thread.run_sync(loop.thread.join)
+            loop.close()
+        if native is not None:
+            self._native = None
+            native.close()
+
+    async def __aenter__(self) -> "LlamaEngine":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- generation --------------------------------------------------------------------------------
+    def submit(self, req: GenRequest) -> Generation:
+        loop = self._loop
+        gen = ThreadedGeneration(self._cancel, current_waker())
+        self._stats.requests += 1
+        t0 = time.perf_counter()
+        try:
+            if loop is None or self._native is None:
+                raise EngineError("engine is not started", code="unavailable", retryable=True)
+            if req.prompt is not None:
+                prompt = list(req.prompt)
+            elif req.messages is not None:
+                prompt = self._native.apply_template(req.messages)
+            else:
+                raise EngineError("request has neither messages nor prompt", code="invalid")
+        except EngineError as exc:
+            self._stats.errors += 1
+            gen._push(Done(GenResult(text="", prompt=list(req.prompt or []), tokens=list(req.generated),
+                                     finish_reason="error", error=str(exc)), exc))
+            return gen
+        loop.submit(Seq(gen, req, prompt, t0))
+        return gen
+
+    def _cancel(self, gen: ThreadedGeneration, reason: FinishReason) -> None:
+        if self._loop is not None:
+            self._loop.poke()
+
+    # -- tokens --------------------------------------------------------------------------------------
+    def _nm(self) -> NativeModel:
+        if self._native is None:
+            raise EngineError("engine is not started", code="unavailable", retryable=True)
+        return self._native
+
+    def tokenize(self, text: str) -> list[int]:
+        """Plain text to tokens: no BOS, special-token text is not parsed (safe for untrusted text)."""
+        return self._nm().tokenize(text)
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self._nm().detokenize(tokens)
+
+    def apply_template(self, messages: list[Message]) -> list[int]:
+        return self._nm().apply_template(messages)
+
+    def chat_prompt(self, messages: list[Message]) -> str:
+        """The rendered chat template text (for logs and debugging)."""
+        return self._nm().chat_prompt(messages)
+
+    def stats(self) -> EngineStats:
+        s = self._stats
+        loop = self._loop
+        s.busy_slots = loop.slots.busy() if loop else 0
+        s.queued = loop.queued() if loop else 0
+        return EngineStats(**{f: getattr(s, f) for f in s.__struct_fields__})

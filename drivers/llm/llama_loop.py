@@ -1,0 +1,271 @@
+"""The decode thread: continuous batching of every running sequence plus bounded prefill chunks."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from .base import EngineError, EngineStats, FinishReason, GenRequest, GenResult, Token
+from .llama_handle import Done, ThreadedGeneration, deliver
+from .llama_native import NativeModel
+from .llama_sampling import SamplerChain
+from .llama_slots import Slot, SlotTable
+from .llama_text import TextStream
+
+
+class Seq:
+    """One request's life in the decode thread."""
+
+    def __init__(self, gen: ThreadedGeneration, req: GenRequest, prompt: list[int], t_submit: float):
+        self.gen, self.req, self.prompt = gen, req, prompt
+        self.tokens: list[int] = list(req.generated)  # every generated token, replayed ones first
+        self.context = prompt + self.tokens  # what the KV must hold before the next sample
+        self.t_submit, self.t_first = t_submit, 0.0
+        self.slot: Slot | None = None
+        self.sampler: SamplerChain | None = None
+        self.text = TextStream(req.stop)
+        self.todo: list[int] = []  # context tokens still to prefill
+        self.next_tok: int | None = None  # sampled, streamed, not yet in the KV
+        self.n_past = 0
+        self.cached = 0
+        self.prefilled = 0
+        self.stop_hit = False  # ended on one of ``req.stop``
+
+
+class DecodeLoop:
+    """Owns the context after ``start``: only its thread touches the KV cache, batch and samplers."""
+
+    def __init__(self, native: NativeModel, stats: EngineStats, *, n_slots: int, prefill_chunk: int):
+        self.nm, self.C, self.stats = native, native.C, stats
+        self.slots = SlotTable(native.C, native.mem, n_slots)
+        self.prefill_chunk = max(1, prefill_chunk)
+        self.n_batch = native.n_batch
+        self.batch = self.C.llama_batch_init(self.n_batch, 0, 1)
+        self._seq_ptrs = [self.batch.seq_id[i] for i in range(self.n_batch)]
+        for i in range(self.n_batch):
+            self.batch.n_seq_id[i] = 1
+        self._cv = threading.Condition()
+        self._inbox: list[Seq] = []
+        self._wakeups = 0
+        self._stopping = False
+        self.queue: deque[Seq] = deque()
+        self.active: list[Seq] = []
+        self._events: list[tuple[ThreadedGeneration, Token | Done]] = []
+        self.thread = threading.Thread(target=self._run, name="llmos-llama-decode", daemon=True)
+
+    # -- called from the event loop ----------------------------------------------------------------
+    def submit(self, seq: Seq) -> None:
+        with self._cv:
+            self._inbox.append(seq)
+            self._cv.notify()
+
+    def poke(self) -> None:
+        with self._cv:
+            self._wakeups += 1
+            self._cv.notify()
+
+    def stop(self) -> None:
+        with self._cv:
+            self._stopping = True
+            self._cv.notify()
+
+    def queued(self) -> int:
+        return len(self.queue) + len(self._inbox)
+
+    # -- the thread ----------------------------------------------------------------------------------
+    def _run(self) -> None:
+        while True:
+            with self._cv:
+                while not (self._stopping or self._inbox or self._wakeups or self.active or self.queue):
+                    self._cv.wait()
+                if self._stopping:
+                    break
+                self.queue.extend(self._inbox)
+                self._inbox.clear()
+                self._wakeups = 0
+            try:
+                self._reap_cancelled()
+                self._admit()
+                if self.active:
+                    self._step()
+            except Exception as exc:  # a bug, not a model error: fail what was running, keep serving
+                for seq in list(self.active):
+                    if seq.slot is not None:
+                        self.slots.clear(seq.slot)
+                    self._finish(seq, "error", f"decode loop failed: {exc!r}")
+            self._flush()
+        with self._cv:
+            self.queue.extend(self._inbox)
+            self._inbox.clear()
+        for seq in list(self.active) + list(self.queue):
+            self._finish(seq, "error", "engine closed", retryable=True)
+        self.queue.clear()
+        self._flush()
+
+    def _flush(self) -> None:
+        if not self._events:
+            return
+        by_waker: dict[int, tuple[Any, list]] = {}
+        for gen, item in self._events:
+            by_waker.setdefault(id(gen.waker), (gen.waker, []))[1].append((gen, item))
+        self._events = []
+        for waker, items in by_waker.values():
+            waker(deliver, items)
+
+    def _reap_cancelled(self) -> None:
+        for seq in [s for s in self.queue if s.gen.cancel_reason]:
+            self.queue.remove(seq)
+            self._finish(seq, seq.gen.cancel_reason or "cancelled")
+        for seq in [s for s in self.active if s.gen.cancel_reason]:
+            self._finish(seq, seq.gen.cancel_reason or "cancelled")
+
+    def _admit(self) -> None:
+        while self.queue and self.slots.free():
+            seq = self.queue.popleft()
+            req = seq.req
+            if len(seq.tokens) >= req.max_tokens:
+                self._finish(seq, "length")
+                continue
+            if not seq.context:
+                self._finish(seq, "error", "empty prompt", code="invalid")
+                continue
+            if len(seq.context) >= self.nm.n_ctx_seq:
+                self._finish(seq, "error", f"prompt of {len(seq.context)} tokens does not fit the "
+                             f"{self.nm.n_ctx_seq}-token sequence context", code="context_overflow")
+                continue
+            bad = [t for t in seq.context if not self.nm.valid_token(t)]
+            if bad:
+                self._finish(seq, "error", f"invalid token id {bad[0]}", code="invalid")
+                continue
+            try:
+                seq.sampler = SamplerChain(self.C, self.nm.vocab, self.nm.n_vocab, req)
+                for tok in seq.tokens:
+                    seq.sampler.accept(tok)
+            except EngineError as exc:
+                self._finish(seq, "error", str(exc), code=exc.code)
+                continue
+            except Exception as exc:  # llama.cpp raises on tokens the grammar cannot accept
+                self._finish(seq, "error", f"cannot replay generated tokens: {exc}", code="invalid")
+                continue
+            slot, keep = self.slots.claim(seq, seq.context)
+            seq.slot, seq.cached, seq.n_past = slot, keep, keep
+            seq.todo = seq.context[keep:]
+            self.stats.tokens_cached += keep
+            self.active.append(seq)
+
+    def _step(self) -> None:
+        C, batch, ptrs = self.C, self.batch, self._seq_ptrs
+        tok_arr, pos_arr, logit_arr = batch.token, batch.pos, batch.logits
+        rows: list[tuple[Seq, int]] = []
+        chunks: list[tuple[Seq, list[int]]] = []
+        n = 0
+        for seq in self.active:
+            if seq.next_tok is not None:
+                tok_arr[n] = seq.next_tok
+                pos_arr[n] = seq.n_past
+                ptrs[n][0] = seq.slot.seq_id
+                logit_arr[n] = 1
+                rows.append((seq, n))
+                n += 1
+        decoding = n
+        for seq in self.active:
+            budget = self.n_batch - n
+            if budget <= 0:
+                break
+            if seq.next_tok is None and seq.todo:
+                chunk = seq.todo[:min(budget, self.prefill_chunk)]
+                sid, pos = seq.slot.seq_id, seq.n_past
+                for j, tok in enumerate(chunk):
+                    tok_arr[n] = tok
+                    pos_arr[n] = pos + j
+                    ptrs[n][0] = sid
+                    logit_arr[n] = 0
+                    n += 1
+                if len(chunk) == len(seq.todo):
+                    logit_arr[n - 1] = 1
+                    rows.append((seq, n - 1))
+                chunks.append((seq, chunk))
+        if n == 0:
+            return
+        batch.n_tokens = n
+        rc = C.llama_decode(self.nm.ctx, batch)
+        if rc != 0:
+            involved = {id(s): s for s, _ in rows} | {id(s): s for s, _ in chunks}
+            for seq in involved.values():
+                self.slots.clear(seq.slot)
+                self._finish(seq, "error", f"llama_decode returned {rc}", retryable=rc in (1, 2))
+            return
+        st = self.stats
+        nseq = decoding + len(chunks)
+        st.decode_steps += 1
+        st.max_batch_seqs = max(st.max_batch_seqs, nseq)
+        if nseq > 1:
+            st.multi_seq_steps += 1
+        for seq, chunk in chunks:
+            seq.slot.tokens.extend(chunk)
+            seq.n_past += len(chunk)
+            seq.prefilled += len(chunk)
+            st.tokens_prefilled += len(chunk)
+            del seq.todo[:len(chunk)]
+        for seq, _ in rows:
+            if seq.next_tok is not None:
+                seq.slot.tokens.append(seq.next_tok)
+                seq.n_past += 1
+                seq.next_tok = None
+        for seq, row in rows:
+            self._sampled(seq, seq.sampler.sample(self.nm.ctx, row))
+
+    def _sampled(self, seq: Seq, tok: int) -> None:
+        if self.nm.is_eog(tok):
+            self._finish(seq, "stop")
+            return
+        if not seq.t_first:
+            seq.t_first = time.perf_counter()
+        seq.tokens.append(tok)
+        self.stats.tokens_generated += 1
+        out, stopped = seq.text.push(tok, self.nm.piece(tok))
+        gen = seq.gen
+        for t in out:
+            self._events.append((gen, t))
+        if stopped:
+            seq.stop_hit = True
+            self._finish(seq, "stop")
+        elif len(seq.tokens) >= seq.req.max_tokens or seq.n_past + 1 >= self.nm.n_ctx_seq:
+            self._finish(seq, "length")
+        else:
+            seq.next_tok = tok
+
+    def _finish(self, seq: Seq, reason: FinishReason, error: str = "", *, code: str | None = None,
+                retryable: bool = False) -> None:
+        if seq in self.active:
+            self.active.remove(seq)
+        if seq.slot is not None:
+            self.slots.release(seq.slot)
+            seq.slot = None
+        if seq.sampler is not None:
+            seq.sampler.close()
+            seq.sampler = None
+        if reason != "error" and not seq.stop_hit:
+            for t in seq.text.flush():
+                self._events.append((seq.gen, t))
+        st = self.stats
+        if reason in ("cancelled", "preempted"):
+            st.cancelled += 1
+        if reason == "error":
+            st.errors += 1
+        tokens = seq.tokens[:len(seq.req.generated)] + seq.text.released_tokens
+        now = time.perf_counter()
+        result = GenResult(
+            text=seq.text.text if reason != "error" else "", prompt=seq.prompt, tokens=tokens,
+            finish_reason=reason, prompt_tokens=seq.prefilled, cached_tokens=seq.cached,
+            ttft_s=(seq.t_first - seq.t_submit) if seq.t_first else 0.0, duration_s=now - seq.t_submit,
+            error=error)
+        exc = EngineError(error, code=code, retryable=retryable) if reason == "error" else None
+        self._events.append((seq.gen, Done(result, exc)))
+
+    def close(self) -> None:
+        """Free the batch; call after the thread has ended."""
+        if self.batch is not None:
+            self.C.llama_batch_free(self.batch)
+            self.batch = None

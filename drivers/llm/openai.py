@@ -1,0 +1,257 @@
+"""OpenAIEngine: any OpenAI-compatible chat server (llama.cpp server, vLLM, Ollama, hosted APIs) over httpx."""
+from __future__ import annotations
+
+import os
+import time
+from collections import OrderedDict
+from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
+
+import anyio
+import httpx
+
+from .base import Engine, EngineError, EngineStats, FinishReason, GenRequest, GenResult, Generation, Message, Token
+from .openai_wire import PieceVocab, approx_count, chat_body, http_error, sse_events, transport_error
+
+API_KEY_ENVS = ("LLMOS_LLM_API_KEY", "OPENAI_API_KEY")
+_FINISH = {"stop": "stop", "length": "length", "tool_calls": "stop", "function_call": "stop",
+           "content_filter": "stop"}
+
+
+class OpenAIGeneration(Generation):
+    """Streams one chat completion; ``cancel`` interrupts the read and closes the HTTP stream."""
+
+    def __init__(self, engine: "OpenAIEngine", req: GenRequest):
+        self._eng, self._req = engine, req
+        self._reason: FinishReason | None = None
+        self._scope: anyio.CancelScope | None = None
+        self._result: GenResult | None = None
+
+    def cancel(self, reason: FinishReason = "cancelled") -> None:
+        if self._reason is None and self._result is None:
+            self._reason = reason
+            if self._scope is not None:
+                self._scope.cancel()
+
+    @property
+    def result(self) -> GenResult:
+        if self._result is None:
+            raise RuntimeError("generation has not finished")
+        return self._result
+
+    async def __aiter__(self) -> AsyncIterator[Token]:
+        eng, req = self._eng, self._req
+        t0 = time.perf_counter()
+        tokens, text = list(req.generated), []
+        r = GenResult(text="", prompt=[], tokens=tokens, finish_reason="stop")
+        error: EngineError | None = None
+        acquired = False
+        eng._waiting += 1
+        try:
+            with anyio.CancelScope() as self._scope:  # cancel() may end the wait for a slot too
+                if self._reason is None:
+                    await eng._slots.acquire()
+                    acquired = True
+        finally:
+            eng._waiting -= 1
+        try:
+            if acquired:
+                eng._busy += 1
+                eng._stats.max_batch_seqs = max(eng._stats.max_batch_seqs, eng._busy)
+                if eng._busy > 1:
+                    eng._stats.multi_seq_steps += 1
+                async for tok in self._stream(r, t0):
+                    tokens.append(tok.id)
+                    text.append(tok.text)
+                    yield tok
+        except EngineError as exc:
+            error = exc
+        finally:
+            if acquired:
+                eng._busy -= 1
+                eng._slots.release()
+            if self._reason is not None and error is None:
+                r.finish_reason = self._reason
+                eng._stats.cancelled += 1
+            r.text = "".join(text)
+            r.duration_s = time.perf_counter() - t0
+            if error is not None:
+                eng._stats.errors += 1
+                r.finish_reason, r.error, r.text = "error", str(error), ""
+            self._result = r
+        if error is not None:
+            raise error
+
+    async def _stream(self, r: GenResult, t0: float) -> AsyncIterator[Token]:
+        eng, req = self._eng, self._req
+        body = eng._body(req)
+        try:
+            async with eng._client().stream("POST", "/chat/completions", json=body) as resp:
+                if resp.status_code >= 400:
+                    raise http_error(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))
+                events = sse_events(resp.aiter_lines())
+                while True:
+                    with anyio.CancelScope() as self._scope:
+                        event = None if self._reason else await anext(events, None)
+                    if event is None or self._reason is not None:
+                        break
+                    for tok in self._tokens(event, r, t0):
+                        yield tok
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, eng.base_url) from exc
+
+    def _tokens(self, event: dict, r: GenResult, t0: float) -> list[Token]:
+        eng = self._eng
+        usage = event.get("usage")
+        if usage:
+            r.prompt_tokens = int(usage.get("prompt_tokens") or 0)
+            details = usage.get("prompt_tokens_details") or {}
+            r.cached_tokens = int(details.get("cached_tokens") or 0)
+            eng._stats.tokens_prefilled += max(r.prompt_tokens - r.cached_tokens, 0)
+            eng._stats.tokens_cached += r.cached_tokens
+        out = []
+        for choice in event.get("choices") or []:
+            delta = choice.get("delta") or {}
+            piece = delta.get("content") or ""
+            if piece:
+                if not r.ttft_s:
+                    r.ttft_s = time.perf_counter() - t0
+                out.append(Token(eng._vocab.id(piece), piece))
+                eng._stats.tokens_generated += 1
+                eng._stats.decode_steps += 1
+            if choice.get("finish_reason"):
+                r.finish_reason = _FINISH.get(choice["finish_reason"], "stop")
+        return out
+
+
+class OpenAIEngine(Engine):
+    """Chat completions over HTTP with streaming.  ``n_slots`` bounds concurrent requests.
+
+    Token ids are local: each streamed delta gets an id from a per-engine piece vocabulary, so
+    ``detokenize`` inverts them and ``generated`` can be replayed, but they mean nothing to the
+    server.  ``tokenize``/``count_tokens`` are offline approximations (the interface is
+    synchronous and must not block the event loop on the network); ``count_tokens_exact`` asks
+    the server when it has a tokenize endpoint.  ``apply_template`` cannot see the remote model's
+    template: it returns local ids of a plain rendering, good for budgeting, and remembers the
+    messages so a request built from those ids is still sent as a chat.
+    """
+
+    name = "openai"
+
+    def __init__(self, base_url: str, *, model: str = "", api_key: str | None = None, n_slots: int = 4,
+                 n_ctx: int = 8192, timeout: float = 120.0, connect_timeout: float = 10.0,
+                 schema_style: str = "json_schema", extra_body: dict[str, Any] | None = None,
+                 headers: dict[str, str] | None = None):
+        parts = urlsplit(base_url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise EngineError(f"not an http(s) URL: {base_url!r}", code="invalid")
+        path = parts.path.rstrip("/")
+        self.base_url = f"{parts.scheme}://{parts.netloc}{path if path else '/v1'}"
+        self.model = model
+        self.api_key = api_key if api_key is not None else next(
+            (os.environ[k] for k in API_KEY_ENVS if os.environ.get(k)), "")
+        self.n_slots, self.n_ctx = n_slots, n_ctx
+        self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
+        if schema_style not in ("json_schema", "json_object"):
+            raise EngineError(f"schema_style must be json_schema or json_object, not {schema_style!r}",
+                              code="invalid")
+        self.schema_style = schema_style
+        self.extra_body = dict(extra_body or {})
+        self.headers = dict(headers or {})
+        self._http: httpx.AsyncClient | None = None
+        self._slots = anyio.Semaphore(n_slots)
+        self._busy = self._waiting = 0
+        self._vocab = PieceVocab()
+        self._templated: OrderedDict[tuple[int, ...], list[Message]] = OrderedDict()
+        self._tokenize_path: str | None = None
+        self._stats = EngineStats(model=model or self.base_url, n_slots=n_slots, n_ctx=n_ctx)
+
+    def _client(self) -> httpx.AsyncClient:
+        if self._http is None:
+            headers = {"Accept": "text/event-stream", **self.headers}
+            if self.api_key:
+                headers["Authorization"] = f"Bearer {self.api_key}"
+            self._http = httpx.AsyncClient(base_url=self.base_url, timeout=self.timeout, headers=headers,
+                                           limits=httpx.Limits(max_connections=self.n_slots + 4))
+        return self._http
+
+    async def start(self) -> None:
+        """Check the server answers and learn a model name if none was given."""
+        try:
+            resp = await self._client().get("/models")
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, self.base_url) from exc
+        if resp.status_code >= 500 or resp.status_code in (401, 403):
+            raise http_error(resp.status_code, resp.text)
+        if resp.status_code == 200 and not self.model:
+            try:
+                data = resp.json().get("data") or []
+                self.model = data[0]["id"] if data else ""
+            except Exception:
+                pass
+        self._stats.model = self.model or self.base_url
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
+
+    def submit(self, req: GenRequest) -> Generation:
+        self._stats.requests += 1
+        return OpenAIGeneration(self, req)
+
+    def _body(self, req: GenRequest) -> dict:
+        if req.messages is not None:
+            messages = list(req.messages)
+        elif req.prompt is not None:
+            known = self._templated.get(tuple(req.prompt))
+            messages = known if known is not None else [Message("user", self.detokenize(req.prompt))]
+        else:
+            raise EngineError("request has neither messages nor prompt", code="invalid")
+        remaining = req.max_tokens - len(req.generated)
+        if remaining <= 0:
+            raise EngineError("max_tokens already used by generated tokens", code="invalid")
+        return chat_body(req, messages, model=self.model or "default", max_tokens=remaining,
+                         schema_style=self.schema_style, extra=self.extra_body,
+                         continuation=self.detokenize(req.generated) if req.generated else "")
+
+    # -- tokens (local approximations; see the class docstring) --------------------------------------
+    def tokenize(self, text: str) -> list[int]:
+        return self._vocab.encode(text)
+
+    def detokenize(self, tokens: list[int]) -> str:
+        return self._vocab.decode(tokens)
+
+    def count_tokens(self, text: str) -> int:
+        return approx_count(text)
+
+    def apply_template(self, messages: list[Message]) -> list[int]:
+        ids = self.tokenize("".join(f"{m.role}: {m.content}\n" for m in messages) + "assistant: ")
+        self._templated[tuple(ids)] = list(messages)
+        while len(self._templated) > 256:
+            self._templated.popitem(last=False)
+        return ids
+
+    async def count_tokens_exact(self, text: str) -> int:
+        """Ask the server's tokenizer (llama.cpp ``/tokenize``, llama-cpp-python ``/extras/tokenize``,
+        vLLM ``/tokenize``); fall back to the approximation when none answers."""
+        root = self.base_url[:-3] if self.base_url.endswith("/v1") else self.base_url
+        candidates = [self._tokenize_path] if self._tokenize_path else [
+            f"{root}/extras/tokenize", f"{root}/tokenize"]
+        for url in candidates:
+            try:
+                resp = await self._client().post(url, json={"input": text, "content": text, "prompt": text,
+                                                            "model": self.model or "default"})
+                if resp.status_code == 200:
+                    data = resp.json()
+                    n = data.get("count", len(data.get("tokens") or []))
+                    self._tokenize_path = url
+                    return int(n)
+            except (httpx.HTTPError, ValueError):
+                continue
+        return approx_count(text)
+
+    def stats(self) -> EngineStats:
+        s = self._stats
+        return EngineStats(**{f: getattr(s, f) for f in s.__struct_fields__} | {
+            "busy_slots": self._busy, "queued": self._waiting})
