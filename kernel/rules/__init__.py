@@ -1,0 +1,21 @@
+"""The rules engine: allow / deny / ask for every syscall and plan, and human approvals.
+
+The kernel builds a `Call` for every syscall, asks `RulesEngine.decide(call)`, logs
+`to_event(decision, call)`, and for `ask` opens an approval in an `ApprovalBook` and
+awaits it while the process is BLOCKED. See docs/rules.md.
+"""
+
+from .approvals import Approval, ApprovalBook, UnknownApproval, call_hash
+from .audit import summarise_args, to_event
+from .engine import RulesEngine
+from .errors import RulesError
+from .model import Call, Decision, Effect, Explanation, PlanItem, PlanStep, PlanVerdict
+from .names import KNOWN_SYSCALLS
+from .parse import RuleSet, default_rules_path, load_rules_file, parse_rules
+
+__all__ = [
+    "Approval", "ApprovalBook", "Call", "Decision", "Effect", "Explanation", "KNOWN_SYSCALLS",
+    "PlanItem", "PlanStep", "PlanVerdict", "RuleSet", "RulesEngine", "RulesError",
+    "UnknownApproval", "call_hash", "default_rules_path", "load_rules_file", "parse_rules",
+    "summarise_args", "to_event",
+]

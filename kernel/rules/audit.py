@@ -1,0 +1,53 @@
+"""Turn a decision into an audit event dict for the kernel's event log (short, no secrets dump)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import Call, Decision
+
+MAX_VALUE_CHARS = 80
+MAX_ARGS = 16
+
+
+def _short(value: Any) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > MAX_VALUE_CHARS:
+        text = text[: MAX_VALUE_CHARS - 1] + "…"
+    return text
+
+
+def summarise_args(call: Call) -> dict[str, str]:
+    """Each argument truncated to a readable length; untrusted ones are marked."""
+    args = call.args if isinstance(call.args, dict) else {"<args>": call.args}
+    untrusted = set(call.untrusted_args) if isinstance(call.untrusted_args, list) else set()
+    out: dict[str, str] = {}
+    for i, (key, value) in enumerate(args.items()):
+        if i >= MAX_ARGS:
+            out["…"] = f"{len(args) - MAX_ARGS} more"
+            break
+        text = _short(value)
+        out[str(key)] = f"{text} [untrusted]" if key in untrusted else text
+    return out
+
+
+def to_event(decision: Decision, call: Call) -> dict[str, Any]:
+    """The event the kernel logs for every decision (structlog-friendly flat keys)."""
+    try:
+        args = summarise_args(call)
+    except Exception as exc:  # audit must never take the kernel down
+        args = {"<error>": f"{type(exc).__name__}: {exc}"}
+    return {
+        "event": "rules.decision",
+        "effect": decision.effect,
+        "rule": decision.rule_id,
+        "reason": decision.reason,
+        "matched": list(decision.matched),
+        "syscall": call.name,
+        "args": args,
+        "untrusted_args": list(call.untrusted_args) if isinstance(call.untrusted_args, list) else [],
+        "pid": call.pid,
+        "app": call.app,
+        "user": call.user,
+        "time": call.now,
+    }
