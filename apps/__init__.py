@@ -1,1 +1,9 @@
-"""apps."""
+"""Apps: the app format (manifest, registry) and the bundled apps, one folder each.
+
+This package's format modules depend on nothing but the standard library and msgspec;
+bundled Python apps import only ``syscalls``.
+"""
+from .manifest import Budgets, Manifest, ManifestError, Permissions, load_manifest
+from .registry import AppRegistry
+
+__all__ = ["Budgets", "Manifest", "ManifestError", "Permissions", "load_manifest", "AppRegistry"]

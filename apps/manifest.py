@@ -1,0 +1,106 @@
+"""The ``app.toml`` schema, validated with clear errors that name the file and the key."""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+NAME_RE = r"^[a-z][a-z0-9_-]{0,39}$"
+Str = Annotated[str, msgspec.Meta(max_length=20000)]
+
+
+class ManifestError(ValueError):
+    pass
+
+
+class Permissions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """What an app may do.  Anything not granted is denied."""
+
+    syscalls: list[str] = []  # names or globs: "llm.*", "fs.read", "tool.call"
+    tools: list[str] = []  # tool names or globs: "calculator", "python", "mcp.server.*"
+    files: list[str] = msgspec.field(default_factory=lambda: ["**"])  # path globs in the workspace
+    browser: list[str] = []  # allowed origins: "127.0.0.1:*", "*.example.org"
+    memory: list[str] = []  # long-term collections: "user:*", "app:assistant"
+    spawn: list[str] = []  # apps it may start as children
+
+
+class Budgets(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """Limits the kernel enforces; a breach ends the process with ``budget:<name>``."""
+
+    tokens: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    steps: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    syscalls: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    wall_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    llm_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
+    children: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    sandbox_cpu_seconds: Annotated[float, msgspec.Meta(ge=0)] | None = None
+
+
+class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    """A prompt-only app, run by the kernel's agent loop."""
+
+    system_prompt: Str = "You are a helpful assistant."
+    tools: list[str] = []
+    output_schema: dict[str, Any] | None = None
+    max_steps: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
+    max_tokens_per_step: Annotated[int, msgspec.Meta(ge=16, le=4096)] = 160
+    examples: list[dict[str, Any]] = []  # few-shot turns: {"task": ..., "steps": [...]}
+
+
+class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    name: Annotated[str, msgspec.Meta(pattern=NAME_RE)]
+    version: Annotated[str, msgspec.Meta(max_length=40)] = "0.1.0"
+    description: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    author: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    entry: Annotated[str, msgspec.Meta(pattern=r"^(prompt|[A-Za-z_][\w.]*:[A-Za-z_]\w*)$")] = "prompt"
+    isolation: Literal["kernel", "process", "container"] = "kernel"
+    priority: Annotated[int, msgspec.Meta(ge=0, le=39)] = 20
+    restart: Literal["never", "resume"] = "never"
+    permissions: Permissions = msgspec.field(default_factory=Permissions)
+    budgets: Budgets = msgspec.field(default_factory=Budgets)
+    agent: Agent = msgspec.field(default_factory=Agent)
+    path: str = ""  # the folder it was loaded from (set by the loader)
+    digest: str = ""  # sha256 of app.toml (set by the loader)
+
+    @property
+    def is_prompt(self) -> bool:
+        return self.entry == "prompt"
+
+
+def parse_manifest(text: str, source: str = "app.toml", folder: str = "") -> Manifest:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ManifestError(f"{source}: {exc}") from None
+    for key in ("path", "digest"):
+        data.pop(key, None)
+    try:
+        m = msgspec.convert(data, Manifest)
+    except msgspec.ValidationError as exc:
+        raise ManifestError(f"{source}: {_pretty(exc)}") from None
+    m.path, m.digest = folder, hashlib.sha256(text.encode()).hexdigest()
+    return m
+
+
+def load_manifest(folder: str | Path) -> Manifest:
+    folder = Path(folder)
+    f = folder / "app.toml"
+    if not f.is_file():
+        raise ManifestError(f"{folder}: no app.toml")
+    return parse_manifest(f.read_text(encoding="utf-8"), str(f), str(folder.resolve()))
+
+
+def _pretty(exc: msgspec.ValidationError) -> str:
+    msg = str(exc)
+    m = re.search(r"- at `\$\.?(.*)`$", msg)
+    if m:
+        key = m.group(1) or "(top level)"
+        return f"key '{key}': {msg[:m.start()].strip()}"
+    m = re.search(r"unknown field `(.+)`", msg)
+    if m:
+        return f"unknown key '{m.group(1)}'"
+    return msg

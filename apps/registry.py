@@ -1,0 +1,47 @@
+"""Finds apps: bundled ones beside this file, installed ones under the llmos home, and entry points."""
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from .manifest import Manifest, ManifestError, load_manifest
+
+BUNDLED = Path(__file__).resolve().parent
+ENTRY_GROUP = "llmos.apps"
+
+
+class AppRegistry:
+    def __init__(self, installed_dir: str | Path | None = None, extra_dirs: list[str | Path] = ()):
+        self.installed_dir = Path(installed_dir) if installed_dir else None
+        self.extra_dirs = [Path(d) for d in extra_dirs]
+        self.errors: list[str] = []  # manifests that failed to load, with why
+
+    def _folders(self) -> list[Path]:
+        folders = [p for p in sorted(BUNDLED.iterdir()) if (p / "app.toml").is_file()]
+        for base in [*self.extra_dirs, self.installed_dir]:
+            if base and base.is_dir():
+                folders += [p for p in sorted(base.iterdir()) if (p / "app.toml").is_file()]
+        try:
+            for ep in metadata.entry_points(group=ENTRY_GROUP):
+                folders.append(Path(ep.load().__file__).resolve().parent)  # a module beside its app.toml
+        except Exception as exc:  # a broken third-party package must not hide the others
+            self.errors.append(f"entry points: {exc}")
+        return folders
+
+    def all(self) -> dict[str, Manifest]:
+        apps: dict[str, Manifest] = {}
+        self.errors = []
+        for folder in self._folders():
+            try:
+                m = load_manifest(folder)
+            except ManifestError as exc:
+                self.errors.append(str(exc))
+                continue
+            apps[m.name] = m  # later sources (installed) override bundled ones
+        return apps
+
+    def get(self, name: str) -> Manifest:
+        apps = self.all()
+        if name not in apps:
+            raise KeyError(name)
+        return apps[name]

@@ -1,0 +1,22 @@
+"""The tool interface: a name, a description, a JSON schema for arguments, and an async call."""
+from __future__ import annotations
+
+import abc
+from typing import Any
+
+import msgspec
+
+
+class ToolOutput(msgspec.Struct):
+    output: str
+    data: Any = None
+    is_error: bool = False
+
+
+class Tool(abc.ABC):
+    name: str
+    description: str
+    schema: dict[str, Any]  # JSON schema of the arguments object
+
+    @abc.abstractmethod
+    async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput: ...

@@ -1,0 +1,39 @@
+"""The built-in tools: a calculator and a clock."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from .base import Tool, ToolOutput
+from .calc import CalcError, evaluate
+
+
+class Calculator(Tool):
+    name = "calculator"
+    description = "Evaluate an arithmetic expression, e.g. 17 * 23 or sqrt(2) + 1."
+    schema = {"type": "object", "properties": {"expression": {"type": "string", "maxLength": 200}},
+              "required": ["expression"]}
+
+    async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
+        expr = args.get("expression")
+        if not isinstance(expr, str):
+            return ToolOutput("calculator needs an 'expression' string", is_error=True)
+        try:
+            value = evaluate(expr)
+        except CalcError as exc:
+            return ToolOutput(f"error: {exc}", is_error=True)
+        return ToolOutput(str(value), data=value)
+
+
+class Clock(Tool):
+    name = "clock"
+    description = "The current date and time (UTC, ISO 8601)."
+    schema = {"type": "object", "properties": {}}
+
+    async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
+        now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return ToolOutput(now.isoformat(), data=now.isoformat())
+
+
+def builtin_tools() -> dict[str, Tool]:
+    return {t.name: t for t in (Calculator(), Clock())}

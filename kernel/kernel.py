@@ -1,0 +1,310 @@
+"""The kernel: boots the engine and drivers, spawns and signals processes, routes their syscalls."""
+from __future__ import annotations
+
+import contextlib
+import time
+import traceback
+from functools import partial
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import anyio
+import msgspec
+
+from apps.manifest import Budgets, Manifest, Permissions
+from apps.registry import AppRegistry
+from drivers.files import Workspace
+from drivers.llm import Engine
+from drivers.tools import Tool, builtin_tools
+from syscalls import InProcTransport, Sys
+from syscalls.errors import NotFound, PermissionDenied, SyscallError, Terminated
+from syscalls.proc import ProcInfo
+
+from . import budget, klog, runner
+from .config import KernelConfig
+from .errors import ProcessExit
+from .events import EventLog
+from .inbox import Inbox
+from .proc import Process, State
+from .ptable import ProcTable
+from .sched import Scheduler
+from .syscall import dispatch
+
+SIGNALS = ("TERM", "KILL", "STOP", "CONT")
+STATUS = {"killed": 137, "terminated": 143}
+BUDGET_STATUS = 152  # like SIGXCPU: a resource limit ended it
+Person = Callable[[Process, str, str], Awaitable[str]]
+
+
+class Kernel:
+    """Use as ``async with Kernel(config) as k: pid = await k.spawn("assistant", "..."); await k.wait(pid)``."""
+
+    def __init__(self, config: KernelConfig | None = None, *, engine: Engine | None = None,
+                 registry: AppRegistry | None = None, tools: dict[str, Tool] | None = None,
+                 memory: Any = None, person: Person | None = None, rules: Any = None,
+                 sandbox: Any = None, browser: Any = None):
+        self.config = config or KernelConfig()
+        self.home = self.config.home_path()
+        self.engine = engine
+        self.registry = registry or AppRegistry(installed_dir=self.home / "apps")
+        self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
+        self.memory, self.person, self.rules = memory, person, rules
+        self.sandbox, self.browser = sandbox, browser
+        self.isolate: Callable[..., Awaitable[Any]] | None = None  # set by the daemon for process/container apps
+        self.ptable = ProcTable(first_pid=1)
+        self.events = EventLog()
+        self.sched: Scheduler | None = None
+        self.tokens_out = 0
+        self.started = time.time()
+        self._inboxes: dict[int, Inbox] = {}
+        self._tg: anyio.abc.TaskGroup | None = None
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._encoder = msgspec.json.Encoder()
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    async def __aenter__(self) -> "Kernel":
+        for sub in ("logs", "workspaces", "apps", "state"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        klog.configure(self.home / "logs" / "kernel.jsonl", console=self.config.log_console,
+                       level=self.config.log_level)
+        if self.engine is None:
+            from drivers.llm.factory import open_engine
+            self.engine = open_engine(self.config.model, n_slots=self.config.n_slots, n_ctx=self.config.n_ctx)
+        await self.engine.start()
+        self.sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum)
+        self.ptable = ProcTable(first_pid=self._next_pid_on_disk())
+        self._stack = contextlib.AsyncExitStack()
+        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self.events.emit("kernel.boot", model=self.engine.name, slots=self.engine.n_slots, policy=self.config.policy)
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        with anyio.CancelScope(shield=True):
+            await self.halt()
+            self.events.emit("kernel.shutdown")
+        self._tg.cancel_scope.cancel()  # grace timers and other kernel tasks
+        await self._stack.__aexit__(None, None, None)
+        with anyio.CancelScope(shield=True):
+            await self.engine.close()
+
+    def _next_pid_on_disk(self) -> int:
+        """Pids are never reused within one llmos home, so workspaces and logs stay unambiguous."""
+        f = self.home / "state" / "next_pid"
+        try:
+            return max(1, int(f.read_text().strip()))
+        except (OSError, ValueError):
+            return 1
+
+    def _save_next_pid(self, pid: int) -> None:
+        with contextlib.suppress(OSError):
+            (self.home / "state" / "next_pid").write_text(str(pid + 1))
+
+    # -- processes -------------------------------------------------------------------------------
+    async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
+                    budgets: dict[str, float] | Budgets | None = None,
+                    permissions: list[str] | Permissions | None = None) -> int:
+        try:
+            manifest = self.registry.get(app)
+        except KeyError:
+            raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
+        perms, budg = manifest.permissions, manifest.budgets
+        parent_proc = self.ptable.live(parent) if parent else None
+        if parent and parent_proc is None:
+            raise NotFound(f"parent pid {parent} is not running")
+        if isinstance(budgets, dict):
+            budgets = msgspec.convert(budgets, Budgets)
+        if budgets is not None:
+            budg = msgspec.structs.replace(budg, **{f: getattr(budgets, f) for f in budgets.__struct_fields__
+                                                   if getattr(budgets, f) is not None})
+        if budg.tokens is None and self.config.max_tokens is not None:
+            budg = msgspec.structs.replace(budg, tokens=self.config.max_tokens)
+        if parent_proc is not None:
+            perms, budg = runner.inherit(parent_proc, perms, budg, permissions)
+            parent_proc.usage.children += 1
+            if budget.breached(parent_proc, ("children",)):
+                parent_proc.usage.children -= 1
+                raise PermissionDenied(f"pid {parent} has used its budget of children")
+        pid = self.ptable.alloc_pid()
+        self._save_next_pid(pid)
+        ws = Workspace(self.home / "workspaces" / str(pid)).create()
+        proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
+                       permissions=perms, budgets=budg, workspace=ws)
+        proc.ctx_limit = self.engine.n_ctx // max(1, self.engine.n_slots)
+        proc.scope = anyio.CancelScope()
+        self.ptable.add(proc)
+        self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200])
+        self._tg.start_soon(self._run, proc, manifest)
+        return pid
+
+    def sys_for(self, proc: Process) -> Sys:
+        return Sys(InProcTransport(partial(dispatch, self, proc)), pid=proc.pid, task=proc.task, app=proc.app)
+
+    async def _run(self, proc: Process, manifest: Manifest) -> None:
+        reason, status, result = "exited", 0, None
+        try:
+            with proc.scope:
+                wall = budget.limits(proc).get("wall_seconds")
+                try:
+                    with anyio.fail_after(wall) if wall else contextlib.nullcontext():
+                        result = await runner.run_app(self, proc, manifest)
+                except ProcessExit as e:
+                    result, status = e.result, e.status
+                except TimeoutError:
+                    reason, status = "budget:wall_seconds", BUDGET_STATUS
+                except Terminated:
+                    reason, status = "terminated", STATUS["terminated"]
+                except SyscallError as e:
+                    reason, status, proc.error = "error", 1, str(e)
+                except Exception as e:
+                    reason, status, proc.error = "crashed", 1, f"{type(e).__name__}: {e}"
+                    self.events.emit("proc.crash", proc.pid, error=proc.error, trace=traceback.format_exc(limit=8))
+            if proc.scope.cancelled_caught or proc.kill_reason:
+                reason = proc.kill_reason or "killed"
+                status = BUDGET_STATUS if reason.startswith("budget:") else STATUS.get(reason, 137)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._finish(proc, reason, status, result)
+
+    async def _finish(self, proc: Process, reason: str, status: int, result: Any) -> None:
+        for child in self.ptable.children(proc.pid):
+            if child.alive:
+                self.signal(child.pid, "KILL")
+        for release in runner.releasers(self):
+            with contextlib.suppress(Exception):
+                await release(str(proc.pid))
+        proc.exit_reason, proc.exit_status = reason, status
+        proc.result = result if isinstance(result, str) or result is None else self._encoder.encode(result).decode()
+        proc.ended = time.time()
+        parent = self.ptable.get(proc.ppid) if proc.ppid else None
+        if parent is not None:
+            parent.usage.children_tokens += proc.usage.tokens  # what the child spent comes out of the parent
+        proc.set_state(State.EXITED if reason in ("exited", "error", "crashed", "terminated") else State.KILLED)
+        self._inboxes.pop(proc.pid, None)
+        self.events.emit("proc.exit", proc.pid, reason=reason, status=status, tokens=proc.usage.tokens,
+                         syscalls=proc.usage.syscalls, result=(proc.result or "")[:500], error=proc.error[:500])
+        proc.done.set()
+
+    def signal(self, pid: int, sig: str) -> None:
+        sig = sig.upper().removeprefix("SIG")
+        if sig not in SIGNALS:
+            raise ValueError(f"unknown signal {sig!r}; use one of {', '.join(SIGNALS)}")
+        proc = self.ptable.live(pid)
+        if proc is None:
+            raise NotFound(f"no running process {pid}")
+        self.events.emit("proc.signal", pid, signal=sig)
+        if sig == "KILL":
+            self._kill(proc, "killed")
+        elif sig == "TERM":
+            proc.term_requested = True
+            if proc.syscall_cancel is not None:
+                proc.syscall_cancel.cancel()
+            self._tg.start_soon(self._term_grace, proc)
+        elif sig == "STOP" and not proc.stop_requested:
+            proc.stop_requested, proc.cont_event = True, anyio.Event()
+            proc.resume_state, proc.state = proc.state, State.STOPPED
+        elif sig == "CONT" and proc.stop_requested:
+            proc.stop_requested = False
+            proc.state = proc.resume_state
+            proc.cont_event.set()
+
+    def _kill(self, proc: Process, reason: str) -> None:
+        if not proc.kill_reason:
+            proc.kill_reason = reason
+        for child in self.ptable.children(proc.pid):
+            if child.alive:
+                self._kill(child, "killed")
+        if proc.stop_requested:  # a stopped process dies too
+            proc.stop_requested = False
+            proc.cont_event.set()
+        proc.scope.cancel()
+
+    async def _term_grace(self, proc: Process) -> None:
+        await anyio.sleep(self.config.term_grace)
+        if proc.alive:
+            self._kill(proc, "terminated")
+
+    async def breach(self, proc: Process, name: str) -> None:
+        """End ``proc`` for exceeding budget ``name``; does not return inside the process's task."""
+        self.events.emit("proc.budget", proc.pid, budget=name, limit=budget.limits(proc).get(name))
+        self._kill(proc, f"budget:{name}")
+        await anyio.lowlevel.checkpoint()
+
+    async def wait(self, pid: int, timeout: float | None = None) -> Process:
+        proc = self.ptable.get(pid)
+        if proc is None:
+            raise NotFound(f"no process {pid}")
+        with anyio.fail_after(timeout) if timeout else contextlib.nullcontext():
+            await proc.done.wait()
+        return proc
+
+    async def wait_any(self, procs: list[Process]) -> Process:
+        for p in procs:
+            if not p.alive:
+                return p
+        winner: list[Process] = []
+        async with anyio.create_task_group() as tg:
+            async def watch(p: Process) -> None:
+                await p.done.wait()
+                winner.append(p)
+                tg.cancel_scope.cancel()
+            for p in procs:
+                tg.start_soon(watch, p)
+        return winner[0]
+
+    async def halt(self) -> int:
+        """The kill switch: KILL every live process and wait until all are gone."""
+        live = [p for p in self.ptable if p.alive]
+        for p in live:
+            self._kill(p, "killed")
+        for p in live:
+            await p.done.wait()
+        if live:
+            self.events.emit("kernel.halt", killed=len(live))
+        return len(live)
+
+    # -- hooks used by syscalls ------------------------------------------------------------------
+    async def syscall_entry(self, proc: Process) -> None:
+        await self.wait_while_stopped(proc)
+        name = budget.breached(proc, ("syscalls", "tokens", "llm_seconds", "steps"))
+        if name:
+            await self.breach(proc, name)
+
+    async def wait_while_stopped(self, proc: Process) -> None:
+        while proc.stop_requested:
+            await proc.cont_event.wait()
+
+    @contextlib.contextmanager
+    def syscall_scope(self, proc: Process):
+        """The scope TERM cancels so a process blocked in a syscall sees ``Terminated`` at once."""
+        with anyio.CancelScope() as scope:
+            proc.syscall_cancel = scope
+            try:
+                yield
+            finally:
+                proc.syscall_cancel = None
+        if scope.cancelled_caught:
+            proc.term_requested = False
+            raise Terminated("TERM received: clean up and exit")
+
+    async def check_rules(self, proc: Process, name: str, req: Any) -> None:
+        if self.rules is not None:
+            await self.rules.check(self, proc, name, req)
+
+    def inbox(self, proc: Process) -> Inbox:
+        box = self._inboxes.get(proc.pid)
+        if box is None:
+            box = self._inboxes[proc.pid] = Inbox()
+        return box
+
+    def encode_message(self, message: Any) -> bytes:
+        return self._encoder.encode(message)
+
+    def info(self, p: Process) -> ProcInfo:
+        return ProcInfo(pid=p.pid, ppid=p.ppid, app=p.app, task=p.task[:200], state=p.state.value,
+                        priority=p.priority, ctx_used=p.ctx_used, ctx_limit=p.ctx_limit,
+                        tokens_in=p.usage.tokens_in, tokens_out=p.usage.tokens_out, syscalls=p.usage.syscalls,
+                        steps=p.usage.steps, started=p.started, cpu_time=round(p.usage.llm_seconds, 3),
+                        current=p.current, exit_reason=p.exit_reason, exit_status=p.exit_status, result=p.result)
+
+    def workspace_path(self, pid: int) -> Path:
+        return self.home / "workspaces" / str(pid)

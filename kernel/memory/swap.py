@@ -1,0 +1,93 @@
+"""Swap: write evicted pages to the process's collection on disk and describe them in a one-line stub."""
+from __future__ import annotations
+
+import collections
+import re
+import time
+import uuid
+from typing import Any, Callable, Sequence
+
+from drivers.vectors import Item
+
+from .page import Page
+
+CHUNK_WORDS = 150  # the embedding model reads 256 word pieces; ~150 words stay under that
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]{2,}")
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before being below
+between both but by can could did do does doing down during each few for from further had has have having
+he her here hers herself him himself his how i if in into is it its itself just me more most my myself no
+nor not now of off on once only or other our ours ourselves out over own same she should so some such than
+that the their theirs them themselves then there these they this those through to too under until up very
+was we were what when where which while who whom why will with would you your yours yourself yourselves
+yes okay sure please thanks thank let lets like get got one two also maybe well really want need know
+paged pages page message messages observation observations mem ids recall untrusted source said says
+""".split())
+
+
+def new_mem_id() -> str:
+    return "m-" + uuid.uuid4().hex[:16]
+
+
+def chunks(text: str, words: int = CHUNK_WORDS) -> list[str]:
+    """Split long text into pieces the embedding model reads whole (a small overlap keeps context)."""
+    parts = text.split()
+    if len(parts) <= words:
+        return [text]
+    step = words - words // 10
+    return [" ".join(parts[i:i + words]) for i in range(0, len(parts), step) if parts[i:i + words]]
+
+
+def topic(texts: Sequence[str], n: int = 3) -> list[str]:
+    """The ``n`` most frequent content words: a stub's cheap, model-free "about X"."""
+    counts: collections.Counter[str] = collections.Counter()
+    for t in texts:
+        counts.update(w.lower() for w in _WORD.findall(t) if w.lower() not in STOPWORDS)
+    return [w for w, _ in counts.most_common(n)]
+
+
+def stub_text(counts: dict[str, int], words: list[str], refs: list[str]) -> str:
+    kinds = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()) if n)
+    about = f" about {', '.join(words)}" if words else ""
+    if not refs:
+        where = ""
+    elif len(refs) == 1:
+        where = f" → mem id {refs[0]}"
+    else:
+        where = f" → mem ids {refs[0]}…{refs[-1]}"
+    return f"[paged out: {kinds}{about}{where}; mem.recall brings them back]"
+
+
+class Swap:
+    """Where a context's evicted pages go: one collection of a ``VectorStore`` (or its double).
+
+    ``meta`` is stamped on every item (pid, app, user); each page becomes one
+    item, or several for text longer than the embedding model reads."""
+
+    def __init__(self, store: Any, collection: str, meta: dict[str, Any] | None = None,
+                 clock: Callable[[], float] = time.time):
+        self.store = store
+        self.collection = collection
+        self.meta = {k: v for k, v in (meta or {}).items() if isinstance(v, (str, int, float, bool))}
+        self.clock = clock
+
+    def write(self, pages: Sequence[Page], ids: Sequence[str] | None = None) -> list[str]:
+        """Store the pages under ``ids`` (one per page, drawn here if not given; a long
+        page's further chunks get ``<id>.1``, ``<id>.2``...).  Returns the ids."""
+        ids = list(ids) if ids is not None else [new_mem_id() for _ in pages]
+        if len(ids) != len(pages):
+            raise ValueError("one id per page")
+        items: list[Item] = []
+        now = self.clock()
+        for page, first in zip(pages, ids):
+            pieces = chunks(page.text)
+            for i, piece in enumerate(pieces):
+                mid = first if i == 0 else f"{first}.{i}"
+                items.append(Item(mid, piece, {
+                    **self.meta, "kind": page.kind, "role": page.role, "time": float(page.created),
+                    "evicted": float(now), "step": page.step, "page_id": page.id, "untrusted": page.untrusted,
+                    "source": page.source, "importance": float(page.importance), "chunk": i,
+                    "chunks": len(pieces)}))
+        if items:
+            self.store.add(self.collection, items)
+        return ids

@@ -1,0 +1,87 @@
+"""Running an app's code as a process: the agent loop or a Python entry, and what a child inherits."""
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import importlib.util
+import sys as _sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+import msgspec
+
+from apps.manifest import Budgets, Manifest, Permissions
+from syscalls.errors import Unavailable
+
+from . import agent, budget
+from .proc import Process
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+
+async def run_app(k: "Kernel", proc: Process, manifest: Manifest) -> Any:
+    sys = k.sys_for(proc)
+    if manifest.is_prompt:
+        return await agent.run(sys, manifest.agent, proc.task)
+    if manifest.isolation != "kernel":
+        if k.isolate is None:
+            raise Unavailable(f"app '{manifest.name}' asks for isolation '{manifest.isolation}', "
+                              f"which needs the kernel daemon (`llmos boot`) and, for containers, a sandbox")
+        return await k.isolate(k, proc, manifest)
+    return await load_entry(manifest)(sys, proc.task)
+
+
+def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
+    """Import ``module:function`` from the app's folder (bundled apps import as ``apps.<name>``)."""
+    module_name, func = manifest.entry.split(":")
+    folder = Path(manifest.path)
+    bundled = folder.parent == Path(__file__).resolve().parent.parent / "apps"
+    if bundled:
+        mod = importlib.import_module(f"apps.{folder.name}.{module_name}")
+    else:
+        unique = f"llmos_app_{manifest.name}_{manifest.digest[:8]}_{module_name}".replace(".", "_")
+        mod = _sys.modules.get(unique)
+        if mod is None:
+            spec = importlib.util.spec_from_file_location(unique, folder / (module_name.replace(".", "/") + ".py"))
+            if spec is None or spec.loader is None:
+                raise Unavailable(f"app '{manifest.name}': cannot load module {module_name!r}")
+            mod = importlib.util.module_from_spec(spec)
+            _sys.modules[unique] = mod
+            spec.loader.exec_module(mod)
+    return getattr(mod, func)
+
+
+def _narrow(child: list[str], parent: list[str]) -> list[str]:
+    """Keep the child's grants that the parent's grants cover."""
+    return [c for c in child if any(fnmatch.fnmatchcase(c, p) for p in parent)]
+
+
+def inherit(parent: Process, perms: Permissions, budg: Budgets,
+            requested: list[str] | Permissions | None) -> tuple[Permissions, Budgets]:
+    """A child's permissions can only narrow its parent's; its budget is carved out of the parent's."""
+    pp = parent.permissions
+    if pp is not None:
+        perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(pp, f)) for f in Permissions.__struct_fields__})
+    if isinstance(requested, list):
+        perms = msgspec.structs.replace(perms, syscalls=[s for s in perms.syscalls
+                                                         if any(fnmatch.fnmatchcase(s, r) for r in requested)])
+    elif isinstance(requested, Permissions):
+        perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(requested, f))
+                               for f in Permissions.__struct_fields__})
+    left = budget.remaining(parent)
+    caps = {}
+    for name in ("tokens", "steps", "syscalls", "wall_seconds", "llm_seconds", "sandbox_cpu_seconds"):
+        if name in left:
+            own = getattr(budg, name)
+            caps[name] = type(left[name])(max(0, left[name])) if own is None else min(own, max(0, left[name]))
+    return perms, msgspec.structs.replace(budg, **caps)
+
+
+def releasers(k: "Kernel") -> list[Callable[[str], Awaitable[None]]]:
+    """Per-owner clean-up hooks of the drivers a process may have used."""
+    out = []
+    for drv in (k.sandbox, k.browser):
+        if drv is not None and hasattr(drv, "release"):
+            out.append(drv.release)
+    return out

@@ -1,0 +1,105 @@
+"""The ``llm`` syscalls: a generation runs while the process holds a scheduler slot."""
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+import anyio
+
+from drivers.llm import EngineError, GenRequest, GenResult, Message, Sampling
+from syscalls import llm
+from syscalls.errors import SyscallError
+
+from . import budget
+from .proc import Process
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+
+async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
+    """Run ``req`` for ``proc`` under the scheduler: preemptible, stoppable, budgeted."""
+    engine = k.engine
+    prompt = req.prompt if req.prompt is not None else engine.apply_template(req.messages or [])
+    left = budget.tokens_left(proc)
+    if left is not None:
+        if left - len(prompt) <= 0:
+            await k.breach(proc, "tokens")
+        req.max_tokens = max(1, min(req.max_tokens, left - len(prompt)))
+    req.prompt, req.messages, req.key = prompt, None, str(proc.pid)
+    proc.usage.tokens_in += len(prompt)
+    proc.usage.steps += 1
+    proc.ctx_used = len(prompt)
+    t0 = time.monotonic()
+    k.events.emit("llm.request", proc.pid, **{"gen_ai.request.model": engine.name,
+                                             "gen_ai.usage.input_tokens": len(prompt),
+                                             "gen_ai.request.max_tokens": req.max_tokens})
+    rounds = 0
+    while True:
+        await k.wait_while_stopped(proc)
+        rounds += 1
+        async with k.sched.slot(proc):
+            t_slot = time.monotonic()
+            gen = engine.submit(req)
+            try:
+                async for _tok in gen:
+                    proc.usage.tokens_out += 1
+                    proc.note_tokens(1)
+                    k.tokens_out += 1
+                    if left is not None and proc.usage.tokens > budget.limits(proc)["tokens"]:
+                        gen.cancel()
+                        await k.breach(proc, "tokens")
+                    if proc.stop_requested or k.sched.tick(proc):
+                        gen.cancel("preempted")
+            except EngineError as exc:
+                raise SyscallError(f"the model failed: {exc}", code="llm_error", retryable=exc.retryable) from None
+            finally:
+                gen.cancel()  # no-op once finished; stops the sequence within one step on KILL
+                proc.usage.llm_seconds += time.monotonic() - t_slot
+            res = gen.result
+        if res.finish_reason == "preempted":
+            k.events.emit("sched.preempt", proc.pid, generated=len(res.tokens))
+            req.generated = list(res.tokens)
+            continue
+        break
+    if res.finish_reason == "error":
+        raise SyscallError(f"the model failed: {res.error}", code="llm_error", retryable=True)
+    out = len(res.tokens)
+    k.events.emit("llm.response", proc.pid, **{"gen_ai.usage.input_tokens": len(prompt),
+                                              "gen_ai.usage.output_tokens": out,
+                                              "gen_ai.response.finish_reasons": [res.finish_reason],
+                                              "cached_tokens": res.cached_tokens,
+                                              "ms": round((time.monotonic() - t0) * 1000, 1), "rounds": rounds})
+    return res
+
+
+def _messages(msgs: list[llm.ChatMessage]) -> list[Message]:
+    return [Message(role=m.role, content=m.content) for m in msgs]
+
+
+async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
+    res = await generate(k, proc, GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
+                                             sampling=Sampling(temperature=req.temperature), stop=req.stop))
+    return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
+                          tokens_out=len(res.tokens))
+
+
+async def complete(k: "Kernel", proc: Process, req: llm.Complete) -> llm.Completion:
+    prompt = await anyio.to_thread.run_sync(k.engine.tokenize, req.prompt)
+    res = await generate(k, proc, GenRequest(prompt=prompt, max_tokens=req.max_tokens,
+                                             sampling=Sampling(temperature=req.temperature), stop=req.stop))
+    return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
+                          tokens_out=len(res.tokens))
+
+
+async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
+    res = await generate(k, proc, GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
+                                             sampling=Sampling(temperature=req.temperature), json_schema=req.schema))
+    try:
+        value = json.loads(res.text)
+    except ValueError:
+        raise SyscallError(f"the model's JSON did not complete (finish_reason={res.finish_reason}, "
+                           f"{len(res.tokens)} tokens); raise max_tokens or simplify the schema",
+                           code="llm_error", retryable=True) from None
+    return llm.JsonReply(value=value, text=res.text, tokens_in=len(res.prompt), tokens_out=len(res.tokens))

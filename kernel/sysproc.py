@@ -1,0 +1,93 @@
+"""The ``proc`` syscalls (xv6's sysproc.c): spawn, wait, kill, ps, exit, send and recv."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import anyio
+
+from syscalls import Empty, proc as p
+from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, Timeout
+
+from .errors import ProcessExit
+from .proc import Process, State
+from .syscall_perm import spawn_granted
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+INBOX_SIZE = 64
+
+
+async def spawn(k: "Kernel", proc: Process, req: p.Spawn) -> p.Spawned:
+    if not spawn_granted(proc, req.app):
+        raise PermissionDenied(f"app '{proc.app}' may not spawn '{req.app}' (add it to [permissions] spawn)")
+    pid = await k.spawn(req.app, req.task, parent=proc.pid, priority=req.priority, budgets=req.budgets,
+                        permissions=req.permissions)
+    return p.Spawned(pid=pid)
+
+
+def _own_child(k: "Kernel", proc: Process, pid: int) -> Process:
+    child = k.ptable.get(pid)
+    if child is None or child.ppid != proc.pid:
+        raise NotFound(f"pid {pid} is not a child of pid {proc.pid}")
+    return child
+
+
+async def wait(k: "Kernel", proc: Process, req: p.Wait) -> p.Waited:
+    if req.pid is not None:
+        targets = [_own_child(k, proc, req.pid)]
+    else:
+        targets = k.ptable.children(proc.pid)
+        if not targets:
+            raise NotFound(f"pid {proc.pid} has no children to wait for")
+    with anyio.move_on_after(req.timeout) as scope:
+        child = await k.wait_any(targets)
+    if scope.cancelled_caught:
+        raise Timeout(f"no child ended within {req.timeout:g} s", retryable=True)
+    k.ptable.reap(child.pid)
+    return p.Waited(pid=child.pid, state=child.state.value, exit_reason=child.exit_reason,
+                    exit_status=child.exit_status or 0, result=child.result or "")
+
+
+async def kill(k: "Kernel", proc: Process, req: p.Kill) -> Empty:
+    target = k.ptable.get(req.pid)
+    if target is None:
+        raise NotFound(f"no process {req.pid}")
+    if not k.ptable.is_descendant(req.pid, proc.pid):
+        raise PermissionDenied(f"pid {proc.pid} may signal only its own descendants, not pid {req.pid}")
+    k.signal(req.pid, req.signal)
+    return Empty()
+
+
+async def ps(k: "Kernel", proc: Process, req: p.Ps) -> p.PsReply:
+    procs = [k.info(q) for q in k.ptable.all() if req.all or q.pid == proc.pid
+             or k.ptable.is_descendant(q.pid, proc.pid)]
+    return p.PsReply(procs=procs)
+
+
+async def exit_(k: "Kernel", proc: Process, req: p.Exit) -> Empty:
+    raise ProcessExit(req.result, req.status)
+
+
+async def send(k: "Kernel", proc: Process, req: p.Send) -> Empty:
+    target = k.ptable.get(req.pid)
+    if target is None or not target.alive:
+        raise NotFound(f"no live process {req.pid}")
+    if len(k.encode_message(req.message)) > 64 * 1024:
+        raise InvalidArgument("message larger than 64 KiB")
+    k.inbox(target).put(proc.pid, req.message)
+    return Empty()
+
+
+async def recv(k: "Kernel", proc: Process, req: p.Recv) -> p.Message:
+    box = k.inbox(proc)
+    proc.set_state(State.SLEEPING)
+    try:
+        with anyio.move_on_after(req.timeout) as scope:
+            sender, message = await box.get()
+    finally:
+        if proc.alive:
+            proc.set_state(State.WAITING)
+    if scope.cancelled_caught:
+        raise Timeout(f"no message within {req.timeout:g} s", retryable=True)
+    return p.Message(sender=sender, message=message)

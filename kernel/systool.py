@@ -1,0 +1,28 @@
+"""The ``tool`` syscalls: list the tools a process is granted and call one."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from syscalls import tool
+from syscalls.errors import NotFound, PermissionDenied
+
+from .proc import Process
+from .syscall_perm import tool_granted
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+
+async def list_(k: "Kernel", proc: Process, req: tool.ListTools) -> tool.Tools:
+    return tool.Tools(tools=[tool.ToolSpec(name=t.name, description=t.description, schema=t.schema)
+                             for t in k.tools.values() if tool_granted(proc, t.name)])
+
+
+async def call(k: "Kernel", proc: Process, req: tool.Call) -> tool.ToolResult:
+    if not tool_granted(proc, req.name):
+        raise PermissionDenied(f"app '{proc.app}' is not granted tool '{req.name}' (add it to [permissions] tools)")
+    t = k.tools.get(req.name)
+    if t is None:
+        raise NotFound(f"no tool named {req.name!r}; tool.list shows the ones available")
+    out = await t.call(req.args, owner=str(proc.pid))
+    return tool.ToolResult(name=req.name, output=out.output, data=out.data, is_error=out.is_error)

@@ -1,0 +1,56 @@
+"""The ``llm`` family: chat, complete, and schema-constrained JSON."""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import msgspec
+
+from .base import MAX_ITEMS, Reply, Request, Text
+
+Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
+MaxTokens = Annotated[int, msgspec.Meta(ge=1, le=32768)]
+Role = Annotated[str, msgspec.Meta(pattern="^(system|user|assistant|tool)$")]
+
+
+class ChatMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    role: Role
+    content: Text
+
+
+Messages = Annotated[list[ChatMessage], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+Stops = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=64)]], msgspec.Meta(max_length=8)]
+
+
+class Chat(Request, tag="llm.chat"):
+    messages: Messages
+    max_tokens: MaxTokens = 256
+    temperature: Temperature = 0.0
+    stop: Stops = []
+
+
+class Complete(Request, tag="llm.complete"):
+    prompt: Text
+    max_tokens: MaxTokens = 256
+    temperature: Temperature = 0.0
+    stop: Stops = []
+
+
+class Json(Request, tag="llm.json"):
+    messages: Messages
+    schema: dict[str, Any]
+    max_tokens: MaxTokens = 256
+    temperature: Temperature = 0.0
+
+
+class Completion(Reply):
+    text: str
+    finish_reason: str
+    tokens_in: int
+    tokens_out: int
+
+
+class JsonReply(Reply):
+    value: Any
+    text: str
+    tokens_in: int
+    tokens_out: int

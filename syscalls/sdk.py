@@ -1,0 +1,156 @@
+"""The app SDK: ``sys.llm``, ``sys.fs``, ``sys.proc``, ``sys.tool``, ``sys.mem``, ``sys.browser``, ``sys.user``."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import browser, fs, llm, mem, proc, tool, user
+from .base import Reply, Request
+from .transport import Transport
+
+
+def _msgs(messages: list[dict] | list[llm.ChatMessage] | str) -> list[llm.ChatMessage]:
+    if isinstance(messages, str):
+        return [llm.ChatMessage(role="user", content=messages)]
+    return [m if isinstance(m, llm.ChatMessage) else llm.ChatMessage(**m) for m in messages]
+
+
+class _Family:
+    def __init__(self, transport: Transport):
+        self._t = transport
+
+    async def _call(self, req: Request) -> Any:
+        return await self._t.call(req)
+
+
+class Llm(_Family):
+    async def chat(self, messages, *, max_tokens: int = 256, temperature: float = 0.0,
+                   stop: list[str] | None = None) -> llm.Completion:
+        return await self._call(llm.Chat(messages=_msgs(messages), max_tokens=max_tokens,
+                                         temperature=temperature, stop=stop or []))
+
+    async def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0,
+                       stop: list[str] | None = None) -> llm.Completion:
+        return await self._call(llm.Complete(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
+                                             stop=stop or []))
+
+    async def json(self, messages, schema: dict, *, max_tokens: int = 256,
+                   temperature: float = 0.0) -> llm.JsonReply:
+        return await self._call(llm.Json(messages=_msgs(messages), schema=schema, max_tokens=max_tokens,
+                                         temperature=temperature))
+
+
+class Fs(_Family):
+    async def read(self, path: str) -> str:
+        return (await self._call(fs.Read(path=path))).data
+
+    async def write(self, path: str, data: str, *, append: bool = False) -> fs.FileInfo:
+        return await self._call(fs.Write(path=path, data=data, append=append))
+
+    async def list(self, path: str = ".") -> list[fs.FileInfo]:
+        return (await self._call(fs.List(path=path))).entries
+
+    async def stat(self, path: str) -> fs.FileInfo:
+        return await self._call(fs.Stat(path=path))
+
+    async def delete(self, path: str) -> None:
+        await self._call(fs.Delete(path=path))
+
+
+class Proc(_Family):
+    async def spawn(self, app: str, task: str = "", *, priority: int | None = None,
+                    budgets: dict[str, float] | None = None, permissions: list[str] | None = None) -> int:
+        return (await self._call(proc.Spawn(app=app, task=task, priority=priority, budgets=budgets or {},
+                                            permissions=permissions))).pid
+
+    async def wait(self, pid: int | None = None, timeout: float | None = None) -> proc.Waited:
+        return await self._call(proc.Wait(pid=pid, timeout=timeout))
+
+    async def kill(self, pid: int, signal: str = "TERM") -> None:
+        await self._call(proc.Kill(pid=pid, signal=signal))
+
+    async def ps(self, all: bool = False) -> list[proc.ProcInfo]:
+        return (await self._call(proc.Ps(all=all))).procs
+
+    async def exit(self, result: str = "", status: int = 0) -> None:
+        await self._call(proc.Exit(result=result, status=status))
+
+    async def send(self, pid: int, message: Any) -> None:
+        await self._call(proc.Send(pid=pid, message=message))
+
+    async def recv(self, timeout: float | None = None) -> proc.Message:
+        return await self._call(proc.Recv(timeout=timeout))
+
+
+class Tool(_Family):
+    async def list(self) -> list[tool.ToolSpec]:
+        return (await self._call(tool.ListTools())).tools
+
+    async def call(self, name: str, args: dict | None = None, **kwargs: Any) -> tool.ToolResult:
+        return await self._call(tool.Call(name=name, args={**(args or {}), **kwargs}))
+
+
+class Mem(_Family):
+    async def store(self, text: str, *, kind: str = "fact", collection: str | None = None) -> mem.Stored:
+        return await self._call(mem.Store(text=text, kind=kind, collection=collection))
+
+    async def recall(self, query: str, k: int = 5, *, collection: str | None = None) -> list[mem.Memory]:
+        return (await self._call(mem.Recall(query=query, k=k, collection=collection))).memories
+
+    async def forget(self, id: str, *, collection: str | None = None) -> None:
+        await self._call(mem.Forget(id=id, collection=collection))
+
+    async def pin(self, text: str) -> None:
+        await self._call(mem.Pin(text=text))
+
+
+class Browser(_Family):
+    async def open(self, url: str) -> browser.Page:
+        return await self._call(browser.Open(url=url))
+
+    async def snapshot(self) -> browser.Page:
+        return await self._call(browser.Snapshot())
+
+    async def click(self, index: int) -> browser.Page:
+        return await self._call(browser.Click(index=index))
+
+    async def type(self, index: int, text: str, *, submit: bool = False) -> browser.Page:
+        return await self._call(browser.Type(index=index, text=text, submit=submit))
+
+    async def select(self, index: int, option: str) -> browser.Page:
+        return await self._call(browser.Select(index=index, option=option))
+
+    async def scroll(self, direction: str = "down") -> browser.Page:
+        return await self._call(browser.Scroll(direction=direction))
+
+    async def back(self) -> browser.Page:
+        return await self._call(browser.Back())
+
+    async def extract(self, question: str) -> str:
+        return (await self._call(browser.Extract(question=question))).answer
+
+    async def screenshot(self, path: str = "screenshot.png") -> tool.ToolResult:
+        return await self._call(browser.Screenshot(path=path))
+
+
+class User(_Family):
+    async def ask(self, question: str) -> str:
+        return (await self._call(user.Ask(question=question))).text
+
+    async def confirm(self, question: str) -> bool:
+        return (await self._call(user.Confirm(question=question))).yes
+
+    async def notify(self, text: str) -> None:
+        await self._call(user.Notify(text=text))
+
+
+class Sys:
+    """Everything a process can do.  ``pid`` and ``task`` describe the caller."""
+
+    def __init__(self, transport: Transport, *, pid: int = 0, task: str = "", app: str = ""):
+        self.transport, self.pid, self.task, self.app = transport, pid, task, app
+        self.llm, self.fs, self.proc = Llm(transport), Fs(transport), Proc(transport)
+        self.tool, self.mem, self.browser, self.user = Tool(transport), Mem(transport), Browser(transport), User(transport)
+
+    async def call(self, req: Request) -> Reply:
+        """Issue any request from the table directly."""
+        return await self.transport.call(req)
