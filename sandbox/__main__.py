@@ -1,0 +1,59 @@
+"""`python -m sandbox build|status|reap`: build the image, show the engine, remove leftover containers."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .errors import SandboxError
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("build", help="build the sandbox image if its recipe changed")
+    b.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
+    b.add_argument("--quiet", action="store_true")
+    b.add_argument("--strict", action="store_true",
+                   help="exit 1 when the image cannot be built (default: say why, exit 0)")
+    sub.add_parser("status", help="engine and image state")
+    sub.add_parser("reap", help="remove every llmos sandbox container (no kernel may be running)")
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "build":
+            from .image import build_image
+
+            tag = build_image(progress=not args.quiet, force=args.force)
+            print(tag)
+        elif args.cmd == "status":
+            from .engine import connect
+            from .image import image_exists
+            from .recipe import image_tag
+
+            client = connect()
+            v = client.version()
+            print(f"engine: Docker {v.get('Version')} (API {v.get('ApiVersion')})")
+            tag = image_tag()
+            print(f"image:  {tag} {'present' if image_exists(client, tag) else 'MISSING: run python -m sandbox build'}")
+        elif args.cmd == "reap":
+            import anyio
+
+            from .box import Sandbox
+
+            async def reap() -> int:
+                sb = Sandbox(pool_size=0, kernel_id="reaper")
+                try:
+                    return await sb.reap_orphans()
+                finally:
+                    await sb.close()
+
+            print(f"removed {anyio.run(reap)} container(s)")
+    except SandboxError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        if args.cmd == "build" and not args.strict and exc.code == "unavailable":
+            return 0  # llmos works without a sandbox; the message says how to get one
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,211 @@
+"""Sandbox: the async face of the sandbox for the kernel (exec, apps, release, close, reaping)."""
+from __future__ import annotations
+
+import functools
+import threading
+import uuid
+from typing import Callable, Mapping, TypeVar
+
+import anyio
+import msgspec
+
+from . import appbox, policy, recipe
+from .engine import connect, engine_url, unavailable
+from .errors import SandboxError
+from .exec import RunState, command_for, run
+from .policy import DEFAULT, SYSTEM_MAX, Limits
+from .pool import WarmPool
+from .result import ExecResult
+
+T = TypeVar("T")
+
+
+class Sandbox:
+    """Docker containers for untrusted code, bound to owners (kernel process ids).
+
+    Constructing one never fails and touches nothing; the engine is reached on the
+    first call, and every call raises SandboxError(code="unavailable") while no engine
+    answers or the image is missing."""
+
+    def __init__(self, *, base_url: str | None = None, kernel_id: str | None = None,
+                 image: str | None = None, pool_size: int = 2, idle_s: float = 600.0,
+                 limits: Limits = DEFAULT, system_max: Limits = SYSTEM_MAX):
+        self.url = engine_url(base_url)
+        self.kernel_id = kernel_id or uuid.uuid4().hex[:12]
+        self.image = image or recipe.image_tag()
+        self.limits = policy.clamp(limits, system_max)
+        self.system_max = system_max
+        self.pool_size, self.idle_s = pool_size, idle_s
+        self._client = None
+        self._pool: WarmPool | None = None
+        self._lock = threading.Lock()
+        self._runs: dict[str, dict[str, RunState]] = {}  # owner -> {container id: state}
+        self._closed = False
+
+    # -- public async API -----------------------------------------------------------
+    async def start(self, *, wait_warm: bool = False) -> None:
+        """Connect, check the image and start filling the pool (optional: calls do it lazily)."""
+        pool = await self._call(self._ensure)
+        if wait_warm:
+            await anyio.to_thread.run_sync(pool.wait_warm)
+
+    async def exec(self, owner: str, kind: str, code: str, *, files: dict[str, bytes] | None = None,
+                   timeout: float | None = None, limits: Limits | Mapping | None = None,
+                   collect: list[str] | None = None) -> ExecResult:
+        """Run ``code`` (``python`` or ``shell``) in a fresh-per-call container owned by ``owner``."""
+        lim = self._limits(limits, timeout)
+        argv, code_files = command_for(kind, code)
+        all_files = {**(files or {}), **code_files}
+        return await self._run(owner, lim, argv, all_files, collect, env=None, binds=None)
+
+    async def run_app(self, owner: str, command: list[str], socket_path: str, env: Mapping[str, str] | None = None,
+                      limits: Limits | Mapping | None = None, *, files: dict[str, bytes] | None = None,
+                      timeout: float | None = None, collect: list[str] | None = None) -> ExecResult:
+        """Run an untrusted app's ``command`` in its own container that reaches the kernel
+        only through ``socket_path``, mounted at /run/llmos.sock ($LLMOS_SOCKET)."""
+        lim = self._limits(limits, timeout)
+        binds, app_env = appbox.mounts(socket_path), appbox.environment(env)
+        return await self._run(owner, lim, list(command), dict(files or {}), collect,
+                               env=app_env, binds=binds)
+
+    async def release(self, owner: str) -> int:
+        """Destroy every container of ``owner`` now; its running calls end with killed='released'."""
+        return await anyio.to_thread.run_sync(self._release, owner)
+
+    async def close(self) -> None:
+        """Destroy every container this Sandbox made, warm ones included."""
+        await anyio.to_thread.run_sync(self._close)
+
+    async def reap_orphans(self) -> int:
+        """Remove llmos containers left by other (crashed) kernels; return how many."""
+        return await self._call(self._reap)
+
+    async def stats(self) -> dict:
+        pool = self._pool
+        return {"engine": self.url, "image": self.image, "kernel_id": self.kernel_id,
+                "connected": self._client is not None,
+                "warm": pool.idle_count() if pool else 0, "pool_size": self.pool_size,
+                "started": pool.started if pool else 0,
+                "running": sum(len(v) for v in self._runs.values())}
+
+    # -- internals --------------------------------------------------------------------
+    def _limits(self, limits, timeout: float | None) -> Limits:
+        lim = policy.limits_from(limits, base=self.limits, system_max=self.system_max)
+        if timeout is not None:
+            lim = policy.clamp(msgspec.structs.replace(lim, timeout_s=float(timeout)),
+                               self.system_max)
+        return lim
+
+    async def _call(self, fn: Callable[..., T], *args) -> T:
+        return await anyio.to_thread.run_sync(functools.partial(self._guard, fn, *args))
+
+    def _guard(self, fn, *args):
+        """Run ``fn`` translating engine failures into SandboxError."""
+        import docker.errors
+        import requests
+
+        try:
+            return fn(*args)
+        except SandboxError:
+            raise
+        except (requests.exceptions.ConnectionError, FileNotFoundError, ConnectionError) as exc:
+            raise unavailable(self.url, exc) from exc
+        except docker.errors.APIError as exc:
+            raise SandboxError(f"Docker engine error: {exc.explanation or exc}", code="io") from exc
+        except docker.errors.DockerException as exc:
+            raise SandboxError(f"Docker error: {exc}", code="io") from exc
+
+    def _ensure(self) -> WarmPool:
+        with self._lock:
+            if self._closed:
+                raise SandboxError("this Sandbox is closed", code="unavailable")
+            if self._pool is not None:
+                return self._pool
+            client = connect(self.url, timeout=self.system_max.timeout_s + 60)
+            import docker.errors
+
+            try:
+                client.images.get(self.image)
+            except docker.errors.ImageNotFound:
+                client.close()
+                raise SandboxError(
+                    f"sandbox image {self.image} is missing; build it with `python -m sandbox build` "
+                    "(or `llmos sandbox build`) as root; it is never pulled",
+                    code="unavailable") from None
+            self._client = client
+            self._pool = WarmPool(client.api, self.image, self.kernel_id, self.limits,
+                                  size=self.pool_size, idle_s=self.idle_s)
+            return self._pool
+
+    async def _run(self, owner: str, lim: Limits, argv: list[str], files: dict[str, bytes],
+                   collect, *, env, binds) -> ExecResult:
+        state = await self._call(self._acquire, owner, lim, env, binds)
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(self._guard, self._run_blocking, owner, state, argv, files,
+                                  lim, collect, env), abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            with anyio.CancelScope(shield=True):
+                await anyio.to_thread.run_sync(state.stop, "released")
+            raise
+
+    def _acquire(self, owner: str, lim: Limits, env, binds) -> RunState:
+        pool = self._ensure()
+        cid = None if (env or binds) else pool.take(lim)
+        if cid is None:
+            cid = pool.create(lim, owner, "app" if binds else "exec", env=env, binds=binds)
+        state = RunState(pool.api, cid)
+        with self._lock:
+            self._runs.setdefault(owner, {})[cid] = state
+        return state
+
+    def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env) -> ExecResult:
+        pool = self._pool
+        try:
+            return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
+                       state=state, local=self.url.startswith("unix://"), env=env)
+        finally:
+            with self._lock:
+                owned = self._runs.get(owner, {})
+                owned.pop(state.cid, None)
+                if not owned:
+                    self._runs.pop(owner, None)
+            pool.discard(state.cid)
+
+    def _release(self, owner: str) -> int:
+        with self._lock:
+            states = list(self._runs.pop(owner, {}).values())
+        for st in states:
+            st.stop("released")
+        if self._pool is not None:
+            for st in states:
+                self._pool.remove(st.cid)
+        return len(states)
+
+    def _close(self) -> None:
+        with self._lock:
+            self._closed = True
+            owners = list(self._runs)
+        for owner in owners:
+            self._release(owner)
+        if self._pool is not None:
+            self._pool.close()
+            self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) == self.kernel_id)
+        if self._client is not None:
+            self._client.close()
+
+    def _reap(self) -> int:
+        self._ensure()
+        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id)
+
+    def _remove_labelled(self, pick) -> int:
+        api = self._pool.api
+        n = 0
+        for c in api.containers(all=True, filters={"label": f"{policy.LABEL}=1"}):
+            if pick(c.get("Labels") or {}):
+                try:
+                    api.remove_container(c["Id"], force=True, v=True)
+                    n += 1
+                except Exception:
+                    pass
+        return n
