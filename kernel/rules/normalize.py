@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
@@ -15,6 +16,7 @@ MAX_TEXT_CHARS = 16384
 # Characters that render as nothing; an attacker can use them to split a keyword.
 _INVISIBLE_CATEGORIES = {"Cf", "Cc"}
 # Dots that IDNA treats as label separators (ideographic, fullwidth, halfwidth).
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
 _DOTS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
 
 
@@ -86,8 +88,8 @@ def url_host(url: str) -> str:
         raise Unnormalisable(f"URL longer than {MAX_URL_CHARS} characters")
     text = "".join(ch for ch in url.strip() if ch not in "\t\r\n")
     text = text.replace("\\", "/")  # browsers treat \ as / in http(s) URLs
-    if "://" not in text.split("/", 1)[0] + "/" and not text.startswith("//"):
-        text = "http://" + text  # a bare host or host/path
+    if not _SCHEME.match(text):
+        text = "http://" + text.lstrip("/")  # a bare host, host/path or //host
     try:
         parts = urlsplit(text)
         host = parts.hostname
