@@ -1,1 +1,7 @@
-"""drivers/browser."""
+"""The browser driver: Playwright driving Debian's Chromium, one isolated context per process."""
+from .allowlist import Allowlist
+from .driver import BrowserDriver
+from .launch import CHROMIUM_ARGS, find_chromium
+from .snapshot import Element, Snapshot
+
+__all__ = ["Allowlist", "BrowserDriver", "CHROMIUM_ARGS", "Element", "Snapshot", "find_chromium"]
