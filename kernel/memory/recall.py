@@ -1,0 +1,68 @@
+"""Page faults: turn the most relevant hits from disk into one recall page that fits its budget."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from drivers.vectors import Hit
+
+from .page import Page
+
+HEADER = "[recalled from memory: id · who · relevance]"
+
+
+def best_hits(hits: Sequence[Hit], k: int, threshold: float, exclude: set[str] = frozenset()) -> list[Hit]:
+    """The ``k`` best hits with score (cosine similarity) at least ``threshold``,
+    one per evicted page (chunks of one page count once), skipping ids in ``exclude``."""
+    out: list[Hit] = []
+    seen: set[str] = set()
+    for h in sorted(hits, key=lambda h: h.distance):
+        if h.score < threshold or h.id in exclude:
+            continue
+        key = f"{h.collection}|{h.metadata.get('page_id') or h.id}"
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(h)
+        if len(out) >= k:
+            break
+    return out
+
+
+def line(hit: Hit, cut: int | None = None) -> str:
+    md = hit.metadata
+    who = md.get("role") if md.get("kind") in ("message", "scratch") else md.get("kind")
+    where = "" if hit.collection.startswith("proc:") else f" {hit.collection}"
+    text = " ".join(hit.text.split())
+    if cut is not None and cut < len(text):
+        text = text[:cut] + "…"
+    if md.get("untrusted"):
+        src = md.get("source") or "tool"
+        text = f'<untrusted source="{src}">{text}</untrusted>'
+    return f"- [{hit.id}{where} · {who} · {hit.score:.2f}] {text}"
+
+
+def recall_page(hits: Sequence[Hit], max_tokens: int, measure: Callable[[Page], int]) -> Page | None:
+    """A ``recall`` page with as many hits (best first) as fit in ``max_tokens``;
+    a hit too long for the room left is cut.  None if not even one fits."""
+    page = Page(text=HEADER, kind="recall", role="system")
+    lines: list[str] = []
+    refs: list[str] = []
+    for h in hits:
+        cand = line(h)
+        page.text = "\n".join([HEADER, *lines, cand])
+        if measure(page) > max_tokens:
+            lo, hi = 0, len(h.text)
+            while lo < hi:
+                mid = (lo + hi + 1) // 2
+                page.text = "\n".join([HEADER, *lines, line(h, mid)])
+                lo, hi = (mid, hi) if measure(page) <= max_tokens else (lo, mid - 1)
+            if lo < 40:  # too little of it to be worth showing
+                break
+            cand = line(h, lo)
+        lines.append(cand)
+        refs.append(h.id)
+    if not lines:
+        return None
+    page.text = "\n".join([HEADER, *lines])
+    page.refs = refs
+    return page
