@@ -20,6 +20,10 @@ from .result import ExecResult
 T = TypeVar("T")
 
 
+class _DeadContainer(Exception):
+    """The container vanished before the run began; safe to retry on a fresh one."""
+
+
 class Sandbox:
     """Docker containers for untrusted code, bound to owners (kernel process ids).
 
@@ -80,6 +84,13 @@ class Sandbox:
         """Remove llmos containers left by other (crashed) kernels; return how many."""
         return await self._call(self._reap)
 
+    async def containers(self, owner: str | None = None) -> list[str]:
+        """Ids of the containers now bound to ``owner`` (all owners when None)."""
+        with self._lock:
+            if owner is not None:
+                return list(self._runs.get(owner, {}))
+            return [cid for runs in self._runs.values() for cid in runs]
+
     async def stats(self) -> dict:
         pool = self._pool
         return {"engine": self.url, "image": self.image, "kernel_id": self.kernel_id,
@@ -139,19 +150,26 @@ class Sandbox:
 
     async def _run(self, owner: str, lim: Limits, argv: list[str], files: dict[str, bytes],
                    collect, *, env, binds) -> ExecResult:
-        state = await self._call(self._acquire, owner, lim, env, binds)
-        try:
-            return await anyio.to_thread.run_sync(
-                functools.partial(self._guard, self._run_blocking, owner, state, argv, files,
-                                  lim, collect, env), abandon_on_cancel=True)
-        except anyio.get_cancelled_exc_class():
-            with anyio.CancelScope(shield=True):
-                await anyio.to_thread.run_sync(state.stop, "released")
-            raise
+        warm = True
+        while True:
+            state = await self._call(self._acquire, owner, lim, env, binds, warm)
+            try:
+                return await anyio.to_thread.run_sync(
+                    functools.partial(self._guard, self._run_blocking, owner, state, argv, files,
+                                      lim, collect, env), abandon_on_cancel=True)
+            except anyio.get_cancelled_exc_class():
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(state.stop, "released")
+                raise
+            except _DeadContainer:
+                if not warm:
+                    raise SandboxError("a fresh sandbox container died before the run started",
+                                       code="io") from None
+                warm = False  # a warm container was removed behind our back: go cold once
 
-    def _acquire(self, owner: str, lim: Limits, env, binds) -> RunState:
+    def _acquire(self, owner: str, lim: Limits, env, binds, warm: bool = True) -> RunState:
         pool = self._ensure()
-        cid = None if (env or binds) else pool.take(lim)
+        cid = None if (env or binds or not warm) else pool.take(lim)
         if cid is None:
             cid = pool.create(lim, owner, "app" if binds else "exec", env=env, binds=binds)
         state = RunState(pool.api, cid)
@@ -160,10 +178,19 @@ class Sandbox:
         return state
 
     def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env) -> ExecResult:
+        import docker.errors
+
         pool = self._pool
         try:
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
                        state=state, local=self.url.startswith("unix://"), env=env)
+        except docker.errors.APIError as exc:
+            if state.started or state.reason:
+                raise
+            gone = exc.status_code == 404 or "is not running" in str(exc.explanation or "")
+            if gone:
+                raise _DeadContainer() from exc
+            raise
         finally:
             with self._lock:
                 owned = self._runs.get(owner, {})

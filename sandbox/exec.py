@@ -35,6 +35,7 @@ class RunState:
     def __init__(self, api, cid: str):
         self.api, self.cid = api, cid
         self.reason = ""
+        self.started = False  # the program has been started (a retry would run it twice)
         self._lock = threading.Lock()
 
     def stop(self, reason: str) -> bool:
@@ -69,6 +70,7 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
     out, err = BoundedBuffer(limits.output_bytes), BoundedBuffer(limits.output_bytes)
     flood = max(limits.output_bytes * FLOOD_FACTOR, 1024 * 1024)
     timer.start()
+    state.started = True
     try:
         for o, e in api.exec_start(eid, stream=True, demux=True):
             if o:

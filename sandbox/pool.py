@@ -70,10 +70,24 @@ class WarmPool:
 
     def remove(self, cid: str) -> None:
         """Destroy ``cid`` now: SIGKILL, then remove it with its anonymous /work volume."""
+        import docker.errors
+
         try:
             self.api.remove_container(cid, force=True, v=True)
+            return
+        except docker.errors.NotFound:
+            return
         except Exception:
-            pass
+            pass  # typically "removal already in progress" from the pool thread: wait for it
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                self.api.inspect_container(cid)
+            except docker.errors.NotFound:
+                return
+            except Exception:
+                pass
+            time.sleep(0.05)
 
     def idle_count(self) -> int:
         with self._cv:
