@@ -174,7 +174,9 @@ class BrowserDriver:
                 await page.go_back(timeout=self.nav_timeout * 1000, wait_until="domcontentloaded")
             except Exception as exc:
                 _raise_nav(exc, "the previous page")
-            if page.url == before:
+            if page.url == "about:blank" and before != "about:blank":  # the tab's blank start
+                await page.go_forward(timeout=self.nav_timeout * 1000, wait_until="domcontentloaded")
+            if page.url in (before, "about:blank"):
                 opener = await page.opener() if len(s.pages) > 1 else None
                 if opener is None:
                     raise DriverError("there is no previous page to go back to", code="invalid")

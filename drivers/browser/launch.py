@@ -30,7 +30,9 @@ HINT = "run scripts/setup-chromium.sh (as root: apt-get install -y chromium) or 
 
 def find_chromium(explicit: str | None = None) -> str | None:
     """The Chromium executable to use: ``explicit``, ``$LLMOS_CHROMIUM``, Debian's paths, PATH."""
-    for path in (explicit, os.environ.get("LLMOS_CHROMIUM"), *CANDIDATES):
+    if explicit:  # asked for this one: no silent fallback to another
+        return explicit if os.path.isfile(explicit) and os.access(explicit, os.X_OK) else None
+    for path in (os.environ.get("LLMOS_CHROMIUM"), *CANDIDATES):
         if path and os.path.isfile(path) and os.access(path, os.X_OK):
             return path
     for name in ("chromium", "chromium-browser"):

@@ -134,7 +134,8 @@ def build(
         pct = int(100 * raw["scrollY"] / max(1, raw["height"] - raw["viewport"]))
         head.append(f"Scroll: {min(pct, 100)}% down a page {raw['height'] / raw['viewport']:.1f} screens tall")
     head.append("---")
-    rendering, truncated = _fit(head, lines, raw.get("scrollY", 0), max_chars, count_tokens, max_tokens)
+    at_bottom = raw.get("scrollY", 0) > 0 and raw["scrollY"] + raw.get("viewport", 0) >= raw.get("height", 0) - 2
+    rendering, truncated = _fit(head, lines, raw.get("scrollY", 0), at_bottom, max_chars, count_tokens, max_tokens)
     if raw.get("more"):
         truncated = True
     return Snapshot(
@@ -143,9 +144,10 @@ def build(
     )
 
 
-def _fit(head, lines, scroll_y, max_chars, count_tokens, max_tokens) -> tuple[str, bool]:
+def _fit(head, lines, scroll_y, at_bottom, max_chars, count_tokens, max_tokens) -> tuple[str, bool]:
     """Keep whole lines within the bound.  If the page does not fit, start the window
-    at the first line in view (so ``scroll`` moves it) and say what was left out."""
+    at the first line in view (so ``scroll`` moves it; at the bottom of the page the
+    window ends with the last line) and say what was left out."""
     if count_tokens is not None and max_tokens is not None:
         cost, limit = count_tokens, max_tokens
     else:
@@ -160,6 +162,12 @@ def _fit(head, lines, scroll_y, max_chars, count_tokens, max_tokens) -> tuple[st
     reserve = cost("[… truncated: 99999 more lines (9999 elements) below; scroll down, or use extract for the text]")
     budget = limit - sum(cost(s) for s in head) - reserve
     chars = max_chars - sum(len(s) + 1 for s in head) - 110
+    if at_bottom:  # fill backwards from the last line
+        b, c, start = budget - cost("[… 99999 lines above; scroll up to see them]"), chars - 50, len(body)
+        while start > 0 and cost(body[start - 1]) <= b and len(body[start - 1]) + 1 <= c:
+            start -= 1
+            b -= cost(body[start])
+            c -= len(body[start]) + 1
     out = list(head)
     if start:
         out.append(f"[… {start} lines above; scroll up to see them]")
