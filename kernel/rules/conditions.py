@@ -36,6 +36,22 @@ def lookup(args: dict[str, Any], name: str) -> Any:
     return node
 
 
+def _forms(memo: dict, kind: str, fn: Callable, value: str, *extra: Any) -> Any:
+    """Normalise a value once per decision, however many rules look at it.
+    A value that cannot be normalised is remembered as None."""
+    key = (kind, value, *extra)
+    try:
+        return memo[key]
+    except KeyError:
+        pass
+    try:
+        out = fn(value, *extra)
+    except Unnormalisable:
+        out = None
+    memo[key] = out
+    return out
+
+
 def _combine(results: Iterable[bool | None], restrictive: bool) -> bool | None:
     """Any form matching suffices for restrictive rules; permissive rules need all of them."""
     seen_none = False
@@ -64,17 +80,18 @@ class ArgCondition:
         self.arg = arg
         self.restrictive = restrictive
 
-    def __call__(self, call: Call) -> bool | None:
+    def __call__(self, call: Call, memo: dict | None = None) -> bool | None:
         value = lookup(call.args, self.arg)
         if value is MISSING or value is None:
             return False
+        memo = {} if memo is None else memo
         if isinstance(value, (list, tuple)):
             if len(value) > MAX_LIST_ITEMS:
                 return None
-            return _combine((self.one(v) for v in value), self.restrictive)
-        return self.one(value)
+            return _combine((self.one(v, memo) for v in value), self.restrictive)
+        return self.one(value, memo)
 
-    def one(self, value: Any) -> bool | None:  # pragma: no cover - abstract
+    def one(self, value: Any, memo: dict) -> bool | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -89,12 +106,11 @@ class GlobCondition(ArgCondition):
         self.regexes = regexes
         self.home = home
 
-    def one(self, value: Any) -> bool | None:
+    def one(self, value: Any, memo: dict) -> bool | None:
         if not isinstance(value, str):
             return None
-        try:
-            forms = path_forms(value, self.home)
-        except Unnormalisable:
+        forms = _forms(memo, "path", path_forms, value, self.home)
+        if forms is None:
             return None
         return _combine(
             (any(rx.fullmatch(f) for rx in self.regexes) for f in forms), self.restrictive
@@ -108,12 +124,11 @@ class LikeCondition(ArgCondition):
         super().__init__(arg, restrictive)
         self.matchers = matchers
 
-    def one(self, value: Any) -> bool | None:
+    def one(self, value: Any, memo: dict) -> bool | None:
         if not isinstance(value, str):
             return None
-        try:
-            forms = text_forms(value)
-        except Unnormalisable:
+        forms = _forms(memo, "text", text_forms, value)
+        if forms is None:
             return None
         return _combine((any(m(f) for m in self.matchers) for f in forms), self.restrictive)
 
@@ -126,11 +141,10 @@ class InCondition(ArgCondition):
         self.values = values
         self.folded = {v.casefold() for v in values if isinstance(v, str)}
 
-    def one(self, value: Any) -> bool | None:
+    def one(self, value: Any, memo: dict) -> bool | None:
         if isinstance(value, str):
-            try:
-                forms = text_forms(value)
-            except Unnormalisable:
+            forms = _forms(memo, "text", text_forms, value)
+            if forms is None:
                 return None
             if self.restrictive:
                 return any(f in self.values or f.casefold() in self.folded for f in forms)
@@ -147,12 +161,11 @@ class DomainCondition(ArgCondition):
         super().__init__(arg, restrictive)
         self.patterns = patterns
 
-    def one(self, value: Any) -> bool | None:
+    def one(self, value: Any, memo: dict) -> bool | None:
         if not isinstance(value, str):
             return None
-        try:
-            forms = HostForms(value)
-        except Unnormalisable:
+        forms = _forms(memo, "host", HostForms, value)
+        if forms is None:
             return None
         return domain_matches(self.patterns, forms, self.restrictive)
 
@@ -164,14 +177,13 @@ class RegexCondition(ArgCondition):
         super().__init__(arg, restrictive)
         self.rx = rx
 
-    def one(self, value: Any) -> bool | None:
+    def one(self, value: Any, memo: dict) -> bool | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
             return None
-        try:
-            forms = text_forms(value)
-        except Unnormalisable:
+        forms = _forms(memo, "text", text_forms, value)
+        if forms is None:
             return None
         return _combine((self.rx.search(f) for f in forms), self.restrictive)
 
@@ -199,7 +211,7 @@ class NumberCondition(ArgCondition):
         super().__init__(arg, restrictive)
         self.ops = ops
 
-    def one(self, value: Any) -> bool | None:
+    def one(self, value: Any, memo: dict) -> bool | None:
         num = as_number(value)
         if num is None:
             return None
@@ -217,7 +229,7 @@ class BudgetCondition:
         self.ops = ops
         self.alt = name[: -len("_left")] if name.endswith("_left") else name + "_left"
 
-    def __call__(self, call: Call) -> bool | None:
+    def __call__(self, call: Call, memo: dict | None = None) -> bool | None:
         budgets = call.budgets_left
         value = budgets.get(self.name, budgets.get(self.alt, MISSING))
         if value is MISSING:
@@ -240,7 +252,7 @@ class UntrustedCondition:
         self.want = want
         self.names = names
 
-    def __call__(self, call: Call) -> bool | None:
+    def __call__(self, call: Call, memo: dict | None = None) -> bool | None:
         marked = call.untrusted_args
         if not isinstance(marked, (list, tuple, set, frozenset)):
             return None

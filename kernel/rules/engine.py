@@ -104,9 +104,10 @@ class RulesEngine:
         matched: list[tuple[Rule, list[str]]] = []
         admitted: list[Rule] = []
         seen: set[str] = set()
+        memo: dict = {}
         for rule in cands.rules:
             seen.add(rule.id)
-            holds, notes = rule.conditions_hold(call)
+            holds, notes = rule.conditions_hold(call, memo)
             if not holds:
                 continue
             if rule.rate is not None:
@@ -131,7 +132,7 @@ class RulesEngine:
         if decision.effect != "deny" and (record or extra is not None):
             # Rated rules not reached because the decision came early still count the call.
             for rule in cands.rated:
-                if rule.id not in seen and rule.conditions_hold(call)[0] and \
+                if rule.id not in seen and rule.conditions_hold(call, memo)[0] and \
                         not rule.rate_exceeded(call, self._windows):
                     admitted.append(rule)
             for rule in admitted:

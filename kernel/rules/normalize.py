@@ -24,7 +24,12 @@ class Unnormalisable(ValueError):
     """The value cannot be put in a comparable form (too long, not a URL, bad host)."""
 
 
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def strip_invisible(text: str) -> str:
+    if text.isascii() and not _ASCII_CONTROL.search(text):
+        return text  # fast path: NFKC and Cf/Cc stripping cannot change it
     return "".join(ch for ch in text if unicodedata.category(ch) not in _INVISIBLE_CATEGORIES)
 
 
@@ -33,6 +38,8 @@ def text_forms(value: str) -> list[str]:
     if len(value) > MAX_TEXT_CHARS:
         raise Unnormalisable(f"text longer than {MAX_TEXT_CHARS} characters")
     forms = [value]
+    if value.isascii() and not _ASCII_CONTROL.search(value):
+        return forms
     folded = strip_invisible(unicodedata.normalize("NFKC", value))
     if folded != value:
         forms.append(folded)
@@ -146,6 +153,8 @@ def _script(ch: str) -> str | None:
 
 def is_mixed_script(host_text: str) -> bool:
     """True when one label mixes letters of several scripts (the classic homoglyph trick)."""
+    if host_text.isascii():
+        return False
     for label in host_text.split("."):
         scripts = {s for s in map(_script, label) if s is not None}
         if len(scripts) > 1:

@@ -128,6 +128,15 @@ def _has_repeat(items) -> bool:
     return False
 
 
+def _has_groupref(items) -> bool:
+    for op, av in items:
+        if op in (_sre_parse.GROUPREF, _sre_parse.GROUPREF_EXISTS):
+            return True
+        if any(_has_groupref(sub) for sub in _sub_items(op, av)):
+            return True
+    return False
+
+
 def _first_literal(items) -> int | None:
     """The literal a branch must start with, or None when it could start with many things."""
     for op, av in items:
@@ -189,7 +198,7 @@ def _check_nesting(items, pattern: str) -> None:
 class SafeRegex:
     """A compiled regex that refused nested quantifiers at load and is time-bounded at match."""
 
-    __slots__ = ("pattern", "_compiled")
+    __slots__ = ("pattern", "_compiled", "_linear")
 
     def __init__(self, pattern: str):
         self.pattern = pattern
@@ -201,16 +210,19 @@ class SafeRegex:
         except RecursionError:
             raise PatternError(f"regex {pattern!r} is nested too deeply") from None
         _check_nesting(list(parsed), pattern)
-        if _regex is not None:
+        # Without repeats or backreferences a search is O(len(text) * len(pattern)) in any
+        # engine, so the faster stdlib re is safe; otherwise use `regex` for its timeout.
+        self._linear = not _has_repeat(list(parsed)) and not _has_groupref(list(parsed))
+        if _regex is not None and not self._linear:
             try:
                 self._compiled = _regex.compile(pattern, _regex.VERSION0)
             except _regex.error as exc:
                 raise PatternError(f"invalid regex {pattern!r}: {exc}") from None
-        else:  # pragma: no cover - environment dependent
+        else:
             self._compiled = re.compile(pattern)
 
     def search(self, text: str) -> bool:
-        if _regex is None:  # pragma: no cover - environment dependent
+        if self._linear or _regex is None:
             return self._compiled.search(text) is not None
         try:
             return self._compiled.search(text, timeout=REGEX_TIMEOUT_S) is not None

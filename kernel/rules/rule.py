@@ -49,11 +49,13 @@ class Rule:
             return False
         return True
 
-    def conditions_hold(self, call: Call) -> tuple[bool, list[str]]:
-        """(matches, notes). Uncertain conditions match only restrictive rules."""
+    def conditions_hold(self, call: Call, memo: dict | None = None) -> tuple[bool, list[str]]:
+        """(matches, notes). Uncertain conditions match only restrictive rules. `memo` holds
+        normalised argument forms shared by all rules within one decision."""
         notes: list[str] = []
+        memo = {} if memo is None else memo
         for cond in self.conditions:
-            result = cond(call)
+            result = cond(call, memo)
             if result is False:
                 return False, notes
             if result is None:

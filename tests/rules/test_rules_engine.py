@@ -251,7 +251,7 @@ def test_rate_limit_sliding_window_per_app():
 def test_evaluator_exception_denies():
     e = make(TRAVEL_NOT_BANK)
 
-    def boom(call):
+    def boom(call, memo=None):
         raise RuntimeError("kaboom")
 
     e.rules[0].conditions[0] = boom
