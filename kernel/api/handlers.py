@@ -1,0 +1,131 @@
+"""What each kernel API request does to the kernel; one function per request type."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Awaitable, Callable
+
+from syscalls.errors import NotFound, SyscallError
+
+from . import messages as m
+
+
+class ApiError(Exception):
+    """An error the client caused; sent back as an ``Error`` reply with ``code``."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+
+
+def approval_book(kernel: Any) -> Any:
+    """The rules integration's book of pending approvals, if the kernel has one."""
+    rules = getattr(kernel, "rules", None)
+    for name in ("approvals", "book"):
+        book = getattr(rules, name, None)
+        if book is not None and hasattr(book, "pending"):
+            return book
+    return None
+
+
+def stats(kernel: Any) -> m.KernelStats:
+    procs = kernel.ptable.all()
+    by_state: dict[str, int] = {}
+    for p in procs:
+        by_state[p.state.value] = by_state.get(p.state.value, 0) + 1
+    now = time.monotonic()
+    sched = kernel.sched
+    return m.KernelStats(
+        pid=os.getpid(), home=str(kernel.home), model=getattr(kernel.engine, "name", ""),
+        policy=kernel.config.policy, started=kernel.started, uptime=round(time.time() - kernel.started, 1),
+        slots_busy=sched.busy if sched else 0, slots_total=sched.n_slots if sched else 0,
+        queued=sched.queued if sched else 0, tokens_out=kernel.tokens_out,
+        tokens_per_second=round(sum(p.tokens_per_second(now) for p in procs if p.alive), 2),
+        procs=len(procs), by_state=by_state)
+
+
+async def status(kernel: Any, req: m.Status) -> m.KernelStats:
+    return stats(kernel)
+
+
+async def spawn(kernel: Any, req: m.Spawn) -> int:
+    return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=req.budgets or None)
+
+
+async def kill(kernel: Any, req: m.Kill) -> None:
+    if kernel.ptable.get(req.pid) is not None and kernel.ptable.live(req.pid) is None:
+        raise ApiError("not_running", f"process {req.pid} has already exited")
+    kernel.signal(req.pid, req.signal)
+
+
+async def wait(kernel: Any, req: m.Wait) -> m.ProcInfo:
+    try:
+        proc = await kernel.wait(req.pid, req.timeout)
+    except TimeoutError:
+        raise ApiError("timeout", f"process {req.pid} still running after {req.timeout}s") from None
+    return kernel.info(proc)
+
+
+async def ps(kernel: Any, req: m.Ps) -> list[m.ProcInfo]:
+    procs = kernel.ptable.all()
+    if req.all:
+        procs = list(kernel.ptable.reaped.values()) + procs
+    return [kernel.info(p) for p in sorted(procs, key=lambda p: p.pid)]
+
+
+async def logs(kernel: Any, req: m.Logs) -> list[dict]:
+    if kernel.ptable.get(req.pid) is None:
+        raise NotFound(f"no process {req.pid}")
+    return kernel.events.for_pid(req.pid)
+
+
+async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
+    return [m.AppInfo(name=a.name, version=getattr(a, "version", ""), description=getattr(a, "description", ""))
+            for a in sorted(kernel.registry.all().values(), key=lambda a: a.name)]
+
+
+async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
+    book = approval_book(kernel)
+    if book is None:
+        return []
+    return [m.ApprovalInfo(id=a.id, pid=getattr(a, "pid", 0), call=getattr(a, "name", ""),
+                           reason=getattr(a, "reason", "")) for a in book.pending()]
+
+
+async def approve(kernel: Any, req: m.Approve) -> None:
+    _decide(kernel, req.approval, lambda book: book.approve(req.approval))
+
+
+async def deny(kernel: Any, req: m.Deny) -> None:
+    _decide(kernel, req.approval, lambda book: book.deny(req.approval, req.reason))
+
+
+def _decide(kernel: Any, approval: str, act: Callable[[Any], Any]) -> None:
+    book = approval_book(kernel)
+    if book is None:
+        raise ApiError("not_found", f"no pending approval {approval!r} (this kernel has no approvals)")
+    try:
+        act(book)
+    except KeyError:
+        raise ApiError("not_found", f"no pending approval {approval!r}") from None
+
+
+async def halt(kernel: Any, req: m.Halt) -> int:
+    return await kernel.halt()
+
+
+HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
+    m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
+    m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Halt: halt,
+}
+
+
+def error_of(exc: BaseException) -> tuple[str, str]:
+    """(code, message) for an exception raised while handling a request."""
+    if isinstance(exc, ApiError):
+        return exc.code, str(exc)
+    if isinstance(exc, SyscallError):
+        return getattr(exc, "code", "error") or "error", getattr(exc, "message", str(exc))
+    if isinstance(exc, ValueError):
+        return "invalid", str(exc)
+    return "internal", f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,139 @@
+"""The kernel API's wire messages: one msgspec Struct per request, plus replies, errors and stream items."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Union
+
+import msgspec
+
+from syscalls.proc import ProcInfo
+
+Pid = Annotated[int, msgspec.Meta(ge=1)]
+Signal = Annotated[str, msgspec.Meta(pattern="^(TERM|KILL|STOP|CONT)$")]
+Text = Annotated[str, msgspec.Meta(max_length=256 * 1024)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+
+
+class Request(msgspec.Struct, tag_field="op", forbid_unknown_fields=True, kw_only=True):
+    """A client's request; ``id`` is echoed in the reply so a client can match them."""
+
+    id: int = 0
+
+
+class Status(Request, tag="status"):
+    pass
+
+
+class Spawn(Request, tag="spawn"):
+    app: Name
+    task: Text = ""
+    priority: Annotated[int, msgspec.Meta(ge=0, le=39)] | None = None
+    budgets: dict[str, float] = {}
+
+
+class Kill(Request, tag="kill"):
+    pid: Pid
+    signal: Signal = "TERM"
+
+
+class Wait(Request, tag="wait"):
+    pid: Pid
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=86400)] | None = None
+
+
+class Ps(Request, tag="ps"):
+    all: bool = False  # also processes already reaped into history
+
+
+class Logs(Request, tag="logs"):
+    pid: Pid
+
+
+class Apps(Request, tag="apps"):
+    pass
+
+
+class Approvals(Request, tag="approvals"):
+    pass
+
+
+class Approve(Request, tag="approve"):
+    approval: Name
+
+
+class Deny(Request, tag="deny"):
+    approval: Name
+    reason: Text = ""
+
+
+class Subscribe(Request, tag="subscribe"):
+    """Turn this connection into a stream of events (for ``pid``, or all) and periodic stats."""
+
+    pid: int = 0  # 0: every process
+    events: bool = True
+    stats_every: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 0.0  # 0: no stats
+
+
+class Halt(Request, tag="halt"):
+    pass
+
+
+REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Subscribe, Halt)
+AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
+
+
+class Message(msgspec.Struct, tag_field="type", kw_only=True):
+    """What the kernel sends back."""
+
+
+class Ok(Message, tag="ok", kw_only=True):
+    id: int
+    value: Any = None
+
+
+class Error(Message, tag="error", kw_only=True):
+    id: int = 0
+    code: str
+    message: str
+
+
+class Event(Message, tag="event", kw_only=True):
+    event: dict[str, Any]
+
+
+class KernelStats(msgspec.Struct, kw_only=True):
+    pid: int  # the daemon's OS pid
+    home: str
+    model: str
+    policy: str
+    started: float
+    uptime: float
+    slots_busy: int
+    slots_total: int
+    queued: int
+    tokens_out: int
+    tokens_per_second: float
+    procs: int
+    by_state: dict[str, int]
+
+
+class Stats(Message, tag="stats", kw_only=True):
+    stats: KernelStats
+
+
+class AppInfo(msgspec.Struct, kw_only=True):
+    name: str
+    version: str = ""
+    description: str = ""
+
+
+class ApprovalInfo(msgspec.Struct, kw_only=True):
+    id: str
+    pid: int = 0
+    call: str = ""
+    reason: str = ""
+
+
+AnyMessage = Union[Ok, Error, Event, Stats]
+
+__all__ = ["Request", *[c.__name__ for c in REQUESTS], "AnyRequest", "Message", "Ok", "Error", "Event",
+           "Stats", "KernelStats", "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo"]

@@ -1,0 +1,166 @@
+"""The kernel API client: typed async calls to the daemon over its Unix socket."""
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import anyio
+import msgspec
+
+from kernel.api import messages as m
+from kernel.api.daemon import socket_path
+from kernel.config import default_home
+from syscalls.transport import read_frame, write_frame
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(m.AnyMessage)
+
+
+class KernelError(Exception):
+    """The kernel answered a request with an error."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class NotRunning(KernelError):
+    """No kernel daemon answers on this llmos home's socket."""
+
+    def __init__(self, message: str):
+        super().__init__("not_running", message)
+
+
+class Connection:
+    """One socket connection; requests on it go one at a time."""
+
+    def __init__(self, stream: anyio.abc.SocketStream):
+        self.stream, self.buf = stream, bytearray()
+        self._ids = itertools.count(1)
+        self._lock = anyio.Lock()
+
+    @classmethod
+    async def open(cls, path: Path) -> "Connection":
+        try:
+            return cls(await anyio.connect_unix(str(path)))
+        except OSError as exc:
+            raise NotRunning(f"no kernel is running at {path} ({exc.strerror or exc}); `llmos boot` starts one") from None
+
+    async def receive(self) -> m.Message:
+        try:
+            payload = await read_frame(self.stream, self.buf)
+        except (ValueError, OSError, anyio.BrokenResourceError) as exc:
+            raise NotRunning(f"the kernel connection broke: {exc}") from None
+        if payload is None:
+            raise NotRunning("the kernel closed the connection (it halted or crashed)")
+        return _decoder.decode(payload)
+
+    async def request(self, req: m.Request) -> Any:
+        async with self._lock:
+            req.id = next(self._ids)
+            try:
+                await write_frame(self.stream, _encoder.encode(req))
+            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                raise NotRunning(f"the kernel connection broke: {exc}") from None
+            reply = await self.receive()
+        if isinstance(reply, m.Error):
+            raise KernelError(reply.code, reply.message)
+        return reply.value if isinstance(reply, m.Ok) else reply
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+
+
+class Client:
+    """``async with Client() as c: pid = await c.spawn("assistant", "hi"); info = await c.wait(pid)``."""
+
+    def __init__(self, home: str | Path | None = None):
+        self.home = Path(home) if home else default_home()
+        self.path = socket_path(self.home)
+        self._conn: Connection | None = None
+
+    async def __aenter__(self) -> "Client":
+        await self._connection()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            with anyio.CancelScope(shield=True):
+                try:
+                    await conn.aclose()
+                except Exception:
+                    pass
+
+    async def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = await Connection.open(self.path)
+        return self._conn
+
+    async def call(self, req: m.Request) -> Any:
+        conn = await self._connection()
+        try:
+            return await conn.request(req)
+        except NotRunning:
+            self._conn = None
+            raise
+
+    # -- typed calls -----------------------------------------------------------------------------
+    async def status(self) -> m.KernelStats:
+        return msgspec.convert(await self.call(m.Status()), m.KernelStats)
+
+    async def spawn(self, app: str, task: str = "", *, priority: int | None = None,
+                    budgets: dict[str, float] | None = None) -> int:
+        return await self.call(m.Spawn(app=app, task=task, priority=priority, budgets=budgets or {}))
+
+    async def kill(self, pid: int, signal: str = "TERM") -> None:
+        await self.call(m.Kill(pid=pid, signal=signal.upper().removeprefix("SIG")))
+
+    async def ps(self, all: bool = False) -> list[m.ProcInfo]:
+        return msgspec.convert(await self.call(m.Ps(all=all)), list[m.ProcInfo])
+
+    async def logs(self, pid: int) -> list[dict]:
+        return await self.call(m.Logs(pid=pid))
+
+    async def apps(self) -> list[m.AppInfo]:
+        return msgspec.convert(await self.call(m.Apps()), list[m.AppInfo])
+
+    async def approvals(self) -> list[m.ApprovalInfo]:
+        return msgspec.convert(await self.call(m.Approvals()), list[m.ApprovalInfo])
+
+    async def approve(self, approval: str) -> None:
+        await self.call(m.Approve(approval=approval))
+
+    async def deny(self, approval: str, reason: str = "") -> None:
+        await self.call(m.Deny(approval=approval, reason=reason))
+
+    async def halt(self) -> int:
+        return await self.call(m.Halt())
+
+    async def wait(self, pid: int, timeout: float | None = None) -> m.ProcInfo:
+        """Wait on a connection of its own, so other calls on this client are not held up."""
+        conn = await Connection.open(self.path)
+        try:
+            return msgspec.convert(await conn.request(m.Wait(pid=pid, timeout=timeout)), m.ProcInfo)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
+
+    async def subscribe(self, pid: int = 0, *, events: bool = True,
+                        stats_every: float = 0.0) -> AsyncIterator[m.Event | m.Stats]:
+        """Events (for ``pid``, or all) and stats as they come, on a connection of their own."""
+        conn = await Connection.open(self.path)
+        try:
+            first = await conn.request(m.Subscribe(pid=pid, events=events, stats_every=stats_every))
+            yield m.Stats(stats=msgspec.convert(first, m.KernelStats))
+            while True:
+                msg = await conn.receive()
+                if isinstance(msg, (m.Event, m.Stats)):
+                    yield msg
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()

@@ -1,0 +1,17 @@
+"""The CLI's subcommands that talk to the kernel daemon; ``add_parsers`` registers them all."""
+from __future__ import annotations
+
+import argparse
+
+from . import control, daemon, procs
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    control.add_parsers(sub)
+    procs.add_parsers(sub)
+    daemon.add_parser(sub)
+    from . import ui
+    ui.add_parsers(sub)
+
+
+__all__ = ["add_parsers"]

@@ -1,0 +1,78 @@
+"""``llmos boot``, ``llmos halt`` and ``llmos status``: start, stop and inspect the kernel daemon."""
+from __future__ import annotations
+
+import argparse
+import sys
+
+import anyio
+
+from .. import daemonctl
+from ..client import Client, KernelError, NotRunning
+from ..format import duration
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("boot", help="start the kernel daemon for this llmos home")
+    p.add_argument("--model", default=None, help="model: '' embedded, a .gguf path, an http(s) URL, or 'scripted'")
+    p.add_argument("--slots", type=int, default=None, help="LLM sequence slots")
+    p.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
+    p.set_defaults(func=boot)
+    sub.add_parser("halt", help="kill every process and stop the kernel daemon").set_defaults(func=halt)
+    sub.add_parser("status", help="say whether the kernel daemon runs, and how busy it is").set_defaults(func=status)
+
+
+def boot(args: argparse.Namespace) -> int:
+    try:
+        pid, fresh = daemonctl.boot(model=args.model, slots=args.slots, policy=args.policy)
+    except daemonctl.BootError as exc:
+        print(f"llmos: {exc}", file=sys.stderr)
+        return 1
+    home = daemonctl.home_of()
+    if fresh:
+        print(f"kernel booted (pid {pid}), listening on {home / 'kernel.sock'}")
+        return 0
+    print(f"llmos: the kernel is already running (pid {pid}) for {home}", file=sys.stderr)
+    return 1
+
+
+async def _halt() -> tuple[int, int]:
+    async with Client() as c:
+        st = await c.status()
+        killed = await c.halt()
+        return st.pid, killed
+
+
+def halt(args: argparse.Namespace) -> int:
+    home = daemonctl.home_of()
+    if daemonctl.is_running(home) is None:
+        print("llmos: no kernel is running", file=sys.stderr)
+        return 1
+    try:
+        pid, killed = anyio.run(_halt)
+    except (NotRunning, KernelError, OSError):
+        gone = daemonctl.force_stop(home)
+        print("kernel stopped" if gone else "llmos: the kernel did not stop", file=sys.stderr if not gone else sys.stdout)
+        return 0 if gone else 1
+    daemonctl.wait_gone(pid)
+    print(f"kernel halted ({killed} process{'es' if killed != 1 else ''} killed)")
+    return 0
+
+
+def status(args: argparse.Namespace) -> int:
+    if daemonctl.is_running() is None:
+        print("kernel: not running")
+        return 3
+
+    async def get():
+        async with Client() as c:
+            return await c.status()
+    try:
+        st = anyio.run(get)
+    except (NotRunning, KernelError) as exc:
+        print(f"kernel: not answering ({exc})")
+        return 1
+    states = ", ".join(f"{n} {s.lower()}" for s, n in sorted(st.by_state.items())) or "no processes"
+    print(f"kernel: running (pid {st.pid}), up {duration(st.uptime)}, model {st.model or 'embedded'}, "
+          f"policy {st.policy}\nslots: {st.slots_busy}/{st.slots_total} busy, {st.queued} queued, "
+          f"{st.tokens_per_second:.1f} tok/s\nprocesses: {states}\nhome: {st.home}")
+    return 0

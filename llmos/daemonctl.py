@@ -1,0 +1,96 @@
+"""Start, find and stop the kernel daemon of an llmos home (``boot``, ``status``, ``halt``)."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from kernel.api.daemon import pid_path, running_pid, socket_path
+from kernel.config import default_home
+
+BOOT_TIMEOUT = float(os.environ.get("LLMOS_BOOT_TIMEOUT", "120"))
+
+
+class BootError(RuntimeError):
+    pass
+
+
+def home_of(home: str | Path | None = None) -> Path:
+    return Path(home) if home else default_home()
+
+
+def is_running(home: str | Path | None = None) -> int | None:
+    return running_pid(home_of(home))
+
+
+def boot(home: str | Path | None = None, *, model: str | None = None, slots: int | None = None,
+         policy: str | None = None, timeout: float = BOOT_TIMEOUT) -> tuple[int, bool]:
+    """Start the daemon detached (its own session) and wait for its socket; (pid, started_now)."""
+    home = home_of(home)
+    pid = running_pid(home)
+    if pid is not None:
+        return pid, False
+    home.mkdir(parents=True, exist_ok=True)
+    os.chmod(home, 0o700)
+    argv = [sys.executable, "-m", "llmos.kerneld", "--home", str(home)]
+    if model is not None:
+        argv += ["--model", model]
+    if slots is not None:
+        argv += ["--slots", str(slots)]
+    if policy is not None:
+        argv += ["--policy", policy]
+    (home / "logs").mkdir(exist_ok=True)
+    log = open(home / "logs" / "daemon.out", "ab")
+    root = str(Path(__file__).resolve().parent.parent)
+    env = {**os.environ, "LLMOS_HOME": str(home),
+           "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
+                            start_new_session=True, close_fds=True)
+    log.close()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            other = running_pid(home)
+            if other is not None:  # lost a race with another boot: that one serves
+                return other, False
+            raise BootError(f"the kernel exited during boot (status {proc.returncode}); "
+                            f"see {home / 'logs' / 'daemon.out'}")
+        if socket_path(home).exists() and running_pid(home) == proc.pid:
+            return proc.pid, True
+        time.sleep(0.05)
+    proc.kill()
+    raise BootError(f"the kernel did not come up within {timeout:.0f}s; see {home / 'logs' / 'daemon.out'}")
+
+
+def wait_gone(pid: int, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if os.waitpid(pid, os.WNOHANG)[0]:
+                return True
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def force_stop(home: str | Path | None = None) -> bool:
+    """SIGTERM the daemon by its pid file (when its socket does not answer); True if it went away."""
+    import signal
+    home = home_of(home)
+    try:
+        pid = int(pid_path(home).read_text().strip())
+    except (OSError, ValueError):
+        return True
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        running_pid(home)
+        return True
+    return wait_gone(pid)
