@@ -101,7 +101,8 @@ class MemoryVectorStore:
         its = [it for it in its if matches(where, it.metadata)]
         return its[:limit] if limit is not None else its
 
-    def delete(self, collection: str, ids: Sequence[str] | None = None, where: Mapping | None = None) -> int:
+    def delete(self, collection: str, ids: Sequence[str] | None = None, where: Mapping | None = None, *,
+               scrub: bool = False) -> int:
         if ids is None and not where:
             raise DriverError("delete needs ids or where (use drop for a whole collection)", code="invalid")
         with self._lock:
@@ -122,6 +123,9 @@ class MemoryVectorStore:
     def count(self, collection: str) -> int:
         with self._lock:
             return len(self._data.get(check_name(collection), {}))
+
+    def scrub(self) -> None:
+        pass
 
     def close(self) -> None:
         pass

@@ -20,6 +20,10 @@ from .where import normalize_where
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 NAME_KEY = "llmos_name"  # collection metadata: the logical name a chroma name stands for
+#: sync the HNSW index after every write so chromadb purges its write-ahead log at once:
+#: with the default (1000) a deleted document's text lingers in the log for a thousand writes.
+#: Measured: no slower for single adds (both ~30 ms, dominated by the sqlite commit).
+HNSW = {"space": "cosine", "sync_threshold": 2, "batch_size": 2}
 
 
 class VectorStore:
@@ -141,8 +145,11 @@ class VectorStore:
                         limit=limit, include=["documents", "metadatas"])
         return [Item(i, d or "", dict(m or {})) for i, d, m in zip(r["ids"], r["documents"], r["metadatas"])]
 
-    def delete(self, collection: str, ids: Sequence[str] | None = None, where: Mapping | None = None) -> int:
-        """Delete items by id and/or filter; returns how many were deleted."""
+    def delete(self, collection: str, ids: Sequence[str] | None = None, where: Mapping | None = None, *,
+               scrub: bool = False) -> int:
+        """Delete items by id and/or filter; returns how many were deleted.  They are
+        gone from every read at once and from chromadb's write-ahead log (see ``HNSW``);
+        ``scrub`` also rewrites the database file so no stale bytes of them remain."""
         if ids is None and not where:
             raise DriverError("delete needs ids or where (use drop for a whole collection)", code="invalid")
         col = self._col(collection, create=False)
@@ -153,7 +160,30 @@ class VectorStore:
                             include=[])["ids"]
             if found:
                 col.delete(ids=found)
+                col.count()  # let chromadb apply the delete (and purge its log) now
+                if scrub:
+                    self.scrub(collection, found)
             return len(found)
+
+    def scrub(self, collection: str | None = None, ids: Sequence[str] = ()) -> None:
+        """Leave no stale bytes of deleted items on disk: blank their text in
+        chromadb's write-ahead log (entries it has not purged yet still carry the
+        document; the vectors stay for the index to replay the delete), then
+        ``VACUUM`` so free pages are dropped (about 0.1 s for 20k items)."""
+        with self._lock, self._errors("scrub the database"):
+            col = self._col(collection, create=False) if collection else None
+            db = sqlite3.connect(str(self.path / "chroma.sqlite3"), timeout=30)
+            try:
+                if col is not None and ids:
+                    topic = f"persistent://default/default/{col.id}"
+                    for s in range(0, len(ids), 500):
+                        part = list(ids[s:s + 500])
+                        db.execute(f"UPDATE embeddings_queue SET metadata = '{{}}' WHERE topic = ? AND id IN "
+                                   f"({','.join('?' * len(part))}) AND operation != 3", [topic, *part])
+                    db.commit()
+                db.execute("VACUUM")
+            finally:
+                db.close()
 
     def close(self) -> None:
         """Release the client (a later VectorStore on the same path reopens it from disk)."""
@@ -182,7 +212,7 @@ class VectorStore:
                 if create:
                     col = self._c().get_or_create_collection(
                         chroma_name(name), embedding_function=self.embedding,
-                        configuration={"hnsw": {"space": "cosine"}}, metadata={NAME_KEY: name})
+                        configuration={"hnsw": dict(HNSW)}, metadata={NAME_KEY: name})
                 else:
                     try:
                         col = self._c().get_collection(chroma_name(name), embedding_function=self.embedding)

@@ -92,9 +92,10 @@ class ProcessMemory:
         self.on_event("mem.store", id=item.id, collection=name, mem_kind=kind, chars=len(text))
         return item.id, name
 
-    def mem_forget(self, id: str, collection: str | None = None) -> bool:
-        """Delete a memory for good.  Without ``collection``, looks in the own and
-        every granted collection (and nowhere else)."""
+    def mem_forget(self, id: str, collection: str | None = None, *, scrub: bool = True) -> bool:
+        """Delete a memory for good (``scrub``: no stale bytes left in the database
+        file either).  Without ``collection``, looks in the own and every granted
+        collection (and nowhere else)."""
         names = self._visible() if collection is None else [self._resolve(collection)]
         for name in names:
             found = self.store.get(name, ids=[id])
@@ -102,9 +103,9 @@ class ProcessMemory:
                 continue
             md = found[0].metadata
             if int(md.get("chunks", 1)) > 1 and md.get("page_id"):  # a long page: forget all its chunks
-                n = self.store.delete(name, where={"page_id": md["page_id"]})
+                n = self.store.delete(name, where={"page_id": md["page_id"]}, scrub=scrub)
             else:
-                n = self.store.delete(name, ids=[id])
+                n = self.store.delete(name, ids=[id], scrub=scrub)
             self.on_event("mem.forget", id=id, collection=name, deleted=n)
             return True
         return False
