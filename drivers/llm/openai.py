@@ -87,18 +87,31 @@ class OpenAIGeneration(Generation):
         body = eng._body(req)
         try:
             async with eng._client().stream("POST", "/chat/completions", json=body) as resp:
-                if resp.status_code >= 400:
-                    raise http_error(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))
-                events = sse_events(resp.aiter_lines())
-                while True:
-                    with anyio.CancelScope() as self._scope:
-                        event = None if self._reason else await anext(events, None)
-                    if event is None or self._reason is not None:
-                        break
-                    for tok in self._tokens(event, r, t0):
-                        yield tok
+                if resp.status_code in (400, 422) and eng._may_fall_back(body):
+                    await resp.aread()
+                    body = eng._body(req)  # the server rejected json_schema: use the json_object form
+                    async with eng._client().stream("POST", "/chat/completions", json=body) as again:
+                        async for tok in self._events(again, r, t0):
+                            yield tok
+                    return
+                async for tok in self._events(resp, r, t0):
+                    yield tok
         except httpx.HTTPError as exc:
             raise transport_error(exc, eng.base_url) from exc
+        if not r.prompt_tokens:  # the server sent no usage: estimate
+            r.prompt_tokens = sum(eng.count_tokens(m["content"] or "") + 4 for m in body["messages"])
+
+    async def _events(self, resp: httpx.Response, r: GenResult, t0: float) -> AsyncIterator[Token]:
+        if resp.status_code >= 400:
+            raise http_error(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))
+        events = sse_events(resp.aiter_lines())
+        while True:
+            with anyio.CancelScope() as self._scope:
+                event = None if self._reason else await anext(events, None)
+            if event is None or self._reason is not None:
+                break
+            for tok in self._tokens(event, r, t0):
+                yield tok
 
     def _tokens(self, event: dict, r: GenResult, t0: float) -> list[Token]:
         eng = self._eng
@@ -140,7 +153,7 @@ class OpenAIEngine(Engine):
 
     def __init__(self, base_url: str, *, model: str = "", api_key: str | None = None, n_slots: int = 4,
                  n_ctx: int = 8192, timeout: float = 120.0, connect_timeout: float = 10.0,
-                 schema_style: str = "json_schema", extra_body: dict[str, Any] | None = None,
+                 schema_style: str = "auto", extra_body: dict[str, Any] | None = None,
                  headers: dict[str, str] | None = None):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
@@ -152,8 +165,8 @@ class OpenAIEngine(Engine):
             (os.environ[k] for k in API_KEY_ENVS if os.environ.get(k)), "")
         self.n_slots, self.n_ctx = n_slots, n_ctx
         self.timeout = httpx.Timeout(timeout, connect=connect_timeout)
-        if schema_style not in ("json_schema", "json_object"):
-            raise EngineError(f"schema_style must be json_schema or json_object, not {schema_style!r}",
+        if schema_style not in ("auto", "json_schema", "json_object"):
+            raise EngineError(f"schema_style must be auto, json_schema or json_object, not {schema_style!r}",
                               code="invalid")
         self.schema_style = schema_style
         self.extra_body = dict(extra_body or {})
@@ -164,6 +177,7 @@ class OpenAIEngine(Engine):
         self._vocab = PieceVocab()
         self._templated: OrderedDict[tuple[int, ...], list[Message]] = OrderedDict()
         self._tokenize_path: str | None = None
+        self._schema_fallback = False
         self._stats = EngineStats(model=model or self.base_url, n_slots=n_slots, n_ctx=n_ctx)
 
     def _client(self) -> httpx.AsyncClient:
@@ -211,9 +225,19 @@ class OpenAIEngine(Engine):
         remaining = req.max_tokens - len(req.generated)
         if remaining <= 0:
             raise EngineError("max_tokens already used by generated tokens", code="invalid")
+        style = "json_object" if self.schema_style == "auto" and self._schema_fallback else self.schema_style
         return chat_body(req, messages, model=self.model or "default", max_tokens=remaining,
-                         schema_style=self.schema_style, extra=self.extra_body,
+                         schema_style=style, extra=self.extra_body,
                          continuation=self.detokenize(req.generated) if req.generated else "")
+
+    def _may_fall_back(self, body: dict) -> bool:
+        """With ``schema_style="auto"``, a rejected OpenAI ``json_schema`` switches this engine to the
+        ``json_object`` + ``schema`` form that llama-cpp-python's server understands."""
+        fmt = body.get("response_format") or {}
+        if self.schema_style == "auto" and not self._schema_fallback and fmt.get("type") == "json_schema":
+            self._schema_fallback = True
+            return True
+        return False
 
     # -- tokens (local approximations; see the class docstring) --------------------------------------
     def tokenize(self, text: str) -> list[int]:

@@ -1,0 +1,156 @@
+"""LlamaEngine on the real embedded SmolLM2 model: chat, JSON schema, batching, cancel, queueing, replay."""
+from __future__ import annotations
+
+import json
+
+import anyio
+import pytest
+
+from drivers.llm import EngineError, GenRequest, Message, Sampling
+
+pytestmark = [pytest.mark.real_model, pytest.mark.anyio]
+
+STORY = [Message("user", "Write a long story about a dragon who lives in a library.")]
+
+
+async def test_chat_answer_is_text(llama):
+    r = await llama.generate(GenRequest(messages=[Message("user", "What is the capital of France?")],
+                                        max_tokens=48))
+    assert r.finish_reason in ("stop", "length")
+    assert r.text.strip(), r
+    assert r.tokens and r.prompt_tokens + r.cached_tokens == len(r.prompt)
+    assert llama.detokenize(r.tokens).startswith(r.text.rstrip()[:10])
+    assert r.ttft_s > 0 and r.duration_s >= r.ttft_s
+
+
+async def test_template_and_tokens(llama):
+    prompt = llama.apply_template([Message("system", "Be brief."), Message("user", "Hi")])
+    text = llama.detokenize(prompt)
+    assert "Be brief." in text and "Hi" in text and text.rstrip().endswith("assistant")
+    ids = llama.tokenize("hello world")
+    assert ids and llama.detokenize(ids) == "hello world"
+    assert llama.count_tokens("hello world") == len(ids)
+
+
+async def test_json_schema_reply_parses_and_validates(llama):
+    schema = {"type": "object",
+              "properties": {"city": {"type": "string", "maxLength": 24},
+                             "population": {"type": "integer"},
+                             "size": {"enum": ["small", "medium", "large"]},
+                             "capital": {"type": "boolean"}},
+              "required": ["city", "population", "capital", "size"], "additionalProperties": False}
+    r = await llama.generate(GenRequest(
+        messages=[Message("user", "Describe Paris as JSON with city, population, capital and size.")],
+        json_schema=schema, max_tokens=120))
+    assert r.finish_reason == "stop", r
+    data = json.loads(r.text)
+    assert set(data) == {"city", "population", "capital", "size"}
+    assert isinstance(data["city"], str) and len(data["city"]) <= 24
+    assert isinstance(data["population"], int) and not isinstance(data["population"], bool)
+    assert data["size"] in ("small", "medium", "large")
+    assert isinstance(data["capital"], bool)
+
+
+async def test_grammar_constrains_output(llama):
+    r = await llama.generate(GenRequest(messages=[Message("user", "Is the sky blue?")],
+                                        grammar='root ::= "yes" | "no"', max_tokens=8))
+    assert r.text in ("yes", "no") and r.finish_reason == "stop"
+
+
+async def test_concurrent_generations_share_decode_steps(llama):
+    before = llama.stats()
+    results = []
+
+    async def one(i: int) -> None:
+        results.append(await llama.generate(GenRequest(
+            messages=[Message("user", f"Count from {i} to {i + 40}, one number per line.")], max_tokens=24)))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(4):
+            tg.start_soon(one, i)
+    after = llama.stats()
+    assert len(results) == 4 and all(r.finish_reason in ("stop", "length") and r.tokens for r in results)
+    assert after.multi_seq_steps > before.multi_seq_steps
+    assert after.max_batch_seqs >= 2
+    # fewer steps than tokens: several sequences advanced per decode step
+    steps = after.decode_steps - before.decode_steps
+    assert steps < sum(len(r.tokens) for r in results)
+    assert after.busy_slots == 0
+
+
+async def test_max_tokens_ends_with_length(llama):
+    r = await llama.generate(GenRequest(messages=STORY, max_tokens=5))
+    assert r.finish_reason == "length" and len(r.tokens) == 5
+
+
+async def test_stop_string_cuts_text(llama):
+    r = await llama.generate(GenRequest(messages=[Message("user", "List five fruits, one per line.")],
+                                        stop=["\n"], max_tokens=60))
+    assert "\n" not in r.text
+    streamed = []
+    gen = llama.submit(GenRequest(messages=[Message("user", "List five fruits, one per line.")],
+                                  stop=["\n"], max_tokens=60))
+    async for tok in gen:
+        streamed.append(tok.text)
+    assert "".join(streamed) == gen.result.text == r.text
+
+
+async def test_cancel_stops_quickly_and_frees_slot(llama):
+    gen = llama.submit(GenRequest(messages=STORY, max_tokens=900))
+    n = 0
+    with anyio.fail_after(60):
+        async for _ in gen:
+            n += 1
+            if n == 3:
+                gen.cancel()
+                t0 = anyio.current_time()
+        elapsed = anyio.current_time() - t0
+    assert gen.result.finish_reason == "cancelled"
+    assert elapsed < 5.0  # one decode step is tens of milliseconds; generous for a shared machine
+    assert len(gen.result.tokens) < 50
+    assert llama.stats().busy_slots == 0
+    r = await llama.generate(GenRequest(messages=[Message("user", "Say hello.")], max_tokens=8))
+    assert r.finish_reason in ("stop", "length") and r.tokens
+
+
+async def test_greedy_continuation_matches_uninterrupted(llama):
+    req = dict(messages=STORY, max_tokens=24, sampling=Sampling(temperature=0.0))
+    full = await llama.generate(GenRequest(**req))
+    assert full.finish_reason == "length" and len(full.tokens) == 24
+    cont = await llama.generate(GenRequest(**req, generated=full.tokens[:10]))
+    assert cont.tokens == full.tokens
+    assert cont.finish_reason == "length"
+    assert cont.cached_tokens >= len(full.prompt)  # the slot still held the prefix: little re-prefill
+    assert cont.text == llama.detokenize(full.tokens[10:])
+
+
+async def test_more_requests_than_slots_queue_and_finish(llama):
+    results = []
+    seen_queued = seen_busy = 0
+
+    async def one(i: int) -> None:
+        results.append(await llama.generate(GenRequest(
+            messages=[Message("user", f"Tell me fact number {i} about the sea.")], max_tokens=16)))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(7):
+            tg.start_soon(one, i)
+        while len(results) < 7:
+            s = llama.stats()
+            seen_queued, seen_busy = max(seen_queued, s.queued), max(seen_busy, s.busy_slots)
+            await anyio.sleep(0.005)
+    assert len(results) == 7
+    assert all(r.finish_reason in ("stop", "length") and r.tokens for r in results)
+    assert seen_busy <= llama.n_slots
+    assert seen_queued >= 1
+
+
+async def test_errors_reach_the_caller_and_engine_keeps_serving(llama):
+    too_long = list(llama.tokenize("word " * 1200))
+    with pytest.raises(EngineError) as info:
+        await llama.generate(GenRequest(prompt=too_long, max_tokens=4))
+    assert info.value.code == "context_overflow"
+    with pytest.raises(EngineError):
+        await llama.generate(GenRequest(messages=STORY, grammar="root ::= (", max_tokens=4))
+    r = await llama.generate(GenRequest(messages=[Message("user", "Say hi.")], max_tokens=4))
+    assert r.tokens and llama.stats().errors >= 2
