@@ -21,16 +21,25 @@ class AgentError(SyscallError):
 
 
 def action_schema(tools: list[Any], output_schema: dict | None) -> dict:
-    """One object per tool: ``{"tool": name, ...its arguments}``, plus the final answer."""
-    options = []
+    """A flat object: ``tool`` (one of the granted tools, or ``answer``) first, then every tool's
+    arguments as optional properties, then the answer.
+
+    A flat object with an enum decodes reliably under llama.cpp's grammar; ``anyOf`` over
+    objects was seen to steer a small model away from the tool it chose unconstrained.
+    """
+    props: dict[str, Any] = {"tool": {"enum": [t.name for t in tools] + [ANSWER]}}
     for t in tools:
-        props = dict(t.schema.get("properties", {}))
-        options.append({"type": "object", "properties": {"tool": {"const": t.name}, **props},
-                        "required": ["tool", *t.schema.get("required", [])]})
-    answer = output_schema or {"type": "string", "maxLength": 600}
-    options.append({"type": "object", "properties": {"tool": {"const": ANSWER}, ANSWER: answer},
-                    "required": ["tool", ANSWER]})
-    return {"anyOf": options}
+        for key, sub in t.schema.get("properties", {}).items():
+            props.setdefault(key, {k: v for k, v in sub.items() if k not in ("maxLength", "minLength")})
+    props[ANSWER] = output_schema or {"type": "string"}
+    return {"type": "object", "properties": props, "required": ["tool"]}
+
+
+def tool_args(tool: Any, action: dict) -> tuple[dict, list[str]]:
+    """The chosen tool's arguments from a flat action, and the required ones missing."""
+    names = tool.schema.get("properties", {})
+    args = {k: v for k, v in action.items() if k in names}
+    return args, [r for r in tool.schema.get("required", []) if r not in args]
 
 
 def system_prompt(spec: Agent, tools: list[Any]) -> str:
@@ -53,11 +62,27 @@ def observation(name: str, output: str, repeated: bool) -> str:
     return text + f'If this answers the task, reply with {{"tool": "{ANSWER}", "{ANSWER}": ...}}.'
 
 
+def example_turns(examples: list[dict]) -> list[dict]:
+    """Few-shot demonstrations from the app's manifest, rendered as earlier turns of the conversation."""
+    turns: list[dict] = []
+    for ex in examples:
+        turns.append({"role": "user", "content": str(ex.get("task", ""))})
+        for step in ex.get("steps", []):
+            action = step.get("action", {})
+            turns.append({"role": "assistant", "content": json.dumps(action)})
+            if "observation" in step:
+                turns.append({"role": "user", "content": observation(action.get("tool", "?"),
+                                                                      str(step["observation"]), False)})
+    return turns
+
+
 async def run(sys: Sys, spec: Agent, task: str) -> Any:
     granted = {t.name: t for t in await sys.tool.list()}
     tools = [granted[n] for n in spec.tools if n in granted]
+    granted_tools = {t.name: t for t in tools}
     schema = action_schema(tools, spec.output_schema)
     messages: list[dict] = [{"role": "system", "content": system_prompt(spec, tools)},
+                            *example_turns(spec.examples),
                             {"role": "user", "content": task or "(no task given)"}]
     seen: dict[str, str] = {}
     last = ""
@@ -67,10 +92,15 @@ async def run(sys: Sys, spec: Agent, task: str) -> Any:
         name = action.get("tool", "")
         messages.append({"role": "assistant", "content": reply.text})
         if name == ANSWER:
-            return action.get(ANSWER)
-        args = {k: v for k, v in action.items() if k != "tool"}
+            if ANSWER in action:
+                return action[ANSWER]
+            messages.append({"role": "user", "content": f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}'})
+            continue
+        args, missing = tool_args(granted_tools[name], action)
         key = json.dumps([name, args], sort_keys=True)
-        if key in seen:
+        if missing:
+            output, repeated = f"error: {name} needs {', '.join(missing)}", False
+        elif key in seen:
             output, repeated = seen[key], True
         else:
             try:

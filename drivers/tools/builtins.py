@@ -10,8 +10,8 @@ from .calc import CalcError, evaluate
 
 class Calculator(Tool):
     name = "calculator"
-    description = "Evaluate an arithmetic expression, e.g. 17 * 23 or sqrt(2) + 1."
-    schema = {"type": "object", "properties": {"expression": {"type": "string", "maxLength": 200}},
+    description = "Evaluate an arithmetic expression, for example (4 + 5) * 12 or sqrt(2)."
+    schema = {"type": "object", "properties": {"expression": {"type": "string"}},
               "required": ["expression"]}
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:

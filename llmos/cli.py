@@ -1,0 +1,68 @@
+"""The ``llmos`` command line: run apps, list them, and report the version."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import anyio
+
+from . import __version__
+from .runlocal import run_local
+
+
+def _positive(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if n <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {n}")
+    return n
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="llmos", description="An operating system for LLM agents.")
+    sub = ap.add_subparsers(dest="cmd", metavar="COMMAND")
+    run = sub.add_parser("run", help="run an app on a task and print its result")
+    run.add_argument("app", help="the app to run, e.g. assistant")
+    run.add_argument("task", nargs="+", help="the task, in plain words")
+    run.add_argument("--json", action="store_true", help="print a JSON record instead of the answer")
+    run.add_argument("--model", default=None, help="model: a .gguf path, an http(s) URL, or 'scripted'")
+    run.add_argument("--max-tokens", type=_positive, default=None, help="token budget for the process")
+    run.add_argument("--slots", type=_positive, default=None, help="LLM sequence slots (cores)")
+    run.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
+    sub.add_parser("apps", help="list the apps that can run")
+    sub.add_parser("version", help="print the llmos version")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = build_parser()
+    args = ap.parse_args(argv)
+    if args.cmd is None:
+        ap.print_help()
+        return 2
+    if args.cmd == "version":
+        print(f"llmos {__version__}")
+        return 0
+    if args.cmd == "apps":
+        from apps import AppRegistry
+        from kernel import default_home
+        reg = AppRegistry(installed_dir=default_home() / "apps")
+        for name, m in sorted(reg.all().items()):
+            print(f"{name:<14} {m.version:<8} {m.description}")
+        for err in reg.errors:
+            print(f"warning: {err}", file=sys.stderr)
+        return 0
+    if args.cmd == "run":
+        record = anyio.run(run_local, args)
+        if args.json:
+            print(json.dumps(record, indent=2))
+        elif record["exit_reason"] == "exited":
+            print(record["result"])
+        else:
+            print(f"llmos: pid {record['pid']} ended: {record['exit_reason']}"
+                  + (f" ({record['error']})" if record.get("error") else ""), file=sys.stderr)
+        return 0 if record["exit_reason"] == "exited" else 1
+    return 2

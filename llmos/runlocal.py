@@ -1,0 +1,43 @@
+"""Run one app in an in-process kernel (when no daemon is running) and return its record."""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from kernel import Kernel, KernelConfig
+from syscalls.errors import SyscallError
+
+
+def config_from(args: argparse.Namespace) -> KernelConfig:
+    cfg = KernelConfig()
+    if getattr(args, "model", None):
+        cfg.model = args.model
+    if getattr(args, "max_tokens", None):
+        cfg.max_tokens = args.max_tokens
+    if getattr(args, "slots", None):
+        cfg.n_slots = args.slots
+    if getattr(args, "policy", None):
+        cfg.policy = args.policy
+    return cfg
+
+
+def record_of(k: Kernel, pid: int) -> dict[str, Any]:
+    p = k.ptable.get(pid)
+    return {"pid": p.pid, "app": p.app, "task": p.task, "state": p.state.value, "result": p.result,
+            "exit_reason": p.exit_reason, "exit_status": p.exit_status, "error": p.error,
+            "tokens": {"input": p.usage.tokens_in, "output": p.usage.tokens_out},
+            "syscalls": p.usage.syscalls, "steps": p.usage.steps,
+            "seconds": round((p.ended or p.started) - p.started, 3)}
+
+
+async def run_local(args: argparse.Namespace) -> dict[str, Any]:
+    print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
+    async with Kernel(config_from(args)) as k:
+        try:
+            pid = await k.spawn(args.app, " ".join(args.task))
+        except SyscallError as exc:
+            return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
+                    "exit_status": 1, "error": exc.message, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
+        await k.wait(pid)
+        return record_of(k, pid)
