@@ -19,12 +19,21 @@ DEFAULT_TTL_S = 300.0
 
 
 def _enc_hook(obj: Any) -> Any:
-    return f"<{type(obj).__name__}:{obj!r}>"
+    try:
+        return f"<{type(obj).__name__}:{obj!r}>"
+    except Exception:  # a hostile __repr__: the identity of the object still binds the call
+        return f"<{type(obj).__name__}@{id(obj):x}>"
 
 
 def call_hash(call: Call) -> str:
     """sha256 of the exact syscall name and its canonical (sorted-key JSON) arguments."""
-    body = msgspec.json.encode(call.args, enc_hook=_enc_hook, order="sorted")
+    try:
+        body = msgspec.json.encode(call.args, enc_hook=_enc_hook, order="sorted")
+    except Exception:  # keys that cannot be sorted or encoded: still exact, just not canonical
+        try:
+            body = repr(call.args).encode("utf-8", "backslashreplace")
+        except Exception:
+            body = f"<unrepresentable@{id(call.args):x}>".encode()
     return hashlib.sha256(call.name.encode() + b"\x00" + body).hexdigest()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from typing import Any
 
 from .model import Call, Decision
@@ -10,8 +11,17 @@ MAX_VALUE_CHARS = 80
 MAX_ARGS = 16
 
 
+_REPR = reprlib.Repr()
+_REPR.maxstring = MAX_VALUE_CHARS
+_REPR.maxother = MAX_VALUE_CHARS
+_REPR.maxlevel = 3
+
+
 def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else repr(value)
+    try:
+        text = value[: MAX_VALUE_CHARS + 1] if isinstance(value, str) else _REPR.repr(value)
+    except Exception as exc:  # a hostile __repr__ must not break logging or approvals
+        text = f"<{type(value).__name__}: unrepresentable ({type(exc).__name__})>"
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 1] + "…"
     return text

@@ -185,7 +185,7 @@ class RegexCondition(ArgCondition):
         forms = _forms(memo, "text", text_forms, value)
         if forms is None:
             return None
-        return _combine((self.rx.search(f) for f in forms), self.restrictive)
+        return _combine((self.rx.search(f, memo) for f in forms), self.restrictive)
 
 
 def as_number(value: Any) -> float | None:

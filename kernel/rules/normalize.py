@@ -142,21 +142,28 @@ def host_unicode(ascii_host: str) -> str:
     return ".".join(labels)
 
 
+# Han, kana and hangul mix legitimately in one label (and with Latin): one group.
+_CJK = {"CJK": "CJK", "HIRAGANA": "CJK", "KATAKANA": "CJK", "HANGUL": "CJK",
+        "IDEOGRAPHIC": "CJK", "BOPOMOFO": "CJK"}
+
+
 def _script(ch: str) -> str | None:
     if ch.isascii():
         return "LATIN" if ch.isalpha() else None
     if not ch.isalpha():
         return None
     name = unicodedata.name(ch, "")
-    return name.split(" ", 1)[0] if name else "UNKNOWN"
+    word = name.split(" ", 1)[0] if name else "UNKNOWN"
+    return _CJK.get(word, word)
 
 
 def is_mixed_script(host_text: str) -> bool:
-    """True when one label mixes letters of several scripts (the classic homoglyph trick)."""
+    """True when one label mixes letters of several scripts (the classic homoglyph trick:
+    Latin with Cyrillic, Greek, Armenian, ...). CJK scripts may mix with each other and Latin."""
     if host_text.isascii():
         return False
     for label in host_text.split("."):
-        scripts = {s for s in map(_script, label) if s is not None}
+        scripts = {s for s in map(_script, label) if s is not None} - {"CJK"}
         if len(scripts) > 1:
             return True
     return False

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+import time
 from typing import Callable
 
 try:  # the `regex` module gives every match a timeout; stdlib re is the fallback
@@ -18,7 +19,9 @@ try:
 except ImportError:  # pragma: no cover
     import sre_parse as _sre_parse  # type: ignore[no-redef]
 
-REGEX_TIMEOUT_S = 0.05
+REGEX_TIMEOUT_S = 0.05  # one search
+DECISION_REGEX_BUDGET_S = 0.2  # all searches of one decision together
+FALLBACK_MAX_CHARS = 2048  # without `regex`, longer texts are not searched by repeat patterns
 HAVE_REGEX_TIMEOUT = _regex is not None
 
 
@@ -221,10 +224,25 @@ class SafeRegex:
         else:
             self._compiled = re.compile(pattern)
 
-    def search(self, text: str) -> bool:
-        if self._linear or _regex is None:
+    def search(self, text: str, memo: dict | None = None) -> bool:
+        """Search `text`. Raises RegexTimeout past the per-match timeout or once this
+        decision's total regex time (shared through `memo`) is spent."""
+        if self._linear:
             return self._compiled.search(text) is not None
+        if _regex is None:  # no timeouts available: only short texts are searched
+            if len(text) > FALLBACK_MAX_CHARS:
+                raise RegexTimeout(f"regex {self.pattern!r}: text of {len(text)} characters is "
+                                   "too long to search without the `regex` package")
+            return self._compiled.search(text) is not None
+        now = time.monotonic()
+        memo = {} if memo is None else memo
+        deadline = memo.setdefault("regex_deadline", now + DECISION_REGEX_BUDGET_S)
+        if now >= deadline:
+            raise RegexTimeout("regex time budget for this decision is spent")
+        limit = min(REGEX_TIMEOUT_S, deadline - now)
         try:
-            return self._compiled.search(text, timeout=REGEX_TIMEOUT_S) is not None
+            return self._compiled.search(text, timeout=limit) is not None
         except TimeoutError:
+            if limit < REGEX_TIMEOUT_S:
+                raise RegexTimeout("regex time budget for this decision is spent") from None
             raise RegexTimeout(f"regex {self.pattern!r} timed out") from None

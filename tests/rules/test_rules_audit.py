@@ -25,3 +25,18 @@ def test_event_for_many_and_odd_args():
     assert len(ev["args"]) == 17 and ev["args"]["…"] == "24 more"
     ev = to_event(Decision(effect="deny", reason="x"), Call(name="x", args=None))
     assert ev["args"] == {"<args>": "None"}
+
+
+def test_hostile_repr_and_unsortable_keys_do_not_break_audit_or_approvals():
+    from kernel.rules import ApprovalBook
+
+    class Evil:
+        def __repr__(self):
+            raise RuntimeError("no")
+
+    call = Call(name="tool.call", args={"x": Evil(), 1: "int key", "y": "s"}, pid=1)
+    ev = to_event(Decision(effect="ask", reason="r"), call)
+    assert isinstance(ev["args"]["x"], str) and "Evil" in ev["args"]["x"]
+    book = ApprovalBook()
+    book.approve(book.request(call, "r").id)
+    assert book.consume(call) is True

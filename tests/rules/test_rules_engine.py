@@ -286,3 +286,11 @@ def test_index_handles_exact_names_and_globs_and_new_rules():
     e.add(parse_rules('[[rule]]\nid = "g"\neffect = "deny"\nmatch = ["fs.w*"]\n'))
     assert e.decide(Call(name="fs.write")).rule_id == "g"  # cache was invalidated
     assert e.decide(Call(name="fs.read")).effect == "allow"
+
+
+def test_cjk_domains_are_not_mixed_script():
+    e = make('[[rule]]\nid = "jp"\neffect = "allow"\nmatch = ["browser.open"]\n'
+             'args.url = { domain = ["*.例え.jp"] }\n', default="deny")
+    assert e.decide(browse("https://日本語ドメイン.例え.jp/")).effect == "allow"
+    assert e.decide(browse("https://xn--r8jz45g.jp/")).effect == "allow"  # 例え.jp itself
+    assert e.decide(browse("https://other.jp/")).effect == "deny"
