@@ -8,6 +8,8 @@ import sys
 import anyio
 
 from . import __version__
+from . import commands
+from .commands import procs
 from .runlocal import run_local
 
 
@@ -32,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--max-tokens", type=_positive, default=None, help="token budget for the process")
     run.add_argument("--slots", type=_positive, default=None, help="LLM sequence slots (cores)")
     run.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
+    run.add_argument("--detach", "-d", action="store_true", help="print the pid and return (needs `llmos boot`)")
+    commands.add_parsers(sub)
     sub.add_parser("apps", help="list the apps that can run")
     sub.add_parser("version", help="print the llmos version")
     return ap
@@ -39,7 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
-    args = ap.parse_args(argv)
+    args = ap.parse_args(procs.signal_argv(sys.argv[1:] if argv is None else argv))
+    if getattr(args, "func", None) is not None:
+        return args.func(args)
     if args.cmd is None:
         ap.print_help()
         return 2
@@ -55,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         for err in reg.errors:
             print(f"warning: {err}", file=sys.stderr)
         return 0
+    if args.cmd == "run" and procs.daemon_running():
+        return procs.run_on_daemon(args)
+    if args.cmd == "run" and args.detach:
+        print("llmos: --detach needs a running kernel; `llmos boot` starts one", file=sys.stderr)
+        return 2
     if args.cmd == "run":
         record = anyio.run(run_local, args)
         if args.json:

@@ -14,14 +14,19 @@ def duration(seconds: float) -> str:
     return f"{h}:{mnt:02d}:{s:02d}" if h else f"{mnt}:{s:02d}"
 
 
+def cpu(seconds: float) -> str:
+    """LLM time, as ps shows CPU time: m:ss.s"""
+    mnt, s = divmod(max(0.0, seconds), 60)
+    return f"{int(mnt)}:{s:04.1f}"
+
+
 def elapsed(info: Any, now: float | None = None) -> float:
     return (now or time.time()) - info.started
 
 
 def ps_rows(procs: Iterable[Any]) -> list[tuple[str, ...]]:
-    now = time.time()
     return [(str(p.pid), str(p.ppid), p.app, p.state, str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
-             str(p.tokens_in + p.tokens_out), str(p.syscalls), duration(elapsed(p, now)),
+             str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
              (p.task or "").replace("\n", " ")[:40]) for p in procs]
 
 

@@ -33,7 +33,9 @@ def record_of(k: Kernel, pid: int) -> dict[str, Any]:
 
 async def run_local(args: argparse.Namespace) -> dict[str, Any]:
     print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
-    async with Kernel(config_from(args)) as k:
+    from .commands.daemon import engine_of
+    cfg = config_from(args)
+    async with Kernel(cfg, engine=engine_of(cfg)) as k:
         try:
             pid = await k.spawn(args.app, " ".join(args.task))
         except SyscallError as exc:

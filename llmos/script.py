@@ -15,12 +15,15 @@ from typing import Any
 ECHO = '{"tool": "answer", "answer": "you said: {task}"}'
 
 
-def _task(req: Any) -> str:
-    for msg in getattr(req, "messages", None) or []:
+def _task(engine: Any, req: Any) -> str:
+    """The last user turn of the request (the task, on an agent's first step)."""
+    for msg in reversed(getattr(req, "messages", None) or []):
         role = msg.get("role") if isinstance(msg, dict) else getattr(msg, "role", "")
         if role == "user":
             return (msg.get("content") if isinstance(msg, dict) else getattr(msg, "content", "")) or ""
-    return ""
+    text = engine.detokenize(list(req.prompt or []))
+    turn = text.rsplit("<|user|>", 1)[-1] if "<|user|>" in text else ""
+    return turn.split("<|", 1)[0].strip()
 
 
 def scripted_engine(path: str | None = None, **opts: Any) -> Any:
@@ -33,8 +36,9 @@ def scripted_engine(path: str | None = None, **opts: Any) -> Any:
     default = spec.get("default", ECHO)
 
     def reply(req: Any) -> str:
-        task = _task(req)
+        task = _task(engine, req)
         text = next((r for w, r in rules if w in task), default)
         return text.replace("{task}", json.dumps(task)[1:-1])
 
-    return ScriptedEngine(default=reply, token_delay=float(spec.get("token_delay", 0.0)), **opts)
+    engine = ScriptedEngine(default=reply, token_delay=float(spec.get("token_delay", 0.0)), **opts)
+    return engine
