@@ -1,0 +1,5 @@
+"""The llmos shell: a REPL with job control on the kernel daemon."""
+from .parse import ParseError, parse
+from .repl import Shell, main
+
+__all__ = ["Shell", "main", "parse", "ParseError"]

@@ -1,0 +1,247 @@
+"""What each shell command does: job control on top of the kernel client."""
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+from ..client import KernelError, NotRunning
+from ..format import duration, event_line, ps_table
+from .jobs import Job
+from .parse import COMMANDS, Line, help_text
+
+if TYPE_CHECKING:
+    from .repl import Shell
+
+SIGNALS = {"TERM", "KILL", "STOP", "CONT"}
+ASSISTANT = "assistant"
+
+
+class Usage(Exception):
+    """Bad arguments: the message names the command's usage."""
+
+
+class Commands:
+    def __init__(self, shell: "Shell"):
+        self.sh = shell
+        self.client = shell.client
+        self.jobs = shell.jobs
+
+    async def dispatch(self, line: Line) -> None:
+        try:
+            await getattr(self, f"do_{line.cmd}")(line)
+        except Usage as exc:
+            self.sh.say(f"llmos: {exc} (usage: {COMMANDS[line.cmd].split('  ')[0].strip()})")
+
+    # -- running ---------------------------------------------------------------------------------
+    async def do_run(self, line: Line) -> None:
+        if len(line.args) < 2:
+            raise Usage("run needs an app and a task")
+        await self.start(line.args[0], " ".join(line.args[1:]), line.background)
+
+    async def do_ask(self, line: Line) -> None:
+        await self.start(ASSISTANT, line.args[0], line.background)
+
+    async def start(self, app: str, task: str, background: bool) -> None:
+        pid = await self.client.spawn(app, task)
+        job = self.jobs.add(pid, app, task)
+        if background:
+            self.sh.say(f"[{job.n}] {pid}")
+            self.watch(job)
+        else:
+            await self.foreground(job)
+
+    def watch(self, job: Job) -> None:
+        """A background job: say when it ends, above the prompt."""
+        async def waiter() -> None:
+            try:
+                info = await self.client.wait(job.pid)
+            except (KernelError, NotRunning):
+                return
+            self.finish(job, info, background=True)
+        job.waiter = asyncio.get_running_loop().create_task(waiter())
+
+    def finish(self, job: Job, info, background: bool) -> None:
+        job.state = "Done" if info.exit_reason == "exited" else info.exit_reason.capitalize()
+        self.jobs.remove(job)
+        if background:
+            self.sh.say(f"[{job.n}]  {job.state:<10} {job.pid:>5}  {job.app} {job.task[:40]}")
+        if info.exit_reason == "exited":
+            self.sh.say(info.result if info.result is not None else "")
+        elif not background:
+            self.sh.say(f"[{job.pid}] {info.exit_reason} (status {info.exit_status})")
+        elif info.result:
+            self.sh.say(info.result)
+
+    async def foreground(self, job: Job) -> None:
+        """Wait for ``job``; Ctrl-C sends TERM (a second one KILL), Ctrl-Z sends STOP and returns."""
+        loop = asyncio.get_running_loop()
+        signals: asyncio.Queue[int] = asyncio.Queue()
+        for sig in (signal.SIGINT, signal.SIGTSTP):
+            loop.add_signal_handler(sig, signals.put_nowait, sig)
+        waiter = loop.create_task(self.client.wait(job.pid))
+        interrupts = 0
+        try:
+            while True:
+                getter = loop.create_task(signals.get())
+                done, _ = await asyncio.wait({waiter, getter}, return_when=asyncio.FIRST_COMPLETED)
+                if waiter in done:
+                    getter.cancel()
+                    self.finish(job, waiter.result(), background=False)
+                    return
+                sig = getter.result()
+                if sig == signal.SIGTSTP:
+                    await self.client.kill(job.pid, "STOP")
+                    waiter.cancel()
+                    job.state = "Stopped"
+                    self.sh.say(f"\n[{job.n}]+ Stopped    {job.pid:>5}  {job.app} {job.task[:40]}")
+                    return
+                interrupts += 1
+                sig_name = "TERM" if interrupts == 1 else "KILL"
+                try:
+                    await self.client.kill(job.pid, sig_name)
+                    self.sh.say(f"^C sent {sig_name} to {job.pid}"
+                                + (" (Ctrl-C again to kill it now)" if sig_name == "TERM" else ""))
+                except KernelError:
+                    pass
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTSTP):
+                loop.add_signal_handler(sig, lambda: None)
+            if not waiter.done():
+                waiter.cancel()
+
+    def _job(self, spec: str | None) -> Job:
+        job = self.jobs.find(spec)
+        if job is None:
+            raise Usage(f"no such job: {spec}" if spec else "no current job")
+        return job
+
+    async def do_jobs(self, line: Line) -> None:
+        current = self.jobs.current()
+        if not len(self.jobs):
+            self.sh.say("no jobs")
+        for j in self.jobs:
+            self.sh.say(j.line(j is current))
+
+    async def do_fg(self, line: Line) -> None:
+        job = self._job(line.args[0] if line.args else None)
+        if job.waiter is not None:
+            job.waiter.cancel()
+            job.waiter = None
+        if job.state == "Stopped":
+            await self.client.kill(job.pid, "CONT")
+        job.state = "Running"
+        self.sh.say(f"{job.app} {job.task[:60]}")
+        await self.foreground(job)
+
+    async def do_bg(self, line: Line) -> None:
+        job = self._job(line.args[0] if line.args else None)
+        if job.state != "Stopped":
+            self.sh.say(f"llmos: job {job.n} is already running in the background")
+            return
+        await self.client.kill(job.pid, "CONT")
+        job.state = "Running"
+        self.sh.say(f"[{job.n}]+ {job.app} {job.task[:40]} &")
+        self.watch(job)
+
+    # -- looking and signalling ------------------------------------------------------------------
+    def _pid(self, word: str) -> int:
+        if word.startswith("%"):
+            return self._job(word).pid
+        try:
+            return int(word)
+        except ValueError:
+            raise Usage(f"not a pid or %job: {word}") from None
+
+    async def do_kill(self, line: Line) -> None:
+        sig, targets = "TERM", []
+        for a in line.args:
+            name = a[1:].upper().removeprefix("SIG") if a.startswith("-") else ""
+            name = {"9": "KILL", "15": "TERM"}.get(name, name)
+            if name in SIGNALS:
+                sig = name
+            elif a.startswith("-") and not a[1:].isdigit():
+                raise Usage(f"unknown signal {a}; use -TERM, -KILL, -STOP or -CONT")
+            else:
+                targets.append(self._pid(a))
+        if not targets:
+            raise Usage("kill needs a pid or %job")
+        for pid in targets:
+            try:
+                await self.client.kill(pid, sig)
+                job = self.jobs.by_pid(pid)
+                if job is not None and sig in ("STOP", "CONT"):
+                    job.state = "Stopped" if sig == "STOP" else "Running"
+                if job is not None and sig != "STOP" and (job.waiter is None or job.waiter.done()):
+                    self.watch(job)  # a stopped job that is killed or resumed: say when it ends
+            except KernelError as exc:
+                self.sh.say(f"llmos: kill {pid}: {exc.message}")
+
+    async def do_ps(self, line: Line) -> None:
+        self.sh.say(ps_table(await self.client.ps(all="-a" in line.args)))
+
+    async def do_wait(self, line: Line) -> None:
+        if not line.args:
+            raise Usage("wait needs a pid or %job")
+        pid = self._pid(line.args[0])
+        job = self.jobs.by_pid(pid)
+        if job is not None:
+            if job.waiter is not None:
+                job.waiter.cancel()
+                job.waiter = None
+            await self.foreground(job)
+            return
+        info = await self.client.wait(pid)
+        self.sh.say(info.result if info.exit_reason == "exited" else f"[{pid}] {info.exit_reason}")
+
+    async def do_logs(self, line: Line) -> None:
+        if not line.args:
+            raise Usage("logs needs a pid or %job")
+        for ev in await self.client.logs(self._pid(line.args[0])):
+            self.sh.say(event_line(ev))
+
+    async def do_apps(self, line: Line) -> None:
+        for a in await self.client.apps():
+            self.sh.say(f"{a.name:<14} {a.version:<8} {a.description}")
+
+    async def do_status(self, line: Line) -> None:
+        st = await self.client.status()
+        self.sh.say(f"kernel pid {st.pid}, up {duration(st.uptime)}, model {st.model or 'embedded'}, "
+                    f"slots {st.slots_busy}/{st.slots_total}, queue {st.queued}, {st.procs} processes")
+
+    async def do_top(self, line: Line) -> None:
+        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "llmos.top",
+                                                    env=_env(self.sh.home))
+        await proc.wait()
+
+    # -- approvals -------------------------------------------------------------------------------
+    async def do_approvals(self, line: Line) -> None:
+        pending = await self.client.approvals()
+        if not pending:
+            self.sh.say("no approvals pending")
+        for a in pending:
+            self.sh.say(f"{a.id}  pid {a.pid}  {a.call}  {a.reason}")
+
+    async def do_approve(self, line: Line) -> None:
+        if len(line.args) != 1:
+            raise Usage("approve needs one approval id")
+        await self.client.approve(line.args[0])
+        self.sh.say(f"approved {line.args[0]}")
+
+    async def do_deny(self, line: Line) -> None:
+        if not line.args:
+            raise Usage("deny needs an approval id")
+        await self.client.deny(line.args[0], " ".join(line.args[1:]))
+        self.sh.say(f"denied {line.args[0]}")
+
+    async def do_help(self, line: Line) -> None:
+        self.sh.say(help_text())
+
+
+def _env(home) -> dict[str, str]:
+    import os
+    from pathlib import Path
+    root = str(Path(__file__).resolve().parents[2])
+    return {**os.environ, "LLMOS_HOME": str(home),
+            "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
