@@ -11,8 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from kernel.rules import Call, RulesEngine, parse_rules  # noqa: E402
-from kernel.rules.names import KNOWN_SYSCALLS  # noqa: E402
+from kernel.rules import Call, RulesEngine, parse_rules
+from kernel.rules.names import KNOWN_SYSCALLS
 
 NAMES = sorted(KNOWN_SYSCALLS)
 APPS = [f"app{i}" for i in range(25)]
@@ -66,7 +66,7 @@ def _measure(engine: RulesEngine, calls: list[Call], rounds: int) -> dict[str, f
             engine.decide(c)
             samples.append(clock() - t0)
     samples.sort()
-    pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))] / 1000  # noqa: E731
+    pick = lambda q: samples[min(len(samples) - 1, int(q * len(samples)))] / 1000
     return {"p50_us": round(pick(0.50), 2), "p99_us": round(pick(0.99), 2),
             "mean_us": round(statistics.fmean(samples) / 1000, 2), "n": len(samples)}
 

@@ -14,8 +14,24 @@ from .names import KNOWN_SYSCALLS
 from .parse import RuleSet, default_rules_path, load_rules_file, parse_rules
 
 __all__ = [
-    "Approval", "ApprovalBook", "Call", "Decision", "Effect", "Explanation", "KNOWN_SYSCALLS",
-    "PlanItem", "PlanStep", "PlanVerdict", "RuleSet", "RulesEngine", "RulesError",
-    "UnknownApproval", "call_hash", "default_rules_path", "load_rules_file", "parse_rules",
-    "summarise_args", "to_event",
+    "KNOWN_SYSCALLS",
+    "Approval",
+    "ApprovalBook",
+    "Call",
+    "Decision",
+    "Effect",
+    "Explanation",
+    "PlanItem",
+    "PlanStep",
+    "PlanVerdict",
+    "RuleSet",
+    "RulesEngine",
+    "RulesError",
+    "UnknownApproval",
+    "call_hash",
+    "default_rules_path",
+    "load_rules_file",
+    "parse_rules",
+    "summarise_args",
+    "to_event",
 ]

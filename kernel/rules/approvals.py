@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from typing import Any, Callable, Literal
+from collections.abc import Callable
+from typing import Any, Literal
 
 import anyio
 import msgspec
@@ -21,7 +22,8 @@ DEFAULT_TTL_S = 300.0
 def _enc_hook(obj: Any) -> Any:
     try:
         return f"<{type(obj).__name__}:{obj!r}>"
-    except Exception:  # a hostile __repr__: the identity of the object still binds the call
+    # A hostile __repr__: the identity of the object still binds the call.
+    except Exception:  # noqa: BLE001
         return f"<{type(obj).__name__}@{id(obj):x}>"
 
 
@@ -29,10 +31,11 @@ def call_hash(call: Call) -> str:
     """sha256 of the exact syscall name and its canonical (sorted-key JSON) arguments."""
     try:
         body = msgspec.json.encode(call.args, enc_hook=_enc_hook, order="sorted")
-    except Exception:  # keys that cannot be sorted or encoded: still exact, just not canonical
+    # Keys that cannot be sorted or encoded: still exact, just not canonical.
+    except Exception:  # noqa: BLE001
         try:
             body = repr(call.args).encode("utf-8", "backslashreplace")
-        except Exception:
+        except Exception:  # noqa: BLE001 - never raise into the kernel
             body = f"<unrepresentable@{id(call.args):x}>".encode()
     return hashlib.sha256(call.name.encode() + b"\x00" + body).hexdigest()
 
@@ -86,9 +89,10 @@ class ApprovalBook:
         for approval in list(self._items.values()):
             if approval.state in ("pending", "approved") and now >= approval.expires:
                 self._settle(approval, "expired")
-            if approval.state not in ("pending", "approved") and approval.id not in self._events:
-                if now >= approval.expires + self.ttl:  # keep settled ones a while for `wait`
-                    del self._items[approval.id]
+            settled = approval.state not in ("pending", "approved")
+            # Settled approvals are kept a while so a late `wait` still learns the outcome.
+            if settled and approval.id not in self._events and now >= approval.expires + self.ttl:
+                del self._items[approval.id]
 
     def get(self, approval_id: str) -> Approval | None:
         self._expire()

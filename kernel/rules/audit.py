@@ -20,7 +20,8 @@ _REPR.maxlevel = 3
 def _short(value: Any) -> str:
     try:
         text = value[: MAX_VALUE_CHARS + 1] if isinstance(value, str) else _REPR.repr(value)
-    except Exception as exc:  # a hostile __repr__ must not break logging or approvals
+    # A hostile __repr__ must not break logging or approvals.
+    except Exception as exc:  # noqa: BLE001
         text = f"<{type(value).__name__}: unrepresentable ({type(exc).__name__})>"
     if len(text) > MAX_VALUE_CHARS:
         text = text[: MAX_VALUE_CHARS - 1] + "…"
@@ -45,7 +46,7 @@ def to_event(decision: Decision, call: Call) -> dict[str, Any]:
     """The event the kernel logs for every decision (structlog-friendly flat keys)."""
     try:
         args = summarise_args(call)
-    except Exception as exc:  # audit must never take the kernel down
+    except Exception as exc:  # noqa: BLE001 - audit must never take the kernel down
         args = {"<error>": f"{type(exc).__name__}: {exc}"}
     return {
         "event": "rules.decision",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from .errors import RulesError
-from .model import (EFFECTS, Call, Decision, Explanation, PlanItem, PlanStep, PlanVerdict)
+from .model import EFFECTS, Call, Decision, Explanation, PlanItem, PlanStep, PlanVerdict
 from .parse import DEFAULT_HOME, RuleSet, default_rules_path, load_rules_file
 from .ratelimit import RateWindows
 from .rule import Rule
@@ -19,7 +20,7 @@ Source = RuleSet | str | Path | tuple
 class _Candidates:
     """Rules that cover one (syscall, app, user), deny first, then ask, then allow."""
 
-    __slots__ = ("rules", "rated")
+    __slots__ = ("rated", "rules")
 
     def __init__(self, rules: list[Rule]):
         self.rules = sorted(rules, key=lambda r: (-r.precedence, r.order))
@@ -48,7 +49,7 @@ class RulesEngine:
             self.add(source)
 
     @classmethod
-    def with_defaults(cls, *more: Source, **kwargs: Any) -> "RulesEngine":
+    def with_defaults(cls, *more: Source, **kwargs: Any) -> RulesEngine:
         """The shipped system rules first, then the given sources (user, then app files)."""
         return cls([(default_rules_path(), "system"), *more], **kwargs)
 
@@ -146,14 +147,14 @@ class RulesEngine:
         """allow / deny / ask for one call. Never raises: an error denies, with the reason."""
         try:
             return self._evaluate(call, full=False, record=True)[0]
-        except Exception as exc:  # fail closed
+        except Exception as exc:  # noqa: BLE001 - fail closed
             return engine_error(exc)
 
     def explain(self, call: Call) -> Explanation:
         """Every rule that matched (without counting the call against rates), and the winner."""
         try:
             decision, matched = self._evaluate(call, full=True, record=False)
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - fail closed, never raise into the kernel
             return Explanation(decision=engine_error(exc))
         return Explanation(decision=decision, matched=[
             {**r.describe(), "notes": notes, "decided": r.id == decision.rule_id}
@@ -174,7 +175,7 @@ class RulesEngine:
                     untrusted_args=list(item.untrusted_args),
                     budgets_left=dict(budgets_left or {}), now=now)
                 decision = self._evaluate(call, full=False, record=False, extra=extra)[0]
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - fail closed, never raise into the kernel
                 call = item if isinstance(item, Call) else Call(name=str(getattr(item, "name", "?")))
                 decision = engine_error(exc)
             verdict.decisions.append(decision)

@@ -172,7 +172,7 @@ def is_mixed_script(host_text: str) -> bool:
 class HostForms:
     """A URL's host in the forms rules compare: ASCII/punycode, visual skeleton, script mix."""
 
-    __slots__ = ("ascii", "skeleton", "mixed_script")
+    __slots__ = ("ascii", "mixed_script", "skeleton")
 
     def __init__(self, value: str, *, is_url: bool = True):
         host = url_host(value) if is_url else value

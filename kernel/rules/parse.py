@@ -10,9 +10,18 @@ from typing import Any
 
 import msgspec
 
-from .conditions import (NUM_OPS, SYMBOL_OPS, BudgetCondition, DomainCondition, GlobCondition,
-                         InCondition, LikeCondition, NumberCondition, RegexCondition,
-                         UntrustedCondition)
+from .conditions import (
+    NUM_OPS,
+    SYMBOL_OPS,
+    BudgetCondition,
+    DomainCondition,
+    GlobCondition,
+    InCondition,
+    LikeCondition,
+    NumberCondition,
+    RegexCondition,
+    UntrustedCondition,
+)
 from .errors import RulesError
 from .model import EFFECTS
 from .names import KNOWN_SYSCALLS
@@ -166,7 +175,7 @@ class _RuleCompiler:
         )
 
     def _arg(self, index: int, arg: str, spec: Any, restrictive: bool) -> list:
-        fail = lambda reason: self.fail(index, arg, f"args.{arg}: {reason}")  # noqa: E731
+        fail = lambda reason: self.fail(index, arg, f"args.{arg}: {reason}")
         if isinstance(spec, (str, list)):
             spec = {"glob": spec}
         if not isinstance(spec, dict) or not spec:
@@ -205,7 +214,7 @@ class _RuleCompiler:
         return out
 
     def _budget(self, index: int, spec: Any) -> list:
-        fail = lambda reason: self.fail(index, "budget", reason)  # noqa: E731
+        fail = lambda reason: self.fail(index, "budget", reason)
         out: list = []
         if isinstance(spec, (str, list)):
             for expr in _strings(spec, "budget", fail):

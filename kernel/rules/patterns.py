@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
-from typing import Callable
+from collections.abc import Callable
 
 try:  # the `regex` module gives every match a timeout; stdlib re is the fallback
     import regex as _regex
@@ -80,7 +80,7 @@ def path_glob_regex(pattern: str) -> re.Pattern[str]:
 class DomainPattern:
     """`bank.example` matches that host only; `*.bank.example` matches it and every subdomain."""
 
-    __slots__ = ("text", "base", "wildcard")
+    __slots__ = ("base", "text", "wildcard")
 
     def __init__(self, text: str):
         self.text = text
@@ -201,7 +201,7 @@ def _check_nesting(items, pattern: str) -> None:
 class SafeRegex:
     """A compiled regex that refused nested quantifiers at load and is time-bounded at match."""
 
-    __slots__ = ("pattern", "_compiled", "_linear")
+    __slots__ = ("_compiled", "_linear", "pattern")
 
     def __init__(self, pattern: str):
         self.pattern = pattern

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .model import PRECEDENCE, Call
 from .ratelimit import RateWindows
@@ -13,9 +14,24 @@ Matcher = Callable[[str], Any]
 class Rule:
     """One rule from a rules file, precompiled. `evaluate` is pure except for rate windows."""
 
-    __slots__ = ("id", "effect", "precedence", "reason", "source", "level", "order",
-                 "names", "name_matchers", "apps", "app_matchers", "users",
-                 "user_matchers", "conditions", "rate", "restrictive")
+    __slots__ = (
+        "app_matchers",
+        "apps",
+        "conditions",
+        "effect",
+        "id",
+        "level",
+        "name_matchers",
+        "names",
+        "order",
+        "precedence",
+        "rate",
+        "reason",
+        "restrictive",
+        "source",
+        "user_matchers",
+        "users",
+    )
 
     def __init__(self, *, id: str, effect: str, reason: str, source: str, level: str,
                  order: int, names: list[str], name_matchers: list[Matcher],
@@ -45,9 +61,7 @@ class Rule:
             return False
         if self.app_matchers is not None and not any(m(app) for m in self.app_matchers):
             return False
-        if self.user_matchers is not None and not any(m(user) for m in self.user_matchers):
-            return False
-        return True
+        return self.user_matchers is None or any(m(user) for m in self.user_matchers)
 
     def conditions_hold(self, call: Call, memo: dict | None = None) -> tuple[bool, list[str]]:
         """(matches, notes). Uncertain conditions match only restrictive rules. `memo` holds

@@ -69,7 +69,7 @@ def test_default_effect_is_configurable():
     assert make("").decide(fs("x")).effect == "allow"
     d = make("", default="deny").decide(fs("x"))
     assert d.effect == "deny" and d.rule_id is None and "default deny" in d.reason
-    with pytest.raises(Exception):
+    with pytest.raises(RulesError):
         RulesEngine([], default="perhaps")
 
 

@@ -6,7 +6,14 @@ import time
 
 import pytest
 
-from kernel.rules import Call, RulesEngine, RulesError, default_rules_path, load_rules_file, parse_rules
+from kernel.rules import (
+    Call,
+    RulesEngine,
+    RulesError,
+    default_rules_path,
+    load_rules_file,
+    parse_rules,
+)
 
 
 def load_err(text: str) -> RulesError:

@@ -39,7 +39,7 @@ def test_plan_with_violation_and_approval():
     v = engine().check_plan(plan, app="travel", pid=3)
     assert v.ok is False
     assert [(s.index, s.decision.rule_id) for s in v.violations] == [(2, "no-bank")]
-    idx, call, decision = v.violations[0]  # a step unpacks as (index, call, decision)
+    _, call, decision = v.violations[0]  # a step unpacks as (index, call, decision)
     assert call.name == "browser.open" and call.app == "travel" and decision.effect == "deny"
     assert [s.index for s in v.needs_approval] == [1]
     assert [d.effect for d in v.decisions] == ["allow", "ask", "deny", "allow"]

@@ -106,7 +106,7 @@ def test_paths_with_dotdot_never_match_an_allow_outside_its_glob(segs, tilde):
             assert form == "/~/travel" or form.startswith("/~/travel/"), (path, form)
 
 
-BANKISH = ["bank", "bаnk", "xn--bnk-6cd", "ｂａｎｋ", "BANK", "b%61nk", "bank​"]
+BANKISH = ["bank", "bаnk", "xn--bnk-6cd", "ｂａｎｋ", "BANK", "b%61nk", "bank\u200b"]
 hosts = st.lists(st.sampled_from(BANKISH + ["travel", "trаvel", "example", "www", "evil"]),
                  min_size=1, max_size=4)
 OPEN_BY_DEFAULT = RulesEngine([parse_rules(ALL_KINDS)], default="allow")

@@ -6,8 +6,7 @@ import time
 
 import pytest
 
-from kernel.rules import Call, RulesEngine, parse_rules
-from kernel.rules import patterns
+from kernel.rules import Call, RulesEngine, parse_rules, patterns
 from kernel.rules.patterns import PatternError, SafeRegex
 
 
