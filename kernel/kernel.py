@@ -140,7 +140,7 @@ class Kernel:
         return Sys(InProcTransport(partial(dispatch, self, proc)), pid=proc.pid, task=proc.task, app=proc.app)
 
     async def _run(self, proc: Process, manifest: Manifest) -> None:
-        reason, status, result = "exited", 0, None
+        reason, status, result, killed = "exited", 0, None, False
         try:
             with proc.scope:
                 wall = budget.limits(proc).get("wall_seconds")
@@ -159,13 +159,13 @@ class Kernel:
                     reason, status, proc.error = "crashed", 1, f"{type(e).__name__}: {e}"
                     self.events.emit("proc.crash", proc.pid, error=proc.error, trace=traceback.format_exc(limit=8))
             if proc.scope.cancelled_caught or proc.kill_reason:
-                reason = proc.kill_reason or "killed"
+                killed, reason = True, proc.kill_reason or "killed"
                 status = BUDGET_STATUS if reason.startswith("budget:") else STATUS.get(reason, 137)
         finally:
             with anyio.CancelScope(shield=True):
-                await self._finish(proc, reason, status, result)
+                await self._finish(proc, reason, status, result, killed)
 
-    async def _finish(self, proc: Process, reason: str, status: int, result: Any) -> None:
+    async def _finish(self, proc: Process, reason: str, status: int, result: Any, killed: bool) -> None:
         for child in self.ptable.children(proc.pid):
             if child.alive:
                 self.signal(child.pid, "KILL")
@@ -178,7 +178,7 @@ class Kernel:
         parent = self.ptable.get(proc.ppid) if proc.ppid else None
         if parent is not None:
             parent.usage.children_tokens += proc.usage.tokens  # what the child spent comes out of the parent
-        proc.set_state(State.EXITED if reason in ("exited", "error", "crashed", "terminated") else State.KILLED)
+        proc.set_state(State.KILLED if killed else State.EXITED)
         self._inboxes.pop(proc.pid, None)
         self.events.emit("proc.exit", proc.pid, reason=reason, status=status, tokens=proc.usage.tokens,
                          syscalls=proc.usage.syscalls, result=(proc.result or "")[:500], error=proc.error[:500])

