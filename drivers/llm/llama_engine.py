@@ -51,8 +51,14 @@ class LlamaEngine(Engine):
         self._loop.thread.start()
 
     def _load(self, path: str) -> NativeModel:
-        return NativeModel(path, n_ctx=self.n_ctx, n_seq_max=self.n_slots, n_batch=self.n_batch,
-                           n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose)
+        native = NativeModel(path, n_ctx=self.n_ctx, n_seq_max=self.n_slots, n_batch=self.n_batch,
+                             n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose)
+        try:
+            native.warm_up()
+        except BaseException:
+            native.close()
+            raise
+        return native
 
     async def close(self) -> None:
         loop, native = self._loop, self._native

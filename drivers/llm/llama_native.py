@@ -149,6 +149,18 @@ class NativeModel:
         add = self.add_bos and not (bos_text and text.startswith(bos_text))
         return self.tokenize(text, add_special=add, parse_special=True)
 
+    def warm_up(self) -> None:
+        """Decode one token and forget it: pages the weights in and builds the compute graph,
+        so the first real request does not pay for it."""
+        C = self.C
+        tok = self.bos if self.bos >= 0 else 0
+        arr = (C.llama_token * 1)(tok)
+        batch = C.llama_batch_get_one(arr, 1)
+        rc = C.llama_decode(self.ctx, batch)
+        C.llama_memory_seq_rm(self.mem, -1, -1, -1)
+        if rc != 0:
+            raise EngineError(f"warm-up decode failed ({rc})", code="unavailable")
+
     # -- lifetime --------------------------------------------------------------------------------
     def close(self) -> None:
         if self.ctx:

@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from .base import Engine, EngineError, EngineStats, FinishReason, GenRequest, GenResult, Generation, Message, Token
@@ -16,6 +17,13 @@ from .openai_wire import PieceVocab, approx_count, chat_body, http_error, sse_ev
 API_KEY_ENVS = ("LLMOS_LLM_API_KEY", "OPENAI_API_KEY")
 _FINISH = {"stop": "stop", "length": "length", "tool_calls": "stop", "function_call": "stop",
            "content_filter": "stop"}
+
+
+def _loop_id() -> object:
+    try:
+        return anyio.lowlevel.current_token()
+    except RuntimeError:
+        return None
 
 
 class OpenAIGeneration(Generation):
@@ -86,16 +94,15 @@ class OpenAIGeneration(Generation):
         eng, req = self._eng, self._req
         body = eng._body(req)
         try:
-            async with eng._client().stream("POST", "/chat/completions", json=body) as resp:
-                if resp.status_code in (400, 422) and eng._may_fall_back(body):
-                    await resp.aread()
-                    body = eng._body(req)  # the server rejected json_schema: use the json_object form
-                    async with eng._client().stream("POST", "/chat/completions", json=body) as again:
-                        async for tok in self._events(again, r, t0):
-                            yield tok
-                    return
-                async for tok in self._events(resp, r, t0):
-                    yield tok
+            for attempt in (1, 2):
+                async with eng._client().stream("POST", "/chat/completions", json=body) as resp:
+                    if (resp.status_code >= 400 and attempt == 1
+                            and eng._may_fall_back(body, resp.status_code, await resp.aread())):
+                        body = eng._body(req)  # the server rejected json_schema: use the json_object form
+                        continue
+                    async for tok in self._events(resp, r, t0):
+                        yield tok
+                break
         except httpx.HTTPError as exc:
             raise transport_error(exc, eng.base_url) from exc
         if not r.prompt_tokens:  # the server sent no usage: estimate
@@ -172,6 +179,7 @@ class OpenAIEngine(Engine):
         self.extra_body = dict(extra_body or {})
         self.headers = dict(headers or {})
         self._http: httpx.AsyncClient | None = None
+        self._http_loop: object = None
         self._slots = anyio.Semaphore(n_slots)
         self._busy = self._waiting = 0
         self._vocab = PieceVocab()
@@ -181,7 +189,12 @@ class OpenAIEngine(Engine):
         self._stats = EngineStats(model=model or self.base_url, n_slots=n_slots, n_ctx=n_ctx)
 
     def _client(self) -> httpx.AsyncClient:
+        """The HTTP client of the running event loop (connections belong to one loop)."""
+        loop = _loop_id()
+        if self._http is not None and self._http_loop != loop:
+            self._http = None  # made under another, probably finished, loop: its pool is unusable here
         if self._http is None:
+            self._http_loop = loop
             headers = {"Accept": "text/event-stream", **self.headers}
             if self.api_key:
                 headers["Authorization"] = f"Bearer {self.api_key}"
@@ -206,9 +219,9 @@ class OpenAIEngine(Engine):
         self._stats.model = self.model or self.base_url
 
     async def close(self) -> None:
-        if self._http is not None:
+        if self._http is not None and self._http_loop == _loop_id():
             await self._http.aclose()
-            self._http = None
+        self._http = None
 
     def submit(self, req: GenRequest) -> Generation:
         self._stats.requests += 1
@@ -230,11 +243,14 @@ class OpenAIEngine(Engine):
                          schema_style=style, extra=self.extra_body,
                          continuation=self.detokenize(req.generated) if req.generated else "")
 
-    def _may_fall_back(self, body: dict) -> bool:
+    def _may_fall_back(self, body: dict, status: int, answer: bytes) -> bool:
         """With ``schema_style="auto"``, a rejected OpenAI ``json_schema`` switches this engine to the
-        ``json_object`` + ``schema`` form that llama-cpp-python's server understands."""
+        ``json_object`` + ``schema`` form that llama-cpp-python's server understands (it answers
+        that validation error with a 500)."""
         fmt = body.get("response_format") or {}
-        if self.schema_style == "auto" and not self._schema_fallback and fmt.get("type") == "json_schema":
+        rejected = status in (400, 422) or b"response_format" in answer or b"json_schema" in answer
+        if (rejected and self.schema_style == "auto" and not self._schema_fallback
+                and fmt.get("type") == "json_schema"):
             self._schema_fallback = True
             return True
         return False
