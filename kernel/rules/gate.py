@@ -1,0 +1,120 @@
+"""Optional adapter for the kernel's `rules.check(k, proc, name, req)` hook: decide, log, block on ask."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import msgspec
+
+from syscalls.errors import ApprovalDenied, Denied
+
+from .approvals import ApprovalBook
+from .audit import to_event
+from .engine import RulesEngine
+from .model import Call
+
+Hook = Callable[..., Any]
+
+
+def request_args(req: Any) -> dict[str, Any]:
+    """A syscall request Struct as a plain dict of its fields (what rules match on)."""
+    if isinstance(req, dict):
+        return dict(req)
+    if isinstance(req, msgspec.Struct):
+        return msgspec.structs.asdict(req)
+    return {}
+
+
+class RulesGate:
+    """Builds a Call for each syscall, asks the engine, emits the audit event, and for `ask`
+    opens an approval and holds the process BLOCKED until the person answers.
+
+    Hooks (all optional) let the kernel supply what only it knows:
+    `untrusted(proc, name, req) -> list[str]`, `budgets_left(proc) -> dict[str, float]`,
+    `enrich(proc, name, args) -> dict` (e.g. page_url / element for browser calls),
+    `user(proc) -> str`.
+    """
+
+    def __init__(self, engine: RulesEngine, book: ApprovalBook | None = None, *,
+                 approval_timeout: float | None = None, untrusted: Hook | None = None,
+                 budgets_left: Hook | None = None, enrich: Hook | None = None,
+                 user: Hook | None = None):
+        self.engine = engine
+        self.book = book or ApprovalBook()
+        self.approval_timeout = approval_timeout
+        self._untrusted = untrusted or (lambda proc, name, req: list(getattr(proc, "untrusted_args", [])))
+        self._budgets = budgets_left or (lambda proc: {})
+        self._enrich = enrich
+        self._user = user or (lambda proc: getattr(proc, "user", ""))
+
+    def build_call(self, proc: Any, name: str, req: Any) -> Call:
+        args = request_args(req)
+        if self._enrich is not None:
+            args = {**args, **(self._enrich(proc, name, args) or {})}
+        return Call(name=name, args=args, app=proc.app, pid=proc.pid, user=self._user(proc),
+                    untrusted_args=list(self._untrusted(proc, name, req) or []),
+                    budgets_left=dict(self._budgets(proc) or {}), now=time.time())
+
+    async def check(self, k: Any, proc: Any, name: str, req: Any) -> None:
+        """Return when the call may go ahead; raise Denied or ApprovalDenied otherwise."""
+        try:
+            call = self.build_call(proc, name, req)
+        except Exception as exc:  # noqa: BLE001 - fail closed
+            _emit(k, proc, {"event": "rules.decision", "effect": "deny", "syscall": name,
+                            "reason": f"rules engine error: {type(exc).__name__}: {exc}"})
+            raise Denied(f"rules engine error: {type(exc).__name__}") from None
+        decision = self.engine.decide(call)
+        _emit(k, proc, to_event(decision, call))
+        if decision.effect == "allow":
+            return
+        if decision.effect == "deny":
+            raise Denied(decision.reason or "denied by a rule")
+        if self.book.consume(call):  # approved earlier for exactly this call
+            return
+        approval = self.book.request(call, decision.reason)
+        _emit(k, proc, {"event": "approval.requested", "approval": approval.id, "syscall": name,
+                        "reason": decision.reason, "args": approval.args_summary})
+        previous = getattr(proc, "state", None)
+        _set_state(proc, "BLOCKED")
+        try:
+            outcome = await self.book.wait(approval.id, self.approval_timeout)
+        finally:
+            _set_state(proc, "WAITING" if previous is not None else None)
+        _emit(k, proc, {"event": "approval." + outcome, "approval": approval.id, "syscall": name})
+        if outcome == "approved" and self.book.consume(call):
+            return
+        detail = self.book.get(approval.id)
+        why = detail.deny_reason if detail is not None and detail.deny_reason else outcome
+        raise ApprovalDenied(f"{name} was not approved ({why}): {decision.reason}")
+
+    def cancel_for(self, pid: int) -> list[str]:
+        """Call when a process is killed: its pending approvals go away, its wait returns."""
+        return self.book.cancel_for(pid)
+
+
+def _emit(k: Any, proc: Any, event: dict[str, Any]) -> None:
+    events = getattr(k, "events", None)
+    if events is None:
+        return
+    fields = {key: v for key, v in event.items() if key not in ("event", "pid")}
+    try:
+        events.emit(event["event"], proc.pid, **fields)
+    except Exception:  # noqa: BLE001 - logging must not change the decision
+        pass
+
+
+def _set_state(proc: Any, state_name: str | None) -> None:
+    """Move the process through WAITING to BLOCKED (and back) if it has a state machine."""
+    if state_name is None or not hasattr(proc, "set_state"):
+        return
+    try:
+        from kernel.proc import State  # the kernel's own state enum
+        target = State(state_name)
+        if target is State.BLOCKED and proc.state is not State.WAITING:
+            proc.set_state(State.WAITING)
+        if proc.state is not target:
+            proc.set_state(target)
+    except Exception:  # noqa: BLE001 - a display state must not decide the call
+        pass
