@@ -120,8 +120,8 @@ class Client:
     async def kill(self, pid: int, signal: str = "TERM") -> None:
         await self.call(m.Kill(pid=pid, signal=signal.upper().removeprefix("SIG")))
 
-    async def ps(self, all: bool = False) -> list[m.ProcInfo]:
-        return msgspec.convert(await self.call(m.Ps(all=all)), list[m.ProcInfo])
+    async def ps(self, all: bool = False) -> list[m.ProcRow]:
+        return msgspec.convert(await self.call(m.Ps(all=all)), list[m.ProcRow])
 
     async def logs(self, pid: int) -> list[dict]:
         return await self.call(m.Logs(pid=pid))

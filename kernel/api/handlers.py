@@ -5,6 +5,8 @@ import os
 import time
 from typing import Any, Awaitable, Callable
 
+import msgspec
+
 from syscalls.errors import NotFound, SyscallError
 
 from . import messages as m
@@ -66,11 +68,17 @@ async def wait(kernel: Any, req: m.Wait) -> m.ProcInfo:
     return kernel.info(proc)
 
 
-async def ps(kernel: Any, req: m.Ps) -> list[m.ProcInfo]:
+def row(kernel: Any, p: Any, now: float) -> m.ProcRow:
+    return m.ProcRow(**msgspec.structs.asdict(kernel.info(p)), tokens_per_second=round(p.tokens_per_second(now), 2),
+                     ended=p.ended)
+
+
+async def ps(kernel: Any, req: m.Ps) -> list[m.ProcRow]:
     procs = kernel.ptable.all()
     if req.all:
         procs = list(kernel.ptable.reaped.values()) + procs
-    return [kernel.info(p) for p in sorted(procs, key=lambda p: p.pid)]
+    now = time.monotonic()
+    return [row(kernel, p, now) for p in sorted(procs, key=lambda p: p.pid)]
 
 
 async def logs(kernel: Any, req: m.Logs) -> list[dict]:

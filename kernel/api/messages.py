@@ -120,6 +120,13 @@ class Stats(Message, tag="stats", kw_only=True):
     stats: KernelStats
 
 
+class ProcRow(ProcInfo, kw_only=True):
+    """A process as ``ps`` and ``top`` show it: the kernel's ProcInfo plus its recent token rate."""
+
+    tokens_per_second: float = 0.0
+    ended: float | None = None
+
+
 class AppInfo(msgspec.Struct, kw_only=True):
     name: str
     version: str = ""
@@ -136,4 +143,4 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
 AnyMessage = Union[Ok, Error, Event, Stats]
 
 __all__ = ["Request", *[c.__name__ for c in REQUESTS], "AnyRequest", "Message", "Ok", "Error", "Event",
-           "Stats", "KernelStats", "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo"]
+           "Stats", "KernelStats", "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo", "ProcRow"]

@@ -1,0 +1,5 @@
+"""llmos top: the live process viewer."""
+from .app import TopApp, main
+from .source import LiveSource, Snapshot, Source, SourceGone
+
+__all__ = ["TopApp", "main", "Source", "LiveSource", "Snapshot", "SourceGone"]

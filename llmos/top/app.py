@@ -1,0 +1,250 @@
+"""llmos top: a Textual viewer of the kernel's processes with htop's habits."""
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Footer, Input, Static
+
+from .screens import HelpScreen, SignalScreen
+from .source import LiveSource, Snapshot, Source, SourceGone
+from .view import COLUMNS, arrange, cells, header
+
+
+class TopApp(App):
+    TITLE = "llmos top"
+    CSS = """
+    #header { height: 2; padding: 0 1; background: $boost; }
+    #status { height: 1; padding: 0 1; color: $warning; }
+    #table { height: 1fr; }
+    #detail { height: 12; border-top: solid $accent; padding: 0 1; display: none; }
+    #filter { display: none; }
+    """
+    BINDINGS = [
+        Binding("q", "quit", "quit"), Binding("k", "kill", "kill"), Binding("K", "kill_now", "KILL"),
+        Binding("space", "tag", "tag"), Binding("slash", "filter", "filter"),
+        Binding("less_than_sign", "sort(-1)", "sort <"), Binding("greater_than_sign", "sort(1)", "sort >"),
+        Binding("s", "reverse", "reverse"), Binding("t", "tree", "tree"), Binding("a", "dead", "all"),
+        Binding("enter", "detail", "detail", show=False), Binding("p", "pause", "pause"),
+        Binding("question_mark", "help", "help"), Binding("escape", "clear_filter", show=False),
+    ]
+
+    def __init__(self, source: Source | None = None, *, interval: float = 1.0):
+        super().__init__()
+        self.source = source or LiveSource()
+        self.interval = interval
+        self.snapshot: Snapshot | None = None
+        self.needle, self.sort, self.reverse, self.as_tree, self.show_dead = "", "PID", False, False, False
+        self.paused, self.gone = False, False
+        self.tagged: set[int] = set()
+        self.detail_pid: int | None = None
+        self._order: list[int] = []
+
+    def compose(self) -> ComposeResult:
+        yield Static("connecting to the kernel ...", id="header", markup=False)
+        yield Static("", id="status", markup=False)
+        yield Input(placeholder="filter: pid, app, state, task or syscall (Enter keeps, Esc clears)", id="filter")
+        yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        for c in COLUMNS:
+            table.add_column(c, key=c)
+        table.focus()
+        self.refresh_data()
+        self.set_interval(self.interval, self.refresh_data)
+
+    # -- data ------------------------------------------------------------------------------------
+    @work(exclusive=True, group="refresh")
+    async def refresh_data(self) -> None:
+        if self.paused:
+            return
+        try:
+            snap = await self.source.snapshot()
+        except SourceGone as exc:
+            self.gone = True
+            self.set_status(f"the kernel went away: {exc} — showing the last state; q quits")
+            return
+        if self.gone:
+            self.gone = False
+            self.set_status("")
+        self.snapshot = snap
+        self.render_table()
+        if self.detail_pid is not None:
+            await self.show_detail(self.detail_pid)
+
+    def set_status(self, text: str) -> None:
+        self.query_one("#status", Static).update(text)
+
+    def selected_pid(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        try:
+            key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key
+        except Exception:
+            return None
+        return int(key.value) if key and key.value else None
+
+    def render_table(self) -> None:
+        snap = self.snapshot
+        if snap is None:
+            return
+        self.query_one("#header", Static).update(header(snap.stats, snap.procs) + (
+            "   [PAUSED]" if self.paused else ""))
+        table = self.query_one(DataTable)
+        rows = arrange(snap.procs, needle=self.needle, sort=self.sort, reverse=self.reverse, tree=self.as_tree,
+                       show_dead=self.show_dead)
+        order = [p.pid for p, _ in rows]
+        live = set(order)
+        self.tagged &= live
+        if order != self._order:  # rows came, went or moved: rebuild, keeping the cursor on its pid
+            keep = self.selected_pid()
+            table.clear()
+            for p, depth in rows:
+                table.add_row(*self._cells(p, depth), key=str(p.pid))
+            self._order = order
+            if keep in live:
+                table.move_cursor(row=order.index(keep))
+            return
+        for p, depth in rows:  # same rows: update the cells in place
+            for col, value in zip(COLUMNS, self._cells(p, depth)):
+                if table.get_cell(str(p.pid), col) != value:
+                    table.update_cell(str(p.pid), col, value)
+
+    def _cells(self, p: Any, depth: int) -> tuple[str, ...]:
+        c = list(cells(p, depth if self.as_tree else 0))
+        if p.pid in self.tagged:
+            c[0] = "*" + c[0]
+        return tuple(c)
+
+    # -- actions ---------------------------------------------------------------------------------
+    def targets(self) -> list[int]:
+        if self.tagged:
+            return sorted(self.tagged)
+        pid = self.selected_pid()
+        return [pid] if pid is not None else []
+
+    def action_kill(self) -> None:
+        pids = self.targets()
+        if not pids:
+            self.set_status("no process selected")
+            return
+
+        def chosen(sig: str | None) -> None:
+            if sig:
+                self.send(pids, sig)
+        self.push_screen(SignalScreen(pids), chosen)
+
+    def action_kill_now(self) -> None:
+        pids = self.targets()
+        if pids:
+            self.send(pids, "KILL")
+
+    @work(group="signal")
+    async def send(self, pids: list[int], sig: str) -> None:
+        done = []
+        for pid in pids:
+            try:
+                await self.source.kill(pid, sig)
+                done.append(str(pid))
+            except (ValueError, SourceGone) as exc:
+                self.set_status(f"kill {pid}: {exc}")
+        if done:
+            self.set_status(f"sent {sig} to {', '.join(done)}")
+        self.tagged.clear()
+        self.refresh_data()
+
+    def action_tag(self) -> None:
+        pid = self.selected_pid()
+        if pid is not None:
+            self.tagged ^= {pid}
+            self._order = []
+            self.render_table()
+            table = self.query_one(DataTable)
+            if table.cursor_row < table.row_count - 1:
+                table.move_cursor(row=table.cursor_row + 1)
+
+    def action_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.display = True
+        box.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self.needle = event.value.strip()
+        self.render_table()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.input.display = bool(event.value)
+        self.query_one(DataTable).focus()
+
+    def action_clear_filter(self) -> None:
+        box = self.query_one("#filter", Input)
+        box.value, box.display, self.needle = "", False, ""
+        self.query_one(DataTable).focus()
+        self.render_table()
+
+    def action_sort(self, step: int) -> None:
+        self.sort = COLUMNS[(COLUMNS.index(self.sort) + step) % len(COLUMNS)]
+        self.set_status(f"sorted by {self.sort}")
+        self.render_table()
+
+    def action_reverse(self) -> None:
+        self.reverse = not self.reverse
+        self.render_table()
+
+    def action_tree(self) -> None:
+        self.as_tree = not self.as_tree
+        self._order = []
+        self.render_table()
+
+    def action_dead(self) -> None:
+        self.show_dead = not self.show_dead
+        self.render_table()
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        self.set_status("paused: p resumes" if self.paused else "")
+        self.render_table()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_detail()
+
+    @work(exclusive=True, group="detail")
+    async def action_detail(self) -> None:
+        pane = self.query_one("#detail", Static)
+        pid = self.selected_pid()
+        if pid is None or (pane.display and self.detail_pid == pid):
+            pane.display, self.detail_pid = False, None
+            return
+        self.detail_pid = pid
+        pane.display = True
+        await self.show_detail(pid)
+
+    async def show_detail(self, pid: int) -> None:
+        from ..format import event_line
+        try:
+            events = await self.source.events(pid)
+        except SourceGone:
+            return
+        proc = next((p for p in (self.snapshot.procs if self.snapshot else []) if p.pid == pid), None)
+        title = f"pid {pid} {proc.app}: {proc.task[:100]}" if proc else f"pid {pid}"
+        lines = [event_line(e) for e in events[-10:]] or ["(no events)"]
+        self.query_one("#detail", Static).update("\n".join([title, *lines]))
+
+    async def on_unmount(self) -> None:
+        await self.source.aclose()
+
+
+def main() -> int:
+    TopApp().run()
+    return 0
+
+

@@ -1,0 +1,64 @@
+"""top's table model, free of any UI: columns, filtering, sorting, the tree by parent, the header line."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..format import cpu, duration
+
+LIVE = ("NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED")
+COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL")
+SORT_KEYS: dict[str, Callable[[Any], Any]] = {
+    "PID": lambda p: p.pid, "PPID": lambda p: p.ppid, "APP": lambda p: p.app, "STATE": lambda p: p.state,
+    "PRIO": lambda p: p.priority, "CTX": lambda p: p.ctx_used, "TOK/s": lambda p: p.tokens_per_second,
+    "TOKENS": lambda p: p.tokens_in + p.tokens_out, "SYSCALLS": lambda p: p.syscalls,
+    "TIME": lambda p: p.cpu_time, "SYSCALL": lambda p: p.current,
+}
+DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "CTX"}
+
+
+def cells(p: Any, depth: int = 0) -> tuple[str, ...]:
+    app = ("  " * depth + ("└ " if depth else "")) + p.app
+    return (str(p.pid), str(p.ppid), app, p.state, str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
+            f"{p.tokens_per_second:.1f}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
+            p.current or "")
+
+
+def matches(p: Any, needle: str) -> bool:
+    if not needle:
+        return True
+    needle = needle.lower()
+    return any(needle in s.lower() for s in (str(p.pid), p.app, p.state, p.task or "", p.current or ""))
+
+
+def arrange(procs: list[Any], *, needle: str = "", sort: str = "PID", reverse: bool = False,
+            tree: bool = False, show_dead: bool = False) -> list[tuple[Any, int]]:
+    """The rows to show, in order, each with its depth in the tree (0 when not a tree)."""
+    shown = [p for p in procs if (show_dead or p.state in LIVE) and matches(p, needle)]
+    key = SORT_KEYS.get(sort, SORT_KEYS["PID"])
+    desc = (sort in DESCENDING) != reverse
+    ordered = sorted(shown, key=key, reverse=desc)
+    if not tree:
+        return [(p, 0) for p in ordered]
+    pids = {p.pid for p in ordered}
+    kids: dict[int, list[Any]] = {}
+    for p in ordered:
+        kids.setdefault(p.ppid if p.ppid in pids else 0, []).append(p)
+    out: list[tuple[Any, int]] = []
+
+    def walk(parent: int, depth: int) -> None:
+        for p in kids.get(parent, []):
+            out.append((p, depth))
+            if p.pid != parent:
+                walk(p.pid, depth + 1)
+    walk(0, 0)
+    return out
+
+
+def header(stats: Any, procs: list[Any]) -> str:
+    states: dict[str, int] = {}
+    for p in procs:
+        states[p.state] = states.get(p.state, 0) + 1
+    by_state = ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items())) or "none"
+    return (f"LLM slots {stats.slots_busy}/{stats.slots_total} busy   run queue {stats.queued}   "
+            f"{stats.tokens_per_second:.1f} tok/s   up {duration(stats.uptime)}   model {stats.model or 'embedded'}\n"
+            f"processes {len(procs)}: {by_state}")

@@ -1,0 +1,41 @@
+"""A fake kernel for top's tests: a process table the test edits directly."""
+from __future__ import annotations
+
+import time
+
+from kernel.api.messages import KernelStats, ProcRow
+from llmos.top.source import Snapshot, Source, SourceGone
+
+
+def proc(pid: int, app: str = "assistant", state: str = "RUNNING", ppid: int = 0, tokens: int = 0,
+         current: str = "", task: str = "") -> ProcRow:
+    return ProcRow(pid=pid, ppid=ppid, app=app, task=task or f"task of {pid}", state=state, priority=20,
+                   ctx_used=100, ctx_limit=1024, tokens_in=tokens, tokens_out=0, syscalls=pid, steps=1,
+                   started=time.time(), cpu_time=0.5, current=current, exit_reason="", exit_status=None,
+                   result=None, tokens_per_second=float(tokens) / 10)
+
+
+class FakeSource(Source):
+    def __init__(self, procs: list[ProcRow] | None = None):
+        self.procs = {p.pid: p for p in procs or []}
+        self.signals: list[tuple[int, str]] = []
+        self.gone = False
+
+    async def snapshot(self) -> Snapshot:
+        if self.gone:
+            raise SourceGone("the kernel closed the connection")
+        stats = KernelStats(pid=1, home="/tmp", model="fake", policy="fair", started=0, uptime=61, slots_busy=1,
+                            slots_total=4, queued=2, tokens_out=10, tokens_per_second=12.5,
+                            procs=len(self.procs), by_state={})
+        return Snapshot(stats, list(self.procs.values()))
+
+    async def events(self, pid: int) -> list[dict]:
+        return [{"ts": time.time(), "seq": 1, "kind": "proc.spawn", "pid": pid, "app": "assistant"},
+                {"ts": time.time(), "seq": 2, "kind": "syscall", "pid": pid, "call": "llm.json"}]
+
+    async def kill(self, pid: int, signal: str) -> None:
+        if pid not in self.procs:
+            raise ValueError(f"no running process {pid}")
+        self.signals.append((pid, signal))
+        if signal in ("KILL", "TERM"):
+            del self.procs[pid]
