@@ -101,7 +101,7 @@ def _emit(k: Any, proc: Any, event: dict[str, Any]) -> None:
     fields = {key: v for key, v in event.items() if key not in ("event", "pid")}
     try:
         events.emit(event["event"], proc.pid, **fields)
-    except Exception:  # noqa: BLE001 - logging must not change the decision
+    except Exception:  # noqa: BLE001, S110 - logging must not change the decision
         pass
 
 
@@ -116,5 +116,5 @@ def _set_state(proc: Any, state_name: str | None) -> None:
             proc.set_state(State.WAITING)
         if proc.state is not target:
             proc.set_state(target)
-    except Exception:  # noqa: BLE001 - a display state must not decide the call
+    except Exception:  # noqa: BLE001, S110 - a display state must not decide the call
         pass
