@@ -208,8 +208,9 @@ def test_catastrophic_regex_refused_and_linear_regex_on_long_input_is_quick():
         make('[[rule]]\neffect = "deny"\nmatch = ["fs.write"]\nargs.data = { regex = "(a+)+$" }\n')
     e = make('[[rule]]\nid = "ok"\neffect = "deny"\nmatch = ["fs.write"]\nargs.data = { regex = "^a+$" }\n')
     t0 = time.perf_counter()
-    assert e.decide(Call(name="fs.write", args={"data": "a" * 16000 + "!"})).effect == "allow"
-    assert e.decide(Call(name="fs.write", args={"data": "a" * 16000})).effect == "deny"
+    n = 16000 if HAVE_REGEX_TIMEOUT else 2000  # without `regex`, repeat patterns see <= 2048 chars
+    assert e.decide(Call(name="fs.write", args={"data": "a" * n + "!"})).effect == "allow"
+    assert e.decide(Call(name="fs.write", args={"data": "a" * n})).effect == "deny"
     assert time.perf_counter() - t0 < 5
 
 
