@@ -109,7 +109,8 @@ class Context:
                 if not page.evictable:
                     raise ContextFull(f"{page.kind} page of {page.tokens} tokens does not fit: "
                                       f"{self.used} of {self.limit} used by pages that stay")
-                self._make_room(page.tokens, evict_all=True)  # then cut the page to what is left
+                floor = self.measure(Page(text="", kind=page.kind, untrusted=page.untrusted, source=page.source))
+                self._make_room(page.tokens, evict_all=floor)  # then cut the page to what is left
                 if not self._truncate(page, self.limit - self.used):
                     raise ContextFull(f"no room at all: {self.used} of {self.limit} used by pages that stay")
             if page.kind == "system":
@@ -232,16 +233,20 @@ class Context:
 
     # -- internals -----------------------------------------------------------------
 
-    def _make_room(self, incoming: int, *, evict_all: bool = False) -> bool:
+    def _make_room(self, incoming: int, *, evict_all: int | None = None) -> bool:
         """Evict until ``incoming`` more tokens fit; False (and nothing changed) if they cannot.
-        With ``evict_all``, a shortfall still evicts everything evictable (keeping a stub if it fits)."""
+        With ``evict_all=floor``, a shortfall still evicts everything evictable, keeping a
+        stub only if ``floor`` tokens stay free beside it."""
         used = self.used
         if used + incoming <= self.limit:
             return True
         victims: list[Page] = []
         ids: list[str] = []  # memory ids are drawn up front so the stub is sized exactly
         freed = 0
-        for page in self.policy.order([p for p in self._s.pages if p.evictable], self._s.step):
+        stubs = [p for p in self._s.pages if p.kind == "stub"]  # merged into the new stub: one stub at most
+        order = stubs + self.policy.order([p for p in self._s.pages if p.evictable and p.kind != "stub"],
+                                          self._s.step)
+        for page in order:
             victims.append(page)
             if page.kind not in CACHED_KINDS:
                 ids.append(new_mem_id())
@@ -257,9 +262,9 @@ class Context:
         if used - freed + incoming <= self.limit:  # fits only if even the stub goes
             self._evict(victims, ids, None)
             return True
-        if evict_all:
+        if evict_all is not None:
             stub = self._stub(victims, ids)
-            self._evict(victims, ids, stub if used - freed + stub.tokens <= self.limit else None)
+            self._evict(victims, ids, stub if used - freed + stub.tokens + evict_all <= self.limit else None)
         return False
 
     def _evict(self, victims: Sequence[Page], ids: list[str], stub: Page | None) -> None:

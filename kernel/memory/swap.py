@@ -46,8 +46,11 @@ def topic(texts: Sequence[str], n: int = 3) -> list[str]:
     return [w for w, _ in counts.most_common(n)]
 
 
+LABELS = {"scratch": "scratch note"}
+
+
 def stub_text(counts: dict[str, int], words: list[str], refs: list[str]) -> str:
-    kinds = ", ".join(f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()) if n)
+    kinds = ", ".join(f"{n} {LABELS.get(k, k)}{'s' if n != 1 else ''}" for k, n in sorted(counts.items()) if n)
     about = f" about {', '.join(words)}" if words else ""
     if not refs:
         where = ""
