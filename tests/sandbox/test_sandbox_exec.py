@@ -97,3 +97,10 @@ async def test_limits_are_clamped_to_system_max(sb):
                       limits=Limits(pids=10**6))
     assert r.ok, r.stderr
     assert int(r.stdout) == sb.system_max.pids
+
+
+async def test_long_code_goes_in_as_a_file(sb):
+    code = "x = 1\n" * 20000 + "print('long', x)\n"  # over the argv size
+    r = await sb.exec("p1", "python", code)
+    assert r.ok, r.stderr
+    assert r.stdout == "long 1\n"
