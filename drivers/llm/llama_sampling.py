@@ -1,6 +1,7 @@
 """Per-sequence sampler chains (greedy or top-k/top-p/temperature) with an optional GBNF/JSON-schema grammar."""
 from __future__ import annotations
 
+import ctypes
 import json
 from functools import lru_cache
 from typing import Any
@@ -27,26 +28,31 @@ def grammar_for(req: GenRequest) -> str | None:
 
 
 class SamplerChain:
-    """Owns one ``llama_sampler`` chain; ``sample`` picks and accepts a token from one batch output row."""
+    """Owns one ``llama_sampler`` chain and, apart from it, an optional grammar sampler.
+
+    Grammar checks are done the way llama.cpp's own sampler does them: sample from the
+    unconstrained chain, check just that token against the grammar, and only when it is
+    rejected run the grammar over the whole vocabulary and sample again.  Checking all
+    ~50k candidates every step would cost more than decoding a small model's token.
+    """
 
     def __init__(self, C: Any, vocab: Any, n_vocab: int, req: GenRequest):
-        self.C = C
-        self.ptr = None
+        self.C, self.n_vocab = C, n_vocab
+        self.ptr = self.grammar = None
         s = req.sampling
         grammar = grammar_for(req)
         params = C.llama_sampler_chain_default_params()
         params.no_perf = True
-        chain = C.llama_sampler_chain_init(params)
+        self.ptr = chain = C.llama_sampler_chain_init(params)
         if not chain:
             raise EngineError("could not create a sampler chain")
-        self.ptr = chain
         if grammar:
-            g = C.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
-            if not g:
+            self.grammar = C.llama_sampler_init_grammar(vocab, grammar.encode("utf-8"), b"root")
+            if not self.grammar:
                 self.close()
                 raise EngineError("invalid GBNF grammar", code="invalid")
-            C.llama_sampler_chain_add(chain, g)
-        if s.repeat_penalty and s.repeat_penalty != 1.0:
+        self._stateful = bool(s.repeat_penalty and s.repeat_penalty != 1.0)
+        if self._stateful:
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_penalties(n_vocab, 64, s.repeat_penalty, 0.0, 0.0))
         if s.temperature <= 0.0:
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_greedy())
@@ -57,15 +63,58 @@ class SamplerChain:
                 C.llama_sampler_chain_add(chain, C.llama_sampler_init_top_p(s.top_p, 1))
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_temp(s.temperature))
             C.llama_sampler_chain_add(chain, C.llama_sampler_init_dist(s.seed & 0xFFFFFFFF))
+        self._one = C.llama_token_data(0, 0.0, 0.0)
+        self._one_arr = C.llama_token_data_array(ctypes.pointer(self._one), 1, -1, False)
+        self._all: Any = None  # full-vocabulary candidate buffer, made on the first grammar rejection
 
     def accept(self, tok: int) -> None:
         """Advance grammar and penalty state past ``tok`` (used to replay already generated tokens)."""
+        if self.grammar:
+            self.C.llama_sampler_accept(self.grammar, tok)
         self.C.llama_sampler_accept(self.ptr, tok)
 
     def sample(self, ctx: Any, row: int) -> int:
-        return self.C.llama_sampler_sample(self.ptr, ctx, row)
+        C = self.C
+        if not self.grammar:
+            return C.llama_sampler_sample(self.ptr, ctx, row)
+        if not self._stateful:  # the chain's own accept is a no-op, so a rejected guess costs nothing
+            tok = C.llama_sampler_sample(self.ptr, ctx, row)
+            one = self._one
+            one.id, one.logit, one.p = tok, 1.0, 0.0
+            self._one_arr.selected, self._one_arr.sorted, self._one_arr.size = -1, False, 1
+            C.llama_sampler_apply(self.grammar, ctypes.byref(self._one_arr))
+            if one.logit != float("-inf"):
+                C.llama_sampler_accept(self.grammar, tok)
+                return tok
+        return self._sample_constrained(ctx, row)
+
+    def _sample_constrained(self, ctx: Any, row: int) -> int:
+        import numpy as np
+
+        C, n = self.C, self.n_vocab
+        if self._all is None:
+            self._all = (C.llama_token_data * n)()
+            self._view = np.frombuffer(self._all, dtype=np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")]))
+            self._ids = np.arange(n, dtype=np.int32)
+        logits = np.ctypeslib.as_array(C.llama_get_logits_ith(ctx, row), shape=(n,))
+        view = self._view
+        view["id"] = self._ids
+        view["logit"] = logits
+        view["p"] = 0.0
+        arr = C.llama_token_data_array(ctypes.cast(self._all, C.llama_token_data_p), n, -1, False)
+        C.llama_sampler_apply(self.grammar, ctypes.byref(arr))
+        C.llama_sampler_apply(self.ptr, ctypes.byref(arr))
+        if not 0 <= arr.selected < arr.size:
+            raise EngineError("the grammar allows no token here", code="invalid")
+        tok = int(arr.data[arr.selected].id)
+        C.llama_sampler_accept(self.grammar, tok)
+        C.llama_sampler_accept(self.ptr, tok)
+        return tok
 
     def close(self) -> None:
         if self.ptr:
             self.C.llama_sampler_free(self.ptr)
             self.ptr = None
+        if self.grammar:
+            self.C.llama_sampler_free(self.grammar)
+            self.grammar = None
