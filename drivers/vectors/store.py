@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Mapping, Sequence
 
 import chromadb
+import numpy as np
 from chromadb.config import Settings
 from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
 
@@ -107,7 +108,7 @@ class VectorStore:
                 part = items[s:s + self._batch]
                 col.upsert(ids=[i.id for i in part], documents=[i.text for i in part],
                            metadatas=[dict(i.metadata) or None for i in part],
-                           embeddings=[list(map(float, e)) for e in embeddings[s:s + self._batch]])
+                           embeddings=np.asarray(embeddings[s:s + self._batch], dtype=np.float32))
         return len(items)
 
     def query(self, collection: str, text: str, k: int = 5, where: Mapping | None = None) -> list[Hit]:
@@ -127,7 +128,7 @@ class VectorStore:
             n = col.count()
             if n == 0:
                 return [[] for _ in texts]
-            r = col.query(query_embeddings=[list(map(float, v)) for v in vecs], n_results=min(k, n),
+            r = col.query(query_embeddings=np.asarray(vecs, dtype=np.float32), n_results=min(k, n),
                           where=flt, include=["documents", "metadatas", "distances"])
         out = []
         for ids, docs, mds, dists in zip(r["ids"], r["documents"], r["metadatas"], r["distances"]):

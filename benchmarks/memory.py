@@ -1,0 +1,181 @@
+"""Memory benchmark: embedding throughput, recall latency and recall@5 at 10k/100k items, eviction cost."""
+from __future__ import annotations
+
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: python benchmarks/memory.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
+
+SUBJECTS = ["my sister", "the landlord", "our team lead", "the dentist", "a neighbour", "the plumber", "my manager",
+            "the bank", "the school", "my cousin", "the airline", "the doctor", "our accountant", "the gym",
+            "the library", "my friend Sam", "the council", "the vet", "the garage", "the nursery"]
+VERBS = ["called about", "emailed about", "asked about", "complained about", "reminded me about", "wrote about",
+         "changed", "cancelled", "rescheduled", "confirmed", "paid for", "forgot about", "mentioned", "approved"]
+OBJECTS = ["the invoice", "the appointment", "the parking permit", "the birthday dinner", "the quarterly report",
+           "the roof repair", "the insurance claim", "the flight to Madrid", "the school trip", "the lease renewal",
+           "the broken boiler", "the team offsite", "the tax return", "the car service", "the concert tickets",
+           "the wedding gift", "the gym membership", "the new laptop", "the garden fence", "the phone contract",
+           "the hotel booking", "the train pass", "the dog's vaccination", "the kitchen tiles", "the book club"]
+TIMES = ["on Monday", "yesterday", "last week", "this morning", "on Friday afternoon", "in March", "at noon",
+         "two days ago", "tonight", "over the weekend", "before lunch", "after the meeting"]
+DETAILS = ["and it costs {n} euros", "and the reference is {n}", "with {n} people involved", "for {n} minutes",
+           "and wants an answer by the {d}th", "and said it is urgent", "but nothing is decided", "again"]
+
+FACTS = [  # (planted fact, a query that paraphrases it)
+    ("The wifi password at the beach house is heliotrope-88.", "what's the beach house wifi password?"),
+    ("My passport number is X7Q-4410 and it expires in March 2031.", "when does my passport expire?"),
+    ("The spare key is hidden under the blue flowerpot by the back door.", "where is the spare key?"),
+    ("Ann is allergic to peanuts and carries an epipen.", "does Ann have any food allergies?"),
+    ("I prefer aisle seats on long-haul flights.", "which seat should I book on the plane?"),
+    ("The storage unit combination is 3-19-27.", "code for the storage unit lock"),
+    ("Grandma's birthday is on the 14th of August.", "when is grandma's birthday?"),
+    ("Our home insurance policy number is HX-99812-B with Lumen Mutual.", "home insurance policy number"),
+    ("The bike lock code is 5521.", "what is the code of my bicycle lock?"),
+    ("Tom takes his coffee black with no sugar.", "how does Tom like his coffee?"),
+    ("The car is due for its MOT inspection on 2 November.", "when is the car inspection due?"),
+    ("The cat's vet is Dr. Okafor at Riverside Animal Clinic.", "who is the cat's veterinarian?"),
+    ("My blood type is O negative.", "what blood type am I?"),
+    ("The router admin login is admin / marigold42.", "router administrator password"),
+    ("Lena's shoe size is 38.", "what size shoes does Lena wear?"),
+    ("The office door code changed to 7788 in September.", "what is the new office door code?"),
+    ("I am vegetarian but eat fish occasionally.", "what are my dietary restrictions?"),
+    ("The piano tuner comes every six months, next in May.", "when is the piano tuner coming next?"),
+    ("Our wedding anniversary is on the 3rd of June.", "when is our wedding anniversary?"),
+    ("The boiler model is Vaillant ecoTEC plus 832.", "which boiler model do we have?"),
+]
+
+
+def corpus(n: int, seed: int = 1) -> list[str]:
+    """``n`` distinct everyday distractor sentences (deterministic)."""
+    rng = random.Random(seed)
+    out, seen = [], set()
+    while len(out) < n:
+        s = (f"{rng.choice(SUBJECTS).capitalize()} {rng.choice(VERBS)} {rng.choice(OBJECTS)} {rng.choice(TIMES)} "
+             + rng.choice(DETAILS).format(n=rng.randint(2, 9999), d=rng.randint(1, 28)) + ".")
+        if s not in seen:
+            seen.add(s)
+            out.append(s)
+    return out
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def bench_embedding(n: int = 2000, threads: int | None = None) -> dict:
+    from drivers.vectors import OfflineEmbedding
+
+    e = OfflineEmbedding(threads=threads)
+    texts = corpus(n, seed=99)
+    e.embed(texts[:32])  # load and warm up
+    t = time.perf_counter()
+    e.embed(texts)
+    dt = time.perf_counter() - t
+    return {"sentences": n, "threads": e.threads, "sentences_per_s": round(n / dt, 1)}
+
+
+def bench_recall(sizes=(10_000, 100_000), queries: int = 200, workdir: str | None = None,
+                 threads: int | None = None) -> dict:
+    """Build a store of each size (facts planted among distractors, embeddings computed once
+    and reused), then time ``queries`` end-to-end queries (query embedding + search)."""
+    from drivers.vectors import Item, OfflineEmbedding, VectorStore
+
+    work = Path(workdir or tempfile.mkdtemp(prefix="llmos-bench-mem-"))
+    e = OfflineEmbedding(threads=threads)
+    biggest = max(sizes)
+    texts = corpus(biggest - len(FACTS))
+    cache = work / f"emb-{biggest}.npy"
+    t = time.perf_counter()
+    if cache.exists():
+        vecs = np.load(cache)
+        embed_s = None
+    else:
+        vecs = e.embed(texts)
+        np.save(cache, vecs)
+        embed_s = time.perf_counter() - t
+    fact_vecs = e.embed([f for f, _ in FACTS])
+    out = {"embed_corpus_s": round(embed_s, 1) if embed_s else "cached", "sizes": {}}
+    rng = random.Random(5)
+    for size in sorted(sizes):
+        n = size - len(FACTS)
+        slots = sorted(rng.sample(range(n), len(FACTS)))  # where each fact goes among the distractors
+        store = VectorStore(work / f"store-{size}", embedding=e)
+        name = "user:bench"
+        t = time.perf_counter()
+        if store.count(name) != size:
+            store.drop(name)
+            items = [Item(f"d{i}", texts[i], {"kind": "fact", "pid": 0}) for i in range(n)]
+            embs = list(vecs[:n])
+            for j, (i, (fact, _)) in enumerate(zip(slots, FACTS)):
+                items.insert(i + j, Item(f"fact{j}", fact, {"kind": "preference", "pid": 0}))
+                embs.insert(i + j, fact_vecs[j])
+            store.add(name, items, embeddings=embs)
+        build_s = time.perf_counter() - t
+        qs = [q for _, q in FACTS] + [t_ for t_ in rng.sample(texts[:n], max(0, queries - len(FACTS)))]
+        store.query(name, qs[0], 5)  # warm
+        lat, found = [], 0
+        for qi, q in enumerate(qs):
+            t = time.perf_counter()
+            hits = store.query(name, q, 5)
+            lat.append((time.perf_counter() - t) * 1000)
+            if qi < len(FACTS) and f"fact{qi}" in [h.id for h in hits]:
+                found += 1
+        out["sizes"][size] = {
+            "items": store.count(name), "build_s": round(build_s, 1), "queries": len(qs),
+            "query_p50_ms": round(statistics.median(lat), 2), "query_p95_ms": round(pct(lat, 95), 2),
+            "recall_at_5": round(found / len(FACTS), 3)}
+        store.close()
+    out["workdir"] = str(work)
+    return out
+
+
+def bench_eviction(pages: int = 300, limit: int = 400, workdir: str | None = None) -> dict:
+    """Cost of evicting a page to the real disk (embedding + chromadb write), per page."""
+    from drivers.vectors import VectorStore
+    from kernel.memory import MemoryService, Page
+
+    work = Path(workdir or tempfile.mkdtemp(prefix="llmos-bench-evict-"))
+    store = VectorStore(work / "evict")
+    svc = MemoryService(store, kernel_id="bench")
+    pm = svc.open(1, app="bench", user="u", limit=limit, count_tokens=lambda s: len(s.split()),
+                  system="You are a benchmark.")
+    texts = corpus(pages, seed=3)
+    with_evict, without = [], []  # (seconds, pages evicted) per add
+    for text in texts:
+        before = pm.context.stats()["evicted_pages"]
+        t = time.perf_counter()
+        pm.add(Page(text=text))
+        dt = time.perf_counter() - t
+        n = pm.context.stats()["evicted_pages"] - before
+        (with_evict if n else without).append((dt, n))
+    store.close()
+    ev_s, ev_n = sum(d for d, _ in with_evict), sum(n for _, n in with_evict)
+    return {"pages_added": pages, "adds_that_evicted": len(with_evict), "pages_evicted": ev_n,
+            "ms_per_evicted_page": round(ev_s / max(1, ev_n) * 1000, 2),
+            "evicting_add_p50_ms": round(statistics.median(d for d, _ in with_evict) * 1000, 2) if with_evict else None,
+            "add_without_eviction_p50_ms": round(statistics.median(d for d, _ in without) * 1000, 3) if without else None}
+
+
+def run(sizes=(10_000, 100_000), workdir: str | None = None) -> dict:
+    """Everything, as one dict (``make bench`` can dump it as JSON)."""
+    started = time.time()
+    res = {"embedding": bench_embedding(), "embedding_2_threads": bench_embedding(threads=2),
+           "eviction": bench_eviction(workdir=workdir), "recall": bench_recall(sizes, workdir=workdir),
+           "cpus": os.cpu_count()}
+    res["wall_s"] = round(time.time() - started, 1)
+    return res
+
+
+if __name__ == "__main__":
+    sizes = tuple(int(s) for s in (sys.argv[1].split(",") if len(sys.argv) > 1 else ["10000", "100000"]))
+    print(json.dumps(run(sizes, workdir=sys.argv[2] if len(sys.argv) > 2 else None), indent=2))
