@@ -57,6 +57,7 @@ class Kernel:
         self.tokens_out = 0
         self.started = time.time()
         self._inboxes: dict[int, Inbox] = {}
+        self.instruments: list[Any] = []  # trio-style hooks; ``token(proc)`` per generated token
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._encoder = msgspec.json.Encoder()

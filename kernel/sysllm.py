@@ -49,6 +49,9 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
                     proc.usage.tokens_out += 1
                     proc.note_tokens(1)
                     k.tokens_out += 1
+                    if k.instruments:
+                        for ins in k.instruments:
+                            ins.token(proc)
                     if left is not None and proc.usage.tokens > budget.limits(proc)["tokens"]:
                         gen.cancel()
                         await k.breach(proc, "tokens")
