@@ -106,7 +106,7 @@ class BrowserDriver:
 
         async def go(s: Session) -> None:
             if s.page is None:
-                await s.context.new_page()
+                s.seen_pages.add(await s.context.new_page())
             try:
                 await s.page.goto(url, wait_until="domcontentloaded", timeout=self.nav_timeout * 1000)
             except Exception as exc:
@@ -204,18 +204,18 @@ class BrowserDriver:
     async def _act(self, s: Session, action: Callable[[Session], Awaitable[None]]) -> Snapshot:
         async with s.lock:
             since = time.monotonic()
-            pages_before = list(s.pages)
+            s.nav_failed = s.bad_nav = None
             if s.page is not None and s.page.is_closed():
                 s.page = s.pages[-1] if s.pages else None
             if s.page is None:
-                await s.context.new_page()
+                s.seen_pages.add(await s.context.new_page())
             await action(s)
             await s.settle(self.nav_timeout, self.settle_cap)
-            opened = [p for p in s.pages if p not in pages_before]
-            await s.check_navigation(since, opened)
+            await s.check_navigation(since)
             return await self._snap(s)
 
     async def _snap(self, s: Session) -> Snapshot:
+        await s.check_popups(time.monotonic() - 5.0)
         page = self._page(s)
         raw = await self._pw_call(snap.collect(page, s.attr, s.doc_key, s.next_index), None, "read")
         s.next_index = raw["next"]

@@ -41,6 +41,8 @@ class Session:
         self.unreported: list[str] = []
         self.notes: list[str] = []
         self.bad_nav: str | None = None
+        self.nav_failed: str | None = None  # the active tab's navigation was refused
+        self.seen_pages: set[Any] = set()  # pages whose opening has been dealt with
         self._guard_seen = 0
 
     @classmethod
@@ -62,7 +64,7 @@ class Session:
             s.context.on("request", s._on_request)
             s.context.on("requestfinished", s._on_done)
             s.context.on("requestfailed", s._on_done)
-            await s.context.new_page()
+            s.seen_pages.add(await s.context.new_page())
         except BaseException:
             await s.close()
             raise
@@ -159,6 +161,13 @@ class Session:
             pass
 
     def _on_done(self, req: Any) -> None:
+        if req in self.nav_pending:
+            try:
+                failure = req.failure or ""
+                if ("BLOCKED_BY_CLIENT" in failure or "SOCKS" in failure) and req.frame.page is self.page:
+                    self.nav_failed = req.url
+            except Exception:
+                pass
         self.inflight.discard(req)
         self.nav_pending.discard(req)
         self.last_activity = time.monotonic()
@@ -187,11 +196,14 @@ class Session:
                 if "Timeout" in type(exc).__name__:
                     raise DriverError(f"navigation timeout: {_clip(self.page.url)} did not finish loading", code="timeout", retryable=True) from exc
 
-    async def check_navigation(self, since: float, opened: list[Any]) -> None:
-        """After an action: undo and report a top-level navigation that was blocked,
-        close popups that went nowhere, and switch to a popup that loaded."""
+    async def check_popups(self, since: float) -> None:
+        """Close popups that went nowhere (blocked) and switch to a popup that loaded.
+        Also run before each snapshot, for a popup whose opening arrived late."""
+        opened = [p for p in self.pages if p not in self.seen_pages]
+        self.seen_pages.update(opened)
         self.collect_guard_blocks()
-        for p in opened:
+        for p in opened:  # let a popup reach its first page (or its error page)
+            await _quiet(p.wait_for_load_state("domcontentloaded", timeout=5000))
             url = p.url
             if url.startswith("chrome-error:") or scheme_of(url) in FORBIDDEN_SCHEMES or (url == "about:blank" and self._blocked_since(since)):
                 await _quiet(p.close())
@@ -199,11 +211,22 @@ class Session:
             elif not p.is_closed():
                 self.page = p
                 self.notes.append("the action opened a new tab; you are now on it (back returns to the previous tab)")
+
+    async def check_navigation(self, since: float) -> None:
+        """After an action: handle popups, then undo and report a top-level navigation
+        that was blocked."""
+        await self.check_popups(since)
         page = self.page
         if page is None:
             return
-        bad = self.bad_nav or (page.url if page.url.startswith("chrome-error:") else None)
-        self.bad_nav = None
+        if self.nav_failed:  # the error page may commit a moment after the request fails
+            for _ in range(40):
+                if page.url.startswith("chrome-error:"):
+                    break
+                await asyncio.sleep(0.025)
+        bad = self.bad_nav or self.nav_failed or (page.url if page.url.startswith("chrome-error:") else None)
+        self.bad_nav = self.nav_failed = None
+        self.collect_guard_blocks()
         if bad is None:
             return
         navs = [w for t, w, nav in self.blocked if t >= since and nav]
@@ -218,6 +241,10 @@ class Session:
 
     async def _recover(self, page: Any) -> None:
         """Leave an error page or a forbidden-scheme page: back if possible, else blank."""
+        url = page.url
+        if not (url.startswith("chrome-error:") or scheme_of(url) in FORBIDDEN_SCHEMES):
+            self.previous = None
+            return  # the refused navigation never left the page
         try:
             await page.go_back(timeout=5000)
         except Exception:

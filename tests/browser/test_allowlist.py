@@ -94,8 +94,13 @@ async def test_window_open_of_a_foreign_page_is_blocked(driver, owner, site, for
     shot = await driver.open(owner, f"{site.url}/security/popup.html?target={foreign.url}/basic/index.html", allow)
     shot = await driver.click(owner, by_label(shot, "Show offers").index)
     assert shot.url.startswith(f"{site.url}/security/popup.html")
-    assert any(foreign.origin in b for b in shot.blocked)
-    assert any("popup" in n for n in shot.notes)
+    blocked, notes = list(shot.blocked), list(shot.notes)
+    if not any("popup" in n for n in notes):  # on a loaded machine the popup may open after the click settled
+        await asyncio.sleep(1.0)
+        later = await driver.snapshot(owner)
+        blocked, notes = blocked + later.blocked, notes + later.notes
+    assert any(foreign.origin in b for b in blocked), (blocked, notes)
+    assert any("popup" in n for n in notes), (blocked, notes)
     assert len(driver._sessions[owner].pages) == 1
     assert foreign.hits == [] and foreign.connections == 0
 
