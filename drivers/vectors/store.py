@@ -15,7 +15,7 @@ from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
 
 from ..errors import DriverError
 from .embedding import OfflineEmbedding
-from .names import chroma_name, check_name
+from .names import check_name, chroma_name
 from .types import Hit, Item, check_items
 from .where import normalize_where
 
@@ -24,7 +24,11 @@ NAME_KEY = "llmos_name"  # collection metadata: the logical name a chroma name s
 #: sync the HNSW index after every write so chromadb purges its write-ahead log at once:
 #: with the default (1000) a deleted document's text lingers in the log for a thousand writes.
 #: Measured: no slower for single adds (both ~30 ms, dominated by the sqlite commit).
-HNSW = {"space": "cosine", "sync_threshold": 2, "batch_size": 2}
+#: Wider graph and search than chromadb's defaults (100/100/16): on 10k templated distractors
+#: with 20 planted facts, the defaults found 0.70-0.95 of the facts in the top 5 (exact search:
+#: 1.00); 400/400/48 found 1.00 at about the same query time (~1.5 ms), for 2x build time.
+HNSW = {"space": "cosine", "sync_threshold": 2, "batch_size": 2, "ef_construction": 400, "ef_search": 400,
+        "max_neighbors": 48}
 
 
 class VectorStore:

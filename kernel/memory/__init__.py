@@ -6,7 +6,14 @@ sends ``context.pages_for_prompt()`` to the model, calls ``recall_for`` when a
 step needs old context, and serves ``mem.*`` syscalls with ``mem_store``,
 ``mem_recall``, ``mem_forget`` and ``mem_pin``."""
 from .context import Context, ContextFull, ContextState, CountTokens
-from .grants import DEFAULT_GRANTS, Grants, MemoryDenied, app_collection, proc_collection, user_collection
+from .grants import (
+           DEFAULT_GRANTS,
+           Grants,
+           MemoryDenied,
+           app_collection,
+           proc_collection,
+           user_collection,
+)
 from .page import KINDS, Page, PageKind
 from .policy import OldestFirst, Policy, Scored, make_policy
 from .process import ProcessMemory

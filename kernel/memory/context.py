@@ -2,37 +2,18 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
 import msgspec
 
+from .fit import longest_prefix
 from .page import CACHED_KINDS, Page
 from .policy import Policy, make_policy
-from .swap import Swap, new_mem_id, stub_text, topic
+from .state import VERSION, ContextFull, ContextState
+from .swap import Swap, make_stub, new_mem_id
 
 CountTokens = Callable[[str], int]
 OnEvent = Callable[..., None]
-VERSION = 1
-
-
-class ContextFull(Exception):
-    """A page that may not be evicted (system prompt, pinned) does not fit in the budget."""
-
-
-class ContextState(msgspec.Struct, kw_only=True):
-    """Everything a context is, as journaled by ``to_bytes`` (evicted pages are already on disk)."""
-
-    version: int = VERSION
-    limit: int
-    pages: list[Page] = []
-    step: int = 0
-    policy: str = "oldest"
-    policy_params: dict[str, Any] = {}
-    page_overhead: int = 0
-    collection: str = ""
-    evicted_pages: int = 0
-    evicted_tokens: int = 0
-    faults: int = 0
 
 
 class Context:
@@ -286,23 +267,7 @@ class Context:
                       collection=self.swap.collection if self.swap else "")
 
     def _stub(self, victims: Sequence[Page], ids: list[str]) -> Page:
-        counts: dict[str, int] = {}
-        refs: list[str] = []
-        texts: list[str] = []
-        new = iter(ids)
-        for p in victims:
-            if p.kind == "stub":
-                for k, n in p.meta.items():
-                    counts[k] = counts.get(k, 0) + n
-                refs.extend(p.refs)
-            elif p.kind != "recall":
-                counts[p.kind] = counts.get(p.kind, 0) + 1
-                if self.swap:
-                    refs.append(next(new))
-            if p.kind != "recall":
-                texts.append(p.text)
-        page = Page(text=stub_text(counts, topic(texts), refs), kind="stub", role=self.stub_role,
-                    refs=refs, meta=counts)
+        page = make_stub(victims, ids if self.swap else [], self.stub_role)
         page.tokens = self.measure(page)
         return page
 
@@ -317,14 +282,12 @@ class Context:
         full = page.tokens
         marker = f"\n…[truncated: {full} tokens; full text paged out" + (f" → mem id {ids[0]}]" if ids else "]")
         text = page.text
-        lo, hi = 0, len(text)
-        while lo < hi:  # the longest prefix that fits with the marker
-            mid = (lo + hi + 1) // 2
-            page.text = text[:mid] + marker
-            if self.measure(page) <= room:
-                lo = mid
-            else:
-                hi = mid - 1
+
+        def fits(n: int) -> bool:
+            page.text = text[:n] + marker
+            return self.measure(page) <= room
+
+        lo = longest_prefix(text, fits)
         page.text = text[:lo] + marker
         if self.measure(page) > room:  # not even the marker fits
             page.text = ""

@@ -5,6 +5,7 @@ from typing import Callable, Sequence
 
 from drivers.vectors import Hit
 
+from .fit import longest_prefix
 from .page import Page
 
 HEADER = "[recalled from memory: id · who · relevance]"
@@ -51,11 +52,11 @@ def recall_page(hits: Sequence[Hit], max_tokens: int, measure: Callable[[Page], 
         cand = line(h)
         page.text = "\n".join([HEADER, *lines, cand])
         if measure(page) > max_tokens:
-            lo, hi = 0, len(h.text)
-            while lo < hi:
-                mid = (lo + hi + 1) // 2
-                page.text = "\n".join([HEADER, *lines, line(h, mid)])
-                lo, hi = (mid, hi) if measure(page) <= max_tokens else (lo, mid - 1)
+            def fits(n: int, h: Hit = h) -> bool:
+                page.text = "\n".join([HEADER, *lines, line(h, n)])
+                return measure(page) <= max_tokens
+
+            lo = longest_prefix(h.text, fits)
             if lo < 40:  # too little of it to be worth showing
                 break
             cand = line(h, lo)

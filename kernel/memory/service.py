@@ -7,7 +7,6 @@ from typing import Any, Callable, Iterable
 
 from .context import Context, CountTokens
 from .grants import Grants, proc_collection
-
 from .policy import Policy
 from .process import ProcessMemory
 from .swap import Swap

@@ -61,6 +61,26 @@ def stub_text(counts: dict[str, int], words: list[str], refs: list[str]) -> str:
     return f"[paged out: {kinds}{about}{where}; mem.recall brings them back]"
 
 
+def make_stub(victims: Sequence[Page], ids: Sequence[str], role: str = "system") -> Page:
+    """One stub for the evicted ``victims`` (older stubs among them are merged in);
+    ``ids`` are the new memory ids of the victims that went to disk, in order."""
+    counts: dict[str, int] = {}
+    refs: list[str] = []
+    texts: list[str] = []
+    new = iter(ids)
+    for p in victims:
+        if p.kind == "stub":
+            for k, n in p.meta.items():
+                counts[k] = counts.get(k, 0) + n
+            refs.extend(p.refs)
+        elif p.kind != "recall":
+            counts[p.kind] = counts.get(p.kind, 0) + 1
+            refs.extend(r for r in [next(new, None)] if r)
+        if p.kind != "recall":
+            texts.append(p.text)
+    return Page(text=stub_text(counts, topic(texts), refs), kind="stub", role=role, refs=refs, meta=counts)
+
+
 class Swap:
     """Where a context's evicted pages go: one collection of a ``VectorStore`` (or its double).
 

@@ -1,0 +1,30 @@
+"""The journaled form of a context, and the error for a page that cannot fit."""
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from .page import Page
+
+VERSION = 1
+
+
+class ContextFull(Exception):
+    """A page that may not be evicted (system prompt, pinned) does not fit in the budget."""
+
+
+class ContextState(msgspec.Struct, kw_only=True):
+    """Everything a context is, as journaled by ``to_bytes`` (evicted pages are already on disk)."""
+
+    version: int = VERSION
+    limit: int
+    pages: list[Page] = []
+    step: int = 0
+    policy: str = "oldest"
+    policy_params: dict[str, Any] = {}
+    page_overhead: int = 0
+    collection: str = ""
+    evicted_pages: int = 0
+    evicted_tokens: int = 0
+    faults: int = 0
