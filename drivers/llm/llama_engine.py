@@ -55,6 +55,10 @@ class LlamaEngine(Engine):
                              n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose)
         try:
             native.warm_up()
+            try:  # compile the chat template now rather than on the event loop at the first request
+                native.chat_prompt([Message("user", "hi")])
+            except EngineError:
+                pass  # a model without a template still serves token prompts
         except BaseException:
             native.close()
             raise

@@ -154,3 +154,23 @@ async def test_errors_reach_the_caller_and_engine_keeps_serving(llama):
         await llama.generate(GenRequest(messages=STORY, grammar="root ::= (", max_tokens=4))
     r = await llama.generate(GenRequest(messages=[Message("user", "Say hi.")], max_tokens=4))
     assert r.tokens and llama.stats().errors >= 2
+
+
+async def test_cancel_while_queued_and_consumer_leaving_early(llama):
+    gens = [llama.submit(GenRequest(messages=[Message("user", f"Name a color ({i}).")], max_tokens=12))
+            for i in range(6)]
+    for g in gens[3:]:
+        g.cancel("preempted")
+    results = []
+    for g in gens:
+        async for _ in g:
+            pass
+        results.append(g.result)
+    assert [r.finish_reason for r in results[3:]] == ["preempted"] * 3
+    assert all(r.finish_reason in ("stop", "length") for r in results[:3])
+    early = llama.submit(GenRequest(messages=STORY, max_tokens=500))
+    async for _ in early:
+        break  # leaving the loop cancels the sequence
+    with anyio.fail_after(30):
+        while llama.stats().busy_slots:
+            await anyio.sleep(0.02)
