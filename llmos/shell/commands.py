@@ -27,6 +27,15 @@ class Commands:
         self.sh = shell
         self.client = shell.client
         self.jobs = shell.jobs
+        self.signals: asyncio.Queue[int] = asyncio.Queue()  # SIGINT/SIGTSTP seen outside the prompt
+
+    def on_signal(self, sig: int) -> None:
+        """The shell's handler for SIGINT and SIGTSTP: they are meant for the foreground job."""
+        self.signals.put_nowait(sig)
+
+    def _forget_signals(self) -> None:
+        while not self.signals.empty():
+            self.signals.get_nowait()
 
     async def dispatch(self, line: Line) -> None:
         try:
@@ -44,6 +53,7 @@ class Commands:
         await self.start(ASSISTANT, line.args[0], line.background)
 
     async def start(self, app: str, task: str, background: bool) -> None:
+        self._forget_signals()  # from here on, a Ctrl-C means this job
         pid = await self.client.spawn(app, task)
         job = self.jobs.add(pid, app, task)
         if background:
@@ -77,9 +87,7 @@ class Commands:
     async def foreground(self, job: Job) -> None:
         """Wait for ``job``; Ctrl-C sends TERM (a second one KILL), Ctrl-Z sends STOP and returns."""
         loop = asyncio.get_running_loop()
-        signals: asyncio.Queue[int] = asyncio.Queue()
-        for sig in (signal.SIGINT, signal.SIGTSTP):
-            loop.add_signal_handler(sig, signals.put_nowait, sig)
+        signals = self.signals
         waiter = loop.create_task(self.client.wait(job.pid))
         interrupts = 0
         try:
@@ -106,8 +114,6 @@ class Commands:
                 except KernelError:
                     pass
         finally:
-            for sig in (signal.SIGINT, signal.SIGTSTP):
-                loop.add_signal_handler(sig, lambda: None)
             if not waiter.done():
                 waiter.cancel()
 
@@ -126,6 +132,7 @@ class Commands:
 
     async def do_fg(self, line: Line) -> None:
         job = self._job(line.args[0] if line.args else None)
+        self._forget_signals()
         if job.waiter is not None:
             job.waiter.cancel()
             job.waiter = None

@@ -78,9 +78,7 @@ class Shell:
 
     async def run(self) -> int:
         self.home.mkdir(parents=True, exist_ok=True)
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTSTP):  # between prompts these reach no one but a foreground job
-            loop.add_signal_handler(sig, lambda: None)
+        self.own_signals()
         try:
             await self.ensure_kernel()
         except (daemonctl.BootError, KernelError) as exc:
@@ -101,8 +99,15 @@ class Shell:
         await self.leave()
         return 0
 
+    def own_signals(self) -> None:
+        """Outside the prompt, Ctrl-C and Ctrl-Z are for the foreground job (the prompt swaps its own in)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTSTP):
+            loop.add_signal_handler(sig, self.commands.on_signal, sig)
+
     async def execute(self, text: str) -> bool:
         """Run one line; False when the shell should exit."""
+        self.own_signals()
         try:
             line = parse(text)
         except ParseError as exc:
