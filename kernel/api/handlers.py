@@ -51,7 +51,8 @@ async def status(kernel: Any, req: m.Status) -> m.KernelStats:
 
 
 async def spawn(kernel: Any, req: m.Spawn) -> int:
-    return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=req.budgets or None)
+    budgets = {k: int(v) if float(v).is_integer() else v for k, v in req.budgets.items()}  # JSON has one number type
+    return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=budgets or None)
 
 
 async def kill(kernel: Any, req: m.Kill) -> None:

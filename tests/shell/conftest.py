@@ -39,3 +39,10 @@ def shell(home):
 @pytest.fixture
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture
+def booted(home):
+    r = home.llmos("boot")
+    assert r.returncode == 0, r.stderr
+    return home
