@@ -39,6 +39,7 @@ class Connection:
         self.stream, self.buf = stream, bytearray()
         self._ids = itertools.count(1)
         self._lock = anyio.Lock()
+        self.broken = False  # a request was cut off (cancelled or failed): replies may be out of step
 
     @classmethod
     async def open(cls, path: Path) -> "Connection":
@@ -58,12 +59,16 @@ class Connection:
 
     async def request(self, req: m.Request) -> Any:
         async with self._lock:
+            if self.broken:
+                raise NotRunning("this kernel connection was cut off mid-request")
             req.id = next(self._ids)
+            self.broken = True  # until the reply is in
             try:
                 await write_frame(self.stream, _encoder.encode(req))
             except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
                 raise NotRunning(f"the kernel connection broke: {exc}") from None
             reply = await self.receive()
+            self.broken = False
         if isinstance(reply, m.Error):
             raise KernelError(reply.code, reply.message)
         return reply.value if isinstance(reply, m.Ok) else reply
@@ -102,11 +107,13 @@ class Client:
         return self._conn
 
     async def call(self, req: m.Request) -> Any:
+        if self._conn is not None and self._conn.broken:  # an earlier call was cancelled: start afresh
+            await self.aclose()
         conn = await self._connection()
         try:
             return await conn.request(req)
         except NotRunning:
-            self._conn = None
+            await self.aclose()
             raise
 
     # -- typed calls -----------------------------------------------------------------------------

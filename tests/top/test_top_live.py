@@ -1,0 +1,50 @@
+"""top on a real daemon: a process appears, `K` kills it, and a halted kernel is reported plainly."""
+from __future__ import annotations
+
+import anyio
+import pytest
+from textual.widgets import DataTable, Static
+
+from llmos.client import Client
+from llmos.top import LiveSource, TopApp
+from tests.daemon.harness import Home
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend():
+    return "asyncio"
+
+
+@pytest.fixture
+def booted():
+    h = Home()
+    try:
+        assert h.llmos("boot").returncode == 0
+        yield h
+    finally:
+        h.teardown()
+
+
+async def until(pilot, app, cond, timeout: float = 30) -> None:
+    with anyio.fail_after(timeout):
+        while not cond():
+            app.refresh_data()
+            await pilot.pause(0.2)
+            await app.workers.wait_for_complete()
+
+
+async def test_live_rows_kill_and_kernel_gone(booted):
+    async with Client(booted.path) as c:
+        pid = await c.spawn("assistant", "slow live row")
+        app = TopApp(LiveSource(booted.path), interval=0.5)
+        async with app.run_test(size=(140, 30)) as pilot:
+            table = app.query_one(DataTable)
+            await until(pilot, app, lambda: str(pid) in [k.value for k in table.rows])
+            await pilot.press("K")
+            await until(pilot, app, lambda: str(pid) not in [k.value for k in table.rows])
+            info = await c.wait(pid, timeout=30)
+            assert info.exit_reason == "killed"
+            await c.halt()
+            await until(pilot, app, lambda: "kernel went away" in str(app.query_one("#status", Static).render()))
