@@ -18,13 +18,17 @@ class LlamaEngine(Engine):
     ``n_ctx`` is the whole KV cache, shared by the slots: each sequence gets ``n_ctx // n_slots``
     tokens (or all of ``n_ctx`` with ``kv_unified=True``).  One decode thread batches one token
     for every running sequence plus prefill chunks of at most ``prefill_chunk`` tokens.
+
+    A sequence cancelled with reason ``"preempted"`` keeps its KV in its slot; if another request
+    needs that slot first, the KV is copied to host memory (up to ``kv_store_bytes``) and put
+    back into any free slot when the sequence is resubmitted with its ``generated`` tokens.
     """
 
     name = "llama.cpp"
 
     def __init__(self, model_path: str | None = None, *, n_slots: int = 4, n_ctx: int = 8192,
                  n_batch: int = 512, n_threads: int = 2, prefill_chunk: int = 256,
-                 kv_unified: bool = False, verbose: bool = False):
+                 kv_unified: bool = False, kv_store_bytes: int = 256 << 20, verbose: bool = False):
         if n_slots < 1 or n_ctx < n_slots * 16 or n_batch < n_slots:
             raise EngineError(f"bad engine geometry n_slots={n_slots} n_ctx={n_ctx} n_batch={n_batch}",
                               code="invalid")
@@ -32,6 +36,7 @@ class LlamaEngine(Engine):
         self.n_slots, self.n_ctx, self.n_batch = n_slots, n_ctx, n_batch
         self.n_threads, self.prefill_chunk = n_threads, prefill_chunk
         self.kv_unified, self.verbose = kv_unified, verbose
+        self.kv_store_bytes = kv_store_bytes
         self._native: NativeModel | None = None
         self._loop: DecodeLoop | None = None
         self._stats = EngineStats(n_slots=n_slots, n_ctx=n_ctx)
@@ -47,7 +52,8 @@ class LlamaEngine(Engine):
         self.n_ctx = native.n_ctx
         self._stats.model = native.name()
         self._stats.n_ctx = native.n_ctx
-        self._loop = DecodeLoop(native, self._stats, n_slots=self.n_slots, prefill_chunk=self.prefill_chunk)
+        self._loop = DecodeLoop(native, self._stats, n_slots=self.n_slots, prefill_chunk=self.prefill_chunk,
+                                kv_store_bytes=self.kv_store_bytes)
         self._loop.thread.start()
 
     def _load(self, path: str) -> NativeModel:
@@ -128,6 +134,14 @@ class LlamaEngine(Engine):
     def chat_prompt(self, messages: list[Message]) -> str:
         """The rendered chat template text (for logs and debugging)."""
         return self._nm().chat_prompt(messages)
+
+    def kv_store_stats(self) -> dict:
+        """Saves, restores and bytes held by the host-memory KV store of preempted sequences."""
+        store = self._loop.kv_store if self._loop else None
+        if store is None:
+            return {"saves": 0, "restores": 0, "bytes": 0, "entries": 0}
+        return {"saves": store.saves, "restores": store.restores, "bytes": store.bytes,
+                "entries": len(store.entries)}
 
     def stats(self) -> EngineStats:
         s = self._stats

@@ -8,6 +8,7 @@ from typing import Any
 
 from .base import EngineError, EngineStats, FinishReason, GenRequest, GenResult, Token
 from .llama_handle import Done, ThreadedGeneration, deliver
+from .llama_kvstore import KVStore
 from .llama_native import NativeModel
 from .llama_sampling import SamplerChain
 from .llama_slots import Slot, SlotTable
@@ -36,9 +37,11 @@ class Seq:
 class DecodeLoop:
     """Owns the context after ``start``: only its thread touches the KV cache, batch and samplers."""
 
-    def __init__(self, native: NativeModel, stats: EngineStats, *, n_slots: int, prefill_chunk: int):
+    def __init__(self, native: NativeModel, stats: EngineStats, *, n_slots: int, prefill_chunk: int,
+                 kv_store_bytes: int = 0):
         self.nm, self.C, self.stats = native, native.C, stats
-        self.slots = SlotTable(native.C, native.mem, n_slots)
+        self.kv_store = KVStore(native.C, native.ctx, native.mem, kv_store_bytes) if kv_store_bytes > 0 else None
+        self.slots = SlotTable(native.C, native.mem, n_slots, self.kv_store)
         self.prefill_chunk = max(1, prefill_chunk)
         self.n_batch = native.n_batch
         self.batch = self.C.llama_batch_init(self.n_batch, 0, 1)
@@ -241,7 +244,7 @@ class DecodeLoop:
         if seq in self.active:
             self.active.remove(seq)
         if seq.slot is not None:
-            self.slots.release(seq.slot)
+            self.slots.release(seq.slot, parked=reason == "preempted")
             seq.slot = None
         if seq.sampler is not None:
             seq.sampler.close()

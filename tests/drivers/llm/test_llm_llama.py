@@ -174,3 +174,34 @@ async def test_cancel_while_queued_and_consumer_leaving_early(llama):
     with anyio.fail_after(30):
         while llama.stats().busy_slots:
             await anyio.sleep(0.02)
+
+
+async def test_preempted_kv_is_saved_and_restored_into_another_slot(llama):
+    story = [Message("user", "Write a long story about a lighthouse keeper and a whale.")]
+    full = await llama.generate(GenRequest(messages=story, max_tokens=30))
+    assert full.finish_reason == "length"
+    gen = llama.submit(GenRequest(messages=story, max_tokens=30))
+    n = 0
+    async for _ in gen:
+        n += 1
+        if n == 5:
+            gen.cancel("preempted")
+    part = gen.result
+    assert part.finish_reason == "preempted" and 1 <= len(part.tokens) < 30
+    before = llama.kv_store_stats()
+    others = []
+
+    async def other(i: int) -> None:  # as many as there are slots: the parked one must be taken
+        others.append(await llama.generate(GenRequest(
+            messages=[Message("user", f"Give me a word that rhymes with cat ({i}).")], max_tokens=8)))
+
+    async with anyio.create_task_group() as tg:
+        for i in range(llama.n_slots):
+            tg.start_soon(other, i)
+    mid = llama.kv_store_stats()
+    assert mid["saves"] == before["saves"] + 1 and mid["bytes"] > 0
+    cont = await llama.generate(GenRequest(messages=story, max_tokens=30, generated=part.tokens))
+    after = llama.kv_store_stats()
+    assert after["restores"] == mid["restores"] + 1
+    assert cont.cached_tokens >= len(cont.prompt)  # nothing of the prompt was prefilled again
+    assert cont.tokens == full.tokens
