@@ -1,6 +1,7 @@
 """The event-loop side of a threaded generation: tokens handed over from the decode thread without blocking it."""
 from __future__ import annotations
 
+import weakref
 from collections import deque
 from typing import Any, AsyncIterator, Callable
 
@@ -21,8 +22,13 @@ class Done:
 Waker = Callable[[Callable[[Any], None], Any], None]
 
 
+_wakers: "weakref.WeakKeyDictionary[Any, Waker]" = weakref.WeakKeyDictionary()
+
+
 def current_waker() -> Waker:
-    """A thread-safe ``schedule(fn, arg)`` onto the running event loop (asyncio or trio)."""
+    """A thread-safe ``schedule(fn, arg)`` onto the running event loop (asyncio or trio).
+
+    One waker per loop, so the decode thread makes one hand-over per loop per step."""
     try:
         import sniffio  # present whenever trio is (trio depends on it); anyio may run without it
         library = sniffio.current_async_library()
@@ -43,13 +49,20 @@ def current_waker() -> Waker:
     import asyncio
 
     loop = asyncio.get_running_loop()
+    waker = _wakers.get(loop)
+    if waker is None:
+        ref = weakref.ref(loop)  # the cache must not keep finished loops alive
 
-    def wake_asyncio(fn: Callable[[Any], None], arg: Any) -> None:
-        try:
-            loop.call_soon_threadsafe(fn, arg)
-        except RuntimeError:  # the loop is closed; nobody is listening any more
-            pass
-    return wake_asyncio
+        def wake_asyncio(fn: Callable[[Any], None], arg: Any) -> None:
+            lp = ref()
+            if lp is None:
+                return
+            try:
+                lp.call_soon_threadsafe(fn, arg)
+            except RuntimeError:  # the loop is closed; nobody is listening any more
+                pass
+        waker = _wakers[loop] = wake_asyncio
+    return waker
 
 
 def deliver(batch: list[tuple["ThreadedGeneration", Token | Done]]) -> None:
