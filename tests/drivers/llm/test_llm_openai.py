@@ -35,6 +35,16 @@ async def test_streamed_chat(remote):
 
 
 @pytest.mark.real_model
+async def test_templated_prompt_is_sent_as_chat(remote):
+    """The kernel templates messages itself and submits the ids: they must still go out as a chat."""
+    msgs = [Message("system", "Answer with one word."), Message("user", "What color is the sky?")]
+    prompt = remote.apply_template(msgs)
+    assert remote.count_tokens("What color is the sky?") > 0 and len(prompt) > 5
+    r = await remote.generate(GenRequest(prompt=prompt, max_tokens=8))
+    assert r.text.strip() and "assistant:" not in r.text and "user:" not in r.text
+
+
+@pytest.mark.real_model
 async def test_json_schema_reply(remote):
     schema = {"type": "object", "properties": {"name": {"type": "string", "maxLength": 20},
                                                "age": {"type": "integer"}},
