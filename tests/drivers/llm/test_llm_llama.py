@@ -107,7 +107,7 @@ async def test_cancel_stops_quickly_and_frees_slot(llama):
         elapsed = anyio.current_time() - t0
     assert gen.result.finish_reason == "cancelled"
     assert elapsed < 5.0  # one decode step is tens of milliseconds; generous for a shared machine
-    assert len(gen.result.tokens) < 50
+    assert len(gen.result.tokens) < 300  # far from max_tokens=900, with slack for a starved event loop
     assert llama.stats().busy_slots == 0
     r = await llama.generate(GenRequest(messages=[Message("user", "Say hello.")], max_tokens=8))
     assert r.finish_reason in ("stop", "length") and r.tokens
