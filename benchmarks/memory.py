@@ -166,6 +166,83 @@ def bench_eviction(pages: int = 300, limit: int = 400, workdir: str | None = Non
             "add_without_eviction_p50_ms": round(statistics.median(d for d, _ in without) * 1000, 3) if without else None}
 
 
+def _safetensors(path: str) -> dict[str, np.ndarray]:
+    import struct
+
+    raw = Path(path).read_bytes()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    out = {}
+    for key, v in header.items():
+        if key != "__metadata__" and v["dtype"] == "F32":
+            a, b = v["data_offsets"]
+            out[key.removeprefix("bert.")] = np.frombuffer(raw[8 + n + a:8 + n + b], np.float32).reshape(v["shape"])
+    return out
+
+
+def _bert_fp32(w: dict[str, np.ndarray], ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """all-MiniLM-L6-v2 in plain numpy (6 layers, 12 heads, GELU), mean-pooled and normalised."""
+    from math import erf
+
+    verf = np.vectorize(erf, otypes=[np.float32])
+
+    def ln(x, name):
+        m = x.mean(-1, keepdims=True)
+        return (x - m) / np.sqrt(((x - m) ** 2).mean(-1, keepdims=True) + 1e-12) * w[name + ".weight"] + w[name + ".bias"]
+
+    B, T = ids.shape
+    x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:T][None]
+         + w["embeddings.token_type_embeddings.weight"][0])
+    x = ln(x, "embeddings.LayerNorm")
+    bias = (1.0 - mask[:, None, None, :]) * -1e9
+    for layer in range(6):
+        p = f"encoder.layer.{layer}."
+
+        def lin(h, name):
+            return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
+
+        q, k, v = (lin(x, f"attention.self.{n}").reshape(B, T, 12, 32).transpose(0, 2, 1, 3)
+                   for n in ("query", "key", "value"))
+        a = q @ k.transpose(0, 1, 3, 2) / np.sqrt(32) + bias
+        a = np.exp(a - a.max(-1, keepdims=True))
+        a /= a.sum(-1, keepdims=True)
+        ctx = (a @ v).transpose(0, 2, 1, 3).reshape(B, T, 384)
+        x = ln(x + lin(ctx, "attention.output.dense"), p + "attention.output.LayerNorm")
+        h = lin(x, "intermediate.dense")
+        x = ln(x + lin(0.5 * h * (1 + verf(h / np.sqrt(2))), "output.dense"), p + "output.LayerNorm")
+    m = mask[..., None]
+    pooled = (x * m).sum(1) / m.sum(1)
+    return pooled / np.linalg.norm(pooled, axis=1, keepdims=True)
+
+
+def verify_fp32(safetensors_path: str, docs: int = 1000, queries: int = 30) -> dict:
+    """Compare the int8 model with the original fp32 weights (a ``model.safetensors`` of
+    sentence-transformers/all-MiniLM-L6-v2, sha256 53aa5117...): per-vector cosine and
+    top-1/top-5 agreement of rankings.  One-off check; the fp32 file is not a dependency."""
+    from drivers.vectors import OfflineEmbedding
+
+    w = _safetensors(safetensors_path)
+    e = OfflineEmbedding()
+    tok, _ = e._ensure()
+
+    def fp32(texts):
+        out = []
+        for i in range(0, len(texts), 16):
+            enc = tok.encode_batch(texts[i:i + 16])
+            out.append(_bert_fp32(w, np.array([x.ids for x in enc]),
+                                  np.array([x.attention_mask for x in enc], dtype=np.float32)))
+        return np.concatenate(out)
+
+    d = corpus(docs, seed=11) + [f for f, _ in FACTS]
+    q = [q for _, q in FACTS] + corpus(queries, seed=12)
+    d32, q32, d8, q8 = fp32(d), fp32(q), e.embed(d), e.embed(q)
+    cos = (d32 * d8).sum(1)
+    t32, t8 = np.argsort(-(q32 @ d32.T), 1)[:, :5], np.argsort(-(q8 @ d8.T), 1)[:, :5]
+    return {"docs": len(d), "queries": len(q), "cosine_min": round(float(cos.min()), 4),
+            "cosine_mean": round(float(cos.mean()), 4), "top1_agreement": round(float(np.mean(t32[:, 0] == t8[:, 0])), 3),
+            "top5_overlap": round(float(np.mean([len(set(a) & set(b)) / 5 for a, b in zip(t32, t8)])), 3)}
+
+
 def run(sizes=(10_000, 100_000), workdir: str | None = None) -> dict:
     """Everything, as one dict (``make bench`` can dump it as JSON)."""
     started = time.time()
