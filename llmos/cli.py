@@ -7,8 +7,7 @@ import sys
 
 import anyio
 
-from . import __version__
-from . import commands
+from . import __version__, commands
 from .commands import procs
 from .runlocal import run_local
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, AsyncIterator
+from typing import Any
 
 import anyio
 import msgspec
@@ -42,7 +43,7 @@ class Connection:
         self.broken = False  # a request was cut off (cancelled or failed): replies may be out of step
 
     @classmethod
-    async def open(cls, path: Path) -> "Connection":
+    async def open(cls, path: Path) -> Connection:
         try:
             return cls(await anyio.connect_unix(str(path)))
         except OSError as exc:
@@ -85,11 +86,11 @@ class Client:
         self.path = socket_path(self.home)
         self._conn: Connection | None = None
 
-    async def __aenter__(self) -> "Client":
+    async def __aenter__(self) -> Client:
         await self._connection()
         return self
 
-    async def __aexit__(self, *exc: Any) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
     async def aclose(self) -> None:

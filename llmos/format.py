@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "TASK")
 

@@ -25,7 +25,7 @@ SESSION = ["help", "run assistant what is 17 * 23?", "run assistant slow: summar
 
 def llmos(env: dict, *args: str) -> str:
     return subprocess.run([sys.executable, "-m", "llmos", *args], env=env, capture_output=True, text=True,
-                          cwd=str(ROOT), timeout=120).stdout
+                          cwd=str(ROOT), timeout=120, check=False).stdout
 
 
 async def shell_svg(home: Path) -> str:

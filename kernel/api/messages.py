@@ -142,5 +142,6 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
 
 AnyMessage = Union[Ok, Error, Event, Stats]
 
-__all__ = ["Request", *[c.__name__ for c in REQUESTS], "AnyRequest", "Message", "Ok", "Error", "Event",
-           "Stats", "KernelStats", "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo", "ProcRow"]
+__all__ = ["Request", "Status", "Spawn", "Kill", "Wait", "Ps", "Logs", "Apps", "Approvals", "Approve", "Deny",
+           "Subscribe", "Halt", "REQUESTS", "AnyRequest", "Message", "Ok", "Error", "Event", "Stats", "KernelStats",
+           "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo", "ProcRow"]

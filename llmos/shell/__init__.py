@@ -2,4 +2,4 @@
 from .parse import ParseError, parse
 from .repl import Shell, main
 
-__all__ = ["Shell", "main", "parse", "ParseError"]
+__all__ = ["ParseError", "Shell", "main", "parse"]

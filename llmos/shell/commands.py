@@ -23,7 +23,7 @@ class Usage(Exception):
 
 
 class Commands:
-    def __init__(self, shell: "Shell"):
+    def __init__(self, shell: Shell):
         self.sh = shell
         self.client = shell.client
         self.jobs = shell.jobs

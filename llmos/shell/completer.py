@@ -1,7 +1,7 @@
 """Completion for the shell: command names, app names after ``run``, pids and jobs after ``kill``/``fg``/..."""
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document

@@ -2,4 +2,4 @@
 from .app import TopApp, main
 from .source import LiveSource, Snapshot, Source, SourceGone
 
-__all__ = ["TopApp", "main", "Source", "LiveSource", "Snapshot", "SourceGone"]
+__all__ = ["LiveSource", "Snapshot", "Source", "SourceGone", "TopApp", "main"]

@@ -1,7 +1,8 @@
 """top's table model, free of any UI: columns, filtering, sorting, the tree by parent, the header line."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from ..format import cpu, duration
 

@@ -1,6 +1,8 @@
 """The real llmos shell in a pty via pexpect: foreground and background runs, job control, signals, routing."""
 from __future__ import annotations
 
+import time
+
 import pexpect
 
 from .conftest import PROMPT
@@ -16,6 +18,17 @@ def command(sh, line: str, *expect: str) -> None:
 def live_pids(home) -> dict[str, str]:
     out = home.llmos("ps").stdout.splitlines()[1:]
     return {line.split()[0]: line.split()[3] for line in out}
+
+
+def wait_running(home) -> str:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        live = [p for p, s in live_pids(home).items() if s not in ("EXITED", "KILLED")]
+        if live:
+            time.sleep(0.5)
+            return live[0]
+        time.sleep(0.1)
+    raise AssertionError("no process started")
 
 
 def test_foreground_run_and_sentence_and_unknown_command(shell):
@@ -51,7 +64,7 @@ def test_background_done_notice_appears_above_the_prompt(shell):
 def test_ctrl_c_terminates_the_foreground_process_not_the_shell(shell):
     shell.sendline("run assistant slow and interrupted")
     shell.expect("slow and interrupted")  # the prompt line echo
-    pid = next(p for p, s in live_pids(shell.home).items() if s not in ("EXITED", "KILLED"))
+    pid = wait_running(shell.home)
     shell.sendcontrol("c")
     shell.expect(f"sent TERM to {pid}")
     shell.expect(PROMPT)
@@ -62,6 +75,7 @@ def test_ctrl_c_terminates_the_foreground_process_not_the_shell(shell):
 def test_ctrl_z_stops_then_bg_and_kill_of_a_background_pid(shell):
     shell.sendline("run assistant slow to be stopped")
     shell.expect("slow to be stopped")
+    wait_running(shell.home)  # the shell has left the prompt: ^Z is now a signal, not a key
     shell.sendcontrol("z")
     shell.expect(r"\[1\]\+ Stopped\s+(\d+)")
     pid = shell.match.group(1)
