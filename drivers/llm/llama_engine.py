@@ -2,10 +2,20 @@
 from __future__ import annotations
 
 import time
+from typing import Self
 
 import anyio
 
-from .base import Engine, EngineError, EngineStats, FinishReason, GenRequest, GenResult, Generation, Message
+from .base import (
+    Engine,
+    EngineError,
+    EngineStats,
+    FinishReason,
+    Generation,
+    GenRequest,
+    GenResult,
+    Message,
+)
 from .llama_handle import Done, ThreadedGeneration, current_waker
 from .llama_loop import DecodeLoop, Seq
 from .llama_native import NativeModel
@@ -81,7 +91,7 @@ class LlamaEngine(Engine):
             self._native = None
             native.close()
 
-    async def __aenter__(self) -> "LlamaEngine":
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 

@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import anyio
 
-from .base import EngineError, FinishReason, GenResult, Generation, Token
+from .base import EngineError, FinishReason, Generation, GenResult, Token
 
 
 class Done:
     """End-of-stream marker carrying the result (and the error, for ``finish_reason == "error"``)."""
 
-    __slots__ = ("result", "error")
+    __slots__ = ("error", "result")
 
     def __init__(self, result: GenResult, error: EngineError | None = None):
         self.result, self.error = result, error
@@ -22,7 +23,7 @@ class Done:
 Waker = Callable[[Callable[[Any], None], Any], None]
 
 
-_wakers: "weakref.WeakKeyDictionary[Any, Waker]" = weakref.WeakKeyDictionary()
+_wakers: weakref.WeakKeyDictionary[Any, Waker] = weakref.WeakKeyDictionary()
 
 
 def current_waker() -> Waker:
@@ -32,7 +33,7 @@ def current_waker() -> Waker:
     try:
         import sniffio  # present whenever trio is (trio depends on it); anyio may run without it
         library = sniffio.current_async_library()
-    except Exception:
+    except Exception:  # noqa: BLE001 - no sniffio, or no loop it knows: anyio runs asyncio then
         library = "asyncio"
     if library == "trio":
         import trio
@@ -65,7 +66,7 @@ def current_waker() -> Waker:
     return waker
 
 
-def deliver(batch: list[tuple["ThreadedGeneration", Token | Done]]) -> None:
+def deliver(batch: list[tuple[ThreadedGeneration, Token | Done]]) -> None:
     """Runs on the event loop: hand a decode step's items to their generations."""
     for gen, item in batch:
         gen._push(item)
@@ -74,7 +75,7 @@ def deliver(batch: list[tuple["ThreadedGeneration", Token | Done]]) -> None:
 class ThreadedGeneration(Generation):
     """Iterate for tokens; ``cancel`` asks the decode thread to stop this sequence at its next step."""
 
-    def __init__(self, on_cancel: Callable[["ThreadedGeneration", FinishReason], None], waker: Waker):
+    def __init__(self, on_cancel: Callable[[ThreadedGeneration, FinishReason], None], waker: Waker):
         self._on_cancel = on_cancel
         self.waker = waker
         self._items: deque[Token | Done] = deque()

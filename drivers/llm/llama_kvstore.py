@@ -9,7 +9,7 @@ from .llama_slots import common_prefix
 
 
 class SavedSeq:
-    __slots__ = ("tokens", "data", "size")
+    __slots__ = ("data", "size", "tokens")
 
     def __init__(self, tokens: list[int], data: Any, size: int):
         self.tokens, self.data, self.size = tokens, data, size

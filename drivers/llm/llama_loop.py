@@ -92,7 +92,7 @@ class DecodeLoop:
                 self._admit()
                 if self.active:
                     self._step()
-            except Exception as exc:  # a bug, not a model error: fail what was running, keep serving
+            except Exception as exc:  # noqa: BLE001 - a bug, not a model error: fail what ran, keep serving
                 for seq in list(self.active):
                     if seq.slot is not None:
                         self.slots.clear(seq.slot)
@@ -148,7 +148,7 @@ class DecodeLoop:
             except EngineError as exc:
                 self._finish(seq, "error", str(exc), code=exc.code)
                 continue
-            except Exception as exc:  # llama.cpp raises on tokens the grammar cannot accept
+            except Exception as exc:  # noqa: BLE001 - llama.cpp raises on tokens the grammar refuses
                 self._finish(seq, "error", f"cannot replay generated tokens: {exc}", code="invalid")
                 continue
             slot, keep = self.slots.claim(seq, seq.context)

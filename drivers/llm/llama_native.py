@@ -153,7 +153,7 @@ class NativeModel:
         """Decode one token and forget it: pages the weights in and builds the compute graph,
         so the first real request does not pay for it."""
         C = self.C
-        tok = self.bos if self.bos >= 0 else 0
+        tok = max(self.bos, 0)
         arr = (C.llama_token * 1)(tok)
         batch = C.llama_batch_get_one(arr, 1)
         rc = C.llama_decode(self.ctx, batch)

@@ -21,7 +21,7 @@ def common_prefix(a: list[int], b: list[int]) -> int:
 class Slot:
     """One llama.cpp sequence id.  ``tokens`` mirrors exactly the KV cells the sequence holds."""
 
-    __slots__ = ("seq_id", "tokens", "owner", "last_used", "parked")
+    __slots__ = ("last_used", "owner", "parked", "seq_id", "tokens")
 
     def __init__(self, seq_id: int):
         self.seq_id = seq_id

@@ -28,7 +28,7 @@ def _package_dirs() -> list[Path]:
 def _pick(files: list[Path]) -> Path:
     """Prefer the Q4_1 quantization, then the smallest file (the instruct model is the only one shipped)."""
     q41 = [f for f in files if "q4_1" in f.name.lower()]
-    return sorted(q41 or files, key=lambda f: (f.stat().st_size, f.name))[0]
+    return min(q41 or files, key=lambda f: (f.stat().st_size, f.name))
 
 
 def default_model_path() -> str:

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
 
 import httpx
 
@@ -81,8 +82,8 @@ def http_error(status: int, text: str) -> EngineError:
     try:
         err = json.loads(text).get("error")
         detail = (err.get("message") if isinstance(err, dict) else str(err)) or detail
-    except Exception:
-        pass
+    except (ValueError, AttributeError):
+        detail = detail or f"HTTP {status}"  # not a JSON error body: keep the raw text
     if status in (401, 403):
         code, retry = "denied", False
     elif status == 429:

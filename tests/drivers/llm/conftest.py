@@ -53,7 +53,7 @@ def free_port() -> int:
 def llama_server(model_path, tmp_path_factory):
     """``python -m llama_cpp.server`` on a free loopback port; yields its base URL."""
     port = free_port()
-    log = open(tmp_path_factory.mktemp("llama-server") / "server.log", "w+b")
+    log = open(tmp_path_factory.mktemp("llama-server") / "server.log", "w+b")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False"],

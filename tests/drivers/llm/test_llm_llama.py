@@ -114,7 +114,7 @@ async def test_cancel_stops_quickly_and_frees_slot(llama):
 
 
 async def test_greedy_continuation_matches_uninterrupted(llama):
-    req = dict(messages=STORY, max_tokens=24, sampling=Sampling(temperature=0.0))
+    req = {"messages": STORY, "max_tokens": 24, "sampling": Sampling(temperature=0.0)}
     full = await llama.generate(GenRequest(**req))
     assert full.finish_reason == "length" and len(full.tokens) == 24
     cont = await llama.generate(GenRequest(**req, generated=full.tokens[:10]))

@@ -3,10 +3,21 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.llm import EngineError, LlamaEngine, OpenAIEngine, ScriptedEngine, open_engine
+from drivers.llm import (
+    EngineError,
+    LlamaEngine,
+    OpenAIEngine,
+    ScriptedEngine,
+    open_engine,
+)
 from drivers.llm.llama_slots import SlotTable, common_prefix
 from drivers.llm.llama_text import TextStream
-from drivers.llm.openai_wire import PieceVocab, approx_count, response_format, sse_events
+from drivers.llm.openai_wire import (
+    PieceVocab,
+    approx_count,
+    response_format,
+    sse_events,
+)
 
 
 def feed(ts: TextStream, pieces: list[bytes]) -> tuple[list[str], bool]:
