@@ -205,3 +205,11 @@ async def test_preempted_kv_is_saved_and_restored_into_another_slot(llama):
     assert after["restores"] == mid["restores"] + 1
     assert cont.cached_tokens >= len(cont.prompt)  # nothing of the prompt was prefilled again
     assert cont.tokens == full.tokens
+
+
+async def test_seeded_sampling_is_reproducible(llama):
+    def req(seed: int) -> GenRequest:
+        return GenRequest(messages=STORY, max_tokens=16,
+                          sampling=Sampling(temperature=0.9, top_k=40, top_p=0.95, seed=seed))
+    a, b = await llama.generate(req(7)), await llama.generate(req(7))
+    assert a.tokens == b.tokens and len(a.tokens) > 0
