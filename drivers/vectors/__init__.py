@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .memory_store import HashEmbedding, MemoryVectorStore
-from .names import chroma_name, check_name
+from .names import check_name, chroma_name
 from .types import Hit, Item, Scalar
 from .where import matches, normalize_where
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from memhelpers import words
 
 from drivers.errors import DriverError
 from drivers.vectors import MemoryVectorStore
 from kernel.memory import Context, ContextFull, Page, Scored, Swap
-
-from memhelpers import words
 
 
 def ctx_with_disk(limit, policy="oldest", events=None, overhead=0):

@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from memhelpers import words
 
 from drivers.vectors import chroma_name
 from kernel.memory import Grants, MemoryDenied, MemoryService, Page
-
-from memhelpers import words
 
 SECRET = "Project Nightjar launches on the ninth of June"
 
@@ -26,7 +25,7 @@ def test_app_b_cannot_read_app_a_even_by_guessing(two_apps, disk, events):
     svc, a, b = two_apps
     assert a.mem_recall("when does Nightjar launch", k=1, collection="app:alpha")[0].text == SECRET
     guesses = ["app:alpha", "app:*", "app:alph?", "user:ann", svc.proc_collection(10),
-               chroma_name("app:alpha"), f"proc:k9:10", "proc"]
+               chroma_name("app:alpha"), "proc:k9:10", "proc"]
     for guess in guesses[:-1]:
         with pytest.raises(MemoryDenied):
             b.mem_recall("Nightjar", collection=guess)

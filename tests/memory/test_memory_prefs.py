@@ -1,9 +1,9 @@
 """Long-term memory: explicit preferences and ones learned from choices outlive the process."""
 from __future__ import annotations
 
-from kernel.memory import MemoryService, Page
-
 from memhelpers import words
+
+from kernel.memory import MemoryService, Page
 
 
 def test_preferences_outlive_the_process(disk, events):

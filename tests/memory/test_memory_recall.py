@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import random
 
-from kernel.memory import MemoryService, Page
-
 from memhelpers import words
+
+from kernel.memory import MemoryService, Page
 
 TOPICS = ["the weather in {c} was mild", "we discussed the budget for {c}", "the train to {c} was late",
           "a recipe for soup from {c}", "the football score in {c}", "museum opening hours in {c}",

@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from memhelpers import words
 
 from drivers.vectors import VectorStore
 from kernel.memory import Context, MemoryService, Page
-
-from memhelpers import words
 
 
 def test_context_survives_a_kernel_restart(tmp_path, embedding, events):
