@@ -25,6 +25,8 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     rules_files: list[str] = []
     approval_ttl: float = 300.0
     term_grace: float = 5.0  # seconds between TERM and the KILL that follows if the process lingers
+    # the subsystems kernel/boot.py attaches (memory, rules, sandbox, browser, ...); None means all
+    subsystems: list[str] | None = None
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -20,7 +20,7 @@ from syscalls import InProcTransport, Sys
 from syscalls.errors import NotFound, PermissionDenied, SyscallError, Terminated
 from syscalls.proc import ProcInfo
 
-from . import budget, klog, runner
+from . import boot, budget, klog, runner
 from .config import KernelConfig
 from .errors import ProcessExit
 from .events import EventLog
@@ -58,6 +58,7 @@ class Kernel:
         self.started = time.time()
         self._inboxes: dict[int, Inbox] = {}
         self.instruments: list[Any] = []  # trio-style hooks; ``token(proc)`` per generated token
+        self.hooks = boot.Hooks()  # per-process spawn/exit hooks the subsystems add
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._encoder = msgspec.json.Encoder()
@@ -76,6 +77,7 @@ class Kernel:
         self.ptable = ProcTable(first_pid=self._next_pid_on_disk())
         self._stack = contextlib.AsyncExitStack()
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        await boot.attach_all(self, self._stack)
         self.events.emit("kernel.boot", model=self.engine.name, slots=self.engine.n_slots, policy=self.config.policy)
         return self
 
@@ -134,6 +136,7 @@ class Kernel:
         proc.scope = anyio.CancelScope()
         self.ptable.add(proc)
         self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200])
+        await self._run_hooks(self.hooks.spawn, proc, manifest)
         self._tg.start_soon(self._run, proc, manifest)
         return pid
 
@@ -173,6 +176,7 @@ class Kernel:
         for release in runner.releasers(self):
             with contextlib.suppress(Exception):
                 await release(str(proc.pid))
+        await self._run_hooks(self.hooks.exit, proc)
         proc.exit_reason, proc.exit_status = reason, status
         proc.result = result if isinstance(result, str) or result is None else self._encoder.encode(result).decode()
         proc.ended = time.time()
@@ -184,6 +188,14 @@ class Kernel:
         self.events.emit("proc.exit", proc.pid, reason=reason, status=status, tokens=proc.usage.tokens,
                          syscalls=proc.usage.syscalls, result=(proc.result or "")[:500], error=proc.error[:500])
         proc.done.set()
+
+    async def _run_hooks(self, hooks: list, *args: Any) -> None:
+        for hook in hooks:
+            try:
+                await hook(*args)
+            except Exception as exc:  # a subsystem's hook must not take a process or the kernel down
+                self.events.emit("kernel.hook", args[0].pid, hook=getattr(hook, "__qualname__", "?"),
+                                 error=f"{type(exc).__name__}: {exc}")
 
     def signal(self, pid: int, sig: str) -> None:
         sig = sig.upper().removeprefix("SIG")

@@ -76,6 +76,7 @@ def registry(make_app) -> AppRegistry:
 def kernel_factory(tmp_path, registry):
     """``async with kernel_factory(engine, policy=...) as k`` builds a kernel on a scripted engine."""
     def make(engine=None, **cfg) -> Kernel:
+        cfg.setdefault("subsystems", [])  # kernel logic alone unless a test attaches a subsystem
         config = KernelConfig(home=str(tmp_path / "home"), **cfg)
         return Kernel(config, engine=engine or ScriptedEngine(default="ok"), registry=registry)
     return make

@@ -1,0 +1,46 @@
+"""What a kernel attaches at boot besides its engine: one ``attach`` step per subsystem.
+
+Each step is ``async def attach(k, stack)``: it builds its driver from ``k.config``, sets it on
+the kernel (``k.memory``, ``k.rules``, ``k.sandbox``, ``k.browser``, ``k.tools[...]``), pushes
+its clean-up onto ``stack`` (an ``AsyncExitStack`` closed at shutdown, after every process has
+ended), and may add per-process hooks to ``k.hooks``.  A step that cannot start its part (no
+Docker engine, no Chromium) leaves it unset and says why in the event log: the rest of llmos
+keeps working and the syscalls of that part answer ``unavailable``.
+
+``KernelConfig.subsystems`` names the steps a kernel runs; the daemon and ``llmos run`` run them
+all, unit tests of kernel logic run none unless they ask."""
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
+
+# name -> attach step, in boot order.  Each subsystem registers itself here with one line.
+STEPS: dict[str, Attach] = {}
+
+async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
+    names = list(STEPS) if k.config.subsystems is None else k.config.subsystems
+    for name in names:
+        step = STEPS.get(name)
+        if step is None:
+            k.events.emit("kernel.subsystem", name=name, ok=False, error="unknown subsystem")
+            continue
+        try:
+            await step(k, stack)
+        except Exception as exc:  # one part failing to start must not stop the kernel
+            k.events.emit("kernel.subsystem", name=name, ok=False, error=f"{type(exc).__name__}: {exc}")
+        else:
+            k.events.emit("kernel.subsystem", name=name, ok=True)
+
+
+class Hooks:
+    """Per-process hooks the subsystems add: ``spawn(proc, manifest)`` and ``exit(proc)`` (both
+    awaited, errors logged and ignored)."""
+
+    def __init__(self) -> None:
+        self.spawn: list[Callable[..., Awaitable[Any]]] = []
+        self.exit: list[Callable[..., Awaitable[Any]]] = []
