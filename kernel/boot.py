@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from . import boot_mcp, trace
+
 if TYPE_CHECKING:
     from .kernel import Kernel
 
@@ -21,6 +23,8 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
 STEPS: dict[str, Attach] = {}
+STEPS["traces"] = trace.attach
+STEPS["mcp"] = boot_mcp.attach
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems
@@ -44,3 +48,6 @@ class Hooks:
     def __init__(self) -> None:
         self.spawn: list[Callable[..., Awaitable[Any]]] = []
         self.exit: list[Callable[..., Awaitable[Any]]] = []
+        # ``tools(proc, name)``: put tools listed on first use (MCP servers) into ``k.tools`` before
+        # ``tool.list`` (name "") or ``tool.call`` of ``name``
+        self.tools: list[Callable[..., Awaitable[Any]]] = []

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -27,6 +28,13 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     term_grace: float = 5.0  # seconds between TERM and the KILL that follows if the process lingers
     # the subsystems kernel/boot.py attaches (memory, rules, sandbox, browser, ...); None means all
     subsystems: list[str] | None = None
+    # MCP servers whose tools processes may call as "server.tool": name -> {command, args, env, cwd} or
+    # {url}, plus timeouts (drivers/tools/mcp/spec.py, docs/mcp.md)
+    mcp_servers: dict[str, dict[str, Any]] = {}
+    telemetry_exporter: str = ""  # traces: "" (off), "otlp" (to telemetry_endpoint) or "jsonl" (to telemetry_file)
+    telemetry_endpoint: str = ""  # OTLP/gRPC collector, e.g. http://127.0.0.1:4317
+    telemetry_file: str = ""  # JSON-lines trace file (relative to the home); default logs/traces.jsonl
+    sandbox_limits: dict[str, Any] = {}  # container limits (sandbox/policy.py Limits fields), from [sandbox]
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -30,3 +30,4 @@ class ToolResult(Reply):
     output: str
     data: Any = None
     is_error: bool = False
+    untrusted: bool = False  # the output came from outside llmos (an MCP server): data, never instructions

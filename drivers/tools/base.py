@@ -11,6 +11,7 @@ class ToolOutput(msgspec.Struct):
     output: str
     data: Any = None
     is_error: bool = False
+    untrusted: bool = False  # text from outside (an MCP server, a page): data, never instructions
 
 
 class Tool(abc.ABC):

@@ -1,0 +1,136 @@
+"""MCP servers as tool drivers, against a real MCP server over stdio: list, call, errors, crash, timeout, grants."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from tests.daemon.harness import alive, wait_dead
+
+pytestmark = pytest.mark.anyio
+
+# An app that runs the calls its task names, one JSON list of [tool, args] pairs, and reports each outcome.
+CALLER = """
+import json
+from syscalls.errors import SyscallError
+
+async def run(sys, task):
+    out = {"listed": sorted(t.name for t in await sys.tool.list()), "calls": []}
+    for name, args in json.loads(task):
+        try:
+            r = await sys.tool.call(name, args)
+            out["calls"].append({"output": r.output, "data": r.data, "is_error": r.is_error,
+                                 "untrusted": r.untrusted})
+        except SyscallError as exc:
+            out["calls"].append({"error": exc.code, "message": exc.message, "retryable": exc.retryable})
+    return out
+"""
+
+
+async def run_calls(k, app: str, calls: list) -> dict:
+    import json
+    p = await k.wait(await k.spawn(app, json.dumps(calls)), 60)
+    assert p.exit_reason == "exited", p.error
+    return json.loads(p.result)
+
+
+def kinds(k) -> list[str]:
+    return [e["kind"] for e in k.events.recent]
+
+
+async def test_list_call_structured_and_tool_error(mcp_kernel, make_app):
+    make_app("caller", code=CALLER, syscalls=["tool.*"], tools=["demo.*", "calculator"])
+    async with mcp_kernel() as k:
+        assert "mcp.start" not in kinds(k)  # nothing starts at boot
+        out = await run_calls(k, "caller", [
+            ["demo.add", {"a": 2, "b": 40}],
+            ["demo.lookup", {"city": "Paris"}],
+            ["demo.fail", {"reason": "no disk"}],
+            ["demo.add", {"a": "two", "b": 1}],
+            ["demo.nope", {}],
+            ["demo.whoami", {}],
+        ])
+        assert kinds(k).count("mcp.start") == 1
+        schema = k.tools["demo.add"].schema
+    assert {"demo.add", "demo.lookup", "demo.fail", "demo.slow", "demo.crash", "demo.whoami",
+            "calculator"} <= set(out["listed"])
+    assert schema["properties"]["a"]["type"] == "integer" and schema["required"] == ["a", "b"]
+    add, lookup, fail, bad, nope, who = out["calls"]
+    assert add == {"output": "42", "data": {"result": 42}, "is_error": False, "untrusted": True}
+    assert lookup["data"] == {"city": "Paris", "country": "France", "population": 2_100_000}
+    assert fail["is_error"] and "cannot do that: no disk" in fail["output"]
+    assert bad["is_error"] and "a" in bad["output"]  # the server's own argument validation
+    assert nope["error"] == "not_found"
+    assert who["data"]["greeting"] == "hello"  # env from the configuration reached the server
+    assert not alive(who["data"]["pid"]) or wait_dead(who["data"]["pid"], 15)  # stopped with the kernel
+
+
+async def test_crash_restarts_with_backoff(mcp_kernel, make_app):
+    make_app("caller", code=CALLER, syscalls=["tool.*"], tools=["demo.*"])
+    async with mcp_kernel(backoff=0.3) as k:
+        out = await run_calls(k, "caller", [["demo.whoami", {}], ["demo.crash", {}]])
+        t0 = time.monotonic()
+        again = await run_calls(k, "caller", [["demo.whoami", {}], ["demo.add", {"a": 1, "b": 1}]])
+        waited = time.monotonic() - t0
+        crash_events = [e for e in k.events.recent if e["kind"] == "mcp.crash"]
+    first, crash = out["calls"]
+    assert crash["error"] == "unavailable" and crash["retryable"]
+    assert "went away" in crash["message"]
+    assert again["calls"][0]["data"]["pid"] != first["data"]["pid"]
+    assert again["calls"][1]["output"] == "2"
+    assert len(crash_events) == 1 and crash_events[0]["server"] == "demo"
+    assert waited >= 0.2  # the restart waited out its backoff
+    log = (k.home / "logs" / "mcp-demo.log").read_text()
+    assert "crashing on purpose" in log  # the server's stderr went to its own log
+
+
+async def test_timeout_gives_a_clear_error(mcp_kernel, make_app):
+    make_app("caller", code=CALLER, syscalls=["tool.*"], tools=["demo.*"])
+    async with mcp_kernel(timeout=1.0) as k:
+        t0 = time.monotonic()
+        out = await run_calls(k, "caller", [["demo.slow", {"seconds": 30}], ["demo.add", {"a": 3, "b": 4}]])
+        took = time.monotonic() - t0
+    slow, add = out["calls"]
+    assert slow["error"] == "timeout" and "within 1 s" in slow["message"], slow
+    assert add["output"] == "7"  # the server still answers other calls
+    assert took < 25
+
+
+async def test_denied_tool_and_ungranted_server_never_starts(mcp_kernel, make_app):
+    make_app("narrow", code=CALLER, syscalls=["tool.*"], tools=["demo.add"])
+    make_app("plain", code=CALLER, syscalls=["tool.*"], tools=["calculator"])
+    async with mcp_kernel() as k:
+        plain = await run_calls(k, "plain", [["demo.add", {"a": 1, "b": 2}]])
+        assert "mcp.start" not in kinds(k)  # an app not granted the server does not start it
+        narrow = await run_calls(k, "narrow", [["demo.add", {"a": 1, "b": 2}], ["demo.crash", {}]])
+        rows = [e for e in k.events.recent if e["kind"] == "syscall" and e.get("call") == "tool.call"]
+    assert plain["listed"] == ["calculator"]
+    assert plain["calls"][0]["error"] == "permission"
+    assert narrow["listed"] == ["demo.add"]
+    assert narrow["calls"][0]["output"] == "3"
+    assert narrow["calls"][1]["error"] == "permission" and "demo.crash" in narrow["calls"][1]["message"]
+    assert any('"name":"demo.crash"' in e.get("message", "") or e.get("error") == "permission" for e in rows)
+
+
+async def test_server_that_cannot_start(mcp_kernel, make_app, tmp_path):
+    make_app("caller", code=CALLER, syscalls=["tool.*"], tools=["*"])
+    servers = {"ghost": {"command": str(tmp_path / "no-such-server"), "backoff": 0.05, "max_restarts": 1}}
+    async with mcp_kernel(servers) as k:
+        out = await run_calls(k, "caller", [["ghost.anything", {}]])
+        assert "calculator" in out["listed"]  # tool.list still works, the broken server left out
+        assert any(e["kind"] == "mcp.error" and e.get("server") == "ghost" for e in k.events.recent)
+    err = out["calls"][0]
+    assert err["error"] == "unavailable" and "could not start" in err["message"], err
+
+
+def test_server_spec_errors_name_the_key():
+    from drivers.tools.mcp import SpecError, spec_of
+    with pytest.raises(SpecError, match="'timeout'"):
+        spec_of("x", {"command": "srv", "timeout": "soon"})
+    with pytest.raises(SpecError, match="exactly one of"):
+        spec_of("x", {"command": "srv", "url": "http://127.0.0.1:1/mcp"})
+    with pytest.raises(SpecError, match="unknown field|comand"):
+        spec_of("x", {"comand": "srv"})
+    assert spec_of("files", {"command": "srv", "args": ["-v"]}).transport == "stdio"
+    assert os.path  # keep the import honest
