@@ -10,16 +10,11 @@ from syscalls.errors import SyscallError
 
 
 def config_from(args: argparse.Namespace) -> KernelConfig:
-    cfg = KernelConfig()
-    if getattr(args, "model", None):
-        cfg.model = args.model
-    if getattr(args, "max_tokens", None):
-        cfg.max_tokens = args.max_tokens
-    if getattr(args, "slots", None):
-        cfg.n_slots = args.slots
-    if getattr(args, "policy", None):
-        cfg.policy = args.policy
-    return cfg
+    """llmos.toml in the home, then LLMOS_* variables, then ``llmos run``'s flags (kernel/settings.py)."""
+    from kernel.settings import load
+    flag = lambda name: getattr(args, name, None)  # noqa: E731
+    return load(flags={"model": ("--model", flag("model")), "max_tokens": ("--max-tokens", flag("max_tokens")),
+                       "n_slots": ("--slots", flag("slots")), "policy": ("--policy", flag("policy"))}).config
 
 
 def record_of(k: Kernel, pid: int) -> dict[str, Any]:
@@ -34,7 +29,13 @@ def record_of(k: Kernel, pid: int) -> dict[str, Any]:
 async def run_local(args: argparse.Namespace) -> dict[str, Any]:
     print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
     from .commands.daemon import engine_of
-    cfg = config_from(args)
+    from kernel.settings import SettingsError
+    try:
+        cfg = config_from(args)
+    except SettingsError as exc:
+        return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
+                "exit_status": 2, "error": f"configuration error: {exc}", "tokens": {"input": 0, "output": 0},
+                "syscalls": 0}
     async with Kernel(cfg, engine=engine_of(cfg)) as k:
         try:
             pid = await k.spawn(args.app, " ".join(args.task))

@@ -12,6 +12,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     daemon.add_parser(sub)
     from . import ui
     ui.add_parsers(sub)
+    from . import config, mcp
+    config.add_parsers(sub)
+    mcp.add_parsers(sub)
 
 
 __all__ = ["add_parsers"]

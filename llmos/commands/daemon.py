@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import anyio
@@ -21,17 +20,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def config_of(args: argparse.Namespace) -> KernelConfig:
-    cfg = KernelConfig()
-    if args.home:
-        cfg.home = args.home
-    model = args.model if args.model is not None else os.environ.get("LLMOS_MODEL")
-    if model is not None:
-        cfg.model = model
-    if args.slots:
-        cfg.n_slots = args.slots
-    if args.policy:
-        cfg.policy = args.policy
-    return cfg
+    """llmos.toml in the home, then LLMOS_* variables, then these flags (kernel/settings.py)."""
+    from kernel.settings import load
+    return load(args.home, flags={"model": ("--model", args.model), "n_slots": ("--slots", args.slots),
+                                  "policy": ("--policy", args.policy)}).config
 
 
 def engine_of(cfg: KernelConfig):
@@ -43,7 +35,12 @@ def engine_of(cfg: KernelConfig):
 
 
 def main(args: argparse.Namespace) -> int:
-    cfg = config_of(args)
+    from kernel.settings import SettingsError
+    try:
+        cfg = config_of(args)
+    except SettingsError as exc:
+        print(f"llmos: configuration error: {exc}", file=sys.stderr)
+        return 2
     home = cfg.home_path()
     try:
         claim(home)
