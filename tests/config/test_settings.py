@@ -118,7 +118,7 @@ def test_daemon_and_run_read_the_settings(home, monkeypatch):
 
 def _llmos(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
     e = {**os.environ, "LLMOS_HOME": str(home), "PYTHONPATH": str(ROOT), **env}
-    return subprocess.run([sys.executable, "-m", "llmos", *args], env=e, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "llmos", *args], env=e, capture_output=True, text=True, check=False,
                           timeout=60, cwd=str(ROOT))
 
 

@@ -67,12 +67,12 @@ async def test_spans_carry_genai_names_attributes_and_parents(kernel_factory, ma
     assert a["gen_ai.usage.input_tokens"] > 0 and a["gen_ai.usage.output_tokens"] > 0
     assert a["gen_ai.request.max_tokens"] == 8 and list(a["gen_ai.response.finish_reasons"])
 
-    calc = [s for s in by["execute_tool calculator"] if s.parent.span_id == parent.context.span_id][0]
+    calc = next(s for s in by["execute_tool calculator"] if s.parent.span_id == parent.context.span_id)
     assert calc.attributes["gen_ai.operation.name"] == "execute_tool"
     assert calc.attributes["gen_ai.tool.name"] == "calculator" and calc.attributes["llmos.syscall"] == "tool.call"
     assert '"6 * 7"' in calc.attributes["gen_ai.tool.call.arguments"]
     assert calc.end_time >= calc.start_time and calc.status.status_code != StatusCode.ERROR
-    denied = [s for s in by["execute_tool tool.call"] if s.parent.span_id == parent.context.span_id][0]
+    denied = next(s for s in by["execute_tool tool.call"] if s.parent.span_id == parent.context.span_id)
     assert denied.status.status_code == StatusCode.ERROR and denied.attributes["error.type"] == "permission"
     assert "execute_tool llm.chat" in by and "execute_tool proc.spawn" in by
     assert {s.context.trace_id for s in exporter.get_finished_spans()} == {parent.context.trace_id}
