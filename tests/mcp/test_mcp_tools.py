@@ -134,3 +134,34 @@ def test_server_spec_errors_name_the_key():
         spec_of("x", {"comand": "srv"})
     assert spec_of("files", {"command": "srv", "args": ["-v"]}).transport == "stdio"
     assert os.path  # keep the import honest
+
+
+async def test_streamable_http_server(mcp_kernel, make_app):
+    import socket
+    import subprocess
+    import sys
+
+    import anyio
+
+    from .conftest import SERVER
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    srv = subprocess.Popen([sys.executable, str(SERVER), "--http", str(port)], stderr=subprocess.DEVNULL,
+                           stdout=subprocess.DEVNULL)
+    try:
+        with anyio.fail_after(30):
+            while True:
+                try:
+                    await (await anyio.connect_tcp("127.0.0.1", port)).aclose()
+                    break
+                except OSError:
+                    await anyio.sleep(0.1)
+        make_app("caller", code=CALLER, syscalls=["tool.*"], tools=["web.*"])
+        async with mcp_kernel({"web": {"url": f"http://127.0.0.1:{port}/mcp", "timeout": 5}}) as k:
+            out = await run_calls(k, "caller", [["web.add", {"a": 20, "b": 22}], ["web.whoami", {}]])
+    finally:
+        srv.kill()
+        srv.wait()
+    assert "web.lookup" in out["listed"]
+    assert out["calls"][0]["output"] == "42" and out["calls"][1]["data"]["pid"] == srv.pid
