@@ -147,7 +147,7 @@ async def test_streamable_http_server(mcp_kernel, make_app):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    srv = subprocess.Popen([sys.executable, str(SERVER), "--http", str(port)], stderr=subprocess.DEVNULL,
+    srv = subprocess.Popen([sys.executable, str(SERVER), "--http", str(port)], stderr=subprocess.DEVNULL,  # noqa: ASYNC220
                            stdout=subprocess.DEVNULL)
     try:
         with anyio.fail_after(30):
