@@ -174,7 +174,7 @@ def exporter_of(k: Kernel) -> tuple[Any, bool] | None:
         return None
     if kind == "jsonl":
         f = Path(k.config.telemetry_file or "logs/traces.jsonl").expanduser()
-        return JsonLinesExporter(f if f.is_absolute() else k.home / f), False
+        return JsonLinesExporter(f if f.is_absolute() else k.home / f), True
     if kind == "otlp":
         from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import (
             OTLPSpanExporter,

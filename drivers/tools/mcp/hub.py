@@ -101,6 +101,8 @@ class McpHub:
                    on_error: Callable[[str, str], None] | None = None) -> None:
         """Start ``servers`` if needed and put their current tools into ``table`` (stale ones removed)."""
         async def one(server: McpServer) -> None:
+            if on_error is not None and server.state == "backoff" and server.spec.name in self._loaded:
+                return  # a listing does not wait out a crashing server's backoff: its last tools stay listed
             try:
                 await server.ready()
             except DriverError as exc:
