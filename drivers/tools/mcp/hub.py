@@ -4,7 +4,7 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 import anyio
 
@@ -77,7 +77,7 @@ class McpHub:
         self._loaded: dict[str, int] = {}  # server -> the start whose tools are in the table
         self._tg: anyio.abc.TaskGroup | None = None
 
-    async def __aenter__(self) -> McpHub:
+    async def __aenter__(self) -> Self:
         self._tg = anyio.create_task_group()
         await self._tg.__aenter__()
         for s in self.servers.values():
