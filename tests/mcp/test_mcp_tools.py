@@ -165,3 +165,18 @@ async def test_streamable_http_server(mcp_kernel, make_app):
         srv.wait()
     assert "web.lookup" in out["listed"]
     assert out["calls"][0]["output"] == "42" and out["calls"][1]["data"]["pid"] == srv.pid
+
+
+async def test_server_that_never_answers_the_handshake(mcp_kernel, make_app):
+    import sys
+    make_app("caller", code=CALLER.replace("sorted(t.name for t in await sys.tool.list())", "[]"),
+             syscalls=["tool.*"], tools=["mute.*"])  # calls only: one start attempt
+    mute = {"command": sys.executable, "args": ["-c", "import time; time.sleep(60)"], "start_timeout": 1.0,
+            "max_restarts": 0}
+    async with mcp_kernel({"mute": mute}) as k:
+        t0 = time.monotonic()
+        out = await run_calls(k, "caller", [["mute.anything", {}]])
+        took = time.monotonic() - t0
+    err = out["calls"][0]
+    assert err["error"] == "unavailable" and "no answer to the MCP handshake within 1 s" in err["message"], err
+    assert took < 15
