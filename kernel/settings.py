@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from .config import KernelConfig, default_home
+from .config import KernelConfig
 
 FILE = "llmos.toml"
 POLICIES = ("fifo", "rr", "priority", "fair")
@@ -79,7 +79,7 @@ def load(home: str | Path | None = None, *, flags: dict[str, tuple[str, Any]] | 
     elif env.get("LLMOS_HOME"):
         cfg.home, sources["home"] = str(Path(env["LLMOS_HOME"]).expanduser()), "env LLMOS_HOME"
     else:
-        cfg.home = str(default_home())
+        cfg.home = str(Path.home() / ".llmos")
     path = config_file(Path(cfg.home), env)
     read = None
     if path.is_file():
@@ -218,11 +218,22 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
     return lines
 
 
+def shown(settings: Settings) -> dict[str, Any]:
+    """The effective values as plain data, with MCP servers' ``env`` and ``headers`` values hidden
+    (they often hold tokens)."""
+    values = msgspec.to_builtins(settings.config)
+    values["mcp_servers"] = {
+        name: {k: ({h: "<hidden>" for h in v} if k in ("env", "headers") and isinstance(v, dict) else v)
+               for k, v in table.items()} if isinstance(table, dict) else table
+        for name, table in values.get("mcp_servers", {}).items()}
+    return values
+
+
 def render(settings: Settings) -> str:
     """``llmos config show``: every effective value and where it came from."""
-    cfg = settings.config
+    values = shown(settings)
     out = [f"# llmos configuration (file: {settings.file or 'none; defaults apply'})"]
     for name in KernelConfig.__struct_fields__:
-        value = msgspec.json.encode(getattr(cfg, name)).decode()
+        value = msgspec.json.encode(values[name]).decode()
         out.append(f"{name:<20} = {value:<40} # {settings.sources.get(name, 'default')}")
     return "\n".join(out)

@@ -5,9 +5,7 @@ import argparse
 import json
 import sys
 
-import msgspec
-
-from kernel.settings import SettingsError, load, render
+from kernel.settings import SettingsError, load, render, shown
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -27,7 +25,7 @@ def show_cmd(args: argparse.Namespace) -> int:
         print(f"llmos: configuration error: {exc}", file=sys.stderr)
         return 1
     if args.json:
-        values = msgspec.to_builtins(settings.config)
+        values = shown(settings)
         print(json.dumps({k: {"value": v, "source": settings.sources.get(k, "default")} for k, v in values.items()},
                          indent=2))
     else:

@@ -130,6 +130,8 @@ def test_config_show_prints_values_and_sources(home):
     assert any(x.startswith("policy ") and x.endswith(f"{home / 'llmos.toml'}:9") for x in r.stdout.splitlines())
     data = json.loads(_llmos("config", "show", "--json", home=home).stdout)
     assert data["n_slots"] == {"value": 8, "source": f"{home / 'llmos.toml'}:5"}
+    assert data["mcp_servers"]["value"]["files"]["env"] == {"ROOT": "<hidden>"}  # env often holds tokens
+    assert "/srv" not in r.stdout
     (home / "llmos.toml").write_text("[engine]\ncontext = -1\n")
     bad = _llmos("config", "show", home=home)
     assert bad.returncode == 1 and f"{home / 'llmos.toml'}:2: engine.context must be" in bad.stderr
