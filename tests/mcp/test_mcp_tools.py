@@ -69,18 +69,19 @@ async def test_list_call_structured_and_tool_error(mcp_kernel, make_app):
 async def test_crash_restarts_with_backoff(mcp_kernel, make_app):
     make_app("caller", code=CALLER, syscalls=["tool.*"], tools=["demo.*"])
     async with mcp_kernel(backoff=0.3) as k:
-        out = await run_calls(k, "caller", [["demo.whoami", {}], ["demo.crash", {}]])
-        t0 = time.monotonic()
+        out = await run_calls(k, "caller", [["demo.whoami", {}], ["demo.crash", {}], ["demo.crash", {}]])
         again = await run_calls(k, "caller", [["demo.whoami", {}], ["demo.add", {"a": 1, "b": 1}]])
-        waited = time.monotonic() - t0
-        crash_events = [e for e in k.events.recent if e["kind"] == "mcp.crash"]
-    first, crash = out["calls"]
-    assert crash["error"] == "unavailable" and crash["retryable"]
-    assert "went away" in crash["message"]
+        crashes = [e for e in k.events.recent if e["kind"] == "mcp.crash"]
+        restarts = [e for e in k.events.recent if e["kind"] == "mcp.restart"]
+        starts = [e for e in k.events.recent if e["kind"] == "mcp.start"]
+    first, crash, crash2 = out["calls"]
+    assert crash["error"] == "unavailable" and crash["retryable"] and "went away" in crash["message"]
+    assert crash2["error"] == "unavailable"  # the second call waited for the restart, then crashed it again
     assert again["calls"][0]["data"]["pid"] != first["data"]["pid"]
     assert again["calls"][1]["output"] == "2"
-    assert len(crash_events) == 1 and crash_events[0]["server"] == "demo"
-    assert waited >= 0.2  # the restart waited out its backoff
+    assert [e["crashes"] for e in crashes] == [1, 2]
+    assert [e["delay"] for e in restarts] == [0.3, 0.6]  # the backoff doubles with each crash in a row
+    assert len(starts) == 3 and starts[1]["ts"] - crashes[0]["ts"] >= 0.3
     log = (k.home / "logs" / "mcp-demo.log").read_text()
     assert "crashing on purpose" in log  # the server's stderr went to its own log
 

@@ -132,6 +132,7 @@ class McpServer:
                 return
             self._set("backoff")
             delay = min(self.spec.backoff_max, self.spec.backoff * 2 ** (self.crashes - 1))
+            self.emit("mcp.restart", server=self.spec.name, delay=delay, crashes=self.crashes)
             with anyio.move_on_after(delay):
                 await self._stop.wait()
             if not self._closing:
