@@ -12,6 +12,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     daemon.add_parser(sub)
     from . import ui
     ui.add_parsers(sub)
+    from . import rules
+    rules.add_parsers(sub)
 
 
 __all__ = ["add_parsers"]
