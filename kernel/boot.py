@@ -12,7 +12,8 @@ all, unit tests of kernel logic run none unless they ask."""
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import boot_rules
 
@@ -25,7 +26,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 STEPS: dict[str, Attach] = {}
 STEPS["rules"] = boot_rules.attach
 
-async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
+async def attach_all(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems
     for name in names:
         step = STEPS.get(name)

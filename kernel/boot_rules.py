@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .kernel import Kernel
 
 
-def build_gate(k: "Kernel") -> RulesGate:
+def build_gate(k: Kernel) -> RulesGate:
     """The gate for this kernel's home, apps and configuration; load errors go to the event log."""
     manifests = _manifests(k)
     loaded = load_all(k.home, manifests, k.config.rules_files)
@@ -41,7 +41,7 @@ def build_gate(k: "Kernel") -> RulesGate:
     return gate
 
 
-def _manifests(k: "Kernel") -> list[Any]:
+def _manifests(k: Kernel) -> list[Any]:
     try:
         return list(k.registry.all().values())
     except Exception as exc:  # noqa: BLE001 - no app rules is better than no rules
@@ -49,7 +49,7 @@ def _manifests(k: "Kernel") -> list[Any]:
         return []
 
 
-async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
+async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     gate = build_gate(k)
     k.rules = gate
 
