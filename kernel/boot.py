@@ -12,8 +12,7 @@ all, unit tests of kernel logic run none unless they ask."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from . import boot_rules
 
@@ -26,7 +25,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 STEPS: dict[str, Attach] = {}
 STEPS["rules"] = boot_rules.attach
 
-async def attach_all(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
+async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems
     for name in names:
         step = STEPS.get(name)
