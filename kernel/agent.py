@@ -78,7 +78,7 @@ def example_turns(examples: list[dict]) -> list[dict]:
     return turns
 
 
-async def run(sys: Sys, spec: Agent, task: str) -> Any:
+async def run(sys: Sys, spec: Agent, task: str, planner: Any = None) -> Any:
     granted = {t.name: t for t in await sys.tool.list()}
     tools = [granted[n] for n in spec.tools if n in granted]
     granted_tools = {t.name: t for t in tools}
@@ -86,6 +86,8 @@ async def run(sys: Sys, spec: Agent, task: str) -> Any:
     messages: list[dict] = [{"role": "system", "content": system_prompt(spec, tools)},
                             *example_turns(spec.examples),
                             {"role": "user", "content": task or "(no task given)"}]
+    if planner is not None:  # kernel/agent_plan.py: the rules check the whole plan first
+        messages = await planner.agree(sys, messages, tools)
     seen: dict[str, str] = {}
     last = ""
     for _ in range(spec.max_steps):
