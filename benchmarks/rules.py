@@ -95,3 +95,25 @@ def _load_ms(n: int) -> float:
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))
+
+
+def section(console=None) -> str:
+    """The `make bench` lines: p50/p99 per decision at 10 and 1,000 rules, as markdown."""
+    r = run(rounds=10, n_calls=500)
+    base = r["10_rules"]["p50_us"] or 1e-9
+    rows = [(f"{label}", f"{r[key]['p50_us']:.1f}", f"{r[key]['p99_us']:.1f}",
+             f"{r[key]['p50_us'] / base:.2f}x 10 rules" + (" (target p50 <= 50 us)" if key == "1000_rules" else ""))
+            for key, label in (("10_rules", "10 rules, mixed syscalls"), ("1000_rules", "1,000 rules, mixed syscalls"),
+                               ("1000_rules_one_syscall", "1,000 rules all on tool.call"),
+                               ("1000_rules_one_syscall_no_match", "worst case: 1,000 rules on tool.call, all evaluated, none matches"))]
+    if console is not None:
+        from rich.table import Table
+        t = Table(title="Rules engine: cost of one decision")
+        for c in ("measure", "p50 us", "p99 us", "ratio"):
+            t.add_column(c)
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
+    md = ["| measure | p50 µs | p99 µs | ratio |", "|---|---|---|---|"]
+    md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(md)

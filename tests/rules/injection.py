@@ -1,7 +1,7 @@
 """Helpers for the prompt-injection tests: a poisoned note, and agent tools that act through real syscalls."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from drivers.tools import Tool, ToolOutput
 from kernel.syscall import dispatch
@@ -31,7 +31,7 @@ class _SysTool(Tool):
 
 class ReadFile(_SysTool):
     name, description = "read_file", "Read a text file from your workspace."
-    schema = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+    schema: ClassVar[dict] = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
         try:
@@ -42,7 +42,7 @@ class ReadFile(_SysTool):
 
 class DeleteFile(_SysTool):
     name, description = "delete_file", "Delete a file from your workspace."
-    schema = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
+    schema: ClassVar[dict] = {"type": "object", "properties": {"path": {"type": "string"}}, "required": ["path"]}
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
         try:
@@ -56,8 +56,8 @@ class SendNote(_SysTool):
     """Sends text to an address; here the "outside world" is the mailbox process ``outbox_pid``."""
 
     name, description = "send_note", "Send a text to an email address."
-    schema = {"type": "object", "properties": {"to": {"type": "string"}, "text": {"type": "string"}},
-              "required": ["to", "text"]}
+    schema: ClassVar[dict] = {"type": "object", "properties": {"to": {"type": "string"}, "text": {"type": "string"}},
+                              "required": ["to", "text"]}
     outbox_pid = 0
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
@@ -71,14 +71,3 @@ class SendNote(_SysTool):
 def tools(kernel: Any) -> dict[str, Tool]:
     return {t.name: t for t in (ReadFile(kernel), DeleteFile(kernel), SendNote(kernel))}
 
-
-OUTBOX = '''
-async def run(sys, task):
-    got = []
-    while True:
-        try:
-            m = await sys.proc.recv(timeout=float(task or 5))
-        except Exception:
-            return got
-        got.append(m.message)
-'''

@@ -94,7 +94,7 @@ async def test_homoglyph_and_disguised_domains_hit_the_deny(kp, url):
 
 
 async def test_catastrophic_regex_is_refused_at_load(kp):
-    k, proc = kp
+    k, _ = kp
     err = next(e for e in k.events.recent if e["kind"] == "rules.load_error")
     assert err["file"].endswith("zz-catastrophic.toml") and err["line"] == 5 and "catastrophic" in err["reason"]
     assert not any(r.id == "evil" for r in k.rules.engine.rules)
