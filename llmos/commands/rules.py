@@ -48,6 +48,16 @@ def _loaded():
     return load_all(home, AppRegistry(installed_dir=home / "apps").all().values())
 
 
+def warn_not_loaded() -> None:
+    """What ``llmos boot`` says about rules files the kernel could not load."""
+    try:
+        errors = _loaded().errors
+    except Exception as exc:  # noqa: BLE001 - a warning must not fail the boot
+        errors = [exc]
+    for err in errors:
+        print(f"llmos: rules file not loaded: {err}", file=sys.stderr)
+
+
 def check(args: argparse.Namespace) -> int:
     from kernel.rules import RulesError, load_rules_file
     try:
