@@ -34,7 +34,7 @@ def pending(capsys, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _, out, _ = cli(capsys, "approvals")
-        if re.search(r"^(\w+)\s+pid (\d+) \(deleter\)\s+fs\.delete\(path=(\S+)\)", out, re.M):
+        if re.search(r"^(\w+)\s+pid (\d+) \(deleter\)\s+fs\.delete\(path=(\S+)\)", out, re.MULTILINE):
             return out
         time.sleep(0.1)
     raise AssertionError("no approval showed up")
@@ -48,7 +48,7 @@ def test_approve_and_deny_from_the_cli(home, monkeypatch, capsys):
     aid = out.split()[0]
     assert f"pid {pid}" in out and "deleting a file cannot be undone" in out and "expires in" in out, out
     ps = cli(capsys, "ps")[1]
-    assert re.search(rf"^\s*{pid}\s.*BLOCKED", ps, re.M), ps
+    assert re.search(rf"^\s*{pid}\s.*BLOCKED", ps, re.MULTILINE), ps
     rc, out, _ = cli(capsys, "approve", aid)
     assert rc == 0 and f"approved {aid}" in out
     res = cli(capsys, "wait", pid)

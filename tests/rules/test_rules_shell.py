@@ -28,8 +28,9 @@ async def test_watch_announces_requests_and_their_end_then_stops_quietly():
          "reason": "deleting a file cannot be undone", "args": {"path": "notes.txt"}},
         {"kind": "approval.expired", "pid": 3, "approval": "k7x2p9"},
     ]), said.append)
-    assert said == ["[approval k7x2p9] pid 3 wants fs.delete(path=notes.txt): deleting a file cannot be undone\n"
-                    "  `approve k7x2p9` or `deny k7x2p9 [reason]`", "[approval k7x2p9] expired"]
+    notice = ("[approval k7x2p9] pid 3 wants fs.delete(path=notes.txt): deleting a file cannot be undone\n"
+              "  `approve k7x2p9` or `deny k7x2p9 [reason]`")
+    assert said == [notice, "[approval k7x2p9] expired"]
 
 
 def test_approval_line_shows_call_arguments_and_time_left():
