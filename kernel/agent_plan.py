@@ -13,7 +13,7 @@ from syscalls import Sys
 
 from .agent import ANSWER, AgentError, action_schema, tool_args
 
-MAX_STEPS = 8  # of one plan
+MAX_STEPS = 6  # of one plan: longer plans from a small model are mostly repetition
 PLAN_PROMPT = ("Before acting, plan. Reply with a JSON object {\"steps\": [...]} listing the tool calls you "
                f"intend to make, in order, each like {{\"tool\": \"<tool name>\", <its arguments>}}. Leave out "
                f"the final \"{ANSWER}\".")
