@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -89,8 +90,14 @@ class RulesGate:
         _set_state(proc, "BLOCKED")
         if hasattr(proc, "current"):
             proc.current = f"{name} [approve {approval.id}]"  # what ps and top show while it waits
+        scope = getattr(k, "syscall_scope", None)  # TERM ends the wait at once (Terminated)
         try:
-            outcome = await self.book.wait(approval.id, self.approval_timeout)
+            with scope(proc) if scope is not None else contextlib.nullcontext():
+                outcome = await self.book.wait(approval.id, self.approval_timeout)
+        except BaseException:
+            if self.book.cancel(approval.id):  # TERM or KILL while waiting: nobody answers it any more
+                _emit(k, proc, {"event": "approval.cancelled", "approval": approval.id, "syscall": name})
+            raise
         finally:
             _set_state(proc, "WAITING" if previous is not None else None)
             if hasattr(proc, "current"):

@@ -110,3 +110,14 @@ async def test_kill_while_blocked_cancels_the_approval(kernel_factory, deleter):
         with pytest.raises(handlers.ApiError):
             await handlers.approve(k, m.Approve(approval=ap.id))
         assert (k.workspace_path(pid) / "a.txt").exists()
+
+
+async def test_term_while_blocked_ends_the_wait_and_withdraws_the_request(kernel_factory, deleter):
+    async with kernel_factory(subsystems=["rules"]) as k:
+        pid = await k.spawn("deleter", "a.txt")
+        ap = await blocked(k, pid)
+        k.signal(pid, "TERM")
+        proc = await k.wait(pid, timeout=10)
+        assert proc.exit_reason == "exited" and proc.result == "a.txt:terminated:TERM received: clean up and exit"
+        assert k.rules.book.get(ap.id).state == "cancelled" and k.rules.book.pending() == []
+        assert (k.workspace_path(pid) / "a.txt").exists()
