@@ -49,6 +49,7 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     max_steps: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
     max_tokens_per_step: Annotated[int, msgspec.Meta(ge=16, le=4096)] = 160
     examples: list[dict[str, Any]] = []  # few-shot turns: {"task": ..., "steps": [...]}
+    plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent_plan.py)
 
 
 class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -15,6 +15,7 @@ from drivers.llm import default_model_path
 
 from . import kernel as kbench
 from . import llm as lbench
+from . import rules as rbench
 
 console = Console()
 N_TOKENS = 96
@@ -67,11 +68,13 @@ def main() -> int:
     started = time.time()
     results = anyio.run(llm_section)
     table = report(results)
+    rules_table = rbench.section(console)
     doc = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
     doc.parent.mkdir(exist_ok=True)
     doc.write_text(f"# Benchmarks\n\nWritten by `make bench` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime(started))} UTC.\n"
                    f"Machine: {machine()}.\nModel: SmolLM2-135M-Instruct Q4_1 (embedded). Every ratio compares two "
                    f"figures measured in the same run.\n\n## LLM throughput\n\n{table}\n\n"
+                   f"## Rules engine\n\n{rules_table}\n\n"
                    f"<details><summary>raw numbers</summary>\n\n```json\n{json.dumps(results, indent=1)}\n```\n</details>\n")
     console.print(f"wrote {doc}")
     return 0

@@ -87,6 +87,44 @@ def run(rounds: int = 20, n_calls: int = 500) -> dict[str, dict[str, float]]:
     return out
 
 
+async def _dispatch_us(subsystems: list[str], n: int) -> float:
+    """Median µs of one ``fs.stat`` syscall through the kernel's dispatch, with or without the rules."""
+    import tempfile
+
+    import anyio
+
+    from apps import AppRegistry
+    from drivers.llm import ScriptedEngine
+    from kernel import Kernel, KernelConfig
+    from kernel.syscall import dispatch
+    from syscalls import fs
+
+    with tempfile.TemporaryDirectory() as tmp:
+        app = Path(tmp) / "apps" / "idle"
+        app.mkdir(parents=True)
+        (app / "app.toml").write_text('name = "idle"\nentry = "main:run"\n[permissions]\nsyscalls = ["*"]\n')
+        (app / "main.py").write_text("async def run(sys, task):\n    await sys.proc.recv()\n")
+        cfg = KernelConfig(home=str(Path(tmp) / "home"), subsystems=subsystems, log_level="warning")
+        async with Kernel(cfg, engine=ScriptedEngine(), registry=AppRegistry(extra_dirs=[app.parent])) as k:
+            proc = k.ptable.get(await k.spawn("idle", ""))
+            await anyio.sleep(0.01)
+            proc.workspace.write("f.txt", "x")
+            req, samples = fs.Stat(path="f.txt"), []
+            for _ in range(n):
+                t0 = time.perf_counter_ns()
+                await dispatch(k, proc, req)
+                samples.append(time.perf_counter_ns() - t0)
+    return statistics.median(samples) / 1000
+
+
+def dispatch_overhead(n: int = 2000) -> dict[str, float]:
+    """The whole gate per syscall (call building, taint check, decision, audit event) vs no rules."""
+    import anyio
+    bare = anyio.run(_dispatch_us, [], n)
+    ruled = anyio.run(_dispatch_us, ["rules"], n)
+    return {"bare_us": round(bare, 1), "rules_us": round(ruled, 1), "ratio": round(ruled / bare, 2)}
+
+
 def _load_ms(n: int) -> float:
     t0 = time.perf_counter()
     make_engine(n)
@@ -95,3 +133,28 @@ def _load_ms(n: int) -> float:
 
 if __name__ == "__main__":
     print(json.dumps(run(), indent=2))
+
+
+def section(console=None) -> str:
+    """The `make bench` lines: p50/p99 per decision at 10 and 1,000 rules, as markdown."""
+    r = run(rounds=10, n_calls=500)
+    base = r["10_rules"]["p50_us"] or 1e-9
+    rows = [(f"{label}", f"{r[key]['p50_us']:.1f}", f"{r[key]['p99_us']:.1f}",
+             f"{r[key]['p50_us'] / base:.2f}x 10 rules" + (" (target p50 <= 50 us)" if key == "1000_rules" else ""))
+            for key, label in (("10_rules", "10 rules, mixed syscalls"), ("1000_rules", "1,000 rules, mixed syscalls"),
+                               ("1000_rules_one_syscall", "1,000 rules all on tool.call"),
+                               ("1000_rules_one_syscall_no_match", "worst case: 1,000 rules on tool.call, all evaluated, none matches"))]
+    d = dispatch_overhead()
+    rows.append(("one syscall through dispatch, default rules (p50)", f"{d['rules_us']:.1f}", "",
+                 f"{d['ratio']:.2f}x the same syscall without rules ({d['bare_us']:.1f} us)"))
+    if console is not None:
+        from rich.table import Table
+        t = Table(title="Rules engine: cost of one decision")
+        for c in ("measure", "p50 us", "p99 us", "ratio"):
+            t.add_column(c)
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
+    md = ["| measure | p50 µs | p99 µs | ratio |", "|---|---|---|---|"]
+    md += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
+    return "\n".join(md)

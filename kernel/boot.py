@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_mcp, trace
+from . import boot_mcp, boot_rules, trace
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -25,6 +25,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 STEPS: dict[str, Attach] = {}
 STEPS["traces"] = trace.attach
 STEPS["mcp"] = boot_mcp.attach
+STEPS["rules"] = boot_rules.attach
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems

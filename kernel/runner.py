@@ -13,7 +13,7 @@ import msgspec
 from apps.manifest import Budgets, Manifest, Permissions
 from syscalls.errors import Unavailable
 
-from . import agent, budget
+from . import agent, agent_plan, budget
 from .proc import Process
 
 if TYPE_CHECKING:
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 async def run_app(k: "Kernel", proc: Process, manifest: Manifest) -> Any:
     sys = k.sys_for(proc)
     if manifest.is_prompt:
-        return await agent.run(sys, manifest.agent, proc.task)
+        planner = agent_plan.for_process(k, proc) if getattr(manifest.agent, "plan", False) else None
+        return await agent.run(sys, manifest.agent, proc.task, planner)
     if manifest.isolation != "kernel":
         if k.isolate is None:
             raise Unavailable(f"app '{manifest.name}' asks for isolation '{manifest.isolation}', "

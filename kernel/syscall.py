@@ -96,6 +96,8 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
                     reply = await handler(k, proc, req)
         k.events.emit("syscall", proc.pid, call=name, ok=True, args=summarize(req),
                       ms=round((time.perf_counter() - t0) * 1000, 3))
+        if hasattr(k.rules, "observe"):  # the rules note untrusted text the reply brings in
+            k.rules.observe(proc, name, reply)
         return reply
     except SyscallError as exc:
         k.events.emit("syscall", proc.pid, call=name, ok=False, error=exc.code, message=exc.message[:300])

@@ -5,8 +5,12 @@ import argparse
 import sys
 from typing import Any
 
+import anyio
+
 from kernel import Kernel, KernelConfig
 from syscalls.errors import SyscallError
+
+from . import approve_local
 
 
 def config_from(args: argparse.Namespace) -> KernelConfig:
@@ -42,5 +46,8 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
         except SyscallError as exc:
             return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
                     "exit_status": 1, "error": exc.message, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
-        await k.wait(pid)
+        async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
+            tg.start_soon(approve_local.serve, k)
+            await k.wait(pid)
+            tg.cancel_scope.cancel()
         return record_of(k, pid)

@@ -99,7 +99,9 @@ async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
     if book is None:
         return []
     return [m.ApprovalInfo(id=a.id, pid=getattr(a, "pid", 0), call=getattr(a, "name", ""),
-                           reason=getattr(a, "reason", "")) for a in book.pending()]
+                           reason=getattr(a, "reason", ""), app=getattr(a, "app", ""),
+                           args=dict(getattr(a, "args_summary", {}) or {}),
+                           expires=getattr(a, "expires", 0.0)) for a in book.pending()]
 
 
 async def approve(kernel: Any, req: m.Approve) -> None:

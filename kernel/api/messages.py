@@ -138,6 +138,9 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
     pid: int = 0
     call: str = ""
     reason: str = ""
+    app: str = ""
+    args: dict[str, str] = {}  # each argument shortened; untrusted ones marked
+    expires: float = 0.0  # wall-clock time after which it counts as denied
 
 
 AnyMessage = Union[Ok, Error, Event, Stats]

@@ -151,6 +151,14 @@ class ApprovalBook:
         return sorted((a for a in self._items.values() if a.state == "pending"),
                       key=lambda a: a.created)
 
+    def cancel(self, approval_id: str) -> bool:
+        """Withdraw one approval that is still pending or unused (its call will not be made)."""
+        approval = self._items.get(approval_id)
+        if approval is None or approval.state not in ("pending", "approved"):
+            return False
+        self._settle(approval, "cancelled")
+        return True
+
     def cancel_for(self, pid: int) -> list[str]:
         """The process was killed: drop its pending and unused approvals, wake its waiters."""
         cancelled = []

@@ -38,7 +38,8 @@ def summarise_args(call: Call) -> dict[str, str]:
             out["…"] = f"{len(args) - MAX_ARGS} more"
             break
         text = _short(value)
-        out[str(key)] = f"{text} [untrusted]" if key in untrusted else text
+        tainted = key in untrusted or any(str(u).startswith(f"{key}.") for u in untrusted)
+        out[str(key)] = f"{text} [untrusted]" if tainted else text
     return out
 
 

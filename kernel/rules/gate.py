@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -12,8 +13,8 @@ from syscalls.errors import ApprovalDenied, Denied
 
 from .approvals import ApprovalBook
 from .audit import to_event
-from .engine import RulesEngine
-from .model import Call
+from .engine import RulesEngine, engine_error
+from .model import Call, PlanItem, PlanStep, PlanVerdict
 
 Hook = Callable[..., Any]
 
@@ -40,7 +41,7 @@ class RulesGate:
     def __init__(self, engine: RulesEngine, book: ApprovalBook | None = None, *,
                  approval_timeout: float | None = None, untrusted: Hook | None = None,
                  budgets_left: Hook | None = None, enrich: Hook | None = None,
-                 user: Hook | None = None):
+                 user: Hook | None = None, observe: Hook | None = None):
         self.engine = engine
         self.book = book or ApprovalBook()
         self.approval_timeout = approval_timeout
@@ -48,6 +49,15 @@ class RulesGate:
         self._budgets = budgets_left or (lambda proc: {})
         self._enrich = enrich
         self._user = user or (lambda proc: getattr(proc, "user", ""))
+        self._observe = observe
+
+    def observe(self, proc: Any, name: str, reply: Any) -> None:
+        """The kernel shows the gate every reply, so it can note the untrusted text a process sees."""
+        if self._observe is not None:
+            try:
+                self._observe(proc, name, reply)
+            except Exception:  # noqa: BLE001, S110 - noting text must never fail the call itself
+                pass
 
     def build_call(self, proc: Any, name: str, req: Any) -> Call:
         args = request_args(req)
@@ -78,16 +88,42 @@ class RulesGate:
                         "reason": decision.reason, "args": approval.args_summary})
         previous = getattr(proc, "state", None)
         _set_state(proc, "BLOCKED")
+        if hasattr(proc, "current"):
+            proc.current = f"{name} [approve {approval.id}]"  # what ps and top show while it waits
+        scope = getattr(k, "syscall_scope", None)  # TERM ends the wait at once (Terminated)
         try:
-            outcome = await self.book.wait(approval.id, self.approval_timeout)
+            with scope(proc) if scope is not None else contextlib.nullcontext():
+                outcome = await self.book.wait(approval.id, self.approval_timeout)
+        except BaseException:
+            if self.book.cancel(approval.id):  # TERM or KILL while waiting: nobody answers it any more
+                _emit(k, proc, {"event": "approval.cancelled", "approval": approval.id, "syscall": name})
+            raise
         finally:
             _set_state(proc, "WAITING" if previous is not None else None)
+            if hasattr(proc, "current"):
+                proc.current = name
         _emit(k, proc, {"event": "approval." + outcome, "approval": approval.id, "syscall": name})
         if outcome == "approved" and self.book.consume(call):
             return
         detail = self.book.get(approval.id)
         why = detail.deny_reason if detail is not None and detail.deny_reason else outcome
         raise ApprovalDenied(f"{name} was not approved ({why}): {decision.reason}")
+
+    def check_plan(self, k: Any, proc: Any, items: list[tuple[str, dict[str, Any]]]) -> PlanVerdict:
+        """Decide a whole plan of (syscall, args) up front; one audit event for the plan."""
+        try:
+            plan = [PlanItem(name=name, args=args,
+                             untrusted_args=list(self._untrusted(proc, name, args) or []))
+                    for name, args in items]
+            verdict = self.engine.check_plan(plan, app=proc.app, pid=proc.pid, user=self._user(proc),
+                                             budgets_left=dict(self._budgets(proc) or {}))
+        except Exception as exc:  # noqa: BLE001 - fail closed
+            verdict = PlanVerdict(ok=False, violations=[PlanStep(0, Call(name="?"), engine_error(exc))])
+        _emit(k, proc, {"event": "rules.plan", "ok": verdict.ok, "steps": len(items),
+                        "violations": [{"step": v.index, "syscall": v.call.name, "rule": v.decision.rule_id,
+                                        "reason": v.decision.reason} for v in verdict.violations],
+                        "needs_approval": [v.index for v in verdict.needs_approval]})
+        return verdict
 
     def cancel_for(self, pid: int) -> list[str]:
         """Call when a process is killed: its pending approvals go away, its wait returns."""

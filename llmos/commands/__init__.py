@@ -15,6 +15,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     from . import config, mcp
     config.add_parsers(sub)
     mcp.add_parsers(sub)
+    from . import rules
+    rules.add_parsers(sub)
 
 
 __all__ = ["add_parsers"]

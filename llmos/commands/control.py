@@ -30,6 +30,8 @@ def boot(args: argparse.Namespace) -> int:
     home = daemonctl.home_of()
     if fresh:
         print(f"kernel booted (pid {pid}), listening on {home / 'kernel.sock'}")
+        from .rules import warn_not_loaded
+        warn_not_loaded()
         return 0
     print(f"llmos: the kernel is already running (pid {pid}) for {home}", file=sys.stderr)
     return 1

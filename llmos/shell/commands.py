@@ -6,6 +6,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
+from ..approvals import approval_line
 from ..client import KernelError, NotRunning
 from ..format import duration, event_line, ps_table
 from .jobs import Job
@@ -228,7 +229,7 @@ class Commands:
         if not pending:
             self.sh.say("no approvals pending")
         for a in pending:
-            self.sh.say(f"{a.id}  pid {a.pid}  {a.call}  {a.reason}")
+            self.sh.say(approval_line(a))
 
     async def do_approve(self, line: Line) -> None:
         if len(line.args) != 1:

@@ -11,7 +11,7 @@ from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from .. import daemonctl
+from .. import approvals, daemonctl
 from ..client import Client, KernelError, NotRunning
 from .commands import Commands
 from .completer import ShellCompleter
@@ -85,6 +85,7 @@ class Shell:
             self.say(f"llmos: cannot start the kernel: {exc}")
             return 1
         self.say("llmos shell — type `help` for commands, or just say what you want done. Ctrl-D leaves.")
+        self.watcher = asyncio.get_running_loop().create_task(approvals.watch(self.client, self.say))
         with patch_stdout(raw=True):
             while True:
                 try:
@@ -130,6 +131,8 @@ class Shell:
         return True
 
     async def leave(self) -> None:
+        if getattr(self, "watcher", None) is not None:
+            self.watcher.cancel()
         live = [j for j in self.jobs if j.state in ("Running", "Stopped")]
         if live:
             self.say(f"llmos: {len(live)} job(s) keep running in the kernel; `llmos ps` lists them")

@@ -12,7 +12,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "rules.md"
 
 def example_engine() -> RulesEngine:
     text = DOC.read_text(encoding="utf-8")
-    block = re.search(r"```toml\n# ~/.llmos/rules.toml\n(.*?)```", text, re.DOTALL).group(1)
+    block = re.search(r"```toml\n# ~/.llmos/rules/travel.toml\n(.*?)```", text, re.DOTALL).group(1)
     return RulesEngine.with_defaults(parse_rules(block, source="rules.md"))
 
 

@@ -1,0 +1,61 @@
+"""Boot step "rules": load the rules files, put a RulesGate on ``k.rules``, and wire approvals and taint."""
+from __future__ import annotations
+
+import contextlib
+import sys
+from typing import TYPE_CHECKING, Any
+
+from . import budget
+from .rules import ApprovalBook
+from .rules.gate import RulesGate, request_args
+from .rules.load import load_all
+from .untrusted import Taint, reply_text
+
+if TYPE_CHECKING:
+    from .kernel import Kernel
+
+
+def build_gate(k: Kernel) -> RulesGate:
+    """The gate for this kernel's home, apps and configuration; load errors go to the event log."""
+    manifests = _manifests(k)
+    loaded = load_all(k.home, manifests, k.config.rules_files)
+    for err in loaded.errors:
+        k.events.emit("rules.load_error", file=err.file, line=err.line, reason=err.reason,
+                      message=f"rules file not loaded: {err}")
+        print(f"llmos: rules file not loaded: {err}", file=sys.stderr, flush=True)
+    for warning in loaded.engine.warnings:
+        k.events.emit("rules.warning", message=warning)
+    k.events.emit("rules.loaded", files=[str(s.path) for s in loaded.sources], rules=len(loaded.engine.rules),
+                  errors=len(loaded.errors))
+    taint = Taint()
+
+    def observe(proc: Any, name: str, reply: Any) -> None:
+        taint.observe(proc.pid, reply_text(name, reply, k.tools))
+
+    gate = RulesGate(loaded.engine, ApprovalBook(ttl=k.config.approval_ttl),
+                     untrusted=lambda proc, name, req: taint.tainted(proc.pid, request_args(req)),
+                     budgets_left=budget.remaining, observe=observe)
+    gate.taint = taint  # type: ignore[attr-defined]
+    gate.load_errors = loaded.errors  # type: ignore[attr-defined]
+    gate.sources = loaded.sources  # type: ignore[attr-defined]
+    return gate
+
+
+def _manifests(k: Kernel) -> list[Any]:
+    try:
+        return list(k.registry.all().values())
+    except Exception as exc:  # noqa: BLE001 - no app rules is better than no rules
+        k.events.emit("rules.load_error", file="<apps>", reason=f"cannot list apps: {exc}")
+        return []
+
+
+async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
+    gate = build_gate(k)
+    k.rules = gate
+
+    async def on_exit(proc: Any) -> None:
+        for aid in gate.cancel_for(proc.pid):
+            k.events.emit("approval.cancelled", proc.pid, approval=aid, reason="process ended")
+        gate.taint.forget(proc.pid)
+
+    k.hooks.exit.append(on_exit)

@@ -1,0 +1,70 @@
+"""Find and load every rules file a kernel uses: system defaults, the user's, each app's, extra files.
+
+A file that fails to parse is skipped whole (none of its rules apply) and reported with its
+file, line and reason; the other files still load.  Order: system, user, app, then the
+files named in the configuration (loaded at user level).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from .engine import RulesEngine
+from .errors import RulesError
+from .parse import default_rules_path
+
+APP_RULES = "rules.toml"  # an app's own rules file, next to its app.toml
+
+
+class Source(NamedTuple):
+    path: Path
+    level: str  # system | user | app
+    app: str | None = None
+
+
+class Loaded(NamedTuple):
+    engine: RulesEngine
+    sources: list[Source]  # the files whose rules are in force
+    errors: list[RulesError]  # the files that were not loaded, and why
+
+
+def user_rules_dir(home: str | Path) -> Path:
+    return Path(home) / "rules"
+
+
+def rule_sources(home: str | Path, manifests: Iterable[Any] = (),
+                 extra: Iterable[str | Path] = ()) -> list[Source]:
+    """Every rules file, in load order.  ``manifests`` are the installed apps (``.name``, ``.path``)."""
+    out = [Source(default_rules_path(), "system")]
+    user_dir = user_rules_dir(home)
+    if user_dir.is_dir():
+        out += [Source(p, "user") for p in sorted(user_dir.glob("*.toml")) if p.is_file()]
+    for m in sorted(manifests, key=lambda m: m.name):
+        f = Path(m.path) / APP_RULES if getattr(m, "path", "") else None
+        if f is not None and f.is_file():
+            out.append(Source(f, "app", m.name))
+    out += [Source(Path(p).expanduser(), "user") for p in extra]
+    return out
+
+
+def load_sources(sources: Iterable[Source], *, default: str = "allow") -> Loaded:
+    """An engine with every file that parses; the errors of those that do not."""
+    engine = RulesEngine(default=default)
+    loaded: list[Source] = []
+    errors: list[RulesError] = []
+    for src in sources:
+        try:
+            engine.add((src.path, src.level, src.app) if src.app else (src.path, src.level))
+        except RulesError as exc:
+            errors.append(exc)
+        except Exception as exc:  # noqa: BLE001 - one odd file must not stop the others
+            errors.append(RulesError(f"cannot load: {type(exc).__name__}: {exc}", file=str(src.path)))
+        else:
+            loaded.append(src)
+    return Loaded(engine, loaded, errors)
+
+
+def load_all(home: str | Path, manifests: Iterable[Any] = (), extra: Iterable[str | Path] = ()) -> Loaded:
+    return load_sources(rule_sources(home, manifests, extra))
