@@ -14,13 +14,17 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from . import boot_browser
+
 if TYPE_CHECKING:
     from .kernel import Kernel
 
 Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
-STEPS: dict[str, Attach] = {}
+STEPS: dict[str, Attach] = {
+    "browser": boot_browser.attach,
+}
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems
