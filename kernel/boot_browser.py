@@ -8,7 +8,8 @@ one ``unavailable`` error, which names ``scripts/setup-chromium.sh``.
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from drivers.browser import BrowserDriver, find_chromium
 
@@ -18,13 +19,13 @@ if TYPE_CHECKING:
 MIN_TOKENS, MAX_TOKENS = 256, 1500  # bounds on one snapshot in a process's context
 
 
-def snapshot_tokens(k: "Kernel") -> int:
+def snapshot_tokens(k: Kernel) -> int:
     """A snapshot may take at most half of one process's share of the context window."""
     share = k.engine.n_ctx // max(1, k.engine.n_slots)
     return max(MIN_TOKENS, min(MAX_TOKENS, share // 2))
 
 
-def token_counter(k: "Kernel") -> Callable[[str], int]:
+def token_counter(k: Kernel) -> Callable[[str], int]:
     engine = k.engine
 
     def count(text: str) -> int:
@@ -33,7 +34,7 @@ def token_counter(k: "Kernel") -> Callable[[str], int]:
     return count
 
 
-async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
+async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     driver = BrowserDriver(count_tokens=token_counter(k), max_tokens=snapshot_tokens(k), max_chars=8000)
     k.browser = driver
     stack.push_async_callback(driver.close)
