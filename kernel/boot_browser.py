@@ -11,11 +11,14 @@ import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+import anyio
+
 from drivers.browser import BrowserDriver, find_chromium
 
 if TYPE_CHECKING:
     from .kernel import Kernel
 
+CLOSE_TIMEOUT = 15.0  # seconds to close every context and stop Chromium at shutdown
 MIN_TOKENS, MAX_TOKENS = 256, 1500  # bounds on one snapshot in a process's context
 
 
@@ -37,7 +40,12 @@ def token_counter(k: Kernel) -> Callable[[str], int]:
 async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     driver = BrowserDriver(count_tokens=token_counter(k), max_tokens=snapshot_tokens(k), max_chars=8000)
     k.browser = driver
-    stack.push_async_callback(driver.close)
+
+    async def close() -> None:  # runs while the kernel's task group is being cancelled: shield it
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT):
+            await driver.close()
+
+    stack.push_async_callback(close)
     if find_chromium() is None:  # say so at boot; the calls themselves give the same reason
         k.events.emit("kernel.subsystem.note", name="browser",
                       note="no Chromium found: browser.* calls will answer 'unavailable' "

@@ -22,7 +22,12 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
     "--no-pings",
     "--dns-prefetch-disable",
-    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,NetworkPrediction,InterestFeedContentSuggestions",
+    # One --disable-features wins over Playwright's own, so this list repeats what it disables too
+    # (PreconnectToSearch among them: without it Chromium preconnects to www.google.com).
+    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,NetworkPrediction,"
+    "InterestFeedContentSuggestions,PreconnectToSearch,NetworkTimeServiceQuerying,LensOverlay,AimEnabled,"
+    "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,DestroyProfileOnBrowserClose,PaintHolding,"
+    "AvoidUnnecessaryBeforeUnloadCheckSync,ThirdPartyStoragePartitioning,AvoidCorsURLLoaderRestartOnRedirect",
 ]
 CANDIDATES = ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"]
 HINT = "run scripts/setup-chromium.sh (as root: apt-get install -y chromium) or set LLMOS_CHROMIUM"

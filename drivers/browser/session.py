@@ -112,8 +112,6 @@ class Session:
     def collect_guard_blocks(self) -> None:
         """Move connections the SOCKS guard refused into the blocked log."""
         for t, hostport in self.guard.blocked[self._guard_seen:]:
-            if _browser_noise(hostport):
-                continue  # Chromium's own calls home: refused all the same, but no page asked for them
             self.blocked.append((t, f"{hostport} (connection)", False))
             self.unreported.append(f"{hostport} (connection)")
         self._guard_seen = len(self.guard.blocked)
@@ -255,16 +253,6 @@ class Session:
         if url.startswith("chrome-error:") or scheme_of(url) in FORBIDDEN_SCHEMES:
             await _quiet(page.goto("about:blank"))
         self.previous = None
-
-
-# Hosts headless Chromium contacts on its own (search preconnect, autofill) whatever its flags.
-# The guard refuses them like any other; they are left out of what the agent is told.
-BROWSER_NOISE = ("google.com", "googleapis.com", "gstatic.com")
-
-
-def _browser_noise(hostport: str) -> bool:
-    host = hostport.rsplit(":", 1)[0].lower()
-    return any(host == d or host.endswith("." + d) for d in BROWSER_NOISE)
 
 
 def _is_main(req: Any) -> bool:

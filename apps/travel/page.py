@@ -1,0 +1,89 @@
+"""Reading a browser snapshot: its element lines, and the actions an agent may take on them."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+_LINE = re.compile(r'^\*?\[(\d+)\] ([\w-]+)(?: "([^"]*)")?(.*)$')
+_VALUE = re.compile(r'value="([^"]+)"')
+_OPTIONS = re.compile(r"options=\[([^\]]*)\]")
+TEXT_KINDS = {"input", "textarea", "textbox", "searchbox"}
+CLICK_KINDS = {"link", "button", "checkbox", "radio", "clickable", "tab", "menuitem", "option", "switch"}
+CONTEXT_CAP = 90
+
+
+@dataclass
+class Element:
+    index: int
+    kind: str
+    label: str
+    rest: str
+    context: str = ""  # the text line just above it (a result's price and times, say)
+    options: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Action:
+    """One concrete thing to do; ``text`` is what the model chooses from."""
+
+    verb: str  # click | type | select | done
+    index: int = 0
+    value: str = ""
+    text: str = ""
+
+
+def body(page_text: str) -> list[str]:
+    """The snapshot's lines between the header's ``---`` and the closing fence."""
+    lines = page_text.splitlines()
+    if "---" in lines:
+        lines = lines[lines.index("---") + 1:]
+    return [ln for ln in lines if not ln.startswith(("</untrusted", "<untrusted"))]
+
+
+def elements(page_text: str) -> list[Element]:
+    out: list[Element] = []
+    previous = ""
+    for line in body(page_text):
+        m = _LINE.match(line)
+        if not m:
+            if not line.startswith("[…"):
+                previous = line.strip()
+            continue
+        index, kind, label, rest = int(m.group(1)), m.group(2), m.group(3) or "", m.group(4)
+        if "disabled" in rest.split():
+            continue
+        opts = _OPTIONS.search(rest)
+        out.append(Element(index, kind, label, rest, previous[:CONTEXT_CAP],
+                           [o.strip() for o in opts.group(1).split(",")] if opts else []))
+    return out
+
+
+def candidates(page_text: str, facts: list[str], done: set[str]) -> list[Action]:
+    """Every sensible action on the page, except those already taken on it.  Text is typed only
+    from ``facts`` (what the person's request said), so the model cannot invent values."""
+    acts: list[Action] = []
+    els = elements(page_text)
+    used = {v for e in els for v in _VALUE.findall(e.rest)}
+    for e in els:
+        name = e.label or e.kind
+        if e.kind in TEXT_KINDS:
+            if _VALUE.search(e.rest):
+                continue  # filled already
+            acts += [Action("type", e.index, f, f'type "{f}" into [{e.index}] {name}') for f in facts if f not in used]
+        elif e.kind == "select":
+            acts += [Action("select", e.index, o, f'select "{o}" in [{e.index}] {name}') for o in e.options]
+        elif e.kind in CLICK_KINDS:
+            ctx = f" ({e.context})" if e.kind in ("link", "button") and e.context else ""
+            acts.append(Action("click", e.index, "", f"click [{e.index}] {e.kind} {name}{ctx}"))
+    acts = [a for a in acts if a.text not in done]
+    acts.append(Action("done", text="done: the task is finished"))
+    return acts
+
+
+def schema(acts: list[Action]) -> dict:
+    """The JSON schema that makes the model pick exactly one of ``acts``."""
+    return {"type": "object", "properties": {"action": {"enum": [a.text for a in acts]}}, "required": ["action"]}
+
+
+def label_of(page_text: str, index: int) -> str:
+    return next((e.label for e in elements(page_text) if e.index == index), "")
