@@ -64,7 +64,7 @@ async def run(sys: Sys, task: str) -> dict:
     result: dict = {"booked": False, "trip": {"from": t.origin, "to": t.destination, "date": t.date,
                                               "airline": t.airline, "seat": t.seat}, "actions": history}
     for _ in range(steps):
-        acts = pg.candidates(page.text, t.facts(), taken)
+        acts = pg.candidates(page.text, t.facts(), taken, request)
         reply = await sys.llm.json(prompt(t, page, acts, history, note), pg.schema(acts), max_tokens=64)
         chosen = reply.value.get("action") if isinstance(reply.value, dict) else None
         a = next((x for x in acts if x.text == chosen), None)

@@ -58,9 +58,11 @@ def elements(page_text: str) -> list[Element]:
     return out
 
 
-def candidates(page_text: str, facts: list[str], done: set[str]) -> list[Action]:
-    """Every sensible action on the page, except those already taken on it.  Text is typed only
-    from ``facts`` (what the person's request said), so the model cannot invent values."""
+def candidates(page_text: str, facts: list[str], done: set[str], request: str = "") -> list[Action]:
+    """Every sensible action on the page, except those already taken.  Text is typed only from
+    ``facts`` (what the person's request said), so the model cannot invent values; a select's
+    option is offered only if the request names it (otherwise its default stands).  ``done`` is
+    offered only when nothing else is left: the task ends when the booking is confirmed."""
     acts: list[Action] = []
     els = elements(page_text)
     used = {v for e in els for v in _VALUE.findall(e.rest)}
@@ -69,15 +71,17 @@ def candidates(page_text: str, facts: list[str], done: set[str]) -> list[Action]
         if e.kind in TEXT_KINDS:
             if _VALUE.search(e.rest):
                 continue  # filled already
-            acts += [Action("type", e.index, f, f'type "{f}" into [{e.index}] {name}') for f in facts if f not in used]
+            acts += [Action("type", e.index, f, f"type '{f}' into [{e.index}] {name}") for f in facts if f not in used]
         elif e.kind == "select":
-            acts += [Action("select", e.index, o, f'select "{o}" in [{e.index}] {name}') for o in e.options]
+            acts += [Action("select", e.index, o, f"select '{o}' in [{e.index}] {name}") for o in e.options
+                     if o and o.lower() in request.lower()]
         elif e.kind in CLICK_KINDS:
-            ctx = f" ({e.context})" if e.kind in ("link", "button") and e.context else ""
+            ctx = f" ({e.context})" if e.kind == "link" and e.context else ""
             acts.append(Action("click", e.index, "", f"click [{e.index}] {e.kind} {name}{ctx}"))
+    for a in acts:  # llama.cpp's schema-to-grammar converter mis-escapes quotes and backslashes in enums
+        a.text = a.text.replace('"', "'").replace("\\", "/")
     acts = [a for a in acts if a.text not in done]
-    acts.append(Action("done", text="done: the task is finished"))
-    return acts
+    return acts or [Action("done", text="done: nothing left to do on this page")]
 
 
 def schema(acts: list[Action]) -> dict:

@@ -30,20 +30,39 @@ class Memory:
                                                  score=1.0) for i, t in enumerate(self.texts)])
 
 
-async def book(tmp_path, site, engine, *, answer="yes", memory=None, task=TASK):
-    asked: list[str] = []
+class Desk:
+    """The person at the shell: answers user.confirm with ``answer`` and keeps the questions."""
 
-    async def person(proc, kind, text):
-        asked.append(text)
-        return answer
+    def __init__(self):
+        self.answer, self.asked = "yes", []
 
-    k = Kernel(KernelConfig(home=str(tmp_path / "home"), subsystems=["browser"]), engine=engine,
-               registry=AppRegistry(), person=person, memory=memory)
+    async def __call__(self, proc, kind, text):
+        self.asked.append(text)
+        return self.answer
+
+
+@pytest.fixture(scope="module")
+async def travel_kernel(chromium, tmp_path_factory):
+    """One kernel (one Chromium) for this module's bookings, on the oracle model."""
+    k = Kernel(KernelConfig(home=str(tmp_path_factory.mktemp("travel") / "home"), subsystems=["browser"]),
+               engine=travel_model(TRIP), registry=AppRegistry(), person=Desk())
     async with k:
-        pid = await k.spawn("travel", f"{task} site={site.url}/flights/index.html")
-        proc = await k.wait(pid, timeout=120)
+        yield k
+
+
+@pytest.fixture
+def tk(travel_kernel):
+    travel_kernel.person.answer, travel_kernel.person.asked = "yes", []
+    travel_kernel.engine.prefs, travel_kernel.memory = None, None
+    travel_kernel.engine.requests.clear()
+    return travel_kernel
+
+
+async def book(k, site, task=TASK):
+    pid = await k.spawn("travel", f"{task} site={site.url}/flights/index.html")
+    proc = await k.wait(pid, timeout=120)
     assert proc.exit_status == 0, (proc.exit_reason, proc.error)
-    return json.loads(proc.result), asked
+    return json.loads(proc.result), k.person.asked
 
 
 def cheapest(page_text: str, airline: str = "") -> tuple[str, int]:
@@ -72,16 +91,16 @@ def test_candidates_offer_only_the_request_facts():
     text = ('<untrusted source="browser">\nPage: x\n---\n[1] input "From" name=from value="SFO"\n'
             '[2] input "To" name=to value=""\n[3] select "Cabin" options=[Economy, Business]\n'
             "Aurora Air AU1 · $99\n[4] link \"Select AU1\" -> /s\n[5] button \"Off\" disabled\n</untrusted>")
-    acts = [a.text for a in pg.candidates(text, ["SFO", "JFK"], set())]
-    assert acts == ['type "JFK" into [2] To', 'select "Economy" in [3] Cabin', 'select "Business" in [3] Cabin',
-                    "click [4] link Select AU1 (Aurora Air AU1 · $99)", "done: the task is finished"]
-    assert pg.schema(pg.candidates(text, ["SFO"], {"click [4] link Select AU1 (Aurora Air AU1 · $99)"}))[
-        "properties"]["action"]["enum"][-2:] == ['select "Business" in [3] Cabin', "done: the task is finished"]
+    acts = [a.text for a in pg.candidates(text, ["SFO", "JFK"], set(), "fly SFO to JFK in business")]
+    assert acts == ["type 'JFK' into [2] To", "select 'Business' in [3] Cabin",
+                    "click [4] link Select AU1 (Aurora Air AU1 · $99)"]
+    left = pg.candidates(text, ["SFO"], {"click [4] link Select AU1 (Aurora Air AU1 · $99)"}, "no cabin named")
+    assert pg.schema(left)["properties"]["action"]["enum"] == ["done: nothing left to do on this page"]
 
 
-async def test_books_the_cheapest_flight_with_approval(tmp_path, site, driver):
-    engine = travel_model(TRIP)
-    result, asked = await book(tmp_path, site, engine)
+async def test_books_the_cheapest_flight_with_approval(tk, site, driver):
+    engine = tk.engine
+    result, asked = await book(tk, site)
     flight, price = cheapest(await results_text(driver, site))
     assert result["booked"], result
     assert result["title"] == "SkyLark — booking confirmed"
@@ -93,29 +112,30 @@ async def test_books_the_cheapest_flight_with_approval(tmp_path, site, driver):
     assert "confirmation.html" in " ".join(site.hits)
 
 
-async def test_declined_approval_books_nothing(tmp_path, site):
+async def test_declined_approval_books_nothing(tk, site):
     site.reset()
-    result, asked = await book(tmp_path, site, travel_model(TRIP), answer="no")
+    tk.person.answer = "no"
+    result, asked = await book(tk, site)
     assert not result["booked"] and "did not approve" in result["reason"]
     assert len(asked) == 1
     assert not any("confirmation.html" in h for h in site.hits)
 
 
-async def test_remembered_preferences_are_honoured(tmp_path, site, driver):
-    memory = Memory(["I prefer window seats", "I like flying Eastwind"])
-    engine = travel_model(TRIP, {"airline": "Eastwind", "seat": "window"})
-    result, _ = await book(tmp_path, site, engine, memory=memory)
+async def test_remembered_preferences_are_honoured(tk, site, driver):
+    tk.memory = memory = Memory(["I prefer window seats", "I like flying Eastwind"])
+    tk.engine.prefs = {"airline": "Eastwind", "seat": "window"}
+    result, _ = await book(tk, site)
     assert memory.queries and memory.queries[0][1] == "user"
     flight, price = cheapest(await results_text(driver, site), airline="Eastwind")
     assert result["booked"] and result["trip"]["airline"] == "Eastwind" and result["trip"]["seat"] == "window"
     assert f"Eastwind {flight}" in result["page"] and "window seat" in result["page"] and f"${price}" in result["page"]
 
 
-async def test_without_memory_it_books_without_preferences(tmp_path, site):
-    result, _ = await book(tmp_path, site, travel_model(TRIP))  # no memory service: mem.recall is unavailable
+async def test_without_memory_it_books_without_preferences(tk, site):
+    result, _ = await book(tk, site)  # no memory service: mem.recall is unavailable
     assert result["booked"] and result["trip"]["airline"] == "" and result["trip"]["seat"] == "any"
 
 
-async def test_a_request_without_a_date_is_refused_clearly(tmp_path, site):
-    result, asked = await book(tmp_path, site, travel_model(TRIP), task="book me a flight from SFO to JFK")
+async def test_a_request_without_a_date_is_refused_clearly(tk, site):
+    result, asked = await book(tk, site, task="book me a flight from SFO to JFK")
     assert not result["booked"] and "YYYY-MM-DD" in result["reason"] and asked == []

@@ -15,7 +15,8 @@ def _price(text: str) -> int:
 def choose(acts: list[str], goal: str, trip: dict) -> str:
     """The action a perfect agent takes next, given the candidate actions and the goal."""
     for key in ("from", "to", "date"):
-        want = re.compile(rf'^type "{re.escape(trip[key])}" into \[\d+\] {dict(zip(("from", "to", "date"), ("From", "To", "Date")))[key]}$')
+        field = {"from": "From", "to": "To", "date": "Date"}[key]
+        want = re.compile(rf"^type '{re.escape(trip[key])}' into \[\d+\] {field}$")
         hit = next((a for a in acts if want.match(a)), None)
         if hit:
             return hit
@@ -45,10 +46,11 @@ def travel_model(trip: dict, prefs: dict | None = None) -> ScriptedEngine:
         if "from" in props:
             return json.dumps({"date": trip["date"], "from": trip["from"], "to": trip["to"]})
         if "seat" in props:
-            return json.dumps(prefs or {"airline": "", "seat": "any"})
+            return json.dumps(engine.prefs or {"airline": "", "seat": "any"})
         prompt = engine.detokenize(req.prompt)
         goal = re.search(r"Goal: (.*)", prompt)
         return json.dumps({"action": choose(props["action"]["enum"], goal.group(1) if goal else "", trip)})
 
     engine.default = reply
+    engine.prefs = prefs  # what it reads from remembered preferences; tests may change it
     return engine
