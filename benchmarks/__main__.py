@@ -13,6 +13,7 @@ from rich.table import Table
 
 from drivers.llm import default_model_path
 
+from . import browser as bbench
 from . import kernel as kbench
 from . import llm as lbench
 
@@ -73,6 +74,11 @@ def main() -> int:
                    f"Machine: {machine()}.\nModel: SmolLM2-135M-Instruct Q4_1 (embedded). Every ratio compares two "
                    f"figures measured in the same run.\n\n## LLM throughput\n\n{table}\n\n"
                    f"<details><summary>raw numbers</summary>\n\n```json\n{json.dumps(results, indent=1)}\n```\n</details>\n")
+    with console.status("browser: snapshots and action round trips on the demo sites"):
+        browser_md = bbench.section()
+    with doc.open("a") as f:
+        f.write("\n" + browser_md)
+    console.print(browser_md)
     console.print(f"wrote {doc}")
     return 0
 

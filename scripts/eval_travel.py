@@ -107,10 +107,11 @@ async def evaluate(runs: int, model: str) -> dict:
 
 def markdown(res: dict) -> str:
     n = len(res["runs"])
-    lines = [MARK_START, f"Measured by `make eval-travel` on {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC, "
-             f"model {res['model']}, temperature 0, {n} runs (10 different requests):", "",
-             f"- **success rate: {res['success']}/{n} ({100 * res['rate']:.0f}%)** — the site confirmed a booking "
-             "of the cheapest flight for the asked route and date",
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    lines = [MARK_START, (f"Measured by `make eval-travel` on {when} UTC, model {res['model']}, temperature 0, "
+                          f"{n} runs (10 different requests):"), "",
+             (f"- **success rate: {res['success']}/{n} ({100 * res['rate']:.0f}%)** — the site confirmed a booking "
+              "of the cheapest flight for the asked route and date"),
              f"- trip facts read right (from, to, date): {res['facts_right']}/{n}",
              "- furthest stage reached: " + ", ".join(f"{k} {v}" for k, v in res["stages"].items()), "",
              "| request | result | stage | steps | s |", "|---|---|---|---|---|"]
