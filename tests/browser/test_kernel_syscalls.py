@@ -153,3 +153,19 @@ async def test_unavailable_without_a_browser(tmp_path, site):
                 await sys.browser.open(f"{site.url}/basic/index.html")
             assert "setup-chromium" in err.value.message
         assert proc.alive
+
+
+def test_grants_and_describe_for_the_rules():
+    from apps.manifest import Permissions
+    from kernel.proc import Process
+    from kernel.sysbrowser import describe, grants
+
+    p = Process(7, 0, "app", "", permissions=Permissions(browser=["127.0.0.1:*", "!downloads"]))
+    assert grants(p) == (["127.0.0.1:*"], True)
+    assert grants(Process(8, 0, "app", "", permissions=Permissions(browser=["a.org"]))) == (["a.org"], False)
+    assert grants(Process(9, 0, "app", "")) == (["*"], False)  # kernel-internal: no permissions record
+    assert describe(p, "browser.click", {"index": 3}) == {}  # no page yet
+    p.browser_page = {"url": "http://127.0.0.1:1/checkout.html", "title": "t", "elements": {3: "Confirm booking"}}
+    assert describe(p, "browser.click", {"index": 3}) == {"page_url": "http://127.0.0.1:1/checkout.html",
+                                                         "element": "Confirm booking"}
+    assert describe(p, "fs.read", {"path": "x"}) == {}
