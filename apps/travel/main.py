@@ -59,12 +59,13 @@ async def run(sys: Sys, task: str) -> dict:
         return {"booked": False, "reason": str(exc), "actions": []}
     page = await sys.browser.open(site)
     history: list[str] = []
-    taken: set[str] = set()
+    taken: set[tuple[str, int]] = set()  # (action, page state it was taken in)
     note = ""
     result: dict = {"booked": False, "trip": {"from": t.origin, "to": t.destination, "date": t.date,
                                               "airline": t.airline, "seat": t.seat}, "actions": history}
     for _ in range(steps):
-        acts = pg.candidates(page.text, t.facts(), taken, request)
+        here = pg.fingerprint(page.text)
+        acts = pg.candidates(page.text, t.facts(), {a for a, fp in taken if fp == here}, request)
         reply = await sys.llm.json(prompt(t, page, acts, history, note), pg.schema(acts), max_tokens=64)
         chosen = reply.value.get("action") if isinstance(reply.value, dict) else None
         a = next((x for x in acts if x.text == chosen), None)
@@ -79,7 +80,7 @@ async def run(sys: Sys, task: str) -> dict:
             history.append(f"{a.text} -> not approved by the person")
             result["reason"] = "the person did not approve the booking"
             break
-        taken.add(a.text)
+        taken.add((a.text, here))
         try:
             page = await act(sys, a)
             history.append(f"{a.text} -> now on \"{page.title}\"")

@@ -18,7 +18,7 @@ class Element:
     kind: str
     label: str
     rest: str
-    context: str = ""  # the text line just above it (a result's price and times, say)
+    context: str = ""  # the text line right above it (a result's price and times, say)
     options: list[str] = field(default_factory=list)
 
 
@@ -55,6 +55,7 @@ def elements(page_text: str) -> list[Element]:
         opts = _OPTIONS.search(rest)
         out.append(Element(index, kind, label, rest, previous[:CONTEXT_CAP],
                            [o.strip() for o in opts.group(1).split(",")] if opts else []))
+        previous = ""  # context is the text line right above an element, never one further up
     return out
 
 
@@ -87,6 +88,11 @@ def candidates(page_text: str, facts: list[str], done: set[str], request: str = 
 def schema(acts: list[Action]) -> dict:
     """The JSON schema that makes the model pick exactly one of ``acts``."""
     return {"type": "object", "properties": {"action": {"enum": [a.text for a in acts]}}, "required": ["action"]}
+
+
+def fingerprint(page_text: str) -> int:
+    """Same page, same state: an action taken on it and changing nothing need not be offered again."""
+    return hash(page_text)
 
 
 def label_of(page_text: str, index: int) -> str:

@@ -139,3 +139,9 @@ async def test_without_memory_it_books_without_preferences(tk, site):
 async def test_a_request_without_a_date_is_refused_clearly(tk, site):
     result, asked = await book(tk, site, task="book me a flight from SFO to JFK")
     assert not result["booked"] and "YYYY-MM-DD" in result["reason"] and asked == []
+
+
+def test_context_is_only_the_line_right_above():
+    text = "---\nOffer AU1 · $99\n[1] link \"Select AU1\"\n[2] link \"New search\"\nFooter\n[3] button \"Go\""
+    acts = [a.text for a in pg.candidates(text, [], set())]
+    assert acts == ["click [1] link Select AU1 (Offer AU1 · $99)", "click [2] link New search", "click [3] button Go"]
