@@ -98,10 +98,10 @@ def test_candidates_offer_only_the_request_facts():
     assert pg.schema(left)["properties"]["action"]["enum"] == ["done: nothing left to do on this page"]
 
 
-async def test_books_the_cheapest_flight_with_approval(tk, site, driver):
+async def test_books_the_cheapest_flight_with_approval(tk, site):
     engine = tk.engine
     result, asked = await book(tk, site)
-    flight, price = cheapest(await results_text(driver, site))
+    flight, price = cheapest(await results_text(tk.browser, site))
     assert result["booked"], result
     assert result["title"] == "SkyLark — booking confirmed"
     assert re.search(r"Booking reference: SL-[A-Z0-9]{6}", result["page"])
@@ -121,12 +121,12 @@ async def test_declined_approval_books_nothing(tk, site):
     assert not any("confirmation.html" in h for h in site.hits)
 
 
-async def test_remembered_preferences_are_honoured(tk, site, driver):
+async def test_remembered_preferences_are_honoured(tk, site):
     tk.memory = memory = Memory(["I prefer window seats", "I like flying Eastwind"])
     tk.engine.prefs = {"airline": "Eastwind", "seat": "window"}
     result, _ = await book(tk, site)
     assert memory.queries and memory.queries[0][1] == "user"
-    flight, price = cheapest(await results_text(driver, site), airline="Eastwind")
+    flight, price = cheapest(await results_text(tk.browser, site), airline="Eastwind")
     assert result["booked"] and result["trip"]["airline"] == "Eastwind" and result["trip"]["seat"] == "window"
     assert f"Eastwind {flight}" in result["page"] and "window seat" in result["page"] and f"${price}" in result["page"]
 
