@@ -59,13 +59,16 @@ async def run(sys: Sys, task: str) -> dict:
         return {"booked": False, "reason": str(exc), "actions": []}
     page = await sys.browser.open(site)
     history: list[str] = []
+    visited: set[str] = set()  # paths of the pages seen
     taken: set[tuple[str, int]] = set()  # (action, page state it was taken in)
     note = ""
     result: dict = {"booked": False, "trip": {"from": t.origin, "to": t.destination, "date": t.date,
                                               "airline": t.airline, "seat": t.seat}, "actions": history}
     for _ in range(steps):
         here = pg.fingerprint(page.text)
-        acts = pg.candidates(page.text, t.facts(), {a for a, fp in taken if fp == here}, request)
+        visited.add(pg.path_of(page.url))
+        acts = pg.candidates(page.text, t.facts(), {a for a, fp in taken if fp == here}, request,
+                             frozenset(visited) - {pg.path_of(page.url)})
         reply = await sys.llm.json(prompt(t, page, acts, history, note), pg.schema(acts), max_tokens=64)
         chosen = reply.value.get("action") if isinstance(reply.value, dict) else None
         a = next((x for x in acts if x.text == chosen), None)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass, field
 
 _LINE = re.compile(r'^\*?\[(\d+)\] ([\w-]+)(?: "([^"]*)")?(.*)$')
+_HREF = re.compile(r"-> (\S+)")
 _VALUE = re.compile(r'value="([^"]+)"')
 _OPTIONS = re.compile(r"options=\[([^\]]*)\]")
 TEXT_KINDS = {"input", "textarea", "textbox", "searchbox"}
@@ -59,11 +61,18 @@ def elements(page_text: str) -> list[Element]:
     return out
 
 
-def candidates(page_text: str, facts: list[str], done: set[str], request: str = "") -> list[Action]:
+def path_of(url: str) -> str:
+    """``/flights/index.html`` from a link target or a page URL (no origin, no query)."""
+    return urllib.parse.urlsplit(url).path or "/"
+
+
+def candidates(page_text: str, facts: list[str], done: set[str], request: str = "",
+               visited: frozenset[str] = frozenset()) -> list[Action]:
     """Every sensible action on the page, except those already taken.  Text is typed only from
     ``facts`` (what the person's request said), so the model cannot invent values; a select's
     option is offered only if the request names it (otherwise its default stands).  ``done`` is
-    offered only when nothing else is left: the task ends when the booking is confirmed."""
+    offered only when nothing else is left: the task ends when the booking is confirmed.  A booking
+    moves forward, so links back to a page already ``visited`` (paths) are not offered."""
     acts: list[Action] = []
     els = elements(page_text)
     used = {v for e in els for v in _VALUE.findall(e.rest)}
@@ -77,6 +86,9 @@ def candidates(page_text: str, facts: list[str], done: set[str], request: str = 
             acts += [Action("select", e.index, o, f"select '{o}' in [{e.index}] {name}") for o in e.options
                      if o and o.lower() in request.lower()]
         elif e.kind in CLICK_KINDS:
+            href = _HREF.search(e.rest)
+            if e.kind == "link" and href and path_of(href.group(1)) in visited:
+                continue
             ctx = f" ({e.context})" if e.kind == "link" and e.context else ""
             acts.append(Action("click", e.index, "", f"click [{e.index}] {e.kind} {name}{ctx}"))
     for a in acts:  # llama.cpp's schema-to-grammar converter mis-escapes quotes and backslashes in enums

@@ -145,3 +145,9 @@ def test_context_is_only_the_line_right_above():
     text = "---\nOffer AU1 · $99\n[1] link \"Select AU1\"\n[2] link \"New search\"\nFooter\n[3] button \"Go\""
     acts = [a.text for a in pg.candidates(text, [], set())]
     assert acts == ["click [1] link Select AU1 (Offer AU1 · $99)", "click [2] link New search", "click [3] button Go"]
+
+
+def test_links_back_to_visited_pages_are_not_offered():
+    text = "---\n[1] link \"Select AU1\" -> /flights/seat.html?f=AU1\n[2] link \"New search\" -> /flights/index.html"
+    acts = [a.text for a in pg.candidates(text, [], set(), visited=frozenset({"/flights/index.html"}))]
+    assert acts == ["click [1] link Select AU1"]
