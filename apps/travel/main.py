@@ -76,7 +76,7 @@ async def run(sys: Sys, task: str) -> dict:
             note = f"(Your last reply {reply.text[:80]!r} was not one of the actions.)"
             continue
         if a.verb == "done":
-            result["reason"] = "the model said the task was finished"
+            result["reason"] = "no action left to take on the page"
             break
         pays = a.verb == "click" and PAYS.search(pg.label_of(page.text, a.index))
         if pays and not await approve(sys, page, a):
