@@ -60,6 +60,7 @@ async def run(sys: Sys, task: str) -> dict:
     page = await sys.browser.open(site)
     history: list[str] = []
     visited: set[str] = set()  # paths of the pages seen
+    groups: set[str] = set()  # radio groups the model has chosen in
     taken: set[tuple[str, int]] = set()  # (action, page state it was taken in)
     note = ""
     result: dict = {"booked": False, "trip": {"from": t.origin, "to": t.destination, "date": t.date,
@@ -68,7 +69,7 @@ async def run(sys: Sys, task: str) -> dict:
         here = pg.fingerprint(page.text)
         visited.add(pg.path_of(page.url))
         acts = pg.candidates(page.text, t.facts(), {a for a, fp in taken if fp == here}, request,
-                             frozenset(visited) - {pg.path_of(page.url)})
+                             frozenset(visited) - {pg.path_of(page.url)}, frozenset(groups))
         reply = await sys.llm.json(prompt(t, page, acts, history, note), pg.schema(acts), max_tokens=64)
         chosen = reply.value.get("action") if isinstance(reply.value, dict) else None
         a = next((x for x in acts if x.text == chosen), None)
@@ -84,6 +85,9 @@ async def run(sys: Sys, task: str) -> dict:
             result["reason"] = "the person did not approve the booking"
             break
         taken.add((a.text, here))
+        element = next((e for e in pg.elements(page.text) if e.index == a.index), None)
+        if element is not None and element.kind == "radio":
+            groups.add(pg.group_of(element))
         try:
             page = await act(sys, a)
             history.append(f"{a.text} -> now on \"{page.title}\"")

@@ -6,6 +6,7 @@ import urllib.parse
 from dataclasses import dataclass, field
 
 _LINE = re.compile(r'^\*?\[(\d+)\] ([\w-]+)(?: "([^"]*)")?(.*)$')
+_NAME = re.compile(r"\bname=(\S+)")
 _HREF = re.compile(r"-> (\S+)")
 _VALUE = re.compile(r'value="([^"]+)"')
 _OPTIONS = re.compile(r"options=\[([^\]]*)\]")
@@ -67,12 +68,13 @@ def path_of(url: str) -> str:
 
 
 def candidates(page_text: str, facts: list[str], done: set[str], request: str = "",
-               visited: frozenset[str] = frozenset()) -> list[Action]:
+               visited: frozenset[str] = frozenset(), groups_done: frozenset[str] = frozenset()) -> list[Action]:
     """Every sensible action on the page, except those already taken.  Text is typed only from
     ``facts`` (what the person's request said), so the model cannot invent values; a select's
     option is offered only if the request names it (otherwise its default stands).  ``done`` is
     offered only when nothing else is left: the task ends when the booking is confirmed.  A booking
-    moves forward, so links back to a page already ``visited`` (paths) are not offered."""
+    moves forward, so links back to a page already ``visited`` (paths) are not offered, nor radio
+    buttons of a group in ``groups_done`` or already checked."""
     acts: list[Action] = []
     els = elements(page_text)
     used = {v for e in els for v in _VALUE.findall(e.rest)}
@@ -86,6 +88,9 @@ def candidates(page_text: str, facts: list[str], done: set[str], request: str = 
             acts += [Action("select", e.index, o, f"select '{o}' in [{e.index}] {name}") for o in e.options
                      if o and o.lower() in request.lower()]
         elif e.kind in CLICK_KINDS:
+            group = group_of(e)
+            if e.kind == "radio" and (" checked" in e.rest.replace("unchecked", "") or group in groups_done):
+                continue  # a choice made is made: its group is not offered again
             href = _HREF.search(e.rest)
             if e.kind == "link" and href and path_of(href.group(1)) in visited:
                 continue
@@ -100,6 +105,12 @@ def candidates(page_text: str, facts: list[str], done: set[str], request: str = 
 def schema(acts: list[Action]) -> dict:
     """The JSON schema that makes the model pick exactly one of ``acts``."""
     return {"type": "object", "properties": {"action": {"enum": [a.text for a in acts]}}, "required": ["action"]}
+
+
+def group_of(e: Element) -> str:
+    """A radio button's group (its ``name=``), or ""."""
+    m = _NAME.search(e.rest)
+    return m.group(1) if m else ""
 
 
 def fingerprint(page_text: str) -> int:

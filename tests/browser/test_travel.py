@@ -151,3 +151,11 @@ def test_links_back_to_visited_pages_are_not_offered():
     text = "---\n[1] link \"Select AU1\" -> /flights/seat.html?f=AU1\n[2] link \"New search\" -> /flights/index.html"
     acts = [a.text for a in pg.candidates(text, [], set(), visited=frozenset({"/flights/index.html"}))]
     assert acts == ["click [1] link Select AU1"]
+
+
+def test_a_radio_choice_is_made_once():
+    text = ('---\n[1] radio "Aisle" name=seat unchecked\n[2] radio "Middle" name=seat checked\n'
+            '[3] button "Continue"')
+    assert [a.text for a in pg.candidates(text, [], set())] == ["click [1] radio Aisle", "click [3] button Continue"]
+    assert [a.text for a in pg.candidates(text, [], set(), groups_done=frozenset({"seat"}))] == [
+        "click [3] button Continue"]
