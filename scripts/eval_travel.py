@@ -67,7 +67,7 @@ def stage(result: dict) -> str:
 
 async def evaluate(runs: int, model: str) -> dict:
     site = serve(SITES)
-    out: dict = {"model": model or "SmolLM2-135M-Instruct (embedded)", "runs": []}
+    out: dict = {"model": model or "SmolLM2-135M-Instruct (embedded)", "runs": [], "when": time.time()}
     asked: list[str] = []
 
     async def person(proc, kind, text):  # approves every checkout, as a person at the shell would
@@ -87,7 +87,8 @@ async def evaluate(runs: int, model: str) -> dict:
                     proc = await k.wait(pid)
                     result = json.loads(proc.result) if proc.result else {"actions": [], "reason": proc.error}
                     booked = bool(result.get("booked"))
-                    ok = booked and f" {want}," in result.get("page", "")
+                    frm, to, date = trip_of(request)
+                    ok = booked and f" {want}, {frm} → {to} on {date}," in result.get("page", "")
                     row = {"request": request, "ok": ok, "booked": booked, "cheapest": want,
                            "stage": stage(result), "steps": len(result.get("actions", [])),
                            "trip": result.get("trip"), "reason": result.get("reason", proc.exit_reason),
@@ -96,6 +97,10 @@ async def evaluate(runs: int, model: str) -> dict:
                     print(json.dumps(row), flush=True)
     finally:
         site.close()
+    return summarize(out)
+
+
+def summarize(out: dict) -> dict:
     n = len(out["runs"])
     out["success"] = sum(r["ok"] for r in out["runs"])
     out["rate"] = out["success"] / n if n else 0.0
@@ -105,9 +110,19 @@ async def evaluate(runs: int, model: str) -> dict:
     return out
 
 
+def outcome(r: dict) -> str:
+    if r["ok"]:
+        return f"booked the cheapest, {r['cheapest']}"
+    chosen = [re.search(r"Select (\w+)", a) for a in r["actions"] if "link Select" in a]
+    if r["booked"]:
+        route = "" if r["trip"] and (r["trip"]["from"], r["trip"]["to"]) == trip_of(r["request"])[:2] else ", route swapped"
+        return f"booked {chosen[-1].group(1) if chosen else '?'}, not the cheapest {r['cheapest']}{route}"
+    return r["reason"]
+
+
 def markdown(res: dict) -> str:
     n = len(res["runs"])
-    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
+    when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(res.get("when", time.time())))
     lines = [MARK_START, (f"Measured by `make eval-travel` on {when} UTC, model {res['model']}, temperature 0, "
                           f"{n} runs (10 different requests):"), "",
              (f"- **success rate: {res['success']}/{n} ({100 * res['rate']:.0f}%)** — the site confirmed a booking "
@@ -116,8 +131,7 @@ def markdown(res: dict) -> str:
              "- furthest stage reached: " + ", ".join(f"{k} {v}" for k, v in res["stages"].items()), "",
              "| request | result | stage | steps | s |", "|---|---|---|---|---|"]
     for r in res["runs"]:
-        lines.append(f"| {r['request']} | {'booked cheapest' if r['ok'] else r['reason']} | {r['stage']} | "
-                     f"{r['steps']} | {r['seconds']} |")
+        lines.append(f"| {r['request']} | {outcome(r)} | {r['stage']} | {r['steps']} | {r['seconds']} |")
     return "\n".join(lines + ["", MARK_END])
 
 
@@ -136,8 +150,14 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--model", default="", help='"" is the embedded model; a .gguf path or an http(s) URL')
     ap.add_argument("--write-docs", action="store_true")
+    ap.add_argument("--from-log", help="rebuild the report from the JSON lines an earlier run printed")
     args = ap.parse_args()
-    res = asyncio.run(evaluate(args.runs, args.model))
+    if args.from_log:
+        rows = [json.loads(ln) for ln in Path(args.from_log).read_text().splitlines() if ln.startswith("{")]
+        res = summarize({"model": args.model or "SmolLM2-135M-Instruct (embedded)", "runs": rows,
+                         "when": Path(args.from_log).stat().st_mtime})
+    else:
+        res = asyncio.run(evaluate(args.runs, args.model))
     md = markdown(res)
     print(md)
     if args.write_docs:
