@@ -26,7 +26,7 @@ PAGES = [
 
 def _pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
-    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+    return xs[min(len(xs) - 1, round(p / 100 * (len(xs) - 1)))]
 
 
 def _ms(xs: list[float]) -> dict:
@@ -119,8 +119,8 @@ def section(repeats: int = 20) -> str:
     """``make bench``'s browser section: markdown with every ratio against a baseline from the same run."""
     count = model_tokenizer()
     r = bench(repeats, count)
-    rows = ["| page | snapshot p50 / p95 ms | baseline innerText p50 ms | snapshot tokens | raw HTML tokens | "
-            "tokens vs HTML |", "|---|---|---|---|---|---|"]
+    rows = [("| page | snapshot p50 / p95 ms | baseline innerText p50 ms | snapshot tokens | raw HTML tokens | "
+             "tokens vs HTML |"), "|---|---|---|---|---|---|"]
     for path, p in r["pages"].items():
         tok, html = p.get("tokens"), p.get("html_tokens")
         ratio = f"{tok / html:.2f}x" if tok and html else "n/a"
