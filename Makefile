@@ -53,3 +53,8 @@ soak: setup system
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# The travel app on the real model: 10 bookings on the demo site; writes the success rate into docs/browser.md.
+.PHONY: eval-travel
+eval-travel: setup system
+	$(BIN)/python scripts/eval_travel.py --runs 10 --write-docs

@@ -13,6 +13,7 @@ from rich.table import Table
 
 from drivers.llm import default_model_path
 
+from . import browser as bbench
 from . import kernel as kbench
 from . import llm as lbench
 from . import rules as rbench
@@ -76,6 +77,11 @@ def main() -> int:
                    f"figures measured in the same run.\n\n## LLM throughput\n\n{table}\n\n"
                    f"## Rules engine\n\n{rules_table}\n\n"
                    f"<details><summary>raw numbers</summary>\n\n```json\n{json.dumps(results, indent=1)}\n```\n</details>\n")
+    with console.status("browser: snapshots and action round trips on the demo sites"):
+        browser_md = bbench.section()
+    with doc.open("a") as f:
+        f.write("\n" + browser_md)
+    console.print(browser_md)
     console.print(f"wrote {doc}")
     return 0
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_mcp, boot_rules, trace
+from . import boot_browser, boot_mcp, boot_rules, trace
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -22,10 +22,13 @@ if TYPE_CHECKING:
 Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
-STEPS: dict[str, Attach] = {}
-STEPS["traces"] = trace.attach
-STEPS["mcp"] = boot_mcp.attach
-STEPS["rules"] = boot_rules.attach
+STEPS: dict[str, Attach] = {
+    "traces": trace.attach,
+    "rules": boot_rules.attach,
+    "mcp": boot_mcp.attach,
+    "browser": boot_browser.attach,
+}
+
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems

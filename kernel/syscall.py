@@ -15,6 +15,7 @@ from syscalls.errors import InvalidArgument, PermissionDenied, SyscallError, Ter
 from syscalls.table import TABLE, decode_request, encode, name_of
 
 from . import sysfile, sysllm, sysmem, sysproc, systool, sysuser
+from . import sysbrowser
 from .errors import ProcessExit, from_driver
 from .proc import Process, State
 
@@ -33,6 +34,7 @@ HANDLERS: dict[str, Handler] = {
     "tool.list": systool.list_, "tool.call": systool.call,
     "mem.store": sysmem.store, "mem.recall": sysmem.recall, "mem.forget": sysmem.forget, "mem.pin": sysmem.pin,
     "user.ask": sysuser.ask, "user.confirm": sysuser.confirm, "user.notify": sysuser.notify,
+    **sysbrowser.HANDLERS,
 }
 NO_TIMEOUT = {"proc.wait", "proc.recv", "user.ask", "user.confirm"}  # they carry their own
 

@@ -4,4 +4,4 @@ from .driver import BrowserDriver
 from .launch import CHROMIUM_ARGS, find_chromium
 from .snapshot import Element, Snapshot
 
-__all__ = ["Allowlist", "BrowserDriver", "CHROMIUM_ARGS", "Element", "Snapshot", "find_chromium"]
+__all__ = ["CHROMIUM_ARGS", "Allowlist", "BrowserDriver", "Element", "Snapshot", "find_chromium"]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import urllib.parse
-from typing import Iterable
+from collections.abc import Iterable
 
 import msgspec
 
@@ -64,7 +64,7 @@ def parse_rule(pattern: str) -> Rule:
     else:
         host, port_text = text, ""
     host = _norm_host(host)
-    bare = host[2:] if host.startswith("*.") else host
+    bare = host.removeprefix("*.")
     if not bare or "*" in bare:
         raise DriverError(f"allowlist pattern {pattern!r}: bad host", code="invalid")
     if port_text == "*":

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from ..errors import DriverError
 from . import snapshot as snap
@@ -91,7 +92,7 @@ class BrowserDriver:
             if closer is not None:
                 try:
                     await closer
-                except Exception:
+                except Exception:  # noqa: BLE001, S110
                     pass
 
     # ---- the actions
@@ -109,7 +110,7 @@ class BrowserDriver:
                 s.seen_pages.add(await s.context.new_page())
             try:
                 await s.page.goto(url, wait_until="domcontentloaded", timeout=self.nav_timeout * 1000)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 _raise_nav(exc, url)
 
         return await self._act(s, go)
@@ -172,7 +173,7 @@ class BrowserDriver:
             page, before = s.page, s.page.url
             try:
                 await page.go_back(timeout=self.nav_timeout * 1000, wait_until="domcontentloaded")
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001
                 _raise_nav(exc, "the previous page")
             if page.url == "about:blank" and before != "about:blank":  # the tab's blank start
                 await page.go_forward(timeout=self.nav_timeout * 1000, wait_until="domcontentloaded")

@@ -22,7 +22,12 @@ CHROMIUM_ARGS = [
     "--disable-default-apps",
     "--no-pings",
     "--dns-prefetch-disable",
-    "--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,NetworkPrediction,InterestFeedContentSuggestions",
+    # One --disable-features wins over Playwright's own, so this list repeats what it disables too
+    # (PreconnectToSearch among them: without it Chromium preconnects to www.google.com).
+    ("--disable-features=AutofillServerCommunication,OptimizationHints,MediaRouter,Translate,NetworkPrediction,"
+     "InterestFeedContentSuggestions,PreconnectToSearch,NetworkTimeServiceQuerying,LensOverlay,AimEnabled,"
+     "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,DestroyProfileOnBrowserClose,PaintHolding,"
+     "AvoidUnnecessaryBeforeUnloadCheckSync,ThirdPartyStoragePartitioning,AvoidCorsURLLoaderRestartOnRedirect"),
 ]
 CANDIDATES = ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"]
 HINT = "run scripts/setup-chromium.sh (as root: apt-get install -y chromium) or set LLMOS_CHROMIUM"
@@ -59,7 +64,7 @@ async def launch(executable: str | None = None, headless: bool = True) -> tuple[
         if pw is not None:
             try:
                 await pw.stop()
-            except Exception:
+            except Exception:  # noqa: BLE001, S110
                 pass
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DriverError(f"browser unavailable: could not start {path}: {first}; {HINT}", code="unavailable") from exc

@@ -31,7 +31,7 @@ class SocksGuard:
         self._tasks: set[asyncio.Task] = set()
         self.port = 0
 
-    async def start(self) -> "SocksGuard":
+    async def start(self) -> SocksGuard:
         self._server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
         return self
@@ -54,7 +54,7 @@ class SocksGuard:
             self._tasks.add(task)
         try:
             await self._handle(reader, writer)
-        except (asyncio.IncompleteReadError, ConnectionError, OSError, asyncio.TimeoutError, ValueError):
+        except (TimeoutError, asyncio.IncompleteReadError, ConnectionError, OSError, ValueError):
             pass
         except asyncio.CancelledError:
             pass
@@ -90,7 +90,7 @@ class SocksGuard:
             return
         try:
             up_r, up_w = await asyncio.wait_for(asyncio.open_connection(host, port), self.connect_timeout)
-        except (OSError, asyncio.TimeoutError):
+        except (TimeoutError, OSError):
             await self._reply(writer, _UNREACHABLE)
             return
         self.connections += 1

@@ -46,7 +46,7 @@ class Session:
         self._guard_seen = 0
 
     @classmethod
-    async def start(cls, browser: Any, owner: str, allowlist: Allowlist, *, downloads: bool, viewport: dict) -> "Session":
+    async def start(cls, browser: Any, owner: str, allowlist: Allowlist, *, downloads: bool, viewport: dict) -> Session:
         guard = await SocksGuard(allowlist).start()
         s = cls(owner, allowlist, guard)
         try:
@@ -74,7 +74,7 @@ class Session:
         try:
             if self.context is not None:
                 await self.context.close()
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
         finally:
             self.context = None
@@ -96,7 +96,7 @@ class Session:
             nav = req.is_navigation_request() and _is_main(req)
             self._block(f"{_clip(req.url)} ({'navigation' if nav else req.resource_type})", nav)
             await route.abort("blockedbyclient")
-        except Exception:  # the page or context went away mid-route
+        except Exception:  # the page or context went away mid-route  # noqa: BLE001, S110
             pass
 
     async def _route_ws(self, ws: Any) -> None:
@@ -106,7 +106,7 @@ class Session:
             else:
                 self._block(f"{_clip(ws.url)} (websocket)", False)
                 await ws.close(code=1008, reason="blocked by llmos allowlist")
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
 
     def collect_guard_blocks(self) -> None:
@@ -141,7 +141,7 @@ class Session:
         """Chromium itself refuses top-level data: and file: navigations; say so."""
         try:
             text = msg.text
-        except Exception:
+        except Exception:  # noqa: BLE001
             return
         for prefix in ("Not allowed to navigate top frame to data URL", "Not allowed to load local resource"):
             if text.startswith(prefix):
@@ -157,7 +157,7 @@ class Session:
         try:
             if req.is_navigation_request() and _is_main(req):
                 self.nav_pending.add(req)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
 
     def _on_done(self, req: Any) -> None:
@@ -166,7 +166,7 @@ class Session:
                 failure = req.failure or ""
                 if ("BLOCKED_BY_CLIENT" in failure or "SOCKS" in failure) and req.frame.page is self.page:
                     self.nav_failed = req.url
-            except Exception:
+            except Exception:  # noqa: BLE001, S110
                 pass
         self.inflight.discard(req)
         self.nav_pending.discard(req)
@@ -247,7 +247,7 @@ class Session:
             return  # the refused navigation never left the page
         try:
             await page.go_back(timeout=5000)
-        except Exception:
+        except Exception:  # noqa: BLE001, S110
             pass
         url = page.url
         if url.startswith("chrome-error:") or scheme_of(url) in FORBIDDEN_SCHEMES:
@@ -258,7 +258,7 @@ class Session:
 def _is_main(req: Any) -> bool:
     try:
         return req.frame.parent_frame is None
-    except Exception:  # service-worker requests have no frame
+    except Exception:  # service-worker requests have no frame  # noqa: BLE001
         return False
 
 
@@ -269,5 +269,5 @@ def _clip(s: str, n: int = 120) -> str:
 async def _quiet(aw: Any) -> None:
     try:
         await aw
-    except Exception:
+    except Exception:  # noqa: BLE001, S110
         pass

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import importlib.resources
 import urllib.parse
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 

@@ -2,11 +2,15 @@
 from __future__ import annotations
 
 import itertools
+import json
 import os
 
 import pytest
 
+from apps import AppRegistry
 from drivers.browser import BrowserDriver, find_chromium
+from drivers.llm import ScriptedEngine
+from kernel import Kernel, KernelConfig
 from tests.sites.server import SITES, serve
 
 _owner_ids = itertools.count(1)
@@ -84,3 +88,57 @@ async def owner(driver):
 @pytest.fixture
 def allow(site) -> list[str]:
     return [site.origin]
+
+
+# ---- a kernel with the browser subsystem, for tests through the syscalls -------------------------
+SURFER = '''"""A test app that idles: the test issues browser syscalls as this process."""
+import asyncio
+
+
+async def run(sys, task):
+    await asyncio.sleep(3600)
+'''
+
+
+def write_app(root, name: str, *, syscalls: list[str], browser: list[str], code: str = SURFER,
+              entry: str = "main:run", extra: str = "") -> None:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.toml").write_text(
+        f'name = "{name}"\nentry = "{entry}"\n\n[permissions]\nsyscalls = {json.dumps(syscalls)}\n'
+        f'browser = {json.dumps(browser)}\nmemory = ["user:*"]\n{extra}')
+    (folder / "main.py").write_text(code)
+
+
+@pytest.fixture(scope="module")
+async def bkernel(chromium, site, tmp_path_factory):
+    """One kernel per test module, on the scripted engine, with the browser subsystem attached.
+    Apps: ``surfer`` (may load ``site`` only) and ``blind`` (granted browser.* but no origin)."""
+    root = tmp_path_factory.mktemp("bkernel")
+    write_app(root / "apps", "surfer", syscalls=["browser.*", "llm.*", "fs.*"], browser=[site.origin])
+    write_app(root / "apps", "blind", syscalls=["browser.*"], browser=[])
+    write_app(root / "apps", "nobrowse", syscalls=["llm.*"], browser=[site.origin])
+    engine = ScriptedEngine(default="(no scripted reply)")
+    k = Kernel(KernelConfig(home=str(root / "home"), subsystems=["browser"]), engine=engine,
+               registry=AppRegistry(extra_dirs=[root / "apps"]))
+    async with k:
+        k.browser.nav_timeout = 10.0
+        yield k
+
+
+@pytest.fixture
+async def surf(bkernel):
+    """``(proc, sys)`` for a fresh idle ``surfer`` process; killed after the test."""
+    procs = []
+
+    async def start(app: str = "surfer"):
+        pid = await bkernel.spawn(app)
+        proc = bkernel.ptable.get(pid)
+        procs.append(proc)
+        return proc, bkernel.sys_for(proc)
+
+    yield start
+    for p in procs:
+        if p.alive:
+            bkernel.signal(p.pid, "KILL")
+        await p.done.wait()

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.anyio
 
 def find(shot, kind, pattern):
     for e in shot.elements:
-        if e.kind == kind and re.search(pattern, e.label, re.I):
+        if e.kind == kind and re.search(pattern, e.label, re.IGNORECASE):
             return e
     raise AssertionError(f"no {kind} matching {pattern!r} in:\n{shot.rendering}")
 
@@ -26,7 +26,7 @@ async def test_book_the_cheapest_flight_with_an_aisle_seat(driver, owner, site, 
     # results: read prices from the rendering, the way the model would
     assert shot.title == "SkyLark — results"
     assert "Flights from Lisbon to Oslo on 2025-07-01" in shot.rendering
-    offers = re.findall(r"^(.*) (\w\w\d+) · .*\$(\d+)\n\[(\d+)\] link \"Select \2\"", shot.rendering, re.M)
+    offers = re.findall(r"^(.*) (\w\w\d+) · .*\$(\d+)\n\[(\d+)\] link \"Select \2\"", shot.rendering, re.MULTILINE)
     assert len(offers) == 5, shot.rendering
     prices = [int(p) for _, _, p, _ in offers]
     assert len(set(prices)) == 5  # distinct, so "cheapest" is well defined

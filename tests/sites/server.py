@@ -21,7 +21,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     - ``/_hits``              answers the number of requests seen so far (not counted).
     """
 
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.0"
 
     def log_message(self, format: str, *args) -> None:  # quiet in tests
@@ -129,7 +129,7 @@ class Site:
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> "Site":
+    def __enter__(self) -> Site:  # noqa: PYI034 - a plain class, not subclassed
         return self
 
     def __exit__(self, *exc) -> None:
