@@ -5,7 +5,7 @@ import contextlib
 import sys
 from typing import TYPE_CHECKING, Any
 
-from . import budget
+from . import budget, sysbrowser
 from .rules import ApprovalBook
 from .rules.gate import RulesGate, request_args
 from .rules.load import load_all
@@ -34,7 +34,8 @@ def build_gate(k: Kernel) -> RulesGate:
 
     gate = RulesGate(loaded.engine, ApprovalBook(ttl=k.config.approval_ttl),
                      untrusted=lambda proc, name, req: taint.tainted(proc.pid, request_args(req)),
-                     budgets_left=budget.remaining, observe=observe)
+                     budgets_left=budget.remaining, observe=observe,
+                     enrich=sysbrowser.describe)
     gate.taint = taint  # type: ignore[attr-defined]
     gate.load_errors = loaded.errors  # type: ignore[attr-defined]
     gate.sources = loaded.sources  # type: ignore[attr-defined]
