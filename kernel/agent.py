@@ -13,6 +13,8 @@ from apps.manifest import Agent
 from syscalls import Sys
 from syscalls.errors import SyscallError
 
+from .agentctx import Conversation
+
 ANSWER = "answer"
 
 
@@ -76,25 +78,25 @@ def example_turns(examples: list[dict]) -> list[dict]:
     return turns
 
 
-async def run(sys: Sys, spec: Agent, task: str) -> Any:
+async def run(sys: Sys, spec: Agent, task: str, *, context: bool = False) -> Any:
+    """``context``: the kernel keeps the conversation as the process's pages (kernel/agentctx.py)."""
     granted = {t.name: t for t in await sys.tool.list()}
     tools = [granted[n] for n in spec.tools if n in granted]
     granted_tools = {t.name: t for t in tools}
     schema = action_schema(tools, spec.output_schema)
-    messages: list[dict] = [{"role": "system", "content": system_prompt(spec, tools)},
-                            *example_turns(spec.examples),
-                            {"role": "user", "content": task or "(no task given)"}]
+    convo = Conversation(sys, [{"role": "system", "content": system_prompt(spec, tools)},
+                               *example_turns(spec.examples),
+                               {"role": "user", "content": task or "(no task given)"}], context=context)
     seen: dict[str, str] = {}
     last = ""
     for _ in range(spec.max_steps):
-        reply = await sys.llm.json(messages, schema, max_tokens=spec.max_tokens_per_step)
+        reply = await convo.json(schema, max_tokens=spec.max_tokens_per_step)  # adds the reply to convo
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
-        messages.append({"role": "assistant", "content": reply.text})
         if name == ANSWER:
             if ANSWER in action:
                 return action[ANSWER]
-            messages.append({"role": "user", "content": f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}'})
+            convo.add("user", f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}')
             continue
         args, missing = tool_args(granted_tools[name], action)
         key = json.dumps([name, args], sort_keys=True)
@@ -110,5 +112,5 @@ async def run(sys: Sys, spec: Agent, task: str) -> Any:
                 output = f"error: {exc}"
             seen[key], repeated = output, False
         last = output
-        messages.append({"role": "user", "content": observation(name, output, repeated)})
+        convo.add("user", observation(name, output, repeated))
     raise AgentError(f"no answer after {spec.max_steps} steps; last observation: {last[:200]!r}")

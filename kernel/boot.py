@@ -14,6 +14,8 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
+from . import boot_memory
+
 if TYPE_CHECKING:
     from .kernel import Kernel
 
@@ -21,6 +23,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
 STEPS: dict[str, Attach] = {}
+STEPS["memory"] = boot_memory.attach  # context as RAM, the vector store as disk
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems

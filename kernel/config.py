@@ -6,6 +6,8 @@ from pathlib import Path
 
 import msgspec
 
+from .memory.config import MemoryConfig
+
 
 def default_home() -> Path:
     return Path(os.environ.get("LLMOS_HOME") or Path.home() / ".llmos").expanduser()
@@ -27,6 +29,7 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     term_grace: float = 5.0  # seconds between TERM and the KILL that follows if the process lingers
     # the subsystems kernel/boot.py attaches (memory, rules, sandbox, browser, ...); None means all
     subsystems: list[str] | None = None
+    memory: MemoryConfig = msgspec.field(default_factory=MemoryConfig)  # paging and recall (kernel/memory)
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 async def run_app(k: "Kernel", proc: Process, manifest: Manifest) -> Any:
     sys = k.sys_for(proc)
     if manifest.is_prompt:
-        return await agent.run(sys, manifest.agent, proc.task)
+        return await agent.run(sys, manifest.agent, proc.task, context=k.memory is not None)
     if manifest.isolation != "kernel":
         if k.isolate is None:
             raise Unavailable(f"app '{manifest.name}' asks for isolation '{manifest.isolation}', "
