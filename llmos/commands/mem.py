@@ -103,8 +103,8 @@ def render(req: m.Request, value: Any) -> list[str]:
         return ["no memories" + (" match" if isinstance(req, m.MemSearch) else "")]
     out = []
     for it in items:
-        lead = f"{it.score:.2f}  " if it.score is not None else (time.strftime("%Y-%m-%d %H:%M  ", time.localtime(it.time))
-                                                                 if it.time else "")
+        when = time.strftime("%Y-%m-%d %H:%M  ", time.localtime(it.time)) if it.time else ""
+        lead = f"{it.score:.2f}  " if it.score is not None else when
         out.append(f"{lead}{it.id}  {it.collection:<16} {it.kind:<10} {' '.join(it.text.split())[:120]}")
     return out
 

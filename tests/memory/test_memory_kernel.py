@@ -51,8 +51,8 @@ async def test_a_planted_fact_comes_back_into_the_prompt(kernel_factory, make_ap
         faults = [e for e in k.events.for_pid(pid) if e["kind"] == "mem.recall"]
         assert faults and faults[-1]["hits"] >= 1
         text = prompt_text(eng, eng.requests[-1])
-        assert "Marisol" in text and "[recalled from memory" in text
-        assert text.index("[recalled from memory") < text.index("What does the lighthouse")
+        assert "Marisol" in text and "Recalled from memory" in text
+        assert text.index("Recalled from memory") < text.index("What does the lighthouse")
 
 
 async def test_the_agent_loop_sends_only_what_is_new(kernel_factory, make_app):

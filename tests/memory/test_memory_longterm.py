@@ -87,7 +87,7 @@ async def test_a_preference_told_to_one_process_reaches_a_later_one(kernel_facto
         asked = len(eng.requests)
         assert await run(k, "assistant", "Book me a seat on the Lisbon flight: window or aisle?") == "aisle"
         prompt = prompt_text(eng, eng.requests[asked])
-        assert "[recalled from memory" in prompt and "I prefer aisle seats on flights." in prompt
+        assert "Recalled from memory" in prompt and "I prefer aisle seats on flights." in prompt
 
         asked = len(eng.requests)
         await run(k, "noter", "Book me a seat on the Lisbon flight: window or aisle?")
