@@ -15,6 +15,7 @@ from drivers.llm import default_model_path
 
 from . import kernel as kbench
 from . import llm as lbench
+from . import memory as mbench
 
 console = Console()
 N_TOKENS = 96
@@ -73,6 +74,11 @@ def main() -> int:
                    f"Machine: {machine()}.\nModel: SmolLM2-135M-Instruct Q4_1 (embedded). Every ratio compares two "
                    f"figures measured in the same run.\n\n## LLM throughput\n\n{table}\n\n"
                    f"<details><summary>raw numbers</summary>\n\n```json\n{json.dumps(results, indent=1)}\n```\n</details>\n")
+    with console.status("memory: embedding, recall at 10k items, eviction"):
+        mem_raw, mem_md = mbench.section(console)
+    with doc.open("a") as f:
+        f.write(f"\n## Memory\n\n{mem_md}\n\n<details><summary>raw numbers</summary>\n\n```json\n"
+                f"{json.dumps(mem_raw, indent=1)}\n```\n</details>\n")
     console.print(f"wrote {doc}")
     return 0
 
