@@ -17,6 +17,9 @@ FEEDER = textwrap.dedent('''
             n = rng.randint(1, spec["max_words"])
             text = f"Log entry {i}: " + " ".join(rng.choice(words) for _ in range(n))
             await sys.mem.add(text, role="user" if i % 2 else "assistant")
+            if spec.get("every") and i % spec["every"] == spec["every"] - 1:  # a step now and then
+                await sys.llm.chat([{"role": "user", "content": f"Summarise entry {i}."}],
+                                   max_tokens=rng.randint(8, spec["max_tokens"]), context=True)
         reply = await sys.llm.chat([{"role": "user", "content": spec["question"]}], max_tokens=spec["max_tokens"],
                                    context=True)
         return reply.text

@@ -24,15 +24,17 @@ async def test_a_long_conversation_never_exceeds_the_budget(kernel_factory, make
     feeder(make_app)
     eng = ScriptedEngine(default="noted", n_ctx=1024, n_slots=4)  # a 256-token share per process
     async with kernel_factory(eng, subsystems=["memory"]) as k:
-        spec = {"seed": 3, "pages": 80, "max_words": 40, "question": "What happened to the rope?", "max_tokens": 32}
+        spec = {"seed": 3, "pages": 80, "max_words": 40, "question": "What happened to the rope?", "max_tokens": 32,
+                "every": 7}
         pid = await k.spawn("feeder", json.dumps(spec))
         proc = await k.wait(pid, timeout=120)
         assert proc.exit_reason == "exited", proc.error
-        req = eng.requests[-1]
-        assert len(req.prompt) + req.max_tokens <= 256  # the real prompt, as the engine saw it
-        text = prompt_text(eng, req)
+        assert len(eng.requests) == 1 + 80 // 7
+        for req in eng.requests:  # every prompt, as the engine saw it, fits the sequence with its reply
+            assert len(req.prompt) + req.max_tokens <= 256
+        text = prompt_text(eng, eng.requests[-1])
         assert "[paged out:" in text and "mem.recall brings them back" in text  # the one-line stub
-        assert "What happened to the rope?" in text and "noted" not in text
+        assert text.endswith("<|user|>What happened to the rope?\n<|assistant|>")  # the question last
         evictions = [e for e in k.events.for_pid(pid) if e["kind"] == "mem.evict"]
         assert evictions and sum(e["written"] for e in evictions) >= 40
         assert all(e["collection"].startswith(f"proc:{k.memory.kernel_id}:") for e in evictions)

@@ -64,6 +64,7 @@ async def test_mem_syscalls_and_per_app_isolation(kernel_factory, make_app):
         assert "app:alpha:The vault code is Nightjar-7." in await run(k, "alpha", "recall vault code")
         assert "Nightjar" not in await run(k, "beta", "recall vault code")  # not even in the results
         assert await run(k, "beta", "peek app:alpha") == "permission"  # guessing the name is denied
+        assert await run(k, "beta", f"peek proc:{k.memory.kernel_id}:1") == "permission"  # so is another's swap
         assert await run(k, "beta", f"forget {mid}") == "not_found"  # cannot see it, cannot delete it
         assert await run(k, "beta", "prefer I like jazz") == "permission"  # no user:* grant
         assert await run(k, "alpha", f"forget {mid}") == "forgotten"
