@@ -79,3 +79,10 @@ async def add(k: "Kernel", proc: Process, req: mem.Add) -> mem.Added:
     ctx = memory_of(k, proc)[1].context
     return mem.Added(page=added.id, tokens=added.tokens, used=ctx.used, limit=ctx.limit,
                      evicted=ctx.stats()["evicted_pages"])
+
+
+async def learn(k: "Kernel", proc: Process, req: mem.Learn) -> mem.Stored:
+    if req.chosen.strip().lower() not in {o.strip().lower() for o in req.options}:
+        raise InvalidArgument(f"chosen {req.chosen!r} is not one of the options offered")
+    mid, name = await _call(k, proc, "learn_choice", req.options, req.chosen, req.evidence, collection=req.collection)
+    return mem.Stored(id=mid, collection=name)

@@ -42,6 +42,16 @@ class Add(Request, tag="mem.add"):
     importance: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
 
 
+class Learn(Request, tag="mem.learn"):
+    """The person chose ``chosen`` among the ``options`` an app offered: a learned preference."""
+
+    options: Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=500)]],
+                       msgspec.Meta(min_length=2, max_length=20)]
+    chosen: Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
+    evidence: Annotated[str, msgspec.Meta(max_length=2000)] = ""  # what the choice was about
+    collection: Name | None = None  # None: the person's (user:<name>)
+
+
 class Stored(Reply):
     id: str
     collection: str

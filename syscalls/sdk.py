@@ -102,6 +102,10 @@ class Mem(_Family):
     async def pin(self, text: str) -> None:
         await self._call(mem.Pin(text=text))
 
+    async def learn(self, options: list[str], chosen: str, *, evidence: str = "",
+                    collection: str | None = None) -> mem.Stored:
+        return await self._call(mem.Learn(options=options, chosen=chosen, evidence=evidence, collection=collection))
+
     async def add(self, text: str, *, kind: str = "message", role: str = "user", untrusted: bool = False,
                   source: str = "", importance: float = 0.0) -> mem.Added:
         return await self._call(mem.Add(text=text, kind=kind, role=role, untrusted=untrusted, source=source,

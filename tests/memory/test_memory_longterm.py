@@ -36,6 +36,13 @@ async def run(sys, task):
         except SyscallError as exc:
             return exc.code
         return "forgotten"
+    if op == "choose":  # the person picked ``arg`` among the seats this app offered, twice
+        for _ in range(2):
+            s = await sys.mem.learn(["window seat", "aisle seat", "middle seat"], arg, evidence="flight LIS-OSL")
+        try:
+            await sys.mem.learn(["tea", "coffee"], "juice")
+        except SyscallError as exc:
+            return s.collection + " " + s.id + " " + exc.code
     if op == "pin":
         await sys.mem.pin(arg)
         added = await sys.mem.add("x " * 3000)  # far bigger than the context: cut, never over
@@ -69,6 +76,12 @@ async def test_mem_syscalls_and_per_app_isolation(kernel_factory, make_app):
         assert await run(k, "beta", "prefer I like jazz") == "permission"  # no user:* grant
         assert await run(k, "alpha", f"forget {mid}") == "forgotten"
         assert "Nightjar" not in await run(k, "alpha", "recall vault code")
+        memapp(make_app, "booker", '["user:*"]')
+        name, mid, bad = (await run(k, "booker", "choose aisle seat")).split()
+        assert name == f"user:{k.memory.user}" and bad == "invalid"
+        [(_, learned)] = k.memory.admin.list(user=k.memory.user)  # the same choice twice: one memory, times=2
+        assert learned.id == mid and learned.metadata["learned"] is True and learned.metadata["times"] == 2
+        assert learned.text.startswith("The user prefers aisle seat over window seat, middle seat (chosen 2 times)")
         used, limit = map(int, (await run(k, "alpha", "pin Always answer in French.")).split("/"))
         assert used <= limit
         denied = [e for e in k.events.recent if e["kind"] == "mem.denied"]
