@@ -144,7 +144,8 @@ def bench_recall(sizes=(10_000, 100_000), queries: int = 200, workdir: str | Non
             "items": store.count(name), "build_s": round(build_s, 1), "queries": len(qs),
             "query_p50_ms": round(statistics.median(lat), 2), "query_p95_ms": round(pct(lat, 95), 2),
             "recall_at_5": round(found / len(FACTS), 3),
-            "exact_p50_ms": round(statistics.median(exact_lat), 2), "exact_recall_at_5": round(exact_found / len(FACTS), 3)}
+            "exact_p50_ms": round(statistics.median(exact_lat), 2),
+            "exact_recall_at_5": round(exact_found / len(FACTS), 3)}
         store.close()
     out["workdir"] = str(work)
     return out

@@ -1,4 +1,4 @@
-"""Long-context demo: a document far larger than the context window, questions about its early parts, answered through paging.
+"""Long-context demo: a document far larger than the context, questions about its early parts, answered by paging.
 
 Run: ``PYTHONPATH=. .venv/bin/python scripts/memory_demo.py`` (real embedded model, about a minute on 2 cores).
 A process reads a 60-day expedition log (about 7x its context) into its context page by page
@@ -57,7 +57,8 @@ def document() -> list[str]:
         lines = [FACTS[day]] if day in FACTS else []
         for i in range(4):
             tpl = FILLER[(day + i) % len(FILLER)]
-            lines.append(tpl.format(n=(day * 7 + i * 13) % 40 + 3, **{k: v[(day + i) % len(v)] for k, v in WORDS.items()}))
+            words = {k: v[(day + i) % len(v)] for k, v in WORDS.items()}
+            lines.append(tpl.format(n=(day * 7 + i * 13) % 40 + 3, **words))
         days.append(f"Day {day} of the expedition log. " + " ".join(lines))
     return days
 
