@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 import time
 from typing import Any
@@ -60,7 +62,8 @@ def _parse(words: list[str]) -> argparse.Namespace:
     ap = argparse.ArgumentParser(prog="mem", exit_on_error=False, add_help=False)
     add_parsers(ap.add_subparsers(dest="cmd"))
     try:
-        return ap.parse_args(["mem", *words])
+        with contextlib.redirect_stderr(io.StringIO()):  # the usage line below says it once
+            return ap.parse_args(["mem", *words])
     except (argparse.ArgumentError, SystemExit) as exc:
         raise ValueError(f"usage: mem store TEXT [--user U] [--app A] [--kind K] | mem search QUERY "
                          f"[--user U] [--app A] | mem list | mem forget ID ({exc})") from None
