@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Sequence
 
+from drivers.errors import DriverError
 from drivers.llm import GenRequest, Message
 
 from .memory import ContextFull, Page, ProcessMemory
@@ -46,8 +47,11 @@ def build(mm: "KernelMemory", pm: ProcessMemory, task: str, msgs: list[tuple[str
         add_message(pm, role, text)
     if mm.cfg.recall_k and last[0] != "system":
         query = fault_query(task, last[1])
-        pm.recall_for(query, k=mm.cfg.recall_k, threshold=mm.cfg.recall_threshold,
-                      max_tokens=max(16, int(ctx.limit * mm.cfg.recall_share)))
+        try:
+            pm.recall_for(query, k=mm.cfg.recall_k, threshold=mm.cfg.recall_threshold,
+                          max_tokens=max(16, int(ctx.limit * mm.cfg.recall_share)))
+        except DriverError as exc:  # the disk failed a read: the step runs on what is in RAM
+            pm.on_event("mem.fault", query=query[:200], hits=0, error=f"{exc.code}: {exc}"[:300])
     add_message(pm, *last)
     return fit(mm, pm, max_tokens)
 

@@ -83,3 +83,17 @@ async def test_without_the_memory_manager_the_loop_keeps_the_conversation(kernel
         second = prompt_text(eng, eng.requests[1])  # the loop sent the whole conversation itself
         assert "What is 6 times 7?" in second and "Observation from calculator" in second
         assert not any(e["kind"].startswith("mem.") for e in k.events.for_pid(pid))
+
+
+async def test_a_failing_disk_does_not_fail_the_step(kernel_factory, make_app):
+    from drivers.errors import DriverError
+    make_app("calc", syscalls=("llm.*", "tool.*"), tools=("calculator",), toml_extra=CALC_AGENT)
+    eng = ScriptedEngine(['{"tool": "answer", "answer": "42"}'])
+    async with kernel_factory(eng, subsystems=["memory"]) as k:
+        def broken(*a, **kw):
+            raise DriverError("disk I/O error", code="io")
+        k.memory.store.open = broken  # every read of the store now fails
+        proc = await k.wait(await k.spawn("calc", "What is 6 times 7?"), timeout=60)
+        assert proc.exit_reason == "exited" and proc.result == "42"
+        [fault] = [e for e in k.events.for_pid(proc.pid) if e["kind"] == "mem.fault"]
+        assert fault["error"].startswith("io: disk I/O error")
