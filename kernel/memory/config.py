@@ -7,7 +7,7 @@ import msgspec
 
 
 class MemoryConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """``[memory]`` of the kernel's configuration.
+    """``KernelConfig.memory``.
 
     ``recall_k`` and ``recall_threshold`` (cosine similarity) shape the page fault the
     kernel takes before each step of a process that runs from its context; the recall
