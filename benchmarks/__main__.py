@@ -17,6 +17,7 @@ from . import browser as bbench
 from . import kernel as kbench
 from . import llm as lbench
 from . import rules as rbench
+from . import memory as mbench
 
 console = Console()
 N_TOKENS = 96
@@ -82,6 +83,11 @@ def main() -> int:
     with doc.open("a") as f:
         f.write("\n" + browser_md)
     console.print(browser_md)
+    with console.status("memory: embedding, recall at 10k items, eviction"):
+        mem_raw, mem_md = mbench.section(console)
+    with doc.open("a") as f:
+        f.write(f"\n## Memory\n\n{mem_md}\n\n<details><summary>raw numbers</summary>\n\n```json\n"
+                f"{json.dumps(mem_raw, indent=1)}\n```\n</details>\n")
     console.print(f"wrote {doc}")
     return 0
 

@@ -130,10 +130,22 @@ def bench_recall(sizes=(10_000, 100_000), queries: int = 200, workdir: str | Non
             lat.append((time.perf_counter() - t) * 1000)
             if qi < len(FACTS) and f"fact{qi}" in [h.id for h in hits]:
                 found += 1
+        # the baseline, measured alongside: exact search (embed the query, score every vector in numpy)
+        mat = np.vstack([vecs[:n], fact_vecs])
+        fact_rows = set(range(n, n + len(FACTS)))
+        exact_lat, exact_found = [], 0
+        for qi, q in enumerate(qs):
+            t = time.perf_counter()
+            top = np.argpartition(-(mat @ e.embed([q])[0]), 5)[:5]
+            exact_lat.append((time.perf_counter() - t) * 1000)
+            if qi < len(FACTS) and n + qi in set(top.tolist()) & fact_rows:
+                exact_found += 1
         out["sizes"][size] = {
             "items": store.count(name), "build_s": round(build_s, 1), "queries": len(qs),
             "query_p50_ms": round(statistics.median(lat), 2), "query_p95_ms": round(pct(lat, 95), 2),
-            "recall_at_5": round(found / len(FACTS), 3)}
+            "recall_at_5": round(found / len(FACTS), 3),
+            "exact_p50_ms": round(statistics.median(exact_lat), 2),
+            "exact_recall_at_5": round(exact_found / len(FACTS), 3)}
         store.close()
     out["workdir"] = str(work)
     return out
@@ -251,6 +263,38 @@ def run(sizes=(10_000, 100_000), workdir: str | None = None) -> dict:
            "cpus": os.cpu_count()}
     res["wall_s"] = round(time.time() - started, 1)
     return res
+
+
+def section(console=None) -> tuple[dict, str]:
+    """``make bench``'s memory section: 10k items by default; ``LLMOS_BENCH_MEMORY_SIZES=10000,100000``
+    adds the 100k case (its corpus is embedded once and cached in ``LLMOS_BENCH_MEMORY_DIR``,
+    default ``~/.cache/llmos/bench-memory``).  Returns the raw numbers and a markdown table."""
+    sizes = tuple(int(x) for x in os.environ.get("LLMOS_BENCH_MEMORY_SIZES", "10000").split(","))
+    work = Path(os.environ.get("LLMOS_BENCH_MEMORY_DIR") or Path.home() / ".cache" / "llmos" / "bench-memory")
+    work.mkdir(parents=True, exist_ok=True)
+    res = run(sizes, workdir=str(work))
+    ev, e1, e2 = res["eviction"], res["embedding"], res["embedding_2_threads"]
+    rows = [("embedding, 1 thread (sentences/s)", f"{e1['sentences_per_s']}", "baseline"),
+            ("embedding, 2 threads (sentences/s)", f"{e2['sentences_per_s']}",
+             f"{e2['sentences_per_s'] / e1['sentences_per_s']:.2f}x 1 thread")]
+    for size, r in sorted(res["recall"]["sizes"].items()):
+        rows += [(f"recall query p50 / p95 at {size:,} items (ms)", f"{r['query_p50_ms']} / {r['query_p95_ms']}",
+                  f"{r['query_p50_ms'] / r['exact_p50_ms']:.2f}x exact search ({r['exact_p50_ms']} ms)"),
+                 (f"recall@5 at {size:,} items (20 planted facts)", f"{r['recall_at_5']}",
+                  f"exact search: {r['exact_recall_at_5']}")]
+    rows += [("eviction, per evicted page (ms)", f"{ev['ms_per_evicted_page']}",
+              f"{ev['ms_per_evicted_page'] / max(ev['add_without_eviction_p50_ms'] or 0.001, 0.001):.0f}x an add "
+              f"that evicts nothing ({ev['add_without_eviction_p50_ms']} ms)")]
+    if console is not None:
+        from rich.table import Table
+        t = Table(title="Memory: embedding, recall, eviction")
+        for c in ("measure", "value", "ratio"):
+            t.add_column(c)
+        for row in rows:
+            t.add_row(*row)
+        console.print(t)
+    md = "\n".join(["| measure | value | ratio |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows])
+    return res, md
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from apps.manifest import Agent
 from syscalls import Sys
 from syscalls.errors import SyscallError
 
+from .agentctx import Conversation
 from .untrusted import defang
 
 ANSWER = "answer"
@@ -78,7 +79,9 @@ def example_turns(examples: list[dict]) -> list[dict]:
     return turns
 
 
-async def run(sys: Sys, spec: Agent, task: str, planner: Any = None) -> Any:
+async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context: bool = False) -> Any:
+    """``planner``: the rules check a whole plan first (kernel/agent_plan.py); ``context``: the kernel
+    keeps the conversation as the process's pages (kernel/agentctx.py)."""
     granted = {t.name: t for t in await sys.tool.list()}
     tools = [granted[n] for n in spec.tools if n in granted]
     granted_tools = {t.name: t for t in tools}
@@ -88,17 +91,17 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None) -> Any:
                             {"role": "user", "content": task or "(no task given)"}]
     if planner is not None:  # kernel/agent_plan.py: the rules check the whole plan first
         messages = await planner.agree(sys, messages, tools)
+    convo = Conversation(sys, messages, context=context)
     seen: dict[str, str] = {}
     last = ""
     for _ in range(spec.max_steps):
-        reply = await sys.llm.json(messages, schema, max_tokens=spec.max_tokens_per_step)
+        reply = await convo.json(schema, max_tokens=spec.max_tokens_per_step)  # adds the reply to convo
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
-        messages.append({"role": "assistant", "content": reply.text})
         if name == ANSWER:
             if ANSWER in action:
                 return action[ANSWER]
-            messages.append({"role": "user", "content": f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}'})
+            convo.add("user", f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}')
             continue
         args, missing = tool_args(granted_tools[name], action)
         key = json.dumps([name, args], sort_keys=True)
@@ -114,5 +117,5 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None) -> Any:
                 output = f"error: {exc}"
             seen[key], repeated = output, False
         last = output
-        messages.append({"role": "user", "content": observation(name, output, repeated)})
+        convo.add("user", observation(name, output, repeated))
     raise AgentError(f"no answer after {spec.max_steps} steps; last observation: {last[:200]!r}")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_browser, boot_mcp, boot_rules, trace
+from . import boot_browser, boot_mcp, boot_memory, boot_rules, trace
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -25,6 +25,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 STEPS: dict[str, Attach] = {
     "traces": trace.attach,
     "rules": boot_rules.attach,
+    "memory": boot_memory.attach,  # context as RAM, the vector store as disk
     "mcp": boot_mcp.attach,
     "browser": boot_browser.attach,
 }

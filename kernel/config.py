@@ -7,6 +7,8 @@ from typing import Any
 
 import msgspec
 
+from .memory.config import MemoryConfig
+
 
 def default_home() -> Path:
     return Path(os.environ.get("LLMOS_HOME") or Path.home() / ".llmos").expanduser()
@@ -35,6 +37,7 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     telemetry_endpoint: str = ""  # OTLP/gRPC collector, e.g. http://127.0.0.1:4317
     telemetry_file: str = ""  # JSON-lines trace file (relative to the home); default logs/traces.jsonl
     sandbox_limits: dict[str, Any] = {}  # container limits (sandbox/policy.py Limits fields), from [sandbox]
+    memory: MemoryConfig = msgspec.field(default_factory=MemoryConfig)  # paging and recall (kernel/memory)
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -24,7 +24,7 @@ async def run_app(k: "Kernel", proc: Process, manifest: Manifest) -> Any:
     sys = k.sys_for(proc)
     if manifest.is_prompt:
         planner = agent_plan.for_process(k, proc) if getattr(manifest.agent, "plan", False) else None
-        return await agent.run(sys, manifest.agent, proc.task, planner)
+        return await agent.run(sys, manifest.agent, proc.task, planner, context=k.memory is not None)
     if manifest.isolation != "kernel":
         if k.isolate is None:
             raise Unavailable(f"app '{manifest.name}' asks for isolation '{manifest.isolation}', "

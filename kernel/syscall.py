@@ -33,6 +33,7 @@ HANDLERS: dict[str, Handler] = {
     "proc.exit": sysproc.exit_, "proc.send": sysproc.send, "proc.recv": sysproc.recv,
     "tool.list": systool.list_, "tool.call": systool.call,
     "mem.store": sysmem.store, "mem.recall": sysmem.recall, "mem.forget": sysmem.forget, "mem.pin": sysmem.pin,
+    "mem.add": sysmem.add, "mem.learn": sysmem.learn,
     "user.ask": sysuser.ask, "user.confirm": sysuser.confirm, "user.notify": sysuser.notify,
     **sysbrowser.HANDLERS,
 }

@@ -11,7 +11,7 @@ from drivers.llm import EngineError, GenRequest, GenResult, Message, Sampling
 from syscalls import llm
 from syscalls.errors import SyscallError
 
-from . import budget
+from . import budget, memprompt
 from .proc import Process
 
 if TYPE_CHECKING:
@@ -88,8 +88,13 @@ def _messages(msgs: list[llm.ChatMessage]) -> list[Message]:
 
 
 async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
-    res = await generate(k, proc, GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
-                                             sampling=Sampling(temperature=req.temperature), stop=req.stop))
+    gen = GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
+                     sampling=Sampling(temperature=req.temperature), stop=req.stop)
+    if req.context:  # the prompt is the process's context (kernel/memprompt.py)
+        gen = await memprompt.prepare(k, proc, req.messages, gen)
+    res = await generate(k, proc, gen)
+    if req.context:
+        await memprompt.commit(k, proc, res.text)
     return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
                           tokens_out=len(res.tokens))
 
@@ -103,8 +108,13 @@ async def complete(k: "Kernel", proc: Process, req: llm.Complete) -> llm.Complet
 
 
 async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
-    res = await generate(k, proc, GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
-                                             sampling=Sampling(temperature=req.temperature), json_schema=req.schema))
+    gen = GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
+                     sampling=Sampling(temperature=req.temperature), json_schema=req.schema)
+    if req.context:  # the prompt is the process's context (kernel/memprompt.py)
+        gen = await memprompt.prepare(k, proc, req.messages, gen)
+    res = await generate(k, proc, gen)
+    if req.context:
+        await memprompt.commit(k, proc, res.text)
     try:
         value = json.loads(res.text)
     except ValueError:

@@ -26,6 +26,7 @@ class Chat(Request, tag="llm.chat"):
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
     stop: Stops = []
+    context: bool = False  # True: ``messages`` join the process's context and the model reads all of it
 
 
 class Complete(Request, tag="llm.complete"):
@@ -40,6 +41,7 @@ class Json(Request, tag="llm.json"):
     schema: dict[str, Any]
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
+    context: bool = False  # as for Chat
 
 
 class Completion(Reply):

@@ -24,9 +24,9 @@ class _Family:
 
 class Llm(_Family):
     async def chat(self, messages, *, max_tokens: int = 256, temperature: float = 0.0,
-                   stop: list[str] | None = None) -> llm.Completion:
+                   stop: list[str] | None = None, context: bool = False) -> llm.Completion:
         return await self._call(llm.Chat(messages=_msgs(messages), max_tokens=max_tokens,
-                                         temperature=temperature, stop=stop or []))
+                                         temperature=temperature, stop=stop or [], context=context))
 
     async def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0,
                        stop: list[str] | None = None) -> llm.Completion:
@@ -34,9 +34,9 @@ class Llm(_Family):
                                              stop=stop or []))
 
     async def json(self, messages, schema: dict, *, max_tokens: int = 256,
-                   temperature: float = 0.0) -> llm.JsonReply:
+                   temperature: float = 0.0, context: bool = False) -> llm.JsonReply:
         return await self._call(llm.Json(messages=_msgs(messages), schema=schema, max_tokens=max_tokens,
-                                         temperature=temperature))
+                                         temperature=temperature, context=context))
 
 
 class Fs(_Family):
@@ -101,6 +101,15 @@ class Mem(_Family):
 
     async def pin(self, text: str) -> None:
         await self._call(mem.Pin(text=text))
+
+    async def learn(self, options: list[str], chosen: str, *, evidence: str = "",
+                    collection: str | None = None) -> mem.Stored:
+        return await self._call(mem.Learn(options=options, chosen=chosen, evidence=evidence, collection=collection))
+
+    async def add(self, text: str, *, kind: str = "message", role: str = "user", untrusted: bool = False,
+                  source: str = "", importance: float = 0.0) -> mem.Added:
+        return await self._call(mem.Add(text=text, kind=kind, role=role, untrusted=untrusted, source=source,
+                                        importance=importance))
 
 
 class Browser(_Family):

@@ -43,6 +43,8 @@ TABLE: dict[str, Entry] = {e.name: e for e in (
     _e(mem.Recall, mem.Recalled),
     _e(mem.Forget, Empty),
     _e(mem.Pin, Empty),
+    _e(mem.Add, mem.Added),
+    _e(mem.Learn, mem.Stored),
     _e(browser.Open, browser.Page),
     _e(browser.Snapshot, browser.Page),
     _e(browser.Click, browser.Page),

@@ -10,6 +10,7 @@ import msgspec
 
 from syscalls.errors import NotFound, SyscallError
 
+from . import memapi
 from . import messages as m
 
 
@@ -130,6 +131,7 @@ HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
     m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
     m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Halt: halt,
 }
+HANDLERS.update(memapi.HANDLERS)  # llmos mem store/search/list/forget
 
 
 def error_of(exc: BaseException) -> tuple[str, str]:

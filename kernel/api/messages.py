@@ -77,7 +77,45 @@ class Halt(Request, tag="halt"):
     pass
 
 
+# -- long-term memory, as the person sees it (``llmos mem``; kernel/api/memapi.py) ---------------------
+Who = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
+
+
+class MemStore(Request, tag="mem.store"):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=64 * 1024)]
+    user: Who | None = None  # default: the kernel's user
+    app: Who | None = None  # an app's collection instead of a user's
+    kind: Annotated[str, msgspec.Meta(pattern="^[a-z_]{1,32}$")] = "fact"
+
+
+class MemSearch(Request, tag="mem.search"):
+    query: Annotated[str, msgspec.Meta(min_length=1, max_length=4096)]
+    user: Who | None = None
+    app: Who | None = None
+    k: Annotated[int, msgspec.Meta(ge=1, le=50)] = 5
+
+
+class MemList(Request, tag="mem.list"):
+    user: Who | None = None
+    app: Who | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10000)] = 100
+
+
+class MemForget(Request, tag="mem.forget"):
+    mem_id: Name  # ``id`` is the request's own
+
+
+class MemItem(msgspec.Struct, kw_only=True):
+    id: str
+    text: str
+    kind: str = ""
+    collection: str = ""
+    score: float | None = None
+    time: float = 0.0
+
+
 REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Subscribe, Halt)
+REQUESTS += (MemStore, MemSearch, MemList, MemForget)
 AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
 
 

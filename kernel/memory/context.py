@@ -166,10 +166,12 @@ class Context:
             self._make_room(0)
 
     def evict(self, tokens: int) -> int:
-        """Free at least ``tokens`` now (if that many can be evicted); returns the tokens freed."""
+        """Page out until at least ``tokens`` of the budget are free (if that many can be);
+        returns the tokens freed (0 if they were free already or cannot be)."""
         with self._lock:
             before = self.used
-            self._make_room(max(0, tokens - self.free))
+            if tokens > self.free:
+                self._make_room(tokens)
             return before - self.used
 
     # -- recall pages --------------------------------------------------------------

@@ -8,7 +8,7 @@ from drivers.vectors import Hit
 from .fit import longest_prefix
 from .page import Page
 
-HEADER = "[recalled from memory: id · who · relevance]"
+HEADER = "Recalled from memory (what you know that bears on this step):"
 
 
 def best_hits(hits: Sequence[Hit], k: int, threshold: float, exclude: set[str] = frozenset()) -> list[Hit]:
@@ -39,7 +39,7 @@ def line(hit: Hit, cut: int | None = None) -> str:
     if md.get("untrusted"):
         src = md.get("source") or "tool"
         text = f'<untrusted source="{src}">{text}</untrusted>'
-    return f"- [{hit.id}{where} · {who} · {hit.score:.2f}] {text}"
+    return f"- {text} [{who} · {hit.id}{where} · {hit.score:.2f}]"  # the text first: small models read it
 
 
 def recall_page(hits: Sequence[Hit], max_tokens: int, measure: Callable[[Page], int]) -> Page | None:

@@ -4,12 +4,14 @@ from __future__ import annotations
 import argparse
 
 from . import control, daemon, procs
+from . import mem as mem_cmd
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     control.add_parsers(sub)
     procs.add_parsers(sub)
     daemon.add_parser(sub)
+    mem_cmd.add_parsers(sub)
     from . import ui
     ui.add_parsers(sub)
     from . import config, mcp

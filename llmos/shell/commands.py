@@ -243,6 +243,15 @@ class Commands:
         await self.client.deny(line.args[0], " ".join(line.args[1:]))
         self.sh.say(f"denied {line.args[0]}")
 
+    async def do_mem(self, line: Line) -> None:
+        from ..commands import mem
+        try:
+            req = mem.request_of(line.args)
+        except ValueError as exc:
+            raise Usage(str(exc)) from None
+        for text in mem.render(req, await mem.call(self.client, req)):
+            self.sh.say(text)
+
     async def do_help(self, line: Line) -> None:
         self.sh.say(help_text())
 

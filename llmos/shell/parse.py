@@ -20,6 +20,7 @@ COMMANDS = {
     "approve": "approve ID           allow a pending action",
     "deny": "deny ID [REASON]     refuse a pending action",
     "status": "status               the kernel's state",
+    "mem": "mem store|search|list|forget ...   long-term memory (e.g. mem store I prefer aisle seats --kind preference)",
     "help": "help                 this list",
     "exit": "exit                 leave the shell (processes keep running in the kernel)",
 }

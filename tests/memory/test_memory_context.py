@@ -146,6 +146,12 @@ def test_resize_and_evict_on_demand():
     assert ctx.used <= 40 and ctx.limit == 40
     freed = ctx.evict(30)
     assert freed > 0 and ctx.free >= 30
+    ctx.resize(100)
+    for n in range(15, 30):
+        ctx.add(msg(n, size=3))
+    free = ctx.free  # some of it free already: evict frees the rest, not just the difference
+    assert 0 < free < 90 and ctx.evict(free + 10) >= 10 and ctx.free >= free + 10
+    assert ctx.evict(5) == 0  # already free
 
 
 def test_set_system_replaces_and_stays_first():

@@ -1,0 +1,37 @@
+"""The agent loop's conversation: held by the kernel in the process's context when it has a memory manager."""
+from __future__ import annotations
+
+from typing import Any
+
+from syscalls import Sys
+from syscalls.errors import Unavailable
+
+
+class Conversation:
+    """``messages`` as the loop sees them.  With ``context`` the loop sends only what is new
+    (``llm.json(..., context=True)``): the kernel keeps the rest as pages, pages out what
+    does not fit, recalls what the step needs, and adds the reply itself.  Without it (no
+    memory manager) every step sends the whole list, as a plain chat would."""
+
+    def __init__(self, sys: Sys, messages: list[dict], *, context: bool = False):
+        self.sys, self.messages, self.context = sys, list(messages), context
+        self.sent = 0  # messages[:sent] are already in the kernel's context
+
+    def add(self, role: str, content: str) -> None:
+        self.messages.append({"role": role, "content": content})
+
+    async def json(self, schema: dict, *, max_tokens: int) -> Any:
+        reply = None
+        if self.context:
+            new = self.messages[self.sent:] or [{"role": "user", "content": "Continue."}]
+            try:
+                reply = await self.sys.llm.json(new, schema, max_tokens=max_tokens, context=True)
+            except Unavailable:
+                if self.sent:  # the context is gone midway: nothing sane to fall back to
+                    raise
+                self.context = False  # this process has no context: keep the conversation here
+        if reply is None:
+            reply = await self.sys.llm.json(self.messages, schema, max_tokens=max_tokens)
+        self.add("assistant", reply.text)
+        self.sent = len(self.messages)
+        return reply
