@@ -56,12 +56,21 @@ def boot(home: str | Path | None = None, *, model: str | None = None, slots: int
             if other is not None:  # lost a race with another boot: that one serves
                 return other, False
             raise BootError(f"the kernel exited during boot (status {proc.returncode}); "
-                            f"see {home / 'logs' / 'daemon.out'}")
+                            f"see {home / 'logs' / 'daemon.out'}{_last_words(home / 'logs' / 'daemon.out')}")
         if socket_path(home).exists() and running_pid(home) == proc.pid:
             return proc.pid, True
         time.sleep(0.05)
     proc.kill()
     raise BootError(f"the kernel did not come up within {timeout:.0f}s; see {home / 'logs' / 'daemon.out'}")
+
+
+def _last_words(log: Path, lines: int = 6) -> str:
+    """The end of the daemon's output, so a failed boot says why without a trip to the log."""
+    try:
+        tail = log.read_text(errors="replace").strip().splitlines()[-lines:]
+    except OSError:
+        return ""
+    return ("; it said:\n  " + "\n  ".join(tail)) if tail else ""
 
 
 def wait_gone(pid: int, timeout: float = 30.0) -> bool:
