@@ -159,7 +159,7 @@ class Sandbox:
                                       lim, collect, env), abandon_on_cancel=True)
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(state.stop, "released")
+                    await anyio.to_thread.run_sync(self._abort, owner, state)
                 raise
             except _DeadContainer:
                 if not warm:
@@ -198,6 +198,17 @@ class Sandbox:
                 if not owned:
                     self._runs.pop(owner, None)
             pool.discard(state.cid)
+
+    def _abort(self, owner: str, state: RunState) -> None:
+        """A cancelled call: kill and remove its container now, not when its thread ends."""
+        state.stop("released")
+        with self._lock:
+            owned = self._runs.get(owner, {})
+            owned.pop(state.cid, None)
+            if not owned:
+                self._runs.pop(owner, None)
+        if self._pool is not None:
+            self._pool.remove(state.cid)
 
     def _release(self, owner: str) -> int:
         with self._lock:

@@ -126,6 +126,7 @@ def container_config(api, image: str, command: list[str], limits: Limits, labels
         environment=dict(env or {}),
         labels=labels,
         hostname="sandbox",
+        stdin_open=True,  # the agent reads its one job from stdin
         network_disabled=True,
         host_config=host_config(api, limits, binds=binds),
     )
