@@ -80,9 +80,10 @@ class Sandbox:
         """Destroy every container this Sandbox made, warm ones included."""
         await anyio.to_thread.run_sync(self._close)
 
-    async def reap_orphans(self) -> int:
-        """Remove llmos containers left by other (crashed) kernels; return how many."""
-        return await self._call(self._reap)
+    async def reap_orphans(self, *, everything: bool = False) -> int:
+        """Remove llmos containers whose kernel process is gone (left by a crash); return how
+        many.  Containers of other live kernels on this machine are spared unless ``everything``."""
+        return await self._call(self._reap, everything)
 
     async def containers(self, owner: str | None = None) -> list[str]:
         """Ids of the containers now bound to ``owner`` (all owners when None)."""
@@ -232,9 +233,10 @@ class Sandbox:
         if self._client is not None:
             self._client.close()
 
-    def _reap(self) -> int:
+    def _reap(self, everything: bool = False) -> int:
         self._ensure()
-        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id)
+        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
+                                     and (everything or not policy.maker_alive(labels)))
 
     def _remove_labelled(self, pick) -> int:
         api = self._pool.api

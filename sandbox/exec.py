@@ -36,9 +36,10 @@ def command_for(kind: str, code: str) -> tuple[list[str], dict[str, bytes]]:
 class RunState:
     """Shared between a run and whoever may stop it (timer, release): the first reason wins."""
 
-    def __init__(self, api, cid: str):
-        self.api, self.cid = api, cid
+    def __init__(self, api, cid: str, *, local: bool = False):
+        self.api, self.cid, self.local = api, cid, local
         self.reason = ""
+        self.cpu_at_stop: float | None = None  # CPU seconds read just before the kill
         self.started = False  # the program has been started (a retry would run it twice)
         self._lock = threading.Lock()
 
@@ -47,6 +48,7 @@ class RunState:
             if self.reason:
                 return False
             self.reason = reason
+        self.cpu_at_stop = probe.cpu_seconds(self.api, self.cid, local=self.local)
         try:
             self.api.kill(self.cid)  # SIGKILL the whole container: every process in it
         except Exception:
@@ -66,6 +68,8 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
     """Copy ``files`` in, have the container's agent run ``argv`` under the limits,
     collect files back.  The container must be a fresh one running the agent."""
     t0 = time.monotonic()
+    state.local = local
+    cpu0 = probe.cpu_seconds(api, cid, local=local) or 0.0  # the idle agent's own start-up
     if files:
         put_files(api, cid, tarsafe.pack(files, limits.files_in_bytes))
     sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
@@ -101,6 +105,7 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
             raw.close()
         except Exception:
             pass
+    cpu1 = state.cpu_at_stop if state.reason else probe.cpu_seconds(api, cid, local=local)
     exit_code = scan[1].code if scan[1].code is not None else _exit_code(api, cid, state)
     if not state.reason and exit_code == 137:
         if (probe.counter(api, cid, "oom", local=local) or 0) > 0 or probe.oom_flag(api, cid):
@@ -113,6 +118,7 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
         why = state.reason or "the sandbox ended early"
         result.refused = [f"{p}: not collected, the run was killed ({why})" for p in collect]
     result.duration_s = round(time.monotonic() - t0, 4)
+    result.cpu_s = round(max(0.0, cpu1 - cpu0) if cpu1 is not None else result.duration_s * limits.cpus, 4)
     return result
 
 
