@@ -54,6 +54,7 @@ async def isolate(k: "Kernel", proc: "Process", manifest: Manifest) -> Any:
             except DriverError as exc:
                 tg.cancel_scope.cancel()
                 raise from_driver(exc) from None
+        await sock.drain()  # the app has ended: its connections close by themselves
         tg.cancel_scope.cancel()
     if out or err:
         k.events.emit("proc.output", proc.pid, stdout=out[-2000:], stderr=err[-2000:])

@@ -55,8 +55,21 @@ class SyscallSocket:
         finally:
             shutil.rmtree(self.dir, ignore_errors=True)
 
+    async def drain(self, timeout: float = 1.0) -> None:
+        """Wait (briefly) until every client has hung up, so none is cut off mid-read; asyncio
+        reports a spurious InvalidStateError when a stream closes and is cancelled at once."""
+        with anyio.move_on_after(timeout):
+            while self.clients:
+                await anyio.sleep(0.01)
+
     async def _client(self, stream: anyio.abc.SocketStream) -> None:
         self.clients += 1
+        try:
+            await self._talk(stream)
+        finally:
+            self.clients -= 1
+
+    async def _talk(self, stream: anyio.abc.SocketStream) -> None:
         buf = bytearray()
         with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream,
                                  OSError, ValueError):
