@@ -10,6 +10,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     control.add_parsers(sub)
     procs.add_parsers(sub)
     daemon.add_parser(sub)
+    from . import sandbox
+    sandbox.add_parser(sub)
     from . import ui
     ui.add_parsers(sub)
 
