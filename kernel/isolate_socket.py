@@ -15,10 +15,11 @@ import msgspec
 
 from syscalls import Empty
 from syscalls.errors import SyscallError, WireError
+from syscalls.proc import Exit
 from syscalls.transport import CallFrame, read_frame, reply_frame, write_frame
 
 from .errors import ProcessExit
-from .syscall import dispatch
+from .syscall import dispatch, validate
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -97,7 +98,12 @@ class SyscallSocket:
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             return reply_frame(0, err=WireError(code="invalid", message=f"malformed syscall frame: {exc}"))
         try:
-            reply = await dispatch(self.k, self.proc, bytes(frame.req))
+            req = validate(bytes(frame.req))
+            if isinstance(req, Exit):
+                # ending itself is what returning does in the kernel: no grant needed for it
+                self.k.events.emit("syscall", self.proc.pid, call="proc.exit", ok=True, status=req.status)
+                raise ProcessExit(req.result, req.status)
+            reply = await dispatch(self.k, self.proc, req)
         except SyscallError as exc:
             return reply_frame(frame.id, err=exc.to_wire())
         except ProcessExit as exc:
