@@ -73,6 +73,9 @@ def main() -> int:
                    f"Machine: {machine()}.\nModel: SmolLM2-135M-Instruct Q4_1 (embedded). Every ratio compares two "
                    f"figures measured in the same run.\n\n## LLM throughput\n\n{table}\n\n"
                    f"<details><summary>raw numbers</summary>\n\n```json\n{json.dumps(results, indent=1)}\n```\n</details>\n")
+    from . import sandbox as sbench
+    with doc.open("a") as f:
+        f.write(sbench.section(console))
     console.print(f"wrote {doc}")
     return 0
 

@@ -5,8 +5,11 @@ attaches, writes the job (argv, env, a nonce), and reads the program's stdout an
 stderr straight from the container's streams: no `docker exec` (runc) per call.
 When the program ends the agent SIGKILLs every other sandbox-user process, then
 writes ``<nonce>:<exit code>`` on both streams and waits to be destroyed, so /work
-stays readable for collecting files.  The program can forge nothing it does not
-already control: its own output and exit status."""
+stays readable for collecting files.  The nonce keeps a program's output from being
+taken for the marker by accident; a program that digs it out of memory and forges the
+marker only ends its own run early with an exit code of its choice, which it could do
+anyway.  ``python`` jobs run in a fork of the agent (the interpreter is already up);
+everything else, and app containers, is started with Popen."""
 from __future__ import annotations
 
 import json
@@ -21,26 +24,80 @@ for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
 def child():
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, signal.SIG_DFL)
+def python_in_fork(argv, env, cwd):
+    # what `python3 -c CODE` / `python3 FILE` would do, minus the interpreter's start-up
+    import io, traceback, types
+    child()
+    globals().pop("nonce", None)
+    rc = 1
+    try:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(env)
+        fd = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(fd, 0)
+        os.close(fd)
+        sys.stdin = open(0, closefd=False)
+        for n, name in ((1, "stdout"), (2, "stderr")):  # unbuffered, as PYTHONUNBUFFERED asks
+            setattr(sys, name, io.TextIOWrapper(io.FileIO(n, "w", closefd=False), encoding="utf-8",
+                    errors="surrogateescape" if n == 1 else "backslashreplace", write_through=True))
+        sys.dont_write_bytecode = True
+        if argv[1] == "-c":
+            source, filename, sys.argv, sys.path[0:0] = argv[2], "<string>", ["-c"], [""]
+        else:
+            filename = argv[1]
+            with open(filename, "rb") as f:
+                source = f.read()
+            sys.argv, sys.path[0:0] = [filename], [os.path.dirname(filename)]
+        main = types.ModuleType("__main__")
+        main.__file__ = filename if filename != "<string>" else None
+        sys.modules["__main__"] = main
+        try:
+            exec(compile(source, filename, "exec"), main.__dict__)
+            rc = 0
+        except SystemExit as e:
+            if e.code is None or isinstance(e.code, int):
+                rc = e.code or 0
+            else:
+                print(e.code, file=sys.stderr)
+        except BaseException as e:
+            traceback.print_exception(type(e), e, e.__traceback__.tb_next)  # not the agent's frame
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(rc & 0xFF)
 line = sys.stdin.buffer.readline()
 if not line:
     sys.exit(0)
 job = json.loads(line)
 env = dict(os.environ)
 env.update(job.get("env") or {})
-try:
-    p = subprocess.Popen(job["argv"], cwd=job.get("cwd", "/work"), env=env, stdin=subprocess.DEVNULL,
-                         stdout=1, stderr=2, preexec_fn=child)
-    rc = p.wait()
-except OSError as e:
-    os.write(2, ("llmos: cannot run %r: %s\n" % (job["argv"][0], e.strerror)).encode())
-    rc = 127
+argv, cwd = job["argv"], job.get("cwd", "/work")
+if job.get("fork"):
+    nonce = job["nonce"]
+    del line, job
+    pid = os.fork()
+    if pid == 0:
+        python_in_fork(argv, env, cwd)
+    rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+else:
+    nonce = job["nonce"]
+    try:
+        p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=1, stderr=2,
+                             preexec_fn=child)
+        rc = p.wait()
+    except OSError as e:
+        os.write(2, ("llmos: cannot run %r: %s\n" % (argv[0], e.strerror)).encode())
+        rc = 127
 if rc < 0:
     rc = 128 - rc
 try:
     os.kill(-1, signal.SIGKILL)
 except OSError:
     pass
-tag = ("%s:%d\n" % (job["nonce"], rc)).encode()
+tag = ("%s:%d\n" % (nonce, rc)).encode()
 os.write(1, tag)
 os.write(2, tag)
 while True:  # keep /work mounted until the host has collected files and destroys us
@@ -50,10 +107,11 @@ while True:  # keep /work mounted until the host has collected files and destroy
 COMMAND = ["python3", "-I", "-c", AGENT]
 
 
-def job(argv: list[str], env: dict[str, str] | None, cwd: str) -> tuple[bytes, bytes]:
-    """The job line to send, and the nonce its end marker starts with."""
+def job(argv: list[str], env: dict[str, str] | None, cwd: str, *, fork: bool = False) -> tuple[bytes, bytes]:
+    """The job line to send, and the nonce its end marker starts with.  With ``fork`` the agent
+    runs ``python3 -c CODE`` / ``python3 FILE`` in a fork of itself, saving the interpreter's start."""
     nonce = "llmos-end-" + secrets.token_hex(16)
-    line = json.dumps({"argv": argv, "env": env or {}, "cwd": cwd, "nonce": nonce}) + "\n"
+    line = json.dumps({"argv": argv, "env": env or {}, "cwd": cwd, "nonce": nonce, "fork": fork}) + "\n"
     return line.encode(), nonce.encode()
 
 

@@ -60,7 +60,8 @@ class Sandbox:
         lim = self._limits(limits, timeout)
         argv, code_files = command_for(kind, code)
         all_files = {**(files or {}), **code_files}
-        return await self._run(owner, lim, argv, all_files, collect, env=None, binds=None)
+        return await self._run(owner, lim, argv, all_files, collect, env=None, binds=None,
+                               fork=kind == "python")
 
     async def run_app(self, owner: str, command: list[str], socket_path: str, env: Mapping[str, str] | None = None,
                       limits: Limits | Mapping | None = None, *, files: dict[str, bytes] | None = None,
@@ -150,14 +151,14 @@ class Sandbox:
             return self._pool
 
     async def _run(self, owner: str, lim: Limits, argv: list[str], files: dict[str, bytes],
-                   collect, *, env, binds) -> ExecResult:
+                   collect, *, env, binds, fork: bool = False) -> ExecResult:
         warm = True
         while True:
             state = await self._call(self._acquire, owner, lim, env, binds, warm)
             try:
                 return await anyio.to_thread.run_sync(
                     functools.partial(self._guard, self._run_blocking, owner, state, argv, files,
-                                      lim, collect, env), abandon_on_cancel=True)
+                                      lim, collect, env, fork), abandon_on_cancel=True)
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(self._abort, owner, state)
@@ -178,13 +179,13 @@ class Sandbox:
             self._runs.setdefault(owner, {})[cid] = state
         return state
 
-    def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env) -> ExecResult:
+    def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env, fork) -> ExecResult:
         import docker.errors
 
         pool = self._pool
         try:
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
-                       state=state, local=self.url.startswith("unix://"), env=env)
+                       state=state, local=self.url.startswith("unix://"), env=env, fork=fork)
         except docker.errors.APIError as exc:
             if state.started or state.reason:
                 raise

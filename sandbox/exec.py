@@ -64,9 +64,10 @@ def put_files(api, cid: str, archive: bytes) -> None:
 
 def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limits,
         collect: list[str] | None, state: RunState, local: bool,
-        env: dict[str, str] | None = None) -> ExecResult:
+        env: dict[str, str] | None = None, fork: bool = False) -> ExecResult:
     """Copy ``files`` in, have the container's agent run ``argv`` under the limits,
-    collect files back.  The container must be a fresh one running the agent."""
+    collect files back.  The container must be a fresh one running the agent.
+    ``fork``: ``argv`` is ``python3 -c CODE`` or ``python3 FILE``, run in a fork of the agent."""
     t0 = time.monotonic()
     state.local = local
     cpu0 = probe.cpu_seconds(api, cid, local=local) or 0.0  # the idle agent's own start-up
@@ -74,13 +75,14 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
         put_files(api, cid, tarsafe.pack(files, limits.files_in_bytes))
     sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
     raw = getattr(sock, "_sock", sock)
-    line, nonce = agent.job(argv, env, recipe.WORKDIR)
+    line, nonce = agent.job(argv, env, recipe.WORKDIR, fork=fork)
     timer = threading.Timer(limits.timeout_s, _on_timeout, (api, cid, limits, state, local))
     timer.daemon = True
     out, err = BoundedBuffer(limits.output_bytes), BoundedBuffer(limits.output_bytes)
     scan = {1: agent.EndScanner(nonce), 2: agent.EndScanner(nonce)}
     sink = {1: out, 2: err}
     flood = max(limits.output_bytes * FLOOD_FACTOR, 1024 * 1024)
+    flooding = False
     timer.start()
     try:
         raw.sendall(line)
@@ -90,9 +92,11 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
                 sink[stream].add(scan[stream].feed(data))
             if scan[1].code is not None and scan[2].code is not None:
                 break
-            if out.total + err.total > flood:
-                state.stop("output")
-                break
+            if out.total + err.total > flood and not flooding:
+                # stop it from another thread and keep draining: with no log driver the
+                # container cannot die while its output has nowhere to go
+                flooding = True
+                threading.Thread(target=state.stop, args=("output",), daemon=True).start()
     except Exception as exc:  # the connection broke because we killed the container
         if not state.reason:
             raise SandboxError(f"sandbox stream failed: {exc}", code="io") from exc

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import uuid
 
 import anyio
 import pytest
@@ -12,6 +14,19 @@ from kernel import State
 pytestmark = [pytest.mark.anyio, pytest.mark.docker]
 
 SYSCALLS = ("tool.*", "fs.*", "proc.*")
+
+
+def _host_count(tag: str) -> int:
+    ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    return sum(line.startswith(tag) for line in ps.splitlines())
+
+
+async def _gone(tag: str) -> bool:
+    for _ in range(100):
+        if not _host_count(tag):
+            return True
+        await anyio.sleep(0.1)
+    return False
 
 
 def _mine(engine, k) -> list:
@@ -92,9 +107,10 @@ async def test_tool_needs_a_grant_and_good_arguments(engine, kernel_factory, mak
 
 
 async def test_kill_destroys_the_process_containers_and_halt_leaves_none(engine, kernel_factory, make_app):
-    make_app("sleeper", syscalls=SYSCALLS, tools=("shell",), code="""
+    n = 30000 + uuid.uuid4().int % 9000  # a sleep no one else runs, to find on the host
+    make_app("sleeper", syscalls=SYSCALLS, tools=("shell",), code=f"""
         async def run(sys, task):
-            await sys.tool.call("shell", code="setsid sleep 500 & sleep 400", timeout=300)
+            await sys.tool.call("shell", code="setsid sleep {n} & nohup sleep {n} & sleep 400", timeout=300)
         """)
     async with kernel_factory(subsystems=["sandbox"]) as k:
         pid = await k.spawn("sleeper")
@@ -104,12 +120,18 @@ async def test_kill_destroys_the_process_containers_and_halt_leaves_none(engine,
             await anyio.sleep(0.05)
         ids = await k.sandbox.containers(str(pid))
         assert ids
+        for _ in range(200):
+            if _host_count(f"sleep {n}") >= 2:
+                break
+            await anyio.sleep(0.05)
+        assert _host_count(f"sleep {n}") >= 2  # both escapees run before the KILL
         k.signal(pid, "KILL")
         p = await k.wait(pid, timeout=30)
         assert p.state == State.KILLED
         assert await k.sandbox.containers(str(pid)) == []
         alive = {c.id for c in engine.containers.list(all=True)}
         assert not set(ids) & alive
+        assert await _gone(f"sleep {n}")  # the setsid/nohup orphans died with the container
         await k.sandbox.start(wait_warm=True)
         assert _mine(engine, k)  # the warm pool is up
     assert _mine(engine, k) == []  # after halt: nothing of this kernel is left
