@@ -18,9 +18,8 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 async def _bench(n: int, pool_size: int) -> dict:
-    from sandbox import Sandbox
+    from sandbox import Sandbox, policy
     from sandbox import exec as sbexec
-    from sandbox import policy
 
     sb = Sandbox(kernel_id="bench", pool_size=pool_size)
     await sb.start(wait_warm=True)

@@ -1,4 +1,4 @@
-"""Isolated apps (``isolation = "process"`` or ``"container"``): the app's Python entry runs apart, reaching the kernel only through its syscall socket."""
+"""Isolated apps (``isolation = "process"`` or ``"container"``): the entry runs apart, syscalls by socket only."""
 from __future__ import annotations
 
 import os
