@@ -64,6 +64,7 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     permissions: Permissions = msgspec.field(default_factory=Permissions)
     budgets: Budgets = msgspec.field(default_factory=Budgets)
     agent: Agent = msgspec.field(default_factory=Agent)
+    sandbox: dict[str, Any] = {}  # container limits within system maxima (docs/sandbox.md), e.g. memory_mb
     path: str = ""  # the folder it was loaded from (set by the loader)
     digest: str = ""  # sha256 of app.toml (set by the loader)
 

@@ -88,6 +88,9 @@ def main() -> int:
     with doc.open("a") as f:
         f.write(f"\n## Memory\n\n{mem_md}\n\n<details><summary>raw numbers</summary>\n\n```json\n"
                 f"{json.dumps(mem_raw, indent=1)}\n```\n</details>\n")
+    from . import sandbox as sbench
+    with doc.open("a") as f:
+        f.write(sbench.section(console))
     console.print(f"wrote {doc}")
     return 0
 

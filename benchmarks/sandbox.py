@@ -18,9 +18,8 @@ def _pct(xs: list[float], p: float) -> float:
 
 
 async def _bench(n: int, pool_size: int) -> dict:
-    from sandbox import Sandbox
+    from sandbox import Sandbox, policy
     from sandbox import exec as sbexec
-    from sandbox import policy
 
     sb = Sandbox(kernel_id="bench", pool_size=pool_size)
     await sb.start(wait_warm=True)
@@ -83,6 +82,35 @@ async def _bench(n: int, pool_size: int) -> dict:
 def bench_sandbox(n: int = 30, pool_size: int = 2) -> dict:
     """Run the benchmark against the local engine; returns a flat dict of numbers (ms, ratios)."""
     return anyio.run(_bench, n, pool_size)
+
+
+def section(console) -> str:
+    """`make bench`'s sandbox part: a table on the console, markdown for docs/benchmarks.md."""
+    from sandbox import SandboxError
+
+    try:
+        with console.status("sandbox: warm pool vs cold docker run"):
+            r = bench_sandbox()
+    except SandboxError as exc:
+        console.print(f"sandbox benchmark skipped: {exc}")
+        return f"\n## Sandbox\n\nNot measured: {exc}\n"
+    rows = [
+        ("warm-pool exec, p50 / p95 (ms)", f"{r['warm_p50_ms']} / {r['warm_p95_ms']}",
+         f"{r['speedup_p50']}x faster than cold (target >= 5x, p50 <= 100 ms)"),
+        ("cold docker run, p50 / p95 (ms)", f"{r['cold_p50_ms']} / {r['cold_p95_ms']}", "baseline"),
+        ("containers started per second", f"{r['containers_started_per_s']}", ""),
+    ]
+    from rich.table import Table
+
+    t = Table(title=f"Sandbox exec latency, {r['n']} runs of `{CODE}`")
+    for c in ("measure", "value", "ratio"):
+        t.add_column(c)
+    for row in rows:
+        t.add_row(*row)
+    console.print(t)
+    md = ["| measure | value | ratio |", "|---|---|---|"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n## Sandbox\n\n" + "\n".join(md) + f"\n\nTargets met: {r['targets_met']}; " \
+        f"outputs wrong: {r['bad_outputs']}.\n"
 
 
 if __name__ == "__main__":

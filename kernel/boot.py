@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_browser, boot_mcp, boot_memory, boot_rules, trace
+from . import boot_browser, boot_mcp, boot_memory, boot_rules, boot_sandbox, trace
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -27,6 +27,7 @@ STEPS: dict[str, Attach] = {
     "rules": boot_rules.attach,
     "memory": boot_memory.attach,  # context as RAM, the vector store as disk
     "mcp": boot_mcp.attach,
+    "sandbox": boot_sandbox.attach,
     "browser": boot_browser.attach,
 }
 

@@ -38,6 +38,8 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     telemetry_file: str = ""  # JSON-lines trace file (relative to the home); default logs/traces.jsonl
     sandbox_limits: dict[str, Any] = {}  # container limits (sandbox/policy.py Limits fields), from [sandbox]
     memory: MemoryConfig = msgspec.field(default_factory=MemoryConfig)  # paging and recall (kernel/memory)
+    sandbox_pool: int = 2  # warm sandbox containers kept started (0: every call starts one)
+    sandbox_idle_s: float = 600.0  # a warm container idle this long is replaced
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -60,7 +60,8 @@ class Sandbox:
         lim = self._limits(limits, timeout)
         argv, code_files = command_for(kind, code)
         all_files = {**(files or {}), **code_files}
-        return await self._run(owner, lim, argv, all_files, collect, env=None, binds=None)
+        return await self._run(owner, lim, argv, all_files, collect, env=None, binds=None,
+                               fork=kind == "python")
 
     async def run_app(self, owner: str, command: list[str], socket_path: str, env: Mapping[str, str] | None = None,
                       limits: Limits | Mapping | None = None, *, files: dict[str, bytes] | None = None,
@@ -80,9 +81,10 @@ class Sandbox:
         """Destroy every container this Sandbox made, warm ones included."""
         await anyio.to_thread.run_sync(self._close)
 
-    async def reap_orphans(self) -> int:
-        """Remove llmos containers left by other (crashed) kernels; return how many."""
-        return await self._call(self._reap)
+    async def reap_orphans(self, *, everything: bool = False) -> int:
+        """Remove llmos containers whose kernel process is gone (left by a crash); return how
+        many.  Containers of other live kernels on this machine are spared unless ``everything``."""
+        return await self._call(self._reap, everything)
 
     async def containers(self, owner: str | None = None) -> list[str]:
         """Ids of the containers now bound to ``owner`` (all owners when None)."""
@@ -149,17 +151,17 @@ class Sandbox:
             return self._pool
 
     async def _run(self, owner: str, lim: Limits, argv: list[str], files: dict[str, bytes],
-                   collect, *, env, binds) -> ExecResult:
+                   collect, *, env, binds, fork: bool = False) -> ExecResult:
         warm = True
         while True:
             state = await self._call(self._acquire, owner, lim, env, binds, warm)
             try:
                 return await anyio.to_thread.run_sync(
                     functools.partial(self._guard, self._run_blocking, owner, state, argv, files,
-                                      lim, collect, env), abandon_on_cancel=True)
+                                      lim, collect, env, fork), abandon_on_cancel=True)
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(state.stop, "released")
+                    await anyio.to_thread.run_sync(self._abort, owner, state)
                 raise
             except _DeadContainer:
                 if not warm:
@@ -177,13 +179,13 @@ class Sandbox:
             self._runs.setdefault(owner, {})[cid] = state
         return state
 
-    def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env) -> ExecResult:
+    def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env, fork) -> ExecResult:
         import docker.errors
 
         pool = self._pool
         try:
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
-                       state=state, local=self.url.startswith("unix://"), env=env)
+                       state=state, local=self.url.startswith("unix://"), env=env, fork=fork)
         except docker.errors.APIError as exc:
             if state.started or state.reason:
                 raise
@@ -198,6 +200,17 @@ class Sandbox:
                 if not owned:
                     self._runs.pop(owner, None)
             pool.discard(state.cid)
+
+    def _abort(self, owner: str, state: RunState) -> None:
+        """A cancelled call: kill and remove its container now, not when its thread ends."""
+        state.stop("released")
+        with self._lock:
+            owned = self._runs.get(owner, {})
+            owned.pop(state.cid, None)
+            if not owned:
+                self._runs.pop(owner, None)
+        if self._pool is not None:
+            self._pool.remove(state.cid)
 
     def _release(self, owner: str) -> int:
         with self._lock:
@@ -221,9 +234,10 @@ class Sandbox:
         if self._client is not None:
             self._client.close()
 
-    def _reap(self) -> int:
+    def _reap(self, everything: bool = False) -> int:
         self._ensure()
-        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id)
+        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
+                                     and (everything or not policy.maker_alive(labels)))
 
     def _remove_labelled(self, pick) -> int:
         api = self._pool.api

@@ -12,6 +12,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     procs.add_parsers(sub)
     daemon.add_parser(sub)
     mem_cmd.add_parsers(sub)
+    from . import sandbox
+    sandbox.add_parser(sub)
     from . import ui
     ui.add_parsers(sub)
     from . import config, mcp

@@ -104,3 +104,33 @@ async def test_long_code_goes_in_as_a_file(sb):
     r = await sb.exec("p1", "python", code)
     assert r.ok, r.stderr
     assert r.stdout == "long 1\n"
+
+
+async def test_python_behaves_like_python3_c(sb):
+    # python runs in a fork of the container's agent: check what `python3 -c` would give
+    code = ("import os, sys, helper\n"
+            "print(__name__, sys.argv, helper.VALUE, os.getcwd(), os.environ['HOME'])\n"
+            "print(sorted(k for k in os.environ if 'nonce' in k.lower() or 'LLMOS' in k))\n"
+            "print('unbuffered', flush=False)\n"
+            "import time\n"
+            "while True:\n    time.sleep(1)\n")
+    r = await sb.exec("p1", "python", code, files={"helper.py": b"VALUE = 7\n"}, timeout=3)
+    assert r.killed == "timeout"
+    lines = r.stdout.splitlines()
+    assert lines[0] == "__main__ ['-c'] 7 /work /work"
+    assert lines[1] == "[]"
+    assert lines[2] == "unbuffered"  # written before the kill, so not held in a buffer
+
+
+@pytest.mark.parametrize("code,exit_code,stderr_has", [
+    ("import sys\nsys.exit(3)", 3, ""),
+    ("import sys\nsys.exit('bad input')", 1, "bad input"),
+    ("x = 1\nraise ValueError('boom')", 1, 'File "<string>", line 2, in <module>\nValueError: boom'),
+    ("import os\nos.kill(os.getpid(), 9)", 137, ""),
+])
+async def test_python_exit_codes_and_tracebacks(sb, code, exit_code, stderr_has):
+    r = await sb.exec("p1", "python", code)
+    assert r.exit_code == exit_code, r.stderr
+    assert stderr_has in r.stderr
+    if "Traceback" in r.stderr:
+        assert r.stderr.count('File "') == 1  # only the program's frame, none of the agent's
