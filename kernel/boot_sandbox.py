@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from sandbox import Sandbox, SandboxError
+from sandbox import Sandbox, SandboxError, limits_from
 
 from .isolate import isolate
 from .sandbox_tool import SandboxTool
@@ -21,7 +21,8 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     without an engine every sandbox call answers ``unavailable`` with what to do."""
     cfg = k.config
     sb = Sandbox(kernel_id=f"k{uuid.uuid4().hex[:12]}", pool_size=getattr(cfg, "sandbox_pool", 2),
-                 idle_s=getattr(cfg, "sandbox_idle_s", 600.0))
+                 idle_s=getattr(cfg, "sandbox_idle_s", 600.0),
+                 limits=limits_from(cfg.sandbox_limits or None))  # llmos.toml [sandbox], within system maxima
     k.sandbox = sb
     for kind in ("python", "shell"):
         k.tools.setdefault(kind, SandboxTool(k, kind))
