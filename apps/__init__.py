@@ -7,3 +7,5 @@ from .manifest import Budgets, Manifest, ManifestError, Permissions, load_manife
 from .registry import AppRegistry
 
 __all__ = ["Budgets", "Manifest", "ManifestError", "Permissions", "load_manifest", "AppRegistry"]
+# ``apps.installer`` (install, upgrade, uninstall) and ``apps.scaffold`` (``llmos new``) are imported
+# where they are used, so that loading a manifest stays cheap.

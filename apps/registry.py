@@ -20,7 +20,8 @@ class AppRegistry:
         folders = [p for p in sorted(BUNDLED.iterdir()) if (p / "app.toml").is_file()]
         for base in [*self.extra_dirs, self.installed_dir]:
             if base and base.is_dir():
-                folders += [p for p in sorted(base.iterdir()) if (p / "app.toml").is_file()]
+                folders += [p for p in sorted(base.iterdir())
+                            if not p.name.startswith(".") and (p / "app.toml").is_file()]
         try:
             for ep in metadata.entry_points(group=ENTRY_GROUP):
                 folders.append(Path(ep.load().__file__).resolve().parent)  # a module beside its app.toml

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 import msgspec
 
 from apps.manifest import Budgets, Manifest, Permissions
-from syscalls.errors import Unavailable
+from syscalls.errors import PermissionDenied, Unavailable
 
 from . import agent, budget
 from .proc import Process
@@ -42,6 +42,9 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
     else:
         unique = f"llmos_app_{manifest.name}_{manifest.digest[:8]}_{module_name}".replace(".", "_")
         mod = _sys.modules.get(unique)
+        deps = folder / ".deps"  # the app's own pip packages (``llmos install``), after the kernel's
+        if mod is None and deps.is_dir() and str(deps) not in _sys.path:
+            _sys.path.append(str(deps))
         if mod is None:
             spec = importlib.util.spec_from_file_location(unique, folder / (module_name.replace(".", "/") + ".py"))
             if spec is None or spec.loader is None:
@@ -59,7 +62,10 @@ def _narrow(child: list[str], parent: list[str]) -> list[str]:
 
 def inherit(parent: Process, perms: Permissions, budg: Budgets,
             requested: list[str] | Permissions | None) -> tuple[Permissions, Budgets]:
-    """A child's permissions can only narrow its parent's; its budget is carved out of the parent's."""
+    """A child's permissions can only narrow its parent's; its budget is carved out of the parent's.
+
+    The child's token budget is reserved from the parent's at once (so two children cannot both
+    be promised the same tokens); when the child ends, ``settle`` returns what it did not spend."""
     pp = parent.permissions
     if pp is not None:
         perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(pp, f)) for f in Permissions.__struct_fields__})
@@ -69,13 +75,27 @@ def inherit(parent: Process, perms: Permissions, budg: Budgets,
     elif isinstance(requested, Permissions):
         perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(requested, f))
                                for f in Permissions.__struct_fields__})
+    kids = budget.limits(parent).get("children")
+    if kids is not None and parent.usage.children + 1 > kids:
+        raise PermissionDenied(f"pid {parent.pid} has used its budget of children ({kids:g})")
     left = budget.remaining(parent)
     caps = {}
     for name in ("tokens", "steps", "syscalls", "wall_seconds", "llm_seconds", "sandbox_cpu_seconds"):
         if name in left:
             own = getattr(budg, name)
             caps[name] = type(left[name])(max(0, left[name])) if own is None else min(own, max(0, left[name]))
+    if "tokens" in caps:
+        if caps["tokens"] <= 0:
+            raise PermissionDenied(f"pid {parent.pid} has no tokens left to give a child")
+        parent.usage.children_tokens += caps["tokens"]  # reserved now, settled when the child ends
     return perms, msgspec.structs.replace(budg, **caps)
+
+
+def settle(parent: Process | None, child: Process) -> None:
+    """Give the parent back the part of the child's reserved token budget it did not spend."""
+    if parent is not None and "tokens" in budget.limits(parent) and child.budgets is not None \
+            and child.budgets.tokens is not None:
+        parent.usage.children_tokens -= child.budgets.tokens
 
 
 def releasers(k: "Kernel") -> list[Callable[[str], Awaitable[None]]]:

@@ -4,7 +4,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import anyio
+import msgspec
 
+from apps.manifest import Budgets
 from syscalls import Empty, proc as p
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, Timeout
 
@@ -21,7 +23,11 @@ INBOX_SIZE = 64
 async def spawn(k: "Kernel", proc: Process, req: p.Spawn) -> p.Spawned:
     if not spawn_granted(proc, req.app):
         raise PermissionDenied(f"app '{proc.app}' may not spawn '{req.app}' (add it to [permissions] spawn)")
-    pid = await k.spawn(req.app, req.task, parent=proc.pid, priority=req.priority, budgets=req.budgets,
+    try:
+        budgets = msgspec.convert(req.budgets, Budgets, strict=False)  # 3000.0 tokens is 3000 tokens
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(f"proc.spawn budgets: {exc}") from None
+    pid = await k.spawn(req.app, req.task, parent=proc.pid, priority=req.priority, budgets=budgets,
                         permissions=req.permissions)
     return p.Spawned(pid=pid)
 
@@ -69,10 +75,20 @@ async def exit_(k: "Kernel", proc: Process, req: p.Exit) -> Empty:
     raise ProcessExit(req.result, req.status)
 
 
+def related(k: "Kernel", a: Process, b: Process) -> bool:
+    """Processes of one family: ancestor and descendant, or children of the same parent."""
+    t = k.ptable
+    return (t.is_descendant(a.pid, b.pid) or t.is_descendant(b.pid, a.pid)
+            or (a.ppid != 0 and a.ppid == b.ppid))
+
+
 async def send(k: "Kernel", proc: Process, req: p.Send) -> Empty:
     target = k.ptable.get(req.pid)
     if target is None or not target.alive:
         raise NotFound(f"no live process {req.pid}")
+    if target.pid == proc.pid or not related(k, proc, target):
+        raise PermissionDenied(f"pid {proc.pid} may message only its own family (parent, children, siblings, "
+                               f"ancestors, descendants), not pid {req.pid}")
     if len(k.encode_message(req.message)) > 64 * 1024:
         raise InvalidArgument("message larger than 64 KiB")
     k.inbox(target).put(proc.pid, req.message)
