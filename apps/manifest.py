@@ -124,11 +124,14 @@ def check(m: Manifest, folder: str = "") -> str:
 
 def _pretty(exc: msgspec.ValidationError) -> str:
     msg = str(exc)
-    m = re.search(r"- at `\$\.?(.*)`$", msg)
-    if m:
-        key = m.group(1) or "(top level)"
-        return f"key '{key}': {msg[:m.start()].strip()}"
-    m = re.search(r"unknown field `(.+)`", msg)
-    if m:
-        return f"unknown key '{m.group(1)}'"
+    at = re.search(r"- at `\$\.?(.*)`$", msg)
+    where = at.group(1) if at else ""
+    unknown = re.search(r"unknown field `(.+?)`", msg)
+    if unknown:
+        return f"unknown key '{where + '.' if where else ''}{unknown.group(1)}'"
+    if at:
+        return f"key '{where or '(top level)'}': {msg[:at.start()].strip()}"
+    missing = re.search(r"missing required field `(.+?)`", msg)
+    if missing:
+        return f"key '{missing.group(1)}' is required"
     return msg

@@ -9,6 +9,7 @@ from .base import MAX_ITEMS, Reply, Request, Text
 
 Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 MaxTokens = Annotated[int, msgspec.Meta(ge=1, le=32768)]
+Seed = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]  # with temperature > 0: the same seed, the same sample
 Role = Annotated[str, msgspec.Meta(pattern="^(system|user|assistant|tool)$")]
 
 
@@ -26,6 +27,7 @@ class Chat(Request, tag="llm.chat"):
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
     stop: Stops = []
+    seed: Seed = 0
 
 
 class Complete(Request, tag="llm.complete"):
@@ -33,6 +35,7 @@ class Complete(Request, tag="llm.complete"):
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
     stop: Stops = []
+    seed: Seed = 0
 
 
 class Json(Request, tag="llm.json"):
@@ -40,6 +43,7 @@ class Json(Request, tag="llm.json"):
     schema: dict[str, Any]
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
+    seed: Seed = 0
 
 
 class Completion(Reply):

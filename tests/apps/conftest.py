@@ -32,3 +32,18 @@ def router():
                     return reply(text) if callable(reply) else reply
             return "ok"
     return Router()
+
+
+@pytest.fixture
+async def python_tool():
+    """A real sandboxed python tool (Docker); skips on a dev box without it, fails in CI."""
+    from sandbox import Sandbox
+    from tests.conftest import require
+
+    from .sandbox_support import KERNEL_ID, PythonTool, docker_ready
+    require(docker_ready(), "Docker with the llmos sandbox image")
+    sb = Sandbox(kernel_id=KERNEL_ID, pool_size=1, idle_s=120)
+    try:
+        yield PythonTool(sb)
+    finally:
+        await sb.close()
