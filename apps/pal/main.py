@@ -50,7 +50,7 @@ async def run(sys: Sys, task: str) -> str:
 
     async def sample(i: int) -> str | None:
         reply = await sys.llm.json(prog.messages(question), prog.schema(question), max_tokens=48,
-                                   temperature=0.0 if n == 1 else 0.7, seed=i + 1)
+                                   temperature=0.0 if i == 0 else 0.7, seed=i)  # the greedy one votes first
         expression = reply.value.get("expression", "") if isinstance(reply.value, dict) else ""
         if not expression:
             return None

@@ -27,7 +27,9 @@ EXAMPLES = [
 SYSTEM = ("You turn a math word problem into the line of a Python program that computes its answer: "
           "one arithmetic expression using the numbers in the problem.")
 UNIT_FACTORS: tuple[str, ...] = ()  # numbers allowed beyond the question's (measured: 7/12/24/60 hurt more than helped)
-WORDS = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+WORDS = {w: str(i) for i, w in enumerate(("zero one two three four five six seven eight nine ten eleven twelve "
+                                          "thirteen fourteen fifteen sixteen seventeen eighteen nineteen").split())}
+WORDS.update({w: str(10 * i) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)})
 WORDS.update({"twice": "2 times", "double": "2 times", "triple": "3 times", "half": "1/2 of", "dozen": "12"})
 NUM = re.compile(r"\d+(?:\.\d+)?")
 
