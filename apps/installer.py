@@ -46,7 +46,7 @@ class Installed(msgspec.Struct, kw_only=True):
 def pip_run(args: list[str]) -> None:
     """Run pip in a subprocess (the kernel's interpreter, but ``--target`` keeps it out of site-packages)."""
     cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PIP_NO_COLOR": "1"})
+    proc = subprocess.run(cmd, check=False, capture_output=True, text=True, env={**os.environ, "PIP_NO_COLOR": "1"})
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
         raise InstallError("pip failed: " + " | ".join(tail))
@@ -188,4 +188,4 @@ def manifest_json(m: Manifest) -> str:
     return json.dumps(msgspec.to_builtins(m), indent=2)
 
 
-__all__ = ["Installer", "Installed", "InstallError", "ManifestError", "describe", "manifest_json"]
+__all__ = ["InstallError", "Installed", "Installer", "ManifestError", "describe", "manifest_json"]

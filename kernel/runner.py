@@ -5,8 +5,9 @@ import fnmatch
 import importlib
 import importlib.util
 import sys as _sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     from .kernel import Kernel
 
 
-async def run_app(k: "Kernel", proc: Process, manifest: Manifest) -> Any:
+async def run_app(k: Kernel, proc: Process, manifest: Manifest) -> Any:
     sys = k.sys_for(proc)
     if manifest.is_prompt:
         return await agent.run(sys, manifest.agent, proc.task)
@@ -98,7 +99,7 @@ def settle(parent: Process | None, child: Process) -> None:
         parent.usage.children_tokens -= child.budgets.tokens
 
 
-def releasers(k: "Kernel") -> list[Callable[[str], Awaitable[None]]]:
+def releasers(k: Kernel) -> list[Callable[[str], Awaitable[None]]]:
     """Per-owner clean-up hooks of the drivers a process may have used."""
     out = []
     for drv in (k.sandbox, k.browser):

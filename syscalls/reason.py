@@ -9,7 +9,8 @@ from __future__ import annotations
 import collections
 import heapq
 import itertools
-from typing import Any, Awaitable, Callable, Generic, Hashable, TypeVar
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, Generic, TypeVar
 
 import msgspec
 

@@ -5,7 +5,7 @@ import json
 import re
 
 PASS_MARK = "LLMOS-ALL-TESTS-PASSED"
-FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.S)
+FENCE = re.compile(r"```(?:python|py)?\s*\n(.*?)(?:```|$)", re.DOTALL)
 SYSTEM = ("You are a careful Python programmer. Write only Python code: the complete function, "
           "with any imports it needs, in one ```python block. No explanations, no tests, no prints.")
 

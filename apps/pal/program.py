@@ -19,17 +19,16 @@ EXAMPLES = [
     ("A jar had 90 beans. 30 were eaten on Monday and 25 on Tuesday. How many beans are left?", "90 - 30 - 25"),
     ("There are 31 pupils in a room. 17 of them are sitting. How many are standing?", "31 - 17"),
     ("Olivia has 23 dollars. She buys 5 bagels for 3 dollars each. How much money does she have left?", "23 - 5 * 3"),
-    ("A garden has 7 rows of roses with 6 roses in each row. 13 roses are picked. How many roses are still "
-     "in the garden?", "7 * 6 - 13"),
+    (("A garden has 7 rows of roses with 6 roses in each row. 13 roses are picked. How many roses are still "
+      "in the garden?"), "7 * 6 - 13"),
     ("Michael had 58 golf balls. He found 23 more. How many golf balls does he have now?", "58 + 23"),
     ("54 cookies are shared equally by 6 children. How many cookies does each child get?", "54 / 6"),
 ]
 SYSTEM = ("You turn a math word problem into the line of a Python program that computes its answer: "
           "one arithmetic expression using the numbers in the problem.")
 UNIT_FACTORS: tuple[str, ...] = ()  # numbers allowed beyond the question's (measured: 7/12/24/60 hurt more than helped)
-WORDS = {w: str(i) for i, w in enumerate(("zero one two three four five six seven eight nine ten eleven twelve "
-                                          "thirteen fourteen fifteen sixteen seventeen eighteen nineteen").split())}
-WORDS.update({w: str(10 * i) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)})
+WORDS = {w: str(i) for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
+WORDS.update({w: str(10 * i) for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)})
 WORDS.update({"twice": "2 times", "double": "2 times", "triple": "3 times", "half": "1/2 of", "dozen": "12"})
 NUM = re.compile(r"\d+(?:\.\d+)?")
 

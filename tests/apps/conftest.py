@@ -20,7 +20,7 @@ def router():
             self.engine = ScriptedEngine(default=self.reply, n_slots=4)
             self.seen: list[str] = []
 
-        def add(self, needle: str, reply) -> "Router":
+        def add(self, needle: str, reply) -> Router:
             self.rules.append((needle, reply))
             return self
 

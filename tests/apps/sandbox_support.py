@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 from drivers.tools import Tool, ToolOutput
 
@@ -23,14 +23,14 @@ def docker_ready() -> bool:
             return image_exists(client, image_tag())
         finally:
             client.close()
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure to reach Docker means "not available"
         return False
 
 
 class PythonTool(Tool):
     name = "python"
     description = "Run a Python 3 program in an isolated sandbox without network and return its output."
-    schema = {"type": "object", "properties": {"code": {"type": "string"}, "timeout": {"type": "number"}},
+    schema: ClassVar[dict] = {"type": "object", "properties": {"code": {"type": "string"}, "timeout": {"type": "number"}},
               "required": ["code"]}
 
     def __init__(self, sandbox: Any):

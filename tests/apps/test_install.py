@@ -98,7 +98,7 @@ def test_wheel_with_entry_point_and_private_dependency(tmp_path):
     assert (dest / "main.py").is_file() and (dest / ".deps" / "tinydep.py").is_file()
     # the dependency went to the app's own folder, not into the kernel's environment
     probe = subprocess.run([sys.executable, "-c", "import importlib.util as u; print(u.find_spec('tinydep'))"],
-                           capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""})
+                           check=False, capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": ""})
     assert probe.stdout.strip() == "None"
 
     import anyio
@@ -124,7 +124,8 @@ def test_new_scaffolds_an_app_whose_own_test_passes(tmp_path, capsys):
     folder = tmp_path / "hello-world"
     assert {p.name for p in folder.iterdir()} >= {"app.toml", "main.py", "test_app.py"}
     res = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(folder)],
-                         capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                         check=False, capture_output=True, text=True, cwd=tmp_path,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert res.returncode == 0, res.stdout + res.stderr
     assert "1 passed" in res.stdout
     assert main(["install", str(folder)]) == 0

@@ -61,7 +61,7 @@ async def run(sys, task):
 """)
     async with kernel_factory() as k:
         p = await k.wait(await k.spawn("flood"), 10)
-        sent, code, retryable, child = p.result.split("|")
+        sent, code, retryable, _child = p.result.split("|")
     assert (int(sent), code, retryable) == (64, "busy", "True")  # the queue holds 64, the 65th is refused
 
 
