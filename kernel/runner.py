@@ -57,8 +57,16 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
 
 
 def _narrow(child: list[str], parent: list[str]) -> list[str]:
-    """Keep the child's grants that the parent's grants cover."""
-    return [c for c in child if any(fnmatch.fnmatchcase(c, p) for p in parent)]
+    """The intersection of two grant lists: a child grant the parent's grants cover stays as it is;
+    one broader than the parent's is replaced by the parent's grants it covers ("llm.*" under a
+    parent holding "llm.chat" becomes "llm.chat")."""
+    out: list[str] = []
+    for c in child:
+        if any(fnmatch.fnmatchcase(c, p) for p in parent):
+            out.append(c)
+        else:
+            out += [p for p in parent if fnmatch.fnmatchcase(p, c)]
+    return list(dict.fromkeys(out))
 
 
 def inherit(parent: Process, perms: Permissions, budg: Budgets,

@@ -120,3 +120,18 @@ async def run(sys, task):
                 await k.wait(pid)
         states = {pid: k.ptable.get(pid).state for pid in [boss, *workers]}
     assert set(states.values()) == {State.KILLED}
+
+
+def test_narrowing_is_an_intersection_of_grants():
+    from apps.manifest import Budgets, Permissions
+    from kernel.proc import Process
+    from kernel.runner import inherit
+    parent = Process(1, 0, "p", "", permissions=Permissions(syscalls=["llm.chat", "fs.*"], tools=["calculator"],
+                                                            files=["out/*"], spawn=["worker"]), budgets=Budgets())
+    child = Permissions(syscalls=["llm.*", "fs.read", "proc.*"], tools=["*"], files=["**"], spawn=["*"],
+                        memory=["user:*"])
+    perms, _ = inherit(parent, child, Budgets(), None)
+    assert perms == Permissions(syscalls=["llm.chat", "fs.read"], tools=["calculator"], files=["out/*"],
+                                spawn=["worker"], memory=[])
+    perms, _ = inherit(parent, child, Budgets(), ["fs.*"])  # the parent narrows further on spawn
+    assert perms.syscalls == ["fs.read"]

@@ -131,3 +131,21 @@ def test_new_scaffolds_an_app_whose_own_test_passes(tmp_path, capsys):
     assert main(["install", str(folder)]) == 0
     assert main(["new", "hello-world", "--dir", str(tmp_path)]) == 1
     assert main(["new", "Bad Name", "--dir", str(tmp_path)]) == 1
+
+
+def test_apps_from_pip_packages_in_the_environment(tmp_path, monkeypatch, capsys):
+    import zipfile
+
+    from apps import AppRegistry
+    whl = build_wheel(tmp_path / "wheels", "pkg_app", "1.0", {
+        "pkg_app/__init__.py": "",
+        "pkg_app/app.toml": TOML.format(name="pkgapp", version="1.0"),
+        "pkg_app/main.py": "async def run(sys, task):\n    return 'from a package'\n",
+    }, entry_points={"pkgapp": "pkg_app.main"})
+    site = tmp_path / "site"
+    zipfile.ZipFile(whl).extractall(site)  # what pip would lay out in a site-packages folder
+    monkeypatch.syspath_prepend(str(site))
+    apps = AppRegistry().all()
+    assert apps["pkgapp"].version == "1.0" and apps["pkgapp"].path == str(site / "pkg_app")
+    assert main(["apps"]) == 0
+    assert any(line.split()[:3] == ["pkgapp", "1.0", "package"] for line in capsys.readouterr().out.splitlines())
