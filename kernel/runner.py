@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import importlib
 import importlib.util
 import sys as _sys
@@ -41,19 +42,36 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
     if bundled:
         mod = importlib.import_module(f"apps.{folder.name}.{module_name}")
     else:
-        unique = f"llmos_app_{manifest.name}_{manifest.digest[:8]}_{module_name}".replace(".", "_")
+        rel = Path(*module_name.split("."))
+        source = (folder / rel).with_suffix(".py")
+        if not source.is_file():
+            source = folder / rel / "__init__.py"
+        try:
+            code = source.read_bytes()
+        except OSError as exc:
+            raise Unavailable(f"app '{manifest.name}': cannot read module {module_name!r}: {exc}") from None
+        # one module per exact source: two apps (or two versions) never share a cached module
+        tag = hashlib.sha256(str(source).encode() + b"\0" + code).hexdigest()[:12]
+        unique = f"llmos_app_{manifest.name}_{tag}_{module_name}".replace(".", "_").replace("-", "_")
         mod = _sys.modules.get(unique)
         deps = folder / ".deps"  # the app's own pip packages (``llmos install``), after the kernel's
         if mod is None and deps.is_dir() and str(deps) not in _sys.path:
             _sys.path.append(str(deps))
         if mod is None:
-            spec = importlib.util.spec_from_file_location(unique, folder / (module_name.replace(".", "/") + ".py"))
+            spec = importlib.util.spec_from_file_location(unique, source)
             if spec is None or spec.loader is None:
                 raise Unavailable(f"app '{manifest.name}': cannot load module {module_name!r}")
             mod = importlib.util.module_from_spec(spec)
             _sys.modules[unique] = mod
-            spec.loader.exec_module(mod)
-    return getattr(mod, func)
+            try:
+                spec.loader.exec_module(mod)
+            except BaseException:
+                _sys.modules.pop(unique, None)  # a broken module is not cached
+                raise
+    fn = getattr(mod, func, None)
+    if not callable(fn):
+        raise Unavailable(f"app '{manifest.name}': entry {manifest.entry!r} names no function in {module_name}")
+    return fn
 
 
 def _narrow(child: list[str], parent: list[str]) -> list[str]:

@@ -35,8 +35,7 @@ async def evaluate(samples: int, model: str, subsystems: list[str] | None) -> di
         t0 = time.monotonic()
         async with Kernel(cfg, engine=open_engine(model, n_slots=4, n_ctx=4096)) as k:
             runner = "sandbox" if "python" in k.tools else "calculator"
-            task = (lambda q: json.dumps({"question": q, "samples": samples})) if samples > 1 else (lambda q: q)
-            pids = [await k.spawn("pal", task(p["q"])) for p in problems]
+            pids = [await k.spawn("pal", json.dumps({"question": p["q"], "samples": samples})) for p in problems]
             for p, pid in zip(problems, pids):
                 proc = await k.wait(pid)
                 ok = proc.exit_reason == "exited" and proc.result == str(p["a"])

@@ -45,7 +45,7 @@ async def test_pal_runs_its_program_in_the_sandbox(kernel_factory, router, pytho
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
         k.tools["python"] = python_tool
-        p = await k.wait(await k.spawn("pal", Q), 60)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 1})), 60)
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error
     assert python_tool.runs == 1
 

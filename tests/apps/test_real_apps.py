@@ -57,7 +57,8 @@ async def test_manager_runs_four_workers_at_once(tmp_path):
 
 async def test_pal_answers_a_word_problem_with_a_program(tmp_path):
     async with real_kernel(tmp_path) as k:
-        pid = await k.spawn("pal", "A box holds 6 eggs. How many eggs are in 4 boxes?")
+        pid = await k.spawn("pal", json.dumps({"question": "A box holds 6 eggs. How many eggs are in 4 boxes?",
+                                               "samples": 2}))
         p = await k.wait(pid, 120)
         program = (k.workspace_path(pid) / "program.py").read_text()
         calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
