@@ -66,6 +66,7 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     agent: Agent = msgspec.field(default_factory=Agent)
     # pip requirements installed into an app-private folder (never into the kernel's environment)
     dependencies: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []
+    sandbox: dict[str, Any] = {}  # container limits within system maxima (docs/sandbox.md), e.g. memory_mb
     path: str = ""  # the folder it was loaded from (set by the loader)
     digest: str = ""  # sha256 of app.toml (set by the loader)
 

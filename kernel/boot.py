@@ -21,6 +21,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
 STEPS: dict[str, Attach] = {}
+STEPS["sandbox"] = __import__("kernel.boot_sandbox", fromlist=["attach"]).attach
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems

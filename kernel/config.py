@@ -27,6 +27,8 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     term_grace: float = 5.0  # seconds between TERM and the KILL that follows if the process lingers
     # the subsystems kernel/boot.py attaches (memory, rules, sandbox, browser, ...); None means all
     subsystems: list[str] | None = None
+    sandbox_pool: int = 2  # warm sandbox containers kept started (0: every call starts one)
+    sandbox_idle_s: float = 600.0  # a warm container idle this long is replaced
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -7,8 +7,8 @@ import sys
 from .errors import SandboxError
 
 
-def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "python -m sandbox") -> int:
+    ap = argparse.ArgumentParser(prog=prog, description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("build", help="build the sandbox image if its recipe changed")
     b.add_argument("--force", action="store_true", help="rebuild even if the tag exists")
@@ -16,7 +16,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--strict", action="store_true",
                    help="exit 1 when the image cannot be built (default: say why, exit 0)")
     sub.add_parser("status", help="engine and image state")
-    sub.add_parser("reap", help="remove every llmos sandbox container (no kernel may be running)")
+    r = sub.add_parser("reap", help="remove containers left by kernels that are gone")
+    r.add_argument("--all", action="store_true",
+                   help="remove every llmos container, even those of running kernels")
     args = ap.parse_args(argv)
     try:
         if args.cmd == "build":
@@ -42,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             async def reap() -> int:
                 sb = Sandbox(pool_size=0, kernel_id="reaper")
                 try:
-                    return await sb.reap_orphans()
+                    return await sb.reap_orphans(everything=args.all)
                 finally:
                     await sb.close()
 

@@ -80,9 +80,10 @@ class Sandbox:
         """Destroy every container this Sandbox made, warm ones included."""
         await anyio.to_thread.run_sync(self._close)
 
-    async def reap_orphans(self) -> int:
-        """Remove llmos containers left by other (crashed) kernels; return how many."""
-        return await self._call(self._reap)
+    async def reap_orphans(self, *, everything: bool = False) -> int:
+        """Remove llmos containers whose kernel process is gone (left by a crash); return how
+        many.  Containers of other live kernels on this machine are spared unless ``everything``."""
+        return await self._call(self._reap, everything)
 
     async def containers(self, owner: str | None = None) -> list[str]:
         """Ids of the containers now bound to ``owner`` (all owners when None)."""
@@ -159,7 +160,7 @@ class Sandbox:
                                       lim, collect, env), abandon_on_cancel=True)
             except anyio.get_cancelled_exc_class():
                 with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(state.stop, "released")
+                    await anyio.to_thread.run_sync(self._abort, owner, state)
                 raise
             except _DeadContainer:
                 if not warm:
@@ -199,6 +200,17 @@ class Sandbox:
                     self._runs.pop(owner, None)
             pool.discard(state.cid)
 
+    def _abort(self, owner: str, state: RunState) -> None:
+        """A cancelled call: kill and remove its container now, not when its thread ends."""
+        state.stop("released")
+        with self._lock:
+            owned = self._runs.get(owner, {})
+            owned.pop(state.cid, None)
+            if not owned:
+                self._runs.pop(owner, None)
+        if self._pool is not None:
+            self._pool.remove(state.cid)
+
     def _release(self, owner: str) -> int:
         with self._lock:
             states = list(self._runs.pop(owner, {}).values())
@@ -221,9 +233,10 @@ class Sandbox:
         if self._client is not None:
             self._client.close()
 
-    def _reap(self) -> int:
+    def _reap(self, everything: bool = False) -> int:
         self._ensure()
-        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id)
+        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
+                                     and (everything or not policy.maker_alive(labels)))
 
     def _remove_labelled(self, pick) -> int:
         api = self._pool.api

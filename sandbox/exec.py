@@ -4,16 +4,14 @@ from __future__ import annotations
 import threading
 import time
 
-from . import probe, recipe, tarsafe
+from docker.utils.socket import frames_iter
+
+from . import agent, probe, recipe, tarsafe
 from .errors import SandboxError
 from .policy import Limits
 from .result import BoundedBuffer, ExecResult
 
 CODE_DIR = ".llmos"
-# Runs the program, then SIGKILLs every other process the sandbox user still has
-# (kill(-1) spares the caller and PID 1), so background children holding the output
-# pipes cannot keep the run open, and nothing outlives the run.
-_WRAP = ["/bin/sh", "-c", '"$@"; rc=$?; kill -9 -1 2>/dev/null; exit $rc', "llmos-run"]
 # Past this many bytes of output the run is stopped: the bound is kept, the rest dropped.
 FLOOD_FACTOR = 16
 
@@ -38,9 +36,10 @@ def command_for(kind: str, code: str) -> tuple[list[str], dict[str, bytes]]:
 class RunState:
     """Shared between a run and whoever may stop it (timer, release): the first reason wins."""
 
-    def __init__(self, api, cid: str):
-        self.api, self.cid = api, cid
+    def __init__(self, api, cid: str, *, local: bool = False):
+        self.api, self.cid, self.local = api, cid, local
         self.reason = ""
+        self.cpu_at_stop: float | None = None  # CPU seconds read just before the kill
         self.started = False  # the program has been started (a retry would run it twice)
         self._lock = threading.Lock()
 
@@ -49,6 +48,7 @@ class RunState:
             if self.reason:
                 return False
             self.reason = reason
+        self.cpu_at_stop = probe.cpu_seconds(self.api, self.cid, local=self.local)
         try:
             self.api.kill(self.cid)  # SIGKILL the whole container: every process in it
         except Exception:
@@ -65,43 +65,60 @@ def put_files(api, cid: str, archive: bytes) -> None:
 def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limits,
         collect: list[str] | None, state: RunState, local: bool,
         env: dict[str, str] | None = None) -> ExecResult:
-    """Copy ``files`` in, run ``argv`` under the limits, collect files back."""
+    """Copy ``files`` in, have the container's agent run ``argv`` under the limits,
+    collect files back.  The container must be a fresh one running the agent."""
     t0 = time.monotonic()
+    state.local = local
+    cpu0 = probe.cpu_seconds(api, cid, local=local) or 0.0  # the idle agent's own start-up
     if files:
         put_files(api, cid, tarsafe.pack(files, limits.files_in_bytes))
-    eid = api.exec_create(cid, _WRAP + argv, user=f"{recipe.UID}:{recipe.UID}",
-                          workdir=recipe.WORKDIR, environment=env or None)["Id"]
+    sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+    raw = getattr(sock, "_sock", sock)
+    line, nonce = agent.job(argv, env, recipe.WORKDIR)
     timer = threading.Timer(limits.timeout_s, _on_timeout, (api, cid, limits, state, local))
     timer.daemon = True
     out, err = BoundedBuffer(limits.output_bytes), BoundedBuffer(limits.output_bytes)
+    scan = {1: agent.EndScanner(nonce), 2: agent.EndScanner(nonce)}
+    sink = {1: out, 2: err}
     flood = max(limits.output_bytes * FLOOD_FACTOR, 1024 * 1024)
     timer.start()
-    state.started = True
     try:
-        for o, e in api.exec_start(eid, stream=True, demux=True):
-            if o:
-                out.add(o)
-            if e:
-                err.add(e)
+        raw.sendall(line)
+        state.started = True
+        for stream, data in frames_iter(sock, tty=False):
+            if stream in sink:
+                sink[stream].add(scan[stream].feed(data))
+            if scan[1].code is not None and scan[2].code is not None:
+                break
             if out.total + err.total > flood:
                 state.stop("output")
                 break
     except Exception as exc:  # the connection broke because we killed the container
         if not state.reason:
-            raise SandboxError(f"exec stream failed: {exc}", code="io") from exc
+            raise SandboxError(f"sandbox stream failed: {exc}", code="io") from exc
     finally:
         timer.cancel()
-    exit_code = _exit_code(api, eid, state)
+        for n in (1, 2):
+            sink[n].add(scan[n].flush())
+        try:
+            sock.close()
+            raw.close()
+        except Exception:
+            pass
+    cpu1 = state.cpu_at_stop if state.reason else probe.cpu_seconds(api, cid, local=local)
+    exit_code = scan[1].code if scan[1].code is not None else _exit_code(api, cid, state)
     if not state.reason and exit_code == 137:
         if (probe.counter(api, cid, "oom", local=local) or 0) > 0 or probe.oom_flag(api, cid):
             state.reason = "oom"
     result = ExecResult(exit_code=exit_code, stdout=out.text(), stderr=err.text(),
                         truncated=out.truncated or err.truncated, killed=state.reason)
-    if collect and state.reason in ("", "oom"):
+    if collect and state.reason in ("", "oom") and scan[1].code is not None:
         result.files_out, result.refused = _collect(api, cid, collect, limits)
     elif collect:
-        result.refused = [f"{p}: not collected, the run was killed ({state.reason})" for p in collect]
+        why = state.reason or "the sandbox ended early"
+        result.refused = [f"{p}: not collected, the run was killed ({why})" for p in collect]
     result.duration_s = round(time.monotonic() - t0, 4)
+    result.cpu_s = round(max(0.0, cpu1 - cpu0) if cpu1 is not None else result.duration_s * limits.cpus, 4)
     return result
 
 
@@ -114,18 +131,14 @@ def _on_timeout(api, cid: str, limits: Limits, state: RunState, local: bool) -> 
     state.stop("pids" if hit else "timeout")
 
 
-def _exit_code(api, eid: str, state: RunState) -> int:
-    for _ in range(50):
-        try:
-            info = api.exec_inspect(eid)
-        except Exception:
-            break
-        if not info.get("Running") and info.get("ExitCode") is not None:
-            return int(info["ExitCode"])
-        if state.reason:
-            break
-        time.sleep(0.02)
-    return 137 if state.reason else -1
+def _exit_code(api, cid: str, state: RunState) -> int:
+    """The container's exit code when the agent ended without its marker."""
+    if state.reason:
+        return 137
+    try:
+        return int(api.wait(cid, timeout=5)["StatusCode"])
+    except Exception:
+        return -1
 
 
 def _collect(api, cid: str, paths: list[str], limits: Limits) -> tuple[dict[str, bytes], list[str]]:

@@ -1,6 +1,8 @@
 """Container policy: the Limits an app may tune within system maxima, and the fixed hardening every container gets."""
 from __future__ import annotations
 
+import os
+import socket
 from typing import Any, Mapping
 
 import msgspec
@@ -13,6 +15,7 @@ LABEL = "llmos.sandbox"
 LABEL_OWNER = "llmos.owner"
 LABEL_KERNEL = "llmos.kernel"
 LABEL_ROLE = "llmos.role"
+LABEL_PROC = "llmos.kproc"  # host:pid:start time of the kernel process that made it
 UNBOUND = "-"  # owner label of a warm-pool container not yet handed to anyone
 
 
@@ -77,13 +80,38 @@ def limits_from(spec: Mapping[str, Any] | Limits | None, *, base: Limits = DEFAU
 
 def labels(owner: str, kernel_id: str, role: str) -> dict[str, str]:
     """The labels every llmos container carries, so orphans can be found."""
-    return {LABEL: "1", LABEL_OWNER: owner, LABEL_KERNEL: kernel_id, LABEL_ROLE: role}
+    return {LABEL: "1", LABEL_OWNER: owner, LABEL_KERNEL: kernel_id, LABEL_ROLE: role,
+            LABEL_PROC: process_label(os.getpid())}
+
+
+def _start_time(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[19]  # field 22: start time in ticks
+    except (OSError, IndexError):
+        return "?"
+
+
+def process_label(pid: int) -> str:
+    return f"{socket.gethostname()}:{pid}:{_start_time(pid)}"
+
+
+def maker_alive(container_labels: Mapping[str, str]) -> bool:
+    """Whether the kernel process that made a container still runs.  Unknown makers (no
+    label, older llmos) count as dead; makers on another host as alive (never ours to reap)."""
+    host, _, rest = container_labels.get(LABEL_PROC, "").partition(":")
+    pid, _, start = rest.partition(":")
+    if not host or not pid.isdigit():
+        return False
+    if host != socket.gethostname():
+        return True
+    return start != "?" and _start_time(int(pid)) == start
 
 
 def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
     """The HostConfig for one sandbox container.  Network, root, capabilities and
     privileges are fixed; only sizes come from ``limits``."""
-    from docker.types import DriverConfig, Mount, Ulimit
+    from docker.types import DriverConfig, LogConfig, Mount, Ulimit
 
     # /work is an anonymous tmpfs-backed volume, not a plain tmpfs: Docker copies
     # archives into volumes even when the root is read-only, never into a tmpfs.
@@ -110,6 +138,9 @@ def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
         ulimits=[Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile)],
         ipc_mode="private",
         init=False,
+        # output is read live from the attached streams; a log driver would copy every
+        # flooded byte to the host's disk first
+        log_config=LogConfig(type="none"),
     )
 
 
@@ -126,6 +157,7 @@ def container_config(api, image: str, command: list[str], limits: Limits, labels
         environment=dict(env or {}),
         labels=labels,
         hostname="sandbox",
+        stdin_open=True,  # the agent reads its one job from stdin
         network_disabled=True,
         host_config=host_config(api, limits, binds=binds),
     )

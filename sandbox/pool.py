@@ -5,10 +5,10 @@ import threading
 import time
 from collections import deque
 
-from . import policy
+from . import agent, policy
 from .policy import Limits
 
-IDLE_CMD = ["sleep", "infinity"]
+IDLE_CMD = agent.COMMAND  # waits for one job on stdin
 # Limits fields fixed when a container is created; a request differing in any of
 # these cannot use a warm container and gets a fresh one.
 CREATE_FIELDS = ("memory_mb", "cpus", "pids", "tmp_mb", "work_mb", "nofile")

@@ -40,6 +40,34 @@ def counter(api, cid: str, kind: str, *, local: bool) -> int | None:
         return None
 
 
+_CPU_HOST = (("/sys/fs/cgroup/cpuacct/docker/{id}/cpuacct.usage", 1e-9),
+             ("/sys/fs/cgroup/cpu,cpuacct/docker/{id}/cpuacct.usage", 1e-9),
+             ("/sys/fs/cgroup/system.slice/docker-{id}.scope/cpu.stat", 1e-6),
+             ("/sys/fs/cgroup/docker/{id}/cpu.stat", 1e-6))
+
+
+def cpu_seconds(api, cid: str, *, local: bool) -> float | None:
+    """CPU seconds the container's processes have used so far, or None when unreadable
+    (a stopped container's cgroup is gone)."""
+    if local:
+        for pattern, unit in _CPU_HOST:
+            try:
+                with open(pattern.format(id=cid)) as f:
+                    text = f.read()
+            except OSError:
+                continue
+            m = re.search(r"usage_usec (\d+)", text) if text.startswith("usage_usec") else None
+            try:
+                return int(m.group(1) if m else text.split()[0]) * unit
+            except (ValueError, IndexError):
+                continue
+    try:
+        stats = api.stats(cid, stream=False, one_shot=True)
+        return int(stats["cpu_stats"]["cpu_usage"]["total_usage"]) * 1e-9
+    except Exception:
+        return None
+
+
 def pids_near_limit(api, cid: str, limit: int) -> bool:
     """Last resort for ``pids``: the current process count is close to the limit."""
     try:

@@ -18,7 +18,8 @@ class ExecResult(msgspec.Struct, kw_only=True):
     (its owner was released mid-run), or "".  ``truncated`` says some output was
     dropped; the kept text then ends with a line starting ``[llmos: output truncated``.
     ``files_out`` holds the collected files that passed the checks; ``refused`` one
-    line per file that did not (path: reason)."""
+    line per file that did not (path: reason).  ``cpu_s`` is measured from the container's
+    cgroup; where it cannot be read it is the upper bound, wall time times the CPU share."""
 
     exit_code: int
     stdout: str = ""
@@ -26,6 +27,7 @@ class ExecResult(msgspec.Struct, kw_only=True):
     truncated: bool = False
     duration_s: float = 0.0
     killed: str = ""
+    cpu_s: float = 0.0  # CPU seconds the run used (all its processes), for the kernel's budget
     files_out: dict[str, bytes] = msgspec.field(default_factory=dict)
     refused: list[str] = msgspec.field(default_factory=list)
 

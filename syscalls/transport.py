@@ -43,7 +43,7 @@ class CallFrame(msgspec.Struct, kw_only=True):
 
 class ReplyFrame(msgspec.Struct, kw_only=True, omit_defaults=True):
     id: int
-    ok: msgspec.Raw | None = None
+    ok: msgspec.Raw = msgspec.Raw(b"")  # msgspec cannot decode ``Raw | None``; empty means an error
     err: WireError | None = None
 
 
@@ -101,7 +101,7 @@ class SocketTransport(Transport):
         frame = msgspec.json.decode(payload, type=ReplyFrame)
         if frame.err is not None:
             raise error_from_wire(frame.err)
-        return msgspec.json.decode(frame.ok or b"{}", type=TABLE[name_of(req)].reply)
+        return msgspec.json.decode(bytes(frame.ok) or b"{}", type=TABLE[name_of(req)].reply)
 
     async def aclose(self) -> None:
         if self._stream is not None:
@@ -110,4 +110,6 @@ class SocketTransport(Transport):
 
 
 def reply_frame(fid: int, reply: Any = None, err: WireError | None = None) -> bytes:
-    return encode(ReplyFrame(id=fid, ok=msgspec.Raw(encode(reply)) if err is None else None, err=err))
+    if err is not None:
+        return encode(ReplyFrame(id=fid, err=err))
+    return encode(ReplyFrame(id=fid, ok=msgspec.Raw(encode(reply))))

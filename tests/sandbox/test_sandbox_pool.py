@@ -1,6 +1,8 @@
 """The warm pool and ownership: containers never cross owners; release, close and reaping leave nothing."""
 from __future__ import annotations
 
+import os
+import socket
 import time
 
 import anyio
@@ -84,9 +86,10 @@ async def test_close_leaves_no_container_or_volume(engine):
     await own.start(wait_warm=True)
     r = await own.exec("x", "shell", "echo hi")
     assert r.stdout == "hi\n"
-    mine = engine.containers.list(all=True, filters={"label": "llmos.kernel=pytest-close-check"})
+    # summaries, not objects: the pool thread may remove a used container meanwhile
+    mine = engine.api.containers(all=True, filters={"label": "llmos.kernel=pytest-close-check"})
     assert len(mine) >= 2
-    volumes = [m["Name"] for c in mine for m in c.attrs["Mounts"] if m["Type"] == "volume"]
+    volumes = [m["Name"] for c in mine for m in c["Mounts"] if m["Type"] == "volume"]
     assert volumes
     await own.close()
     assert engine.containers.list(all=True, filters={"label": "llmos.kernel=pytest-close-check"}) == []
@@ -95,21 +98,39 @@ async def test_close_leaves_no_container_or_volume(engine):
             engine.volumes.get(v)
 
 
-async def test_reap_orphans_removes_other_kernels_containers_only(sb, engine):
+async def test_reap_orphans_removes_dead_kernels_containers_only(sb, engine):
     api = engine.api
-    cfg = policy.container_config(api, image_tag(), ["sleep", "infinity"], policy.DEFAULT,
-                                  policy.labels("42", "crashed-kernel", "exec"))
-    orphans = [api.create_container(**cfg)["Id"] for _ in range(2)]
-    for cid in orphans:
+
+    def make(kernel: str, maker: str | None) -> str:
+        labels = policy.labels("42", kernel, "exec")
+        if maker is None:
+            labels.pop(policy.LABEL_PROC)  # made by an llmos that did not say who it was
+        else:
+            labels[policy.LABEL_PROC] = maker
+        cfg = policy.container_config(api, image_tag(), ["sleep", "infinity"], policy.DEFAULT, labels)
+        cid = api.create_container(**cfg)["Id"]
         api.start(cid)
-    ours = {c.id for c in engine.containers.list(filters={"label": f"llmos.kernel={sb.kernel_id}"})}
-    n = await sb.reap_orphans()
-    assert n >= 2
-    for cid in orphans:
-        with pytest.raises(docker.errors.NotFound):
-            engine.containers.get(cid)
-    still = {c.id for c in engine.containers.list(filters={"label": f"llmos.kernel={sb.kernel_id}"})}
-    assert ours <= still | _gone(engine, ours)
+        return cid
+
+    dead = f"{socket.gethostname()}:{2**22 + 12345}:1"  # above pid_max: no such process
+    orphans = [make("crashed-kernel", dead), make("old-kernel", None)]
+    live_other = make("live-kernel", policy.process_label(os.getpid()))  # another kernel still running
+    try:
+        ours = {c.id for c in engine.containers.list(filters={"label": f"llmos.kernel={sb.kernel_id}"})}
+        n = await sb.reap_orphans()
+        assert n >= 2
+        for cid in orphans:
+            with pytest.raises(docker.errors.NotFound):
+                engine.containers.get(cid)
+        assert engine.containers.get(live_other).status == "running"
+        still = {c.id for c in engine.containers.list(filters={"label": f"llmos.kernel={sb.kernel_id}"})}
+        assert ours <= still | _gone(engine, ours)
+    finally:
+        for cid in orphans + [live_other]:
+            try:
+                api.remove_container(cid, force=True)
+            except docker.errors.NotFound:
+                pass
 
 
 def _gone(engine, ids):

@@ -1,0 +1,150 @@
+"""Isolated apps: Python entries in their own process or container, reaching the kernel only by the syscall socket."""
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+
+import anyio
+import pytest
+
+from kernel import State
+from kernel.isolate_socket import SyscallSocket
+from syscalls import Sys
+from syscalls.errors import PermissionDenied
+from syscalls.transport import SocketTransport
+
+pytestmark = pytest.mark.anyio
+
+PROBE = """
+import os
+
+async def run(sys, task):
+    info = await sys.fs.write("notes/hello.txt", "written from " + task)
+    back = await sys.fs.read("notes/hello.txt")
+    try:
+        await sys.browser.open("http://127.0.0.1:1/")
+        denied = ""
+    except Exception as e:
+        denied = type(e).__name__ + ":" + getattr(e, "code", "")
+    with open("/proc/1/cmdline", "rb") as f:
+        init = f.read().split(b"\\0")[0].decode()
+    return {"pid_seen": sys.pid, "os_pid": os.getpid(), "uid": os.getuid(), "size": info.size,
+            "back": back, "denied": denied, "init": init,
+            "secret": os.environ.get("LLMOS_TEST_SECRET", ""), "cwd": os.getcwd()}
+"""
+
+
+def isolated_app(root, name: str, isolation: str, code: str, extra: str = "") -> None:
+    folder = root / name
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "app.toml").write_text(textwrap.dedent(f"""\
+        name = "{name}"
+        entry = "main:run"
+        isolation = "{isolation}"
+        {extra}
+        [permissions]
+        syscalls = ["fs.*", "proc.*", "llm.*"]
+        """))
+    (folder / "main.py").write_text(textwrap.dedent(code))
+
+
+async def _run(k, app: str, task: str = "task-1"):
+    pid = await k.spawn(app, task)
+    return await k.wait(pid, timeout=120)
+
+
+async def test_process_isolation_uses_syscalls_from_another_process(kernel_factory, make_app, monkeypatch):
+    monkeypatch.setenv("LLMOS_TEST_SECRET", "kernel-only")
+    isolated_app(make_app.root, "proc-app", "process", PROBE)
+    async with kernel_factory(subsystems=["sandbox"]) as k:
+        p = await _run(k, "proc-app")
+        assert p.exit_reason == "exited", p.error
+        res = json.loads(p.result)
+        assert res["os_pid"] != os.getpid() and res["pid_seen"] == p.pid
+        assert res["back"] == "written from task-1" and res["size"] == len("written from task-1")
+        assert (k.workspace_path(p.pid) / "notes" / "hello.txt").read_text() == "written from task-1"
+        assert res["denied"] == "PermissionDenied:permission"  # the kernel's rules apply as in-kernel
+        assert res["secret"] == ""  # the kernel's environment does not leak
+        assert res["cwd"] == str(k.workspace_path(p.pid).resolve())
+
+
+@pytest.mark.docker
+async def test_container_isolation_uses_fs_write_through_the_socket(engine, kernel_factory, make_app, monkeypatch):
+    monkeypatch.setenv("LLMOS_TEST_SECRET", "kernel-only")
+    isolated_app(make_app.root, "box-app", "container", PROBE)
+    async with kernel_factory(subsystems=["sandbox"]) as k:
+        p = await _run(k, "box-app", "the container")
+        assert p.exit_reason == "exited", p.error
+        res = json.loads(p.result)
+        assert res["uid"] == 1000 and res["init"] == "python3"  # inside the sandbox, under its agent
+        assert res["pid_seen"] == p.pid and res["cwd"] == "/work"
+        assert (k.workspace_path(p.pid) / "notes" / "hello.txt").read_text() == "written from the container"
+        assert res["denied"] == "PermissionDenied:permission"
+        assert res["secret"] == ""
+        assert await k.sandbox.containers(str(p.pid)) == []
+
+
+CRASH = """
+async def run(sys, task):
+    await sys.fs.write("before.txt", "x")
+    raise RuntimeError("app bug " + task)
+"""
+
+SLEEP = """
+import time
+async def run(sys, task):
+    await sys.fs.write("started.txt", "1")
+    time.sleep(300)
+"""
+
+
+async def test_isolated_crash_is_an_error_with_the_apps_own_message(kernel_factory, make_app):
+    isolated_app(make_app.root, "crasher", "process", CRASH)
+    async with kernel_factory(subsystems=["sandbox"]) as k:
+        p = await _run(k, "crasher", "42")
+        assert p.exit_reason == "error" and p.exit_status == 1
+        assert "exited with status 1" in p.error and "RuntimeError: app bug 42" in p.error
+        assert (k.workspace_path(p.pid) / "before.txt").exists()
+
+
+@pytest.mark.parametrize("isolation", ["process", pytest.param("container", marks=pytest.mark.docker)])
+async def test_kill_ends_an_isolated_app_at_once(request, kernel_factory, make_app, isolation):
+    if isolation == "container":
+        request.getfixturevalue("engine")
+    isolated_app(make_app.root, "sleepy", isolation, SLEEP)
+    async with kernel_factory(subsystems=["sandbox"]) as k:
+        pid = await k.spawn("sleepy")
+        for _ in range(600):
+            if (k.workspace_path(pid) / "started.txt").exists():
+                break
+            await anyio.sleep(0.05)
+        else:
+            pytest.fail("the isolated app never started")
+        k.signal(pid, "KILL")
+        with anyio.fail_after(30):
+            p = await k.wait(pid)
+        assert p.state == State.KILLED
+        if isolation == "container":
+            assert await k.sandbox.containers(str(pid)) == []
+
+
+async def test_the_socket_wants_the_token(kernel_factory, make_app):
+    isolated_app(make_app.root, "idle", "process", "async def run(sys, task):\n    return 1\n")
+    async with kernel_factory(subsystems=["sandbox"]) as k:
+        p = await _run(k, "idle")
+        sock = SyscallSocket(k, p)
+        async with anyio.create_task_group() as tg:
+            await tg.start(sock.serve)
+            assert oct(os.stat(sock.path).st_mode & 0o777) == "0o666"
+            bad = Sys(SocketTransport(sock.path, "wrong-token"))
+            with pytest.raises(PermissionDenied):
+                await bad.fs.list()
+            await bad.transport.aclose()
+            good = Sys(SocketTransport(sock.path, sock.token))
+            assert await good.fs.list() == []
+            await good.transport.aclose()
+            await sock.drain()
+            assert sock.clients == 0
+            tg.cancel_scope.cancel()
+        assert not os.path.exists(sock.dir)
