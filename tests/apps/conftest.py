@@ -34,16 +34,12 @@ def router():
     return Router()
 
 
+
 @pytest.fixture
-async def python_tool():
-    """A real sandboxed python tool (Docker); skips on a dev box without it, fails in CI."""
-    from sandbox import Sandbox
+def sandbox_ready() -> None:
+    """The real sandbox (Docker and the image); skips on a dev box without it, fails in CI.
+    Tests then boot their kernel with ``subsystems=["sandbox"]`` for the ``python`` tool."""
     from tests.conftest import require
 
-    from .sandbox_support import KERNEL_ID, PythonTool, docker_ready
+    from .sandbox_support import docker_ready
     require(docker_ready(), "Docker with the llmos sandbox image")
-    sb = Sandbox(kernel_id=KERNEL_ID, pool_size=1, idle_s=120)
-    try:
-        yield PythonTool(sb)
-    finally:
-        await sb.close()

