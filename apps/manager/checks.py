@@ -55,7 +55,8 @@ async def run_check(sys: Sys, check: dict, result: str) -> tuple[bool | None, st
     if kind == "number":
         got = _number(result)
         ok = got is not None and abs(got - value) <= 1e-6 * max(1.0, abs(value))
-        return ok, "" if ok else f"the result should be the number {value:g}, found {got}"
+        # the expected number is a hidden test: saying it would let a worker copy it
+        return ok, "" if ok else f"the result is not the number the task asks for (found {got})"
     code = f"result = {result!r}\nok = bool({value})\nprint('PASS' if ok else 'FAIL')\n"
     try:
         run = await run_python(sys, code, timeout=20)

@@ -14,6 +14,16 @@ PLAN_SYSTEM = (
     + ", \"value\": ...}. Reply in JSON.")
 
 
+# One worked example of the form (a small model plans far better with one).
+EXAMPLE = [
+    {"role": "user", "content": "Give the capital of Japan and the sum of 17 and 25."},
+    {"role": "assistant", "content": json.dumps({"subtasks": [
+        {"task": "What is the capital of Japan?", "spec": "The city's name only.",
+         "check": {"kind": "contains", "value": "Tokyo"}},
+        {"task": "What is 17 + 25?", "spec": "The number only.", "check": {"kind": "number", "value": "42"}}]})},
+]
+
+
 def schema(max_workers: int) -> dict:
     check = {"type": "object", "properties": {"kind": {"enum": list(KINDS)}, "value": {"type": "string"}},
              "required": ["kind", "value"]}
@@ -35,9 +45,12 @@ def given(task: str) -> list[dict] | None:
 
 
 def normalize(subs: list, max_workers: int = 8) -> list[dict]:
-    out = []
+    """Well-formed sub-tasks, each once (a small model repeats itself)."""
+    out, seen = [], set()
     for s in subs[:max_workers]:
-        if isinstance(s, dict) and isinstance(s.get("task"), str) and s["task"].strip():
+        if isinstance(s, dict) and isinstance(s.get("task"), str) and s["task"].strip() \
+                and s["task"].strip().lower() not in seen:
+            seen.add(s["task"].strip().lower())
             out.append({"task": s["task"].strip(), "spec": str(s.get("spec") or "").strip(),
                         "check": clean(s.get("check"))})
     return out
@@ -48,8 +61,8 @@ async def make_plan(sys: Sys, task: str, max_workers: int) -> tuple[list[dict], 
     subs = given(task)
     if subs:
         return subs[:max_workers], "given"
-    reply = await sys.llm.json([{"role": "system", "content": PLAN_SYSTEM}, {"role": "user", "content": task}],
-                               schema(max_workers), max_tokens=400)
+    reply = await sys.llm.json([{"role": "system", "content": PLAN_SYSTEM}, *EXAMPLE,
+                                {"role": "user", "content": task}], schema(max_workers), max_tokens=400)
     value = reply.value if isinstance(reply.value, dict) else {}
     subs = normalize(value.get("subtasks") or [], max_workers)
     return (subs or [{"task": task, "spec": "", "check": None}]), "model"

@@ -9,7 +9,7 @@ from .checks import run_check
 CHECK_SYSTEM = ("You are a strict checker. Decide whether a worker's result meets the spec of its task. "
                 "Answer pass only if it does; otherwise answer fail and say briefly what to fix.")
 VERDICT = {"type": "object", "properties": {"verdict": {"enum": ["pass", "fail"]},
-                                            "feedback": {"type": "string", "maxLength": 300}},
+                                            "feedback": {"type": "string", "maxLength": 160}},
            "required": ["verdict", "feedback"]}
 
 
@@ -27,7 +27,7 @@ async def verify(sys: Sys, sub: dict, result: str) -> dict:
     prompt = f"Task: {sub['task']}\nSpec: {sub.get('spec') or '(a correct, direct result)'}\nResult: {result[:2000]}"
     try:
         reply = await sys.llm.json([{"role": "system", "content": CHECK_SYSTEM}, {"role": "user", "content": prompt}],
-                                   VERDICT, max_tokens=120)
+                                   VERDICT, max_tokens=160)
         v = reply.value if isinstance(reply.value, dict) else {}
     except SyscallError as exc:  # a checker that fails to answer does not veto a program-checked result
         return {"ok": bool(by), "by": "+".join(by) or "none", "feedback": f"checker unavailable: {exc.message}"}
