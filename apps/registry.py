@@ -1,6 +1,7 @@
 """Finds apps: bundled ones beside this file, installed ones under the llmos home, and entry points."""
 from __future__ import annotations
 
+import importlib.util
 from importlib import metadata
 from pathlib import Path
 
@@ -20,12 +21,18 @@ class AppRegistry:
         folders = [p for p in sorted(BUNDLED.iterdir()) if (p / "app.toml").is_file()]
         for base in [*self.extra_dirs, self.installed_dir]:
             if base and base.is_dir():
-                folders += [p for p in sorted(base.iterdir()) if (p / "app.toml").is_file()]
-        try:
-            for ep in metadata.entry_points(group=ENTRY_GROUP):
-                folders.append(Path(ep.load().__file__).resolve().parent)  # a module beside its app.toml
-        except Exception as exc:  # a broken third-party package must not hide the others
-            self.errors.append(f"entry points: {exc}")
+                folders += [p for p in sorted(base.iterdir())
+                            if not p.name.startswith(".") and (p / "app.toml").is_file()]
+        for ep in metadata.entry_points(group=ENTRY_GROUP):
+            try:  # locate the module beside its app.toml without running it
+                spec = importlib.util.find_spec(ep.module)
+            except (ImportError, ValueError) as exc:  # a broken package must not hide the others
+                self.errors.append(f"entry point {ep.name} = {ep.value}: {exc}")
+                continue
+            if spec is None or not spec.origin:
+                self.errors.append(f"entry point {ep.name} = {ep.value}: module not found")
+                continue
+            folders.append(Path(spec.origin).resolve().parent)
         return folders
 
     def all(self) -> dict[str, Manifest]:

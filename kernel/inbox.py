@@ -6,7 +6,7 @@ from typing import Any
 
 import anyio
 
-from syscalls.errors import SyscallError
+from syscalls.errors import Busy
 
 CAPACITY = 64
 
@@ -19,8 +19,8 @@ class Inbox:
 
     def put(self, sender: int, message: Any) -> None:
         if len(self._items) >= self.capacity:
-            raise SyscallError(f"the receiver's queue is full ({self.capacity} messages)", code="busy",
-                               retryable=True)
+            raise Busy(f"the receiver's queue is full ({self.capacity} messages); try again after it reads",
+                       retryable=True)
         self._items.append((sender, message))
         self._ready.set()
 

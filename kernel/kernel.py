@@ -183,6 +183,7 @@ class Kernel:
         parent = self.ptable.get(proc.ppid) if proc.ppid else None
         if parent is not None:
             parent.usage.children_tokens += proc.usage.tokens  # what the child spent comes out of the parent
+            runner.settle(parent, proc)  # and what it was promised but did not spend goes back
         proc.set_state(State.KILLED if killed else State.EXITED)
         self._inboxes.pop(proc.pid, None)
         self.events.emit("proc.exit", proc.pid, reason=reason, status=status, tokens=proc.usage.tokens,

@@ -89,7 +89,7 @@ def _messages(msgs: list[llm.ChatMessage]) -> list[Message]:
 
 async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
     gen = GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
-                     sampling=Sampling(temperature=req.temperature), stop=req.stop)
+                     sampling=Sampling(temperature=req.temperature, seed=req.seed), stop=req.stop)
     if req.context:  # the prompt is the process's context (kernel/memprompt.py)
         gen = await memprompt.prepare(k, proc, req.messages, gen)
     res = await generate(k, proc, gen)
@@ -102,14 +102,14 @@ async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
 async def complete(k: "Kernel", proc: Process, req: llm.Complete) -> llm.Completion:
     prompt = await anyio.to_thread.run_sync(k.engine.tokenize, req.prompt)
     res = await generate(k, proc, GenRequest(prompt=prompt, max_tokens=req.max_tokens,
-                                             sampling=Sampling(temperature=req.temperature), stop=req.stop))
+                                             sampling=Sampling(temperature=req.temperature, seed=req.seed), stop=req.stop))
     return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
                           tokens_out=len(res.tokens))
 
 
 async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
     gen = GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
-                     sampling=Sampling(temperature=req.temperature), json_schema=req.schema)
+                     sampling=Sampling(temperature=req.temperature, seed=req.seed), json_schema=req.schema)
     if req.context:  # the prompt is the process's context (kernel/memprompt.py)
         gen = await memprompt.prepare(k, proc, req.messages, gen)
     res = await generate(k, proc, gen)

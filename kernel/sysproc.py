@@ -4,8 +4,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import anyio
+import msgspec
 
-from syscalls import Empty, proc as p
+from apps.manifest import Budgets
+from syscalls import Empty
+from syscalls import proc as p
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, Timeout
 
 from .errors import ProcessExit
@@ -18,22 +21,26 @@ if TYPE_CHECKING:
 INBOX_SIZE = 64
 
 
-async def spawn(k: "Kernel", proc: Process, req: p.Spawn) -> p.Spawned:
+async def spawn(k: Kernel, proc: Process, req: p.Spawn) -> p.Spawned:
     if not spawn_granted(proc, req.app):
         raise PermissionDenied(f"app '{proc.app}' may not spawn '{req.app}' (add it to [permissions] spawn)")
-    pid = await k.spawn(req.app, req.task, parent=proc.pid, priority=req.priority, budgets=req.budgets,
+    try:
+        budgets = msgspec.convert(req.budgets, Budgets, strict=False)  # 3000.0 tokens is 3000 tokens
+    except msgspec.ValidationError as exc:
+        raise InvalidArgument(f"proc.spawn budgets: {exc}") from None
+    pid = await k.spawn(req.app, req.task, parent=proc.pid, priority=req.priority, budgets=budgets,
                         permissions=req.permissions)
     return p.Spawned(pid=pid)
 
 
-def _own_child(k: "Kernel", proc: Process, pid: int) -> Process:
+def _own_child(k: Kernel, proc: Process, pid: int) -> Process:
     child = k.ptable.get(pid)
     if child is None or child.ppid != proc.pid:
         raise NotFound(f"pid {pid} is not a child of pid {proc.pid}")
     return child
 
 
-async def wait(k: "Kernel", proc: Process, req: p.Wait) -> p.Waited:
+async def wait(k: Kernel, proc: Process, req: p.Wait) -> p.Waited:
     if req.pid is not None:
         targets = [_own_child(k, proc, req.pid)]
     else:
@@ -49,7 +56,7 @@ async def wait(k: "Kernel", proc: Process, req: p.Wait) -> p.Waited:
                     exit_status=child.exit_status or 0, result=child.result or "")
 
 
-async def kill(k: "Kernel", proc: Process, req: p.Kill) -> Empty:
+async def kill(k: Kernel, proc: Process, req: p.Kill) -> Empty:
     target = k.ptable.get(req.pid)
     if target is None:
         raise NotFound(f"no process {req.pid}")
@@ -59,27 +66,37 @@ async def kill(k: "Kernel", proc: Process, req: p.Kill) -> Empty:
     return Empty()
 
 
-async def ps(k: "Kernel", proc: Process, req: p.Ps) -> p.PsReply:
+async def ps(k: Kernel, proc: Process, req: p.Ps) -> p.PsReply:
     procs = [k.info(q) for q in k.ptable.all() if req.all or q.pid == proc.pid
              or k.ptable.is_descendant(q.pid, proc.pid)]
     return p.PsReply(procs=procs)
 
 
-async def exit_(k: "Kernel", proc: Process, req: p.Exit) -> Empty:
+async def exit_(k: Kernel, proc: Process, req: p.Exit) -> Empty:
     raise ProcessExit(req.result, req.status)
 
 
-async def send(k: "Kernel", proc: Process, req: p.Send) -> Empty:
+def related(k: Kernel, a: Process, b: Process) -> bool:
+    """Processes of one family: ancestor and descendant, or children of the same parent."""
+    t = k.ptable
+    return (t.is_descendant(a.pid, b.pid) or t.is_descendant(b.pid, a.pid)
+            or (a.ppid != 0 and a.ppid == b.ppid))
+
+
+async def send(k: Kernel, proc: Process, req: p.Send) -> Empty:
     target = k.ptable.get(req.pid)
     if target is None or not target.alive:
         raise NotFound(f"no live process {req.pid}")
+    if target.pid == proc.pid or not related(k, proc, target):
+        raise PermissionDenied(f"pid {proc.pid} may message only its own family (parent, children, siblings, "
+                               f"ancestors, descendants), not pid {req.pid}")
     if len(k.encode_message(req.message)) > 64 * 1024:
         raise InvalidArgument("message larger than 64 KiB")
     k.inbox(target).put(proc.pid, req.message)
     return Empty()
 
 
-async def recv(k: "Kernel", proc: Process, req: p.Recv) -> p.Message:
+async def recv(k: Kernel, proc: Process, req: p.Recv) -> p.Message:
     box = k.inbox(proc)
     proc.set_state(State.SLEEPING)
     try:

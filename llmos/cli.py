@@ -35,7 +35,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
     run.add_argument("--detach", "-d", action="store_true", help="print the pid and return (needs `llmos boot`)")
     commands.add_parsers(sub)
-    sub.add_parser("apps", help="list the apps that can run")
     sub.add_parser("version", help="print the llmos version")
     return ap
 
@@ -50,15 +49,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.cmd == "version":
         print(f"llmos {__version__}")
-        return 0
-    if args.cmd == "apps":
-        from apps import AppRegistry
-        from kernel import default_home
-        reg = AppRegistry(installed_dir=default_home() / "apps")
-        for name, m in sorted(reg.all().items()):
-            print(f"{name:<14} {m.version:<8} {m.description}")
-        for err in reg.errors:
-            print(f"warning: {err}", file=sys.stderr)
         return 0
     if args.cmd == "run" and procs.daemon_running():
         return procs.run_on_daemon(args)

@@ -5,7 +5,7 @@ Apps see only this package.  A program gets a ``Sys`` object and calls
 every call is a typed request answered by a typed reply or a typed ``SyscallError``.
 """
 from .base import Empty, Reply, Request
-from .errors import (ApprovalDenied, BudgetExceeded, Denied, InvalidArgument, Killed, NotFound, PermissionDenied,
+from .errors import (ApprovalDenied, BudgetExceeded, Busy, Denied, InvalidArgument, Killed, NotFound, PermissionDenied,
                      SyscallError, Terminated, Timeout, Unavailable, error_from_wire)
 from .sdk import Sys
 from .table import TABLE, decode_request, encode
@@ -15,5 +15,5 @@ __all__ = [
     "Empty", "Reply", "Request", "Sys", "TABLE", "decode_request", "encode",
     "Transport", "InProcTransport", "SocketTransport",
     "SyscallError", "PermissionDenied", "InvalidArgument", "NotFound", "BudgetExceeded", "Killed", "Terminated",
-    "Timeout", "Unavailable", "Denied", "ApprovalDenied", "error_from_wire",
+    "Timeout", "Unavailable", "Denied", "ApprovalDenied", "error_from_wire", "Busy",
 ]

@@ -73,8 +73,14 @@ class Unavailable(SyscallError):
     code = "unavailable"
 
 
+class Busy(SyscallError):
+    """The target cannot take more now (a full message queue); try again later."""
+
+    code = "busy"
+
+
 _BY_CODE = {c.code: c for c in (InvalidArgument, PermissionDenied, Denied, ApprovalDenied, NotFound,
-                                BudgetExceeded, Killed, Terminated, Timeout, Unavailable)}
+                                BudgetExceeded, Killed, Terminated, Timeout, Unavailable, Busy)}
 
 
 def error_from_wire(err: WireError) -> SyscallError:

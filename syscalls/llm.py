@@ -9,6 +9,7 @@ from .base import MAX_ITEMS, Reply, Request, Text
 
 Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 MaxTokens = Annotated[int, msgspec.Meta(ge=1, le=32768)]
+Seed = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]  # with temperature > 0: the same seed, the same sample
 Role = Annotated[str, msgspec.Meta(pattern="^(system|user|assistant|tool)$")]
 
 
@@ -27,6 +28,7 @@ class Chat(Request, tag="llm.chat"):
     temperature: Temperature = 0.0
     stop: Stops = []
     context: bool = False  # True: ``messages`` join the process's context and the model reads all of it
+    seed: Seed = 0
 
 
 class Complete(Request, tag="llm.complete"):
@@ -34,6 +36,7 @@ class Complete(Request, tag="llm.complete"):
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
     stop: Stops = []
+    seed: Seed = 0
 
 
 class Json(Request, tag="llm.json"):
@@ -42,6 +45,7 @@ class Json(Request, tag="llm.json"):
     max_tokens: MaxTokens = 256
     temperature: Temperature = 0.0
     context: bool = False  # as for Chat
+    seed: Seed = 0
 
 
 class Completion(Reply):

@@ -24,19 +24,19 @@ class _Family:
 
 class Llm(_Family):
     async def chat(self, messages, *, max_tokens: int = 256, temperature: float = 0.0,
-                   stop: list[str] | None = None, context: bool = False) -> llm.Completion:
+                   stop: list[str] | None = None, context: bool = False, seed: int = 0) -> llm.Completion:
         return await self._call(llm.Chat(messages=_msgs(messages), max_tokens=max_tokens,
-                                         temperature=temperature, stop=stop or [], context=context))
+                                         temperature=temperature, stop=stop or [], context=context, seed=seed))
 
     async def complete(self, prompt: str, *, max_tokens: int = 256, temperature: float = 0.0,
-                       stop: list[str] | None = None) -> llm.Completion:
+                       stop: list[str] | None = None, seed: int = 0) -> llm.Completion:
         return await self._call(llm.Complete(prompt=prompt, max_tokens=max_tokens, temperature=temperature,
-                                             stop=stop or []))
+                                             stop=stop or [], seed=seed))
 
     async def json(self, messages, schema: dict, *, max_tokens: int = 256,
-                   temperature: float = 0.0, context: bool = False) -> llm.JsonReply:
+                   temperature: float = 0.0, context: bool = False, seed: int = 0) -> llm.JsonReply:
         return await self._call(llm.Json(messages=_msgs(messages), schema=schema, max_tokens=max_tokens,
-                                         temperature=temperature, context=context))
+                                         temperature=temperature, context=context, seed=seed))
 
 
 class Fs(_Family):

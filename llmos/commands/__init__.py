@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import argparse
 
-from . import control, daemon, procs
+from . import apps, control, daemon, procs
 from . import mem as mem_cmd
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     control.add_parsers(sub)
+    apps.add_parsers(sub)
     procs.add_parsers(sub)
     daemon.add_parser(sub)
     mem_cmd.add_parsers(sub)

@@ -1,0 +1,80 @@
+"""pal: program-aided math.  The model writes a program, the sandbox runs it, the answer is its output.
+
+The task is the word problem, or JSON ``{"question": ..., "samples": n}`` (default 5): the program
+is sampled n times (the first greedy, then each with its own seed) and the answers vote
+(self-consistency).  Without
+a sandbox (no ``python`` tool) the same program line is computed by the calculator tool.
+"""
+from __future__ import annotations
+
+import json
+
+from syscalls import Sys
+from syscalls.errors import SyscallError, Unavailable
+from syscalls.pytool import available, run_python
+from syscalls.reason import self_consistency
+
+from . import program as prog
+
+SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
+
+
+def options(task: str) -> tuple[str, int]:
+    try:
+        data = json.loads(task)
+    except ValueError:
+        return task, SAMPLES
+    if isinstance(data, dict) and isinstance(data.get("question"), str):
+        return data["question"], max(1, min(15, int(data.get("samples", SAMPLES))))
+    return task, SAMPLES
+
+
+async def execute(sys: Sys, code: str, expression: str, sandbox: bool) -> tuple[str | None, str]:
+    """(answer, how): run the program in the sandbox, or compute its line with the calculator."""
+    if sandbox:
+        try:
+            run = await run_python(sys, code, timeout=20)
+            return (prog.number(run.stdout) if run.ok else None), "sandbox"
+        except Unavailable:
+            pass
+    res = await sys.tool.call("calculator", expression=expression)
+    return (None if res.is_error else prog.number(res.output)), "calculator"
+
+
+async def _replay(answers: list[str | None], i: int) -> str | None:
+    return answers[i]
+
+
+async def run(sys: Sys, task: str) -> str:
+    raw, n = options(task)
+    question = prog.normalize(raw)
+    sandbox = await available(sys)
+    programs: dict[str | None, str] = {}  # answer -> the program that gave it
+
+    async def sample(i: int) -> str | None:
+        reply = await sys.llm.json(prog.messages(question), prog.schema(question), max_tokens=48,
+                                   temperature=0.0 if i == 0 else 0.7, seed=i)  # the greedy one votes first
+        expression = reply.value.get("expression", "") if isinstance(reply.value, dict) else ""
+        if not expression:
+            return None
+        code = prog.program(question, expression)
+        answer, _how = await execute(sys, code, expression, sandbox)
+        programs.setdefault(answer, code)
+        return answer
+
+    answers: list[str | None] = []
+
+    async def remember(i: int) -> str | None:
+        answers.append(await sample(i))
+        return answers[-1]
+    vote = await self_consistency(remember, n, accept=prog.plausible)
+    if vote.winner is None and any(answers):  # nothing plausible: the plain majority
+        vote = await self_consistency(lambda i: _replay(answers, i), len(answers))
+    if programs:
+        try:
+            await sys.fs.write("program.py", programs.get(vote.winner) or next(iter(programs.values())))
+        except SyscallError:
+            pass  # the program is kept for the person when the app may write it
+    if vote.winner is None:
+        raise SyscallError(f"no program produced an answer ({vote.samples} tried)", code="no_answer")
+    return vote.winner

