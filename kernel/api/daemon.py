@@ -69,10 +69,13 @@ def running_pid(home: str | Path) -> int | None:
         pid = int(pidf.read_text().strip())
     except (OSError, ValueError):
         pid = 0
-    if pid and _alive(pid) and sock.exists() and _answers(sock):
-        return pid
-    if pid and _alive(pid) and not sock.exists() and time.time() - _mtime(pidf) < BOOT_SECONDS:
-        return pid  # still booting: its socket is not up yet
+    if pid and _alive(pid):
+        if sock.exists() and _answers(sock):
+            return pid
+        if time.time() - _mtime(pidf) < BOOT_SECONDS:
+            # still booting: its socket is not there yet, or is bound but not yet listening
+            # (removing it then would pull the socket out from under the daemon)
+            return pid
     for stale in (pidf, sock):
         with contextlib.suppress(FileNotFoundError):
             stale.unlink()
