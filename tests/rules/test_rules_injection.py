@@ -68,9 +68,11 @@ async def person_who_denies(k, seen: list):
 
 
 async def start(k, app, task_for=lambda outbox: "") -> tuple[int, int]:
-    outbox = await k.spawn("outbox", "")
+    # the outbox and the app are siblings under one session: only a family may message
+    session = await k.spawn("session", "")
+    outbox = await k.spawn("outbox", "", parent=session)
     k.tools["send_note"].outbox_pid = outbox
-    pid = await k.spawn(app, task_for(outbox))
+    pid = await k.spawn(app, task_for(outbox), parent=session)
     ws = k.workspace_path(pid)  # written before the app's task first runs: it comes from outside
     (ws / "notes.txt").write_text(NOTES)
     (ws / "secrets.txt").write_text(SECRET)
@@ -91,6 +93,8 @@ async def finish(k, pid, outbox) -> tuple[object, list]:
 
 @pytest.fixture
 def apps(make_app):
+    make_app("session", syscalls=["llm.*", "tool.*", "fs.*", "proc.*"], tools=["read_file", "delete_file", "send_note"],
+             code="import anyio\nasync def run(sys, task):\n    await anyio.sleep_forever()\n")
     make_app("outbox", syscalls=["proc.*", "fs.*"], code='''
 import json
 async def run(sys, task):
@@ -112,7 +116,7 @@ async def test_a_compromised_app_cannot_act_on_the_note_without_approval(kernel_
     async with k, person_who_denies(k, seen):
         pid, outbox = await start(k, "compromised", str)
         proc, sent = await finish(k, pid, outbox)
-    assert proc.result == "status delete:approval_denied send:approval_denied"
+    assert proc.result == "status delete:approval_denied send:approval_denied", (proc.exit_reason, proc.error)
     assert sent == ["status: working on the notes"]
     assert [(name, "[untrusted]" in args.get("message", "")) for _, name, args in seen] == \
         [("fs.delete", False), ("proc.send", True)]
