@@ -10,24 +10,13 @@ from apps import AppRegistry
 from apps.travel import page as pg
 from apps.travel.request import options, place_words
 from kernel import Kernel, KernelConfig
-from syscalls import mem
+from kernel.api import memapi
+from kernel.api import messages as api
 from tests.browser.travel_oracle import travel_model
 
 pytestmark = pytest.mark.anyio
 TRIP = {"from": "SFO", "to": "JFK", "date": "2027-03-02"}
 TASK = "book me a flight from SFO to JFK on 2027-03-02"
-
-
-class Memory:
-    """Stands in for the memory service: answers mem.recall with fixed preferences."""
-
-    def __init__(self, texts: list[str]):
-        self.texts, self.queries = texts, []
-
-    async def recall(self, proc, req):
-        self.queries.append((req.query, req.collection))
-        return mem.Recalled(memories=[mem.Memory(id=f"m{i}", text=t, kind="preference", collection="user:me",
-                                                 score=1.0) for i, t in enumerate(self.texts)])
 
 
 class Desk:
@@ -53,7 +42,7 @@ async def travel_kernel(chromium, tmp_path_factory):
 @pytest.fixture
 def tk(travel_kernel):
     travel_kernel.person.answer, travel_kernel.person.asked = "yes", []
-    travel_kernel.engine.prefs, travel_kernel.memory = None, None
+    travel_kernel.engine.prefs = None
     travel_kernel.engine.requests.clear()
     return travel_kernel
 
@@ -121,12 +110,22 @@ async def test_declined_approval_books_nothing(tk, site):
     assert not any("confirmation.html" in h for h in site.hits)
 
 
-async def test_remembered_preferences_are_honoured(tk, site):
-    tk.memory = memory = Memory(["I prefer window seats", "I like flying Eastwind"])
-    tk.engine.prefs = {"airline": "Eastwind", "seat": "window"}
-    result, _ = await book(tk, site)
-    assert memory.queries and memory.queries[0][1] == "user"
-    flight, price = cheapest(await results_text(tk.browser, site), airline="Eastwind")
+async def test_remembered_preferences_are_honoured(chromium, site, tmp_path):
+    """The person's preferences live in the kernel's real memory (chromadb on disk); the app recalls them."""
+    k = Kernel(KernelConfig(home=str(tmp_path / "home"), subsystems=["browser", "memory"]),
+               engine=travel_model(TRIP), registry=AppRegistry(), person=Desk())
+    async with k:
+        for text in ("I prefer window seats", "I like flying Eastwind"):
+            await memapi.handle(k, api.MemStore(text=text, kind="preference"))
+        k.engine.prefs = {"airline": "Eastwind", "seat": "window"}
+        pid = await k.spawn("travel", f"{TASK} site={site.url}/flights/index.html")
+        recalls = [e for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("call") == "mem.recall"]
+        proc = await k.wait(pid, timeout=120)
+        recalls = [e for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("call") == "mem.recall"]
+        assert proc.exit_status == 0, (proc.exit_reason, proc.error)
+        result = json.loads(proc.result)
+        assert recalls and recalls[0]["ok"], recalls
+        flight, price = cheapest(await results_text(k.browser, site), airline="Eastwind")
     assert result["booked"] and result["trip"]["airline"] == "Eastwind" and result["trip"]["seat"] == "window"
     assert f"Eastwind {flight}" in result["page"] and "window seat" in result["page"] and f"${price}" in result["page"]
 

@@ -45,9 +45,10 @@ def travel_model(trip: dict, prefs: dict | None = None) -> ScriptedEngine:
         props = (req.json_schema or {}).get("properties", {})
         if "from" in props:
             return json.dumps({"date": trip["date"], "from": trip["from"], "to": trip["to"]})
-        if "seat" in props:
-            return json.dumps(engine.prefs or {"airline": "", "seat": "any"})
         prompt = engine.detokenize(req.prompt)
+        if "seat" in props:  # it reads only preferences that reached its prompt
+            seen = engine.prefs and all(str(v).lower() in prompt.lower() for v in engine.prefs.values())
+            return json.dumps(engine.prefs if seen else {"airline": "", "seat": "any"})
         goal = re.search(r"Goal: (.*)", prompt)
         return json.dumps({"action": choose(props["action"]["enum"], goal.group(1) if goal else "", trip)})
 
