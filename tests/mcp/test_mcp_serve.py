@@ -52,10 +52,11 @@ async def test_outside_mcp_client_runs_an_app(booted):
         assert other.is_error and "not started through this MCP session" in other.content[0].text
         denied = await c.call_tool("run_app", {"app": "coder", "task": "x"})
         assert denied.is_error and "may not run app" in denied.content[0].text
-        missing = await c.call_tool("mem_search", {"query": "aisle seats"})
-        # without a memory subsystem the kernel says so; with one, memories come back: never a traceback
-        assert ("Traceback" not in missing.content[0].text) and (not missing.is_error or "memory" in
-                                                                 missing.content[0].text.lower())
+        stored = booted.llmos("mem", "store", "I prefer aisle seats on long flights", "--kind", "preference")
+        assert stored.returncode == 0, stored.stderr
+        found = await c.call_tool("mem_search", {"query": "which seat do I like?"})
+        assert not found.is_error, found.content
+        assert "aisle seats" in found.structured_content["result"][0]["text"]
     info = booted.llmos("wait", str(slow["pid"]))
     assert "killed" in (info.stdout + info.stderr)
 
