@@ -27,6 +27,13 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     term_grace: float = 5.0  # seconds between TERM and the KILL that follows if the process lingers
     # the subsystems kernel/boot.py attaches (memory, rules, sandbox, browser, ...); None means all
     subsystems: list[str] | None = None
+    # reliability (docs/reliability.md): the watchdog, retries of safe calls, injected faults for tests
+    watchdog_repeats: int = 3  # the same call, or the same LLM output, this many times in a row: a warning
+    watchdog_steps: int = 25  # this many calls in a row that bring nothing new: a warning (0: off)
+    watchdog_grace: int = 2  # calls after a warning before the watchdog acts
+    watchdog_action: str = "kill"  # kill (exit reason `looping`) | stop
+    retries: int = 2  # extra tries of a safe call (a read, a generation) that failed with a retryable error
+    faults: str = ""  # fault injection, e.g. "llm.submit=error*2,sandbox.exec=hang"; or $LLMOS_FAULTS
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()
