@@ -44,3 +44,7 @@ class Hooks:
     def __init__(self) -> None:
         self.spawn: list[Callable[..., Awaitable[Any]]] = []
         self.exit: list[Callable[..., Awaitable[Any]]] = []
+
+from .boot_reliability import STEPS as _RELIABILITY  # journal, watchdog, faults
+
+STEPS.update(_RELIABILITY)

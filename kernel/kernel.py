@@ -105,7 +105,7 @@ class Kernel:
     # -- processes -------------------------------------------------------------------------------
     async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
                     budgets: dict[str, float] | Budgets | None = None,
-                    permissions: list[str] | Permissions | None = None) -> int:
+                    permissions: list[str] | Permissions | None = None, pid: int | None = None) -> int:
         try:
             manifest = self.registry.get(app)
         except KeyError:
@@ -127,8 +127,9 @@ class Kernel:
             if budget.breached(parent_proc, ("children",)):
                 parent_proc.usage.children -= 1
                 raise PermissionDenied(f"pid {parent} has used its budget of children")
-        pid = self.ptable.alloc_pid()
-        self._save_next_pid(pid)
+        if pid is None or self.ptable.get(pid) is not None:  # a pid is given only to resume a journaled process
+            pid = self.ptable.alloc_pid()
+            self._save_next_pid(pid)
         ws = Workspace(self.home / "workspaces" / str(pid)).create()
         proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
                        permissions=perms, budgets=budg, workspace=ws)
