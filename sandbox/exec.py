@@ -119,6 +119,8 @@ def _exit_code(api, eid: str, state: RunState) -> int:
         try:
             info = api.exec_inspect(eid)
         except Exception:
+            if not state.reason:  # the engine went away mid-run: its outcome is unknown, say so
+                raise
             break
         if not info.get("Running") and info.get("ExitCode") is not None:
             return int(info["ExitCode"])
