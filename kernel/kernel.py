@@ -175,7 +175,7 @@ class Kernel:
             if child.alive:
                 self.signal(child.pid, "KILL")
         for release in runner.releasers(self):
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), anyio.move_on_after(self.config.syscall_timeout):  # a hung driver
                 await release(str(proc.pid))
         await self._run_hooks(self.hooks.exit, proc)
         proc.exit_reason, proc.exit_status = reason, status
@@ -193,7 +193,8 @@ class Kernel:
     async def _run_hooks(self, hooks: list, *args: Any) -> None:
         for hook in hooks:
             try:
-                await hook(*args)
+                with anyio.fail_after(self.config.syscall_timeout):  # a hung subsystem must not hang the kernel
+                    await hook(*args)
             except Exception as exc:  # a subsystem's hook must not take a process or the kernel down
                 self.events.emit("kernel.hook", args[0].pid, hook=getattr(hook, "__qualname__", "?"),
                                  error=f"{type(exc).__name__}: {exc}")

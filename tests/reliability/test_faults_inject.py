@@ -1,7 +1,9 @@
 """The fault-injection switch: named call sites fail, hang or break mid-stream on demand."""
+import anyio
 import pytest
 
 from drivers.llm import ScriptedEngine
+from kernel import Kernel, KernelConfig
 from kernel.faults import FaultPlan
 
 pytestmark = pytest.mark.anyio
@@ -70,3 +72,23 @@ async def test_a_bad_plan_leaves_the_kernel_up(kernel_factory, make_app):
         bad = [e for e in k.events.recent if e["kind"] == "kernel.subsystem" and not e["ok"]]
         assert "bad fault" in bad[0]["error"]
         assert (await k.wait(await k.spawn("ask", "x"), timeout=5)).result == "ok:up"
+
+
+class _HungDriver:
+    """A sandbox whose clean-up never returns, like a Docker engine that stopped answering."""
+
+    async def release(self, owner):
+        await anyio.sleep_forever()
+
+
+async def test_a_hung_driver_or_hook_cannot_keep_a_process_from_ending(tmp_path, registry, make_app):
+    make_app("quick3", code="async def run(sys, task):\n    return 'done'\n")
+    cfg = KernelConfig(home=str(tmp_path / "h"), subsystems=[], syscall_timeout=0.3)
+    async with Kernel(cfg, engine=ScriptedEngine(default="x"), registry=registry, sandbox=_HungDriver()) as k:
+        async def hung_hook(proc):
+            await anyio.sleep_forever()
+        k.hooks.exit.append(hung_hook)
+        with anyio.fail_after(5):
+            p = await k.wait(await k.spawn("quick3"))
+        assert p.result == "done" and p.exit_status == 0
+        assert any(e["kind"] == "kernel.hook" and "TimeoutError" in e["error"] for e in k.events.recent)
