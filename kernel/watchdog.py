@@ -3,8 +3,10 @@
 It watches every syscall from ``dispatch`` (``syscall_before`` and ``syscall_after``).  Three signs of a loop:
 
 - the same syscall with the same arguments ``repeats`` times in a row;
-- the same LLM output ``repeats`` times in a row;
-- ``steps`` syscalls in a row that brought nothing new (every reply one the process had already seen).
+- the same LLM output ``repeats`` times in a row, each time to a conversation that already shows the
+  model saying it (an agent going round; a batch of independent questions answered alike is not a loop);
+- ``steps`` syscalls in a row that brought nothing new (each the same answer to a question it had
+  already asked, as in A, B, A, B, ...).
 
 At the first sign it warns: an LLM request gets a warning page appended ("you repeated X three times;
 change approach"), any other repeated call fails with a typed ``looping`` error instead of running.
@@ -42,9 +44,11 @@ class Looping(SyscallError):
 class _Track:
     __slots__ = (
         "call_runs",
+        "echo",
         "evidence",
         "last_call",
         "last_out",
+        "last_req",
         "out_runs",
         "seen",
         "since_warn",
@@ -55,11 +59,19 @@ class _Track:
     def __init__(self) -> None:
         self.last_call, self.call_runs = "", 0
         self.last_out, self.out_runs = "", 0
+        self.last_req, self.echo = "", False
         self.seen: set[bytes] = set()
         self.stale = 0
         self.warned = ""  # what the last warning was about ("" = none pending)
         self.since_warn = 0
         self.evidence = ""
+
+
+def _shown(req: Any, text: str) -> bool:
+    """Does ``req`` show the model ``text`` as something it said (an assistant turn, or in the prompt)?"""
+    if hasattr(req, "messages"):
+        return any(m.role == "assistant" and m.content.strip() == text.strip() for m in req.messages)
+    return text.strip() in getattr(req, "prompt", "")
 
 
 def _digest(data: bytes) -> bytes:
@@ -95,6 +107,9 @@ class Watchdog:
             return
         t = self._track(proc.pid)
         key = name + ":" + _digest(encode(req)).hex()
+        t.last_req = key
+        if name in LLM:  # is the model being shown its own last output again (a conversation going round)?
+            t.echo = bool(t.last_out) and _shown(req, t.last_out)
         t.call_runs = t.call_runs + 1 if key == t.last_call else 1
         t.last_call = key
         if t.warned:
@@ -122,11 +137,11 @@ class Watchdog:
         t = self._track(proc.pid)
         if name in LLM:
             text = getattr(reply, "text", "")
-            t.out_runs = t.out_runs + 1 if text == t.last_out else 1
+            t.out_runs = t.out_runs + 1 if text == t.last_out and t.echo else 1
             t.last_out = text
             if t.out_runs >= self.repeats and not t.warned:
                 self._warn(proc, t, "output", f"your model gave the same output {t.out_runs} times: {text[:120]!r}")
-        h = _digest(name.encode() + encode(reply))
+        h = _digest(t.last_req.encode() + encode(reply))  # the same answer to the same question
         if h in t.seen:
             t.stale += 1
         else:

@@ -120,3 +120,15 @@ async def run(sys, task):
     async with kernel_factory(eng, subsystems=WD) as k:
         p = await k.wait(await k.spawn("busy"), timeout=10)
         assert p.exit_reason == "exited" and p.result == "done" and k.watchdog.warnings == 0
+
+
+async def test_independent_questions_answered_alike_are_not_a_loop(kernel_factory, make_app):
+    """A batch classifier gets 'yes' for many different items: the same output, but no conversation
+    going round, so no warning."""
+    make_app("classify", syscalls=["llm.*"], code="""
+async def run(sys, task):
+    return [(await sys.llm.chat(f"Is {i} a number?", max_tokens=2)).text for i in range(12)]
+""")
+    async with kernel_factory(ScriptedEngine(default="yes"), subsystems=WD) as k:
+        p = await k.wait(await k.spawn("classify"), timeout=10)
+        assert p.exit_reason == "exited" and p.result.count("yes") == 12 and k.watchdog.warnings == 0
