@@ -68,7 +68,7 @@ def check(home: Home, daemon: int, n: int, run: dict, baseline: dict, model: str
     containers = _containers(sandboxes)
     assert leaks == {"threads": 0, "fds": 0, "chromium": 0} and containers == 0, (leaks, baseline, after)
     syscalls = sum(r.syscalls for r in fold(recs).exits.values() if r.pid in outcomes)
-    return {"model": model, "processes": n, "syscalls": syscalls, "killed": len(killed),
+    return {"model": model or "SmolLM2-135M (embedded)", "processes": n, "syscalls": syscalls, "killed": len(killed),
             "finished": sum(o[0] == "exited" for o in outcomes.values()), "lost": lost,
             "leaks": sum(leaks.values()) + containers, "threads": f"{baseline['threads']} -> {after['threads']}",
             "fds": f"{baseline['fds']} -> {after['fds']}", "containers": containers,
