@@ -89,6 +89,7 @@ class Journaler:
             for sid in list(earlier):  # their orphans are gone: forget them
                 if sid != current:
                     self.folded.sandboxes.pop(sid, None)
+            self.journal.rewrite(recovery.compacted(self.folded, self.boot))
         except Exception as exc:  # no Docker engine: nothing of ours can be running there either
             out["containers"], out["containers_error"] = 0, f"{type(exc).__name__}: {exc}"[:300]
         out["profiles"] = await anyio.to_thread.run_sync(recovery.remove_dead_profiles)
