@@ -166,7 +166,7 @@ records = st.builds(Record, kind=st.sampled_from(["boot", "spawn", "exit", "ctx"
 @FUZZ
 @given(st.binary(max_size=600))
 def test_property_journal_reader_never_raises_on_garbage(blob):
-    recs, damage = parse(blob)
+    _recs, damage = parse(blob)
     assert sum(d.length for d in damage) <= len(blob)
 
 
