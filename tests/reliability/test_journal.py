@@ -5,8 +5,12 @@ import anyio
 import pytest
 
 from drivers.llm import ScriptedEngine
+from drivers.vectors.memory_store import MemoryVectorStore
 from kernel import Kernel, KernelConfig, State
 from kernel.journal import MAGIC, Journal, Record, frame, parse
+from kernel.memory.context import Context
+from kernel.memory.page import Page
+from kernel.memory.service import MemoryService
 from kernel.recovery import INTERRUPTED, boot_message
 
 pytestmark = pytest.mark.anyio
@@ -112,3 +116,51 @@ async def test_an_unwritable_journal_does_not_stop_the_kernel(tmp_path, registry
         p = await k.wait(await k.spawn("quick2"), timeout=5)
         assert p.result == "done" and k.journal.errors >= 2
         assert any(e["kind"] == "journal.error" for e in k.events.recent)
+
+
+class _Memory(MemoryService):
+    """The memory manager with the one call recovery hands a journaled context back through."""
+
+    restored: dict[int, bytes] = {}
+
+    async def restore_context(self, pid, data):
+        self.restored[pid] = data
+
+
+WAITER = """
+async def run(sys, task):
+    await sys.llm.chat(task, max_tokens=4)
+    await sys.proc.recv()
+    return "never"
+"""
+
+
+async def test_a_process_context_is_journaled_and_handed_back_on_resume(tmp_path, registry, make_app):
+    folder = make_app("ctxapp", code=WAITER, syscalls=["llm.*", "proc.*"])
+    (folder / "app.toml").write_text((folder / "app.toml").read_text().replace(
+        "priority = 20", 'priority = 20\nrestart = "resume"'))
+    home_a, home_b = tmp_path / "a", tmp_path / "b"
+    mem = _Memory(MemoryVectorStore())
+
+    async def open_memory(proc, manifest):
+        pm = mem.open(proc.pid, app=proc.app, user="u", limit=500, count_tokens=lambda t: len(t.split()))
+        pm.context.add(Page(text=f"remember: {proc.task}", kind="pinned", role="system"))
+
+    cfg = KernelConfig(home=str(home_a), subsystems=["journal"])
+    async with Kernel(cfg, engine=ScriptedEngine(default="ok"), registry=registry, memory=mem) as a:
+        a.hooks.spawn.insert(0, open_memory)
+        pid = await a.spawn("ctxapp", "the blue door")
+        with anyio.fail_after(5):
+            while a.ptable.get(pid).current != "proc.recv":
+                await anyio.sleep(0.01)
+        shutil.copytree(home_a, home_b)  # crash while it waits
+    recs, _ = Journal(home_b / "state" / "journal.bin").read()
+    (ctx,) = [r for r in recs if r.kind == "ctx" and r.pid == pid]
+    assert "remember: the blue door" in Context.from_bytes(ctx.data, len).pages[0].text
+    mem2 = _Memory(MemoryVectorStore())
+    cfg = KernelConfig(home=str(home_b), subsystems=["journal"])
+    async with Kernel(cfg, engine=ScriptedEngine(default="ok"), registry=registry, memory=mem2) as b:
+        with anyio.fail_after(5):
+            while pid not in mem2.restored:
+                await anyio.sleep(0.01)
+        assert mem2.restored[pid] == ctx.data and b.ptable.get(pid).alive
