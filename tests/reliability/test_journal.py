@@ -121,7 +121,9 @@ async def test_an_unwritable_journal_does_not_stop_the_kernel(tmp_path, registry
 class _Memory(MemoryService):
     """The memory manager with the one call recovery hands a journaled context back through."""
 
-    restored: dict[int, bytes] = {}
+    def __init__(self, store):
+        super().__init__(store)
+        self.restored: dict[int, bytes] = {}
 
     async def restore_context(self, pid, data):
         self.restored[pid] = data
