@@ -7,7 +7,7 @@ import json
 
 import anyio
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from drivers.llm import ScriptedEngine
@@ -96,6 +96,7 @@ def fuzz_app(make_app):
 
 @settings(FUZZ, max_examples=400 if LONG else 8)  # each example boots a kernel
 @given(st.lists(st.lists(CALLS, max_size=10), min_size=2, max_size=12))
+@example(programs=[[], [_req("fs.write", path="d", data=""), _req("fs.write", path="d/b.txt", data="")]])
 def test_fuzz_random_syscalls_from_many_processes(fuzz_app, tmp_path_factory, registry, programs):
     anyio.run(_run, programs, tmp_path_factory.mktemp("home"), registry)
 
