@@ -45,11 +45,13 @@ system: $(STAMP)
 	@bash scripts/setup-chromium.sh
 	@$(BIN)/python -m sandbox build || echo "setup: no sandbox image (see above); llmos runs without a sandbox"
 
+# Property tests and the live-kernel fuzz with thousands of examples each (tests/fuzz/conftest.py).
 fuzz: setup
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q tests -k "fuzz or property"
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/python -m pytest -q -p no:cacheprovider tests -k "fuzz or property"
 
+# 1,000 scripted and 50 real-model processes through the daemon; figures go to docs/reliability.md.
 soak: setup system
-	$(BIN)/python -m pytest -q tests/soak -m soak
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests/soak -m soak
 
 # pal on 20 fixed word problems with the real model; writes the measured success rate into docs/apps.md
 eval: setup system

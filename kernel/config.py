@@ -40,6 +40,13 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     memory: MemoryConfig = msgspec.field(default_factory=MemoryConfig)  # paging and recall (kernel/memory)
     sandbox_pool: int = 2  # warm sandbox containers kept started (0: every call starts one)
     sandbox_idle_s: float = 600.0  # a warm container idle this long is replaced
+    # reliability (docs/reliability.md): the watchdog, retries of safe calls, injected faults for tests
+    watchdog_repeats: int = 3  # the same call, or the same LLM output, this many times in a row: a warning
+    watchdog_steps: int = 25  # this many calls in a row that bring nothing new: a warning (0: off)
+    watchdog_grace: int = 2  # calls after a warning before the watchdog acts
+    watchdog_action: str = "kill"  # kill (exit reason `looping`) | stop
+    retries: int = 2  # extra tries of a safe call (a read, a generation) that failed with a retryable error
+    faults: str = ""  # fault injection, e.g. "llm.submit=error*2,sandbox.exec=hang"; or $LLMOS_FAULTS
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -105,7 +105,7 @@ class Kernel:
     # -- processes -------------------------------------------------------------------------------
     async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
                     budgets: dict[str, float] | Budgets | None = None,
-                    permissions: list[str] | Permissions | None = None) -> int:
+                    permissions: list[str] | Permissions | None = None, pid: int | None = None) -> int:
         try:
             manifest = self.registry.get(app)
         except KeyError:
@@ -127,8 +127,9 @@ class Kernel:
             if budget.breached(parent_proc, ("children",)):
                 parent_proc.usage.children -= 1
                 raise PermissionDenied(f"pid {parent} has used its budget of children")
-        pid = self.ptable.alloc_pid()
-        self._save_next_pid(pid)
+        if pid is None or self.ptable.get(pid) is not None:  # a pid is given only to resume a journaled process
+            pid = self.ptable.alloc_pid()
+            self._save_next_pid(pid)
         ws = Workspace(self.home / "workspaces" / str(pid)).create()
         proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
                        permissions=perms, budgets=budg, workspace=ws)
@@ -174,7 +175,7 @@ class Kernel:
             if child.alive:
                 self.signal(child.pid, "KILL")
         for release in runner.releasers(self):
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception), anyio.move_on_after(self.config.syscall_timeout):  # a hung driver
                 await release(str(proc.pid))
         await self._run_hooks(self.hooks.exit, proc)
         proc.exit_reason, proc.exit_status = reason, status
@@ -193,7 +194,8 @@ class Kernel:
     async def _run_hooks(self, hooks: list, *args: Any) -> None:
         for hook in hooks:
             try:
-                await hook(*args)
+                with anyio.fail_after(self.config.syscall_timeout):  # a hung subsystem must not hang the kernel
+                    await hook(*args)
             except Exception as exc:  # a subsystem's hook must not take a process or the kernel down
                 self.events.emit("kernel.hook", args[0].pid, hook=getattr(hook, "__qualname__", "?"),
                                  error=f"{type(exc).__name__}: {exc}")

@@ -14,8 +14,7 @@ from syscalls import Reply, Request
 from syscalls.errors import InvalidArgument, PermissionDenied, SyscallError, Terminated, Timeout
 from syscalls.table import TABLE, decode_request, encode, name_of
 
-from . import sysfile, sysllm, sysmem, sysproc, systool, sysuser
-from . import sysbrowser
+from . import retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, systool, sysuser
 from .errors import ProcessExit, from_driver
 from .proc import Process, State
 
@@ -84,6 +83,9 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
             proc.term_requested = False
             raise Terminated("TERM received: clean up and exit")
         check_permission(proc, name)
+        for ins in k.instruments:  # the watchdog: a call repeated again and again is refused
+            if hasattr(ins, "syscall_before"):
+                await ins.syscall_before(proc, name, req)
         await k.check_rules(proc, name, req)
         handler = HANDLERS.get(name)
         if handler is None:
@@ -96,7 +98,10 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
                 reply = await handler(k, proc, req)
             else:
                 with anyio.fail_after(k.config.syscall_timeout):
-                    reply = await handler(k, proc, req)
+                    reply = await retry.call(k, name, handler, proc, req)
+        for ins in k.instruments:
+            if hasattr(ins, "syscall_after"):
+                ins.syscall_after(proc, name, reply)
         k.events.emit("syscall", proc.pid, call=name, ok=True, args=summarize(req),
                       ms=round((time.perf_counter() - t0) * 1000, 3))
         if hasattr(k.rules, "observe"):  # the rules note untrusted text the reply brings in

@@ -6,6 +6,8 @@ import sys
 
 import anyio
 
+from kernel.recovery import boot_message
+
 from .. import daemonctl
 from ..client import Client, KernelError, NotRunning
 from ..format import duration
@@ -32,6 +34,9 @@ def boot(args: argparse.Namespace) -> int:
         print(f"kernel booted (pid {pid}), listening on {home / 'kernel.sock'}")
         from .rules import warn_not_loaded
         warn_not_loaded()
+        recovered = boot_message(home)  # what it found in the journal of the last run
+        if recovered:
+            print(recovered)
         return 0
     print(f"llmos: the kernel is already running (pid {pid}) for {home}", file=sys.stderr)
     return 1

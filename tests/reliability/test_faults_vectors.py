@@ -1,0 +1,109 @@
+"""The vector store's disk filling up under the kernel: mem.store fails with a typed error, and the
+kernel serves on.
+
+The first write to a full disk fails cleanly with ``io`` (not retryable) and what was stored before
+is still there.  But chromadb (1.5.9) does not recover cleanly: after that error a later call hung
+in 3 of 6 tries, even once space was freed.  So a store call must be abandonable: the syscall
+timeout then ends it with a typed ``timeout`` and the kernel goes on (the stuck worker thread is
+left behind); this test accepts that outcome too.
+
+The memory service is wired into the kernel on another branch; here a thin adapter puts a real
+chromadb store behind the ``mem`` syscalls so the kernel's side is what is tested."""
+import contextlib
+import os
+import subprocess
+import threading
+import uuid
+
+import anyio
+import pytest
+
+from drivers.llm import ScriptedEngine
+from drivers.vectors import Item, VectorStore
+from kernel import Kernel, KernelConfig
+from syscalls import mem
+
+pytestmark = pytest.mark.anyio
+
+
+class StoreMemory:
+    def __init__(self, vs):
+        self.vs = vs
+
+    async def store(self, proc, req):
+        mid = uuid.uuid4().hex[:8]
+        await anyio.to_thread.run_sync(self.vs.add, f"proc:t:{proc.pid}", [Item(mid, req.text)],
+                                       abandon_on_cancel=True)
+        return mem.Stored(id=mid, collection=f"proc:t:{proc.pid}")
+
+    async def recall(self, proc, req):
+        hits = await anyio.to_thread.run_sync(self.vs.query, f"proc:t:{proc.pid}", req.query, req.k,
+                                              abandon_on_cancel=True)
+        return mem.Recalled(memories=[mem.Memory(id=h.id, text=h.text, kind="fact", collection=h.collection,
+                                                 score=h.score) for h in hits])
+
+
+APP = """
+from syscalls.errors import SyscallError
+async def run(sys, task):
+    await sys.mem.store("the launch code is 4711")
+    await sys.proc.recv()  # the test now makes the disk full
+    try:
+        await sys.mem.store("one more fact")
+        stored = "stored"
+    except SyscallError as e:
+        stored = f"{e.code}:{e.retryable}"
+    try:
+        recalled = (await sys.mem.recall("launch code", k=1))[0].text
+    except SyscallError as e:
+        recalled = f"{e.code}:{e.retryable}"
+    return stored + "|" + recalled
+"""
+
+
+@pytest.fixture
+def tmpfs(tmp_path):
+    where = tmp_path / "disk"
+    where.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(where)], capture_output=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.decode().strip()}")
+    yield where
+    subprocess.run(["umount", "-l", str(where)], capture_output=True)
+
+
+def _fill(where):
+    with open(where / "filler", "wb") as f, contextlib.suppress(OSError):
+        while True:
+            f.write(b"\0" * 65536)
+            f.flush()
+            os.fsync(f.fileno())
+
+
+async def test_a_full_disk_under_the_store(tmp_path, registry, make_app, tmpfs):
+    """A read-only store is covered at the driver level (tests/vectors): a live sqlite file keeps a
+    tmpfs from being remounted read-only under it."""
+    make_app("rememberer", code=APP, syscalls=["mem.*", "proc.*"])
+    vs = VectorStore(tmpfs / "store")
+    cfg = KernelConfig(home=str(tmp_path / "h"), subsystems=[], syscall_timeout=5)
+    async with Kernel(cfg, engine=ScriptedEngine(default="x"), registry=registry, memory=StoreMemory(vs)) as k:
+        pid = await k.spawn("rememberer")
+        proc = k.ptable.get(pid)
+        with anyio.fail_after(30):
+            while proc.current != "proc.recv":
+                await anyio.sleep(0.02)
+        await anyio.to_thread.run_sync(_fill, tmpfs)
+        k.inbox(proc).put(0, "go")
+        p = await k.wait(pid, timeout=30)
+        stored, recalled = p.result.split("|")
+        assert stored in ("io:False", "timeout:True"), p.result  # typed either way, never a traceback
+        if stored == "io:False":
+            assert recalled in ("the launch code is 4711", "timeout:True"), p.result
+        errors = [e for e in k.events.for_pid(pid) if e["kind"] == "syscall" and not e["ok"]]
+        assert errors[0]["error"] == stored.split(":")[0]
+        # the kernel serves on: a process that needs no disk runs as ever
+        make_app("talker", code="async def run(sys, task):\n    return (await sys.llm.chat('hi')).text\n")
+        assert (await k.wait(await k.spawn("talker"), timeout=10)).result == "x"
+    closer = threading.Thread(target=vs.close, daemon=True)  # a wedged chromadb holds its lock
+    closer.start()
+    closer.join(5)
