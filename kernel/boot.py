@@ -44,3 +44,7 @@ class Hooks:
     def __init__(self) -> None:
         self.spawn: list[Callable[..., Awaitable[Any]]] = []
         self.exit: list[Callable[..., Awaitable[Any]]] = []
+
+from .boot_perf import attach as _attach_perf  # each subsystem registers itself below
+
+STEPS["perf"] = _attach_perf
