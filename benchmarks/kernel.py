@@ -47,6 +47,7 @@ async def run(sys, task):
 ''',
 }
 SYSCALLS = {"bench": ["llm.*"], "calls": ["llm.*", "proc.*"], "idle": ["proc.*"]}
+_TMP = tempfile.TemporaryDirectory(prefix="llmos-bench-")  # homes and apps of this run; removed at exit
 
 
 class TokenClock:
@@ -60,7 +61,7 @@ class TokenClock:
 
 
 def _app_dir() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="llmos-bench-"))
+    root = Path(tempfile.mkdtemp(prefix="apps-", dir=_TMP.name))
     for name, code in APPS.items():
         d = root / name
         d.mkdir()
@@ -71,7 +72,7 @@ def _app_dir() -> Path:
 
 
 def _kernel(engine, **cfg) -> Kernel:
-    home = tempfile.mkdtemp(prefix="llmos-bench-home-")
+    home = tempfile.mkdtemp(prefix="home-", dir=_TMP.name)
     config = KernelConfig(home=home, subsystems=[], **cfg)
     return Kernel(config, engine=engine, registry=AppRegistry(extra_dirs=[_app_dir()]))
 

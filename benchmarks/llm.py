@@ -164,7 +164,8 @@ def kv_switch(model_path: str, lengths=(256, 1024, 4096), *, n_threads: int = 2,
     text = nm.tokenize(" ".join(f"Line {i}: the keeper climbed the lighthouse stairs, counted the ships and wrote "
                                 f"their names in the log." for i in range(longest // 10)))
     out = []
-    swap = swap_dir or tempfile.mkdtemp(prefix="llmos-bench-swap-")
+    tmp = None if swap_dir else tempfile.TemporaryDirectory(prefix="llmos-bench-swap-")
+    swap = swap_dir or tmp.name
 
     def greedy(seq: int, row: int, pos: int) -> list[int]:
         got = []
@@ -224,6 +225,8 @@ def kv_switch(model_path: str, lengths=(256, 1024, 4096), *, n_threads: int = 2,
         C.llama_sampler_free(smp)
         C.llama_batch_free(b)
         nm.close()
+        if tmp is not None:
+            tmp.cleanup()
     return out
 
 
