@@ -1,6 +1,7 @@
 """``make bench``: every benchmark in one run, with a progress display; writes docs/benchmarks.md and its plots."""
 from __future__ import annotations
 
+import json
 import os
 import platform
 import sys
@@ -132,6 +133,8 @@ def main() -> int:
     results["throughput"] = tp if all(tp[k] for k in ("bare", "llmos", "naive")) else None
     results["load"] = (load0, os.getloadavg()[0])
     results["seconds"] = time.time() - started
+    raw = Path(os.environ.get("LLMOS_BENCH_JSON", "/tmp/llmos-bench-results.json"))
+    raw.write_text(json.dumps(results))  # everything, samples included: report.write can redraw from it
     doc = report.write(results, DOCS)
     console.print(f"wrote {doc} in {results['seconds'] / 60:.1f} min")
     return 0

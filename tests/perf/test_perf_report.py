@@ -36,7 +36,7 @@ def test_report_has_ratios_plots_and_reasons(tmp_path):
                                                                          "throughput.png"]
     assert "| 8 | 200.0 | 100.0 | 0.50 | 150.0 | 50.0 | 3.00 |" in text  # decode/ceiling, wall/naive
     assert "**0.95x** (target >= 0.9)" in text  # single stream against llama-cpp-python
-    assert "| 1024 |" in text and "| **no** |" in text  # an output that differed after a swap is shown
+    assert "| 1024 |" in text and "| **no** |" in text and "set_data ms" in text  # an output that differed after a swap is shown
     assert "**14.1x** sooner" in text  # prefix miss median 1.55 s / hit median 0.11 s
     assert "Skipped: no Docker engine reachable" in text and "ValueError: boom" in text
     assert "Load average (1 min) at start 1.50, at end 2.50" in text
