@@ -112,3 +112,149 @@ async def engine_aggregate(engine: Engine, n_concurrent: int, n_tokens: int) -> 
     return {"n_concurrent": n_concurrent, "n_tokens": total, "seconds": t_end - t0, "tok_s": total / (t_end - t0),
             "decode_tok_s": len(steady) / steady_dt if steady_dt > 0 else 0.0,
             "mean_ttft_s": sum(r.ttft_s for r in results) / len(results)}
+
+
+def bare_python_single(model_path: str, n_tokens: int, *, n_threads: int = 2, prompt: str = PROMPT) -> dict:
+    """Decode tokens/s of llama-cpp-python's high-level ``Llama.generate`` (greedy), after the first token."""
+    from llama_cpp import Llama
+
+    llm = Llama(model_path, n_ctx=512, n_threads=n_threads, n_threads_batch=n_threads, n_gpu_layers=0,
+                verbose=False)
+    try:
+        toks = llm.tokenize(prompt.encode())
+        stamps = []
+        for _ in llm.generate(toks, temp=0.0, top_k=1, reset=True):
+            stamps.append(time.perf_counter())
+            if len(stamps) >= n_tokens:
+                break
+    finally:
+        llm.close()
+    dt = stamps[-1] - stamps[0]
+    return {"n_tokens": len(stamps), "tok_s": (len(stamps) - 1) / dt if dt > 0 else 0.0}
+
+
+def _decode(C, nm, b, seq: int, toks: list[int], pos0: int) -> int:
+    """Evaluate ``toks`` for ``seq`` from ``pos0`` in chunks of the batch size; logits for the last."""
+    for start in range(0, len(toks), nm.n_batch):
+        chunk = toks[start:start + nm.n_batch]
+        for j, t in enumerate(chunk):
+            b.token[j], b.pos[j], b.n_seq_id[j] = t, pos0 + start + j, 1
+            b.seq_id[j][0] = seq
+            b.logits[j] = int(start + j == len(toks) - 1)
+        b.n_tokens = len(chunk)
+        if C.llama_decode(nm.ctx, b) != 0:
+            raise RuntimeError("decode failed")
+    return (len(toks) - 1) % nm.n_batch
+
+
+def kv_switch(model_path: str, lengths=(256, 1024, 4096), *, n_threads: int = 2, n_check: int = 8,
+              swap_dir: str | None = None) -> list[dict]:
+    """Cost of bringing a preempted sequence of ``L`` tokens back: re-prefill from its tokens versus
+    restoring its saved KV (``llama_state_seq_set_data``) from host memory or from a file, into a
+    different sequence slot; and whether the next ``n_check`` greedy tokens are identical."""
+    import ctypes
+    import os
+    import tempfile
+
+    longest = max(lengths)
+    nm = NativeModel(model_path, n_ctx=2 * (longest + 256), n_seq_max=2, n_batch=512, n_threads=n_threads)
+    C = nm.C
+    b = C.llama_batch_init(nm.n_batch, 0, 1)
+    smp = C.llama_sampler_init_greedy()
+    text = nm.tokenize(" ".join(f"Line {i}: the keeper climbed the lighthouse stairs, counted the ships and wrote "
+                                f"their names in the log." for i in range(longest // 10)))
+    out = []
+    tmp = None if swap_dir else tempfile.TemporaryDirectory(prefix="llmos-bench-swap-")
+    swap = swap_dir or tmp.name
+
+    def greedy(seq: int, row: int, pos: int) -> list[int]:
+        got = []
+        for _ in range(n_check):
+            tok = C.llama_sampler_sample(smp, nm.ctx, row)
+            got.append(tok)
+            row = _decode(C, nm, b, seq, [tok], pos)
+            pos += 1
+        return got
+
+    try:
+        for L in lengths:
+            ctx = text[:L]
+            assert len(ctx) == L, "not enough text for the longest context"
+            C.llama_memory_seq_rm(nm.mem, -1, -1, -1)
+            t = time.perf_counter()
+            row = _decode(C, nm, b, 0, ctx, 0)
+            prefill_s = time.perf_counter() - t
+            ref = greedy(0, row, L)
+            C.llama_memory_seq_rm(nm.mem, 0, L - 1, -1)  # what the engine keeps: all but the last token
+            t = time.perf_counter()
+            size = C.llama_state_seq_get_size(nm.ctx, 0)
+            buf = (ctypes.c_uint8 * size)()
+            n = C.llama_state_seq_get_data(nm.ctx, buf, size, 0)
+            save_s = time.perf_counter() - t
+            path = os.path.join(swap, f"kv-{L}.bin")
+            t = time.perf_counter()
+            with open(path, "wb") as f:
+                f.write(memoryview(buf)[:n])
+                f.flush()
+                os.fsync(f.fileno())
+            disk_save_s = time.perf_counter() - t
+            results = {}
+            for where in ("memory", "disk"):
+                C.llama_memory_seq_rm(nm.mem, 1, -1, -1)
+                t = time.perf_counter()
+                data = buf
+                if where == "disk":
+                    with open(path, "rb") as f:
+                        raw = f.read()
+                    data = (ctypes.c_uint8 * len(raw)).from_buffer_copy(raw)
+                if not C.llama_state_seq_set_data(nm.ctx, data, n, 1):
+                    raise RuntimeError("restore failed")
+                restore_s = time.perf_counter() - t
+                row = _decode(C, nm, b, 1, ctx[-1:], L - 1)  # the one token a resume evaluates
+                resume_s = time.perf_counter() - t
+                results[where] = {"restore_s": restore_s, "resume_s": resume_s,
+                                  "identical": greedy(1, row, L) == ref}
+            os.unlink(path)
+            out.append({"tokens": L, "reprefill_s": prefill_s, "save_s": save_s, "disk_save_s": disk_save_s,
+                        "state_mb": n / 2**20, "restore_memory_s": results["memory"]["restore_s"],
+                        "resume_memory_s": results["memory"]["resume_s"],
+                        "restore_disk_s": results["disk"]["restore_s"], "resume_disk_s": results["disk"]["resume_s"],
+                        "identical_memory": results["memory"]["identical"],
+                        "identical_disk": results["disk"]["identical"]})
+    finally:
+        C.llama_sampler_free(smp)
+        C.llama_batch_free(b)
+        nm.close()
+        if tmp is not None:
+            tmp.cleanup()
+    return out
+
+
+async def prefix_ttft(model_path: str, *, trials: int = 3, system_words: int = 400) -> dict:
+    """Time to first token for requests whose long system prompt another process is using (a hit:
+    the prefix is copied) versus requests with a system prompt never seen (a miss: full prefill)."""
+    from drivers.llm import LlamaEngine
+
+    def system(tag: str) -> Message:
+        rules = " ".join(f"Rule {i}: confirm the traveller's dates, budget and seat before booking."
+                         for i in range(system_words // 12))
+        return Message("system", f"You are the travel desk of company {tag}. {rules}")
+
+    shared = system("Aurora")
+    hits, misses, copies = [], [], 0
+    async with LlamaEngine(model_path, n_slots=3, n_ctx=3 * 1024) as eng:
+        n_prefix = len(eng.apply_template([shared]))
+        holder = eng.submit(GenRequest(messages=[shared, Message("user", "Tell a long story.")], max_tokens=100000))
+        it = holder.__aiter__()
+        await it.__anext__()  # the shared prefix now sits in a busy slot
+        before = eng.stats().prefix_copies
+        for i in range(trials):
+            for kind in ("miss", "hit"):
+                msgs = [system(f"Z{i}") if kind == "miss" else shared, Message("user", f"Question {i}: which seat?")]
+                r = await eng.generate(GenRequest(messages=msgs, max_tokens=1))
+                (misses if kind == "miss" else hits).append(r.ttft_s)
+        copies = eng.stats().prefix_copies - before
+        holder.cancel()
+        async for _ in it:
+            pass
+    return {"prefix_tokens": n_prefix, "hit_ttft_s": hits, "miss_ttft_s": misses, "prefix_copies": copies}

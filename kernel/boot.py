@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_browser, boot_mcp, boot_memory, boot_reliability, boot_rules, boot_sandbox, trace
+from . import boot_browser, boot_mcp, boot_memory, boot_perf, boot_reliability, boot_rules, boot_sandbox, trace
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -29,6 +29,7 @@ STEPS: dict[str, Attach] = {
     "mcp": boot_mcp.attach,
     "sandbox": boot_sandbox.attach,
     "browser": boot_browser.attach,
+    "perf": boot_perf.attach,
     **boot_reliability.STEPS,  # journal (and crash recovery, after the parts it cleans up), watchdog, faults
 }
 

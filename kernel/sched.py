@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import itertools
-from contextlib import asynccontextmanager
-from typing import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 
 import anyio
 
@@ -13,7 +13,7 @@ POLICIES = ("fifo", "rr", "priority", "fair")
 
 
 class _Waiter:
-    __slots__ = ("proc", "seq", "event", "granted")
+    __slots__ = ("event", "granted", "proc", "seq")
 
     def __init__(self, proc: Process, seq: int):
         self.proc, self.seq, self.event, self.granted = proc, seq, anyio.Event(), False
@@ -26,7 +26,11 @@ class Scheduler:
     - ``rr``: arrival order, but a process that used ``quantum`` tokens yields when others wait.
     - ``priority``: lowest priority number first (Unix style: 0 is the most urgent); a waiting
       process with a better priority preempts a running one after its quantum.
-    - ``fair``: least tokens consumed first, with the quantum.
+    - ``fair``: least tokens consumed first, with the quantum.  A process's count starts at the
+      least count among those competing when it first asks, so a newcomer cannot starve the rest.
+
+    Priority inheritance: while a process waits for its children (``proc.wait``), each child
+    runs with the better of its own priority and the one lent by the waiter (``lend``).
     """
 
     def __init__(self, n_slots: int, policy: str = "fair", quantum: int = 64,
@@ -40,6 +44,9 @@ class Scheduler:
         self.on_grant = on_grant
         self.grants: list[int] = []  # pids in grant order (bounded), for tests and stats
         self.preemptions = 0
+        self._lent: dict[int, list[int]] = {}  # pid -> priorities lent to it by waiting processes
+        self._base: dict[int, int] = {}  # pid -> fair-share token count it started from
+        self._procs: dict[int, Process] = {}  # pid -> process, for those holding a slot
 
     @property
     def queued(self) -> int:
@@ -49,12 +56,43 @@ class Scheduler:
     def busy(self) -> int:
         return len(self.running)
 
+    def priority(self, proc: Process) -> int:
+        """The priority the scheduler uses: the process's own, or a better one lent to it."""
+        lent = self._lent.get(proc.pid)
+        return min(proc.priority, *lent) if lent else proc.priority
+
+    @contextmanager
+    def lend(self, waiter: Process, children: list[Process]) -> Iterator[None]:
+        """While ``waiter`` waits on ``children``, they inherit its (effective) priority."""
+        prio = self.priority(waiter)
+        pids = [c.pid for c in children]
+        for pid in pids:
+            self._lent.setdefault(pid, []).append(prio)
+        try:
+            yield
+        finally:
+            for pid in pids:
+                lent = self._lent.get(pid)
+                if lent:
+                    lent.remove(prio)
+                    if not lent:
+                        del self._lent[pid]
+
+    def share(self, proc: Process) -> int:
+        """Fair-share usage: tokens consumed, counted from where the process joined the competition."""
+        return self._base.get(proc.pid, 0) + proc.usage.tokens
+
+    def forget(self, pid: int) -> None:
+        """Drop what the scheduler keeps about an ended process."""
+        self._base.pop(pid, None)
+        self._lent.pop(pid, None)
+
     def _key(self, w: _Waiter):
         p = w.proc
         if self.policy == "priority":
-            return (p.priority, w.seq)
+            return (self.priority(p), w.seq)
         if self.policy == "fair":
-            return (p.usage.tokens, w.seq)
+            return (self.share(p), w.seq)
         return (w.seq,)
 
     def _dispatch(self) -> None:
@@ -72,6 +110,12 @@ class Scheduler:
     async def slot(self, proc: Process) -> AsyncIterator[None]:
         """Hold an LLM slot for the body; READY while waiting, RUNNING inside."""
         w = _Waiter(proc, next(self._seq))
+        if len(self._base) > 4096:  # ended processes' entries (kept live ones restart from the pack)
+            keep = {x.proc.pid for x in self._queue} | set(self._procs)
+            self._base = {pid: b for pid, b in self._base.items() if pid in keep}
+        if self.policy == "fair" and proc.pid not in self._base:
+            rivals = [self.share(x.proc) for x in self._queue] + [self.share(r) for r in self._procs.values()]
+            self._base[proc.pid] = max(0, min(rivals, default=0) - proc.usage.tokens)
         self._queue.append(w)
         proc.set_state(State.READY)
         self._dispatch()
@@ -84,6 +128,7 @@ class Scheduler:
                 self.running.pop(proc.pid, None)
                 self._dispatch()
             raise
+        self._procs[proc.pid] = proc
         proc.set_state(State.RUNNING)
         if self.on_grant:
             self.on_grant(proc)
@@ -91,6 +136,7 @@ class Scheduler:
             yield
         finally:
             self.running.pop(proc.pid, None)
+            self._procs.pop(proc.pid, None)
             if proc.state == State.RUNNING:
                 proc.set_state(State.WAITING)
             self._dispatch()
@@ -103,9 +149,10 @@ class Scheduler:
         if self.policy == "fifo" or not self._queue:
             return False
         if self.policy == "priority":
-            best = min(w.proc.priority for w in self._queue)
-            urgent = best < proc.priority  # a more urgent process waits: yield at once
-            if not urgent and (best > proc.priority or used < self.quantum):
+            mine = self.priority(proc)
+            best = min(self.priority(w.proc) for w in self._queue)
+            urgent = best < mine  # a more urgent process waits: yield at once
+            if not urgent and (best > mine or used < self.quantum):
                 return False
         elif used < self.quantum:
             return False

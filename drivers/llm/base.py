@@ -80,6 +80,11 @@ class EngineStats(msgspec.Struct):
     requests: int = 0
     cancelled: int = 0
     errors: int = 0
+    resumes: int = 0  # preempted sequences resumed with their KV (kept in place, restored, or copied)
+    reprefills: int = 0  # preempted sequences whose saved KV was lost: re-prefilled from their tokens
+    reprefill_tokens: int = 0
+    prefix_copies: int = 0  # new sequences that got a shared prompt prefix copied from another slot
+    prefix_copied_tokens: int = 0
 
 
 class Generation(abc.ABC):

@@ -1,6 +1,7 @@
 """LlamaEngine: one in-process llama.cpp model, ``n_slots`` sequence slots, continuous batching."""
 from __future__ import annotations
 
+import os
 import time
 from typing import Self
 
@@ -30,15 +31,25 @@ class LlamaEngine(Engine):
     for every running sequence plus prefill chunks of at most ``prefill_chunk`` tokens.
 
     A sequence cancelled with reason ``"preempted"`` keeps its KV in its slot; if another request
-    needs that slot first, the KV is copied to host memory (up to ``kv_store_bytes``) and put
-    back into any free slot when the sequence is resubmitted with its ``generated`` tokens.
+    needs that slot first, the KV is copied to host memory (up to ``kv_store_bytes``; beyond that
+    to files under ``kv_swap_dir``, up to ``kv_swap_bytes``) and put back into any free slot when
+    the sequence is resubmitted with its ``generated`` tokens.  A state lost on the way is
+    re-prefilled from the tokens and counted (``EngineStats.reprefills``).
+
+    With ``share_prefixes`` a new sequence whose prompt starts like one a busy slot holds (an
+    app's system prompt) gets that prefix copied (``llama_memory_seq_cp``) rather than prefilled.
+
+    ``n_gpu_layers`` (default ``$LLMOS_N_GPU_LAYERS`` or 0; -1 means all) offloads layers on a
+    CUDA/Metal build of llama-cpp-python; the CPU build ignores it.
     """
 
     name = "llama.cpp"
 
     def __init__(self, model_path: str | None = None, *, n_slots: int = 4, n_ctx: int = 8192,
                  n_batch: int = 512, n_threads: int = 2, prefill_chunk: int = 256,
-                 kv_unified: bool = False, kv_store_bytes: int = 256 << 20, verbose: bool = False):
+                 kv_unified: bool = False, kv_store_bytes: int = 256 << 20, kv_swap_dir: str | None = None,
+                 kv_swap_bytes: int = 4 << 30, share_prefixes: bool = True, n_gpu_layers: int | None = None,
+                 verbose: bool = False):
         if n_slots < 1 or n_ctx < n_slots * 16 or n_batch < n_slots:
             raise EngineError(f"bad engine geometry n_slots={n_slots} n_ctx={n_ctx} n_batch={n_batch}",
                               code="invalid")
@@ -46,7 +57,9 @@ class LlamaEngine(Engine):
         self.n_slots, self.n_ctx, self.n_batch = n_slots, n_ctx, n_batch
         self.n_threads, self.prefill_chunk = n_threads, prefill_chunk
         self.kv_unified, self.verbose = kv_unified, verbose
-        self.kv_store_bytes = kv_store_bytes
+        self.kv_store_bytes, self.kv_swap_dir, self.kv_swap_bytes = kv_store_bytes, kv_swap_dir, kv_swap_bytes
+        self.share_prefixes = share_prefixes
+        self.n_gpu_layers = int(os.environ.get("LLMOS_N_GPU_LAYERS", "0") or 0) if n_gpu_layers is None else n_gpu_layers
         self._native: NativeModel | None = None
         self._loop: DecodeLoop | None = None
         self._stats = EngineStats(n_slots=n_slots, n_ctx=n_ctx)
@@ -63,12 +76,14 @@ class LlamaEngine(Engine):
         self._stats.model = native.name()
         self._stats.n_ctx = native.n_ctx
         self._loop = DecodeLoop(native, self._stats, n_slots=self.n_slots, prefill_chunk=self.prefill_chunk,
-                                kv_store_bytes=self.kv_store_bytes)
+                                kv_store_bytes=self.kv_store_bytes, kv_swap_dir=self.kv_swap_dir,
+                                kv_swap_bytes=self.kv_swap_bytes, share_prefixes=self.share_prefixes)
         self._loop.thread.start()
 
     def _load(self, path: str) -> NativeModel:
         native = NativeModel(path, n_ctx=self.n_ctx, n_seq_max=self.n_slots, n_batch=self.n_batch,
-                             n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose)
+                             n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose,
+                             n_gpu_layers=self.n_gpu_layers)
         try:
             native.warm_up()
             try:  # compile the chat template now rather than on the event loop at the first request
@@ -145,13 +160,20 @@ class LlamaEngine(Engine):
         """The rendered chat template text (for logs and debugging)."""
         return self._nm().chat_prompt(messages)
 
+    def set_swap_dir(self, path: str | None) -> None:
+        """Spill saved KV states to files under ``path`` when host memory for them is short."""
+        self.kv_swap_dir = str(path) if path else None
+        store = self._loop.kv_store if self._loop else None
+        if store is not None:
+            store.set_disk_dir(self.kv_swap_dir)
+
     def kv_store_stats(self) -> dict:
-        """Saves, restores and bytes held by the host-memory KV store of preempted sequences."""
+        """Saves, restores, spills to disk and bytes held by the store of preempted sequences' KV."""
         store = self._loop.kv_store if self._loop else None
         if store is None:
-            return {"saves": 0, "restores": 0, "bytes": 0, "entries": 0}
-        return {"saves": store.saves, "restores": store.restores, "bytes": store.bytes,
-                "entries": len(store.entries)}
+            return {"saves": 0, "restores": 0, "bytes": 0, "entries": 0, "spills": 0, "disk_restores": 0,
+                    "disk_bytes": 0, "dropped": 0, "lost": 0}
+        return store.stats()
 
     def stats(self) -> EngineStats:
         s = self._stats

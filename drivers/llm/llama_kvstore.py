@@ -1,36 +1,56 @@
-"""Host-memory copies of preempted sequences' KV state, so a resumed sequence skips its re-prefill."""
+"""Saved KV state of preempted sequences: host memory first, spilled to disk when memory is short."""
 from __future__ import annotations
 
 import ctypes
+import os
+import uuid
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 from .llama_slots import common_prefix
 
 
 class SavedSeq:
-    __slots__ = ("data", "size", "tokens")
+    __slots__ = ("data", "path", "size", "tokens")
 
     def __init__(self, tokens: list[int], data: Any, size: int):
         self.tokens, self.data, self.size = tokens, data, size
+        self.path: Path | None = None  # set once the state lives on disk instead of in ``data``
 
 
 class KVStore:
-    """An LRU of saved sequence states (``llama_state_seq_get_data``), bounded by ``budget`` bytes."""
+    """Saved sequence states (``llama_state_seq_get_data``) in LRU order.
 
-    def __init__(self, C: Any, ctx: Any, mem: Any, budget: int):
+    At most ``budget`` bytes stay in host memory; older entries are written to files under
+    ``disk_dir`` (up to ``disk_budget`` bytes) and read back on restore.  An entry that fits
+    neither is dropped: the sequence it belonged to is then re-prefilled from its tokens, which
+    the engine counts.  Only the decode thread calls the mutating methods.
+    """
+
+    def __init__(self, C: Any, ctx: Any, mem: Any, budget: int, *, disk_dir: str | os.PathLike | None = None,
+                 disk_budget: int = 4 << 30):
         self.C, self.ctx, self.mem, self.budget = C, ctx, mem, budget
+        self.disk_budget = disk_budget
         self.entries: OrderedDict[int, SavedSeq] = OrderedDict()
-        self.bytes = 0
-        self.saves = self.restores = 0
+        self.bytes = 0  # in memory
+        self.disk_bytes = 0
+        self.saves = self.restores = self.spills = self.disk_restores = self.dropped = self.lost = 0
         self._next = 0
+        self._tag = uuid.uuid4().hex[:8]
+        self.disk_dir: Path | None = None
+        self.set_disk_dir(disk_dir)
+
+    def set_disk_dir(self, path: str | os.PathLike | None) -> None:
+        """Where spilled states go (created on first spill); None keeps states in memory only."""
+        self.disk_dir = Path(path) if path else None
 
     def save(self, seq_id: int, tokens: list[int]) -> bool:
         """Copy ``seq_id``'s KV (which holds exactly ``tokens``) out of the context."""
-        if not tokens or self.budget <= 0:
+        if not tokens or (self.budget <= 0 and self.disk_dir is None):
             return False
         size = self.C.llama_state_seq_get_size(self.ctx, seq_id)
-        if not size or size > self.budget:
+        if not size or size > max(self.budget, self.disk_budget if self.disk_dir else 0):
             return False
         buf = (ctypes.c_uint8 * size)()
         n = self.C.llama_state_seq_get_data(self.ctx, buf, size, seq_id)
@@ -43,8 +63,40 @@ class KVStore:
         self.entries[self._next] = SavedSeq(list(tokens), buf, n)
         self.bytes += n
         self.saves += 1
-        while self.bytes > self.budget and self.entries:
-            self._drop(next(iter(self.entries)))
+        self._fit()
+        return True
+
+    def _fit(self) -> None:
+        """Spill the oldest in-memory entries to disk (or drop them) until memory is within budget."""
+        for key, e in list(self.entries.items()):
+            if self.bytes <= self.budget:
+                break
+            if e.data is None:
+                continue
+            if not self._spill(key, e):
+                self._drop(key)
+                self.dropped += 1
+
+    def _spill(self, key: int, e: SavedSeq) -> bool:
+        if self.disk_dir is None:
+            return False
+        while self.disk_bytes + e.size > self.disk_budget:  # the oldest file makes room
+            old = next((k for k, x in self.entries.items() if x.path is not None), None)
+            if old is None:
+                return False
+            self._drop(old)
+            self.dropped += 1
+        try:
+            self.disk_dir.mkdir(parents=True, exist_ok=True)
+            path = self.disk_dir / f"kv-{self._tag}-{key}.bin"
+            with open(path, "wb") as f:
+                f.write(memoryview(e.data)[:e.size])
+        except OSError:
+            return False
+        e.path, e.data = path, None
+        self.bytes -= e.size
+        self.disk_bytes += e.size
+        self.spills += 1
         return True
 
     def best(self, context: list[int]) -> tuple[int | None, int]:
@@ -57,18 +109,45 @@ class KVStore:
         return best, n_best
 
     def restore(self, key: int, seq_id: int) -> list[int] | None:
-        """Load entry ``key`` into ``seq_id`` (emptied first); returns the tokens it now holds."""
+        """Load entry ``key`` into ``seq_id`` (emptied first); returns the tokens it now holds,
+        or None when the state is lost (a file gone or unreadable) and ``seq_id`` is empty."""
         e = self.entries.get(key)
         if e is None:
             return None
+        data, from_disk = e.data, e.path is not None
+        if from_disk:
+            try:
+                raw = e.path.read_bytes()
+                data = (ctypes.c_uint8 * len(raw)).from_buffer_copy(raw) if len(raw) == e.size else None
+            except OSError:
+                data = None
         self._drop(key)
         self.C.llama_memory_seq_rm(self.mem, seq_id, -1, -1)
-        if not self.C.llama_state_seq_set_data(self.ctx, e.data, e.size, seq_id):
+        if data is None or not self.C.llama_state_seq_set_data(self.ctx, data, e.size, seq_id):
             self.C.llama_memory_seq_rm(self.mem, seq_id, -1, -1)
+            self.lost += 1
             return None
         self.restores += 1
+        self.disk_restores += from_disk
         return e.tokens
 
     def _drop(self, key: int) -> None:
         e = self.entries.pop(key)
-        self.bytes -= e.size
+        if e.path is not None:
+            self.disk_bytes -= e.size
+            try:
+                e.path.unlink()
+            except OSError:
+                pass
+        else:
+            self.bytes -= e.size
+
+    def close(self) -> None:
+        """Forget every entry and remove the spill files."""
+        for key in list(self.entries):
+            self._drop(key)
+
+    def stats(self) -> dict:
+        return {"saves": self.saves, "restores": self.restores, "bytes": self.bytes, "entries": len(self.entries),
+                "spills": self.spills, "disk_restores": self.disk_restores, "disk_bytes": self.disk_bytes,
+                "dropped": self.dropped, "lost": self.lost}

@@ -38,10 +38,13 @@ class DecodeLoop:
     """Owns the context after ``start``: only its thread touches the KV cache, batch and samplers."""
 
     def __init__(self, native: NativeModel, stats: EngineStats, *, n_slots: int, prefill_chunk: int,
-                 kv_store_bytes: int = 0):
+                 kv_store_bytes: int = 0, kv_swap_dir: str | None = None, kv_swap_bytes: int = 4 << 30,
+                 share_prefixes: bool = True):
         self.nm, self.C, self.stats = native, native.C, stats
-        self.kv_store = KVStore(native.C, native.ctx, native.mem, kv_store_bytes) if kv_store_bytes > 0 else None
-        self.slots = SlotTable(native.C, native.mem, n_slots, self.kv_store)
+        self.kv_store = (KVStore(native.C, native.ctx, native.mem, kv_store_bytes, disk_dir=kv_swap_dir,
+                                 disk_budget=kv_swap_bytes)
+                         if kv_store_bytes > 0 or kv_swap_dir else None)
+        self.slots = SlotTable(native.C, native.mem, n_slots, self.kv_store, share_prefixes=share_prefixes)
         self.prefill_chunk = max(1, prefill_chunk)
         self.n_batch = native.n_batch
         self.batch = self.C.llama_batch_init(self.n_batch, 0, 1)
@@ -93,6 +96,7 @@ class DecodeLoop:
                 if self.active:
                     self._step()
             except Exception as exc:  # noqa: BLE001 - a bug, not a model error: fail what ran, keep serving
+                self.slots.copies.clear()
                 for seq in list(self.active):
                     if seq.slot is not None:
                         self.slots.clear(seq.slot)
@@ -154,7 +158,13 @@ class DecodeLoop:
             slot, keep = self.slots.claim(seq, seq.context)
             seq.slot, seq.cached, seq.n_past = slot, keep, keep
             seq.todo = seq.context[keep:]
-            self.stats.tokens_cached += keep
+            st = self.stats
+            st.tokens_cached += keep
+            if req.generated and keep < len(seq.context) - 1:  # a resumed sequence whose KV is gone
+                st.reprefills += 1
+                st.reprefill_tokens += len(seq.context) - 1 - keep
+            elif req.generated:
+                st.resumes += 1
             self.active.append(seq)
 
     def _step(self) -> None:
@@ -192,14 +202,19 @@ class DecodeLoop:
         if n == 0:
             return
         batch.n_tokens = n
+        copied = self.slots.flush_copies()
         rc = C.llama_decode(self.nm.ctx, batch)
         if rc != 0:
             involved = {id(s): s for s, _ in rows} | {id(s): s for s, _ in chunks}
+            for slot in self.slots.slots:
+                if slot.seq_id in copied and slot.owner is not None and id(slot.owner) not in involved:
+                    involved[id(slot.owner)] = slot.owner
             for seq in involved.values():
                 self.slots.clear(seq.slot)
                 self._finish(seq, "error", f"llama_decode returned {rc}", retryable=rc in (1, 2))
             return
         st = self.stats
+        st.prefix_copies, st.prefix_copied_tokens = self.slots.prefix_copies, self.slots.prefix_tokens
         nseq = decoding + len(chunks)
         st.decode_steps += 1
         st.max_batch_seqs = max(st.max_batch_seqs, nseq)
@@ -268,7 +283,9 @@ class DecodeLoop:
         self._events.append((seq.gen, Done(result, exc)))
 
     def close(self) -> None:
-        """Free the batch; call after the thread has ended."""
+        """Free the batch and the swapped states; call after the thread has ended."""
+        if self.kv_store is not None:
+            self.kv_store.close()
         if self.batch is not None:
             self.C.llama_batch_free(self.batch)
             self.batch = None

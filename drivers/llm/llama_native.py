@@ -31,11 +31,11 @@ class NativeModel:
     """A model and a context with ``n_seq_max`` sequences; every method but decode-side ones is thread-safe."""
 
     def __init__(self, path: str, *, n_ctx: int, n_seq_max: int, n_batch: int, n_threads: int,
-                 kv_unified: bool = False, verbose: bool = False):
+                 kv_unified: bool = False, verbose: bool = False, n_gpu_layers: int = 0):
         C = self.C = lib(verbose)
         self.path = path
         mparams = C.llama_model_default_params()
-        mparams.n_gpu_layers = 0
+        mparams.n_gpu_layers = n_gpu_layers  # -1: all layers, on a CUDA/Metal build; a CPU build ignores it
         if hasattr(mparams, "use_extra_bufts"):
             mparams.use_extra_bufts = False  # no AMX/repacked extra buffer types (crash on this CPU family)
         self.model = C.llama_model_load_from_file(path.encode(), mparams)

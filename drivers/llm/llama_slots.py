@@ -1,4 +1,4 @@
-"""Sequence slots of one llama.cpp context: who holds each, which tokens its KV cache holds, prefix reuse."""
+"""Sequence slots of one llama.cpp context: who holds each, which tokens its KV holds, prefix reuse and copies."""
 from __future__ import annotations
 
 from typing import Any
@@ -34,6 +34,14 @@ class Slot:
 class SlotTable:
     """Assigns free slots to sequences, preferring the slot whose cached tokens share the longest prefix.
 
+    The slots' KV is also the prefix cache, looked up by token prefix: a new sequence takes the free
+    slot that already holds the longest prefix of its context, or, when a busy slot holds a longer
+    one (an app's system prompt that another process is using), gets that prefix copied with
+    ``llama_memory_seq_cp`` instead of computing it again.  Copies are queued by ``claim`` and
+    issued by ``flush_copies`` right before the next decode, which performs them (llama.cpp copies
+    between per-sequence KV streams when it next updates the cache), so nothing can touch the
+    source or the target in between.
+
     A slot released by a preempted sequence is *parked*: when another sequence needs it, its KV
     is first copied to ``store`` (a ``KVStore``), and a later request that continues it gets the
     KV back in whichever slot is free (``llama_state_seq_get_data``/``set_data``).  All KV-memory
@@ -41,10 +49,14 @@ class SlotTable:
     """
 
     MIN_RESTORE = 16  # restoring fewer shared tokens than this is not worth a state copy
+    MIN_COPY = 32  # copying a shared prefix shorter than this is not worth a KV stream copy
 
-    def __init__(self, C: Any, mem: Any, n_slots: int, store: Any = None):
+    def __init__(self, C: Any, mem: Any, n_slots: int, store: Any = None, *, share_prefixes: bool = True):
         self.C, self.mem, self.store = C, mem, store
         self.slots = [Slot(i) for i in range(n_slots)]
+        self.share_prefixes = share_prefixes
+        self.copies: list[tuple[int, int, int]] = []  # (source seq, target seq, tokens) for the next decode
+        self.prefix_copies = self.prefix_tokens = 0
         self._clock = 0
 
     def free(self) -> list[Slot]:
@@ -77,15 +89,49 @@ class SlotTable:
                 target.tokens = list(tokens) if tokens is not None else []
                 best, keep = target, common_prefix(target.tokens, context)
         keep = max(min(keep, len(context) - 1), 0)
-        self._evict(best, keep)
-        if not self.C.llama_memory_seq_rm(self.mem, best.seq_id, keep, -1):
-            self.C.llama_memory_seq_rm(self.mem, best.seq_id, -1, -1)
-            keep = 0
-        del best.tokens[keep:]
+        src, n = self._copy_source(best, context)
+        if src is not None and n >= keep + self.MIN_COPY:
+            self._evict(best, 0)
+            best.tokens = src.tokens[:n]
+            self.copies.append((src.seq_id, best.seq_id, n))
+            self.prefix_copies += 1
+            self.prefix_tokens += n
+            keep = n
+        else:
+            self._evict(best, keep)
+            if not self.C.llama_memory_seq_rm(self.mem, best.seq_id, keep, -1):
+                self.C.llama_memory_seq_rm(self.mem, best.seq_id, -1, -1)
+                keep = 0
+            del best.tokens[keep:]
         best.owner = owner
         self._clock += 1
         best.last_used = self._clock
         return best, keep
+
+    def _copy_source(self, target: Slot, context: list[int]) -> tuple[Slot | None, int]:
+        """The busy slot holding the longest prefix of ``context`` (not one still waiting for its own copy)."""
+        if not self.share_prefixes:
+            return None, 0
+        pending = {dst for _, dst, _ in self.copies}
+        best, n_best = None, 0
+        for s in self.slots:
+            if s.owner is not None and s is not target and s.seq_id not in pending:
+                n = common_prefix(s.tokens, context)
+                if n > n_best:
+                    best, n_best = s, n
+        return best, min(n_best, len(context) - 1)
+
+    def flush_copies(self) -> list[int]:
+        """Issue the queued prefix copies; call right before ``llama_decode``.  Returns the targets."""
+        done = []
+        for src, dst, n in self.copies:
+            rm, C = self.C.llama_memory_seq_rm, self.C
+            rm(self.mem, dst, -1, -1)
+            C.llama_memory_seq_cp(self.mem, src, dst, -1, -1)  # whole stream: llama.cpp copies no ranges
+            rm(self.mem, dst, n, -1)  # across streams, so trim it to the shared prefix afterwards
+            done.append(dst)
+        self.copies.clear()
+        return done
 
     def _evict(self, slot: Slot, keep: int) -> None:
         """Before ``slot`` loses KV beyond ``keep`` tokens, save it if a preempted sequence owns it."""

@@ -1,0 +1,42 @@
+"""Shared prompt prefixes on the real model: copied from a busy slot, they continue exactly like a fresh prefill."""
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from drivers.llm import GenRequest, LlamaEngine, Message
+
+pytestmark = pytest.mark.anyio
+
+SYSTEM = Message("system", "You are the travel desk of a small company. " + " ".join(
+    f"Rule {i}: check the traveller's budget, dates and seat preference before you book anything."
+    for i in range(1, 9)))
+
+
+async def test_copied_prefix_continues_like_a_fresh_prefill(model_path):
+    """The copy is bit-for-bit the source's KV.  llama.cpp's numbers depend slightly on how a batch is
+    composed (a chunk of 10 rows takes another matmul path than one of 180), so the question asked
+    has clear greedy margins: with a near tie ("List three colors." has its top two logits 0.1
+    apart) even an uncopied prompt batched beside another sequence can flip its first token."""
+    q1 = [SYSTEM, Message("user", "Write a long story about a dragon who books a flight.")]
+    q2 = [SYSTEM, Message("user", "Repeat after me, word for word: red, green, blue, yellow, purple.")]
+    async with LlamaEngine(model_path, n_slots=2, n_ctx=2048) as eng:
+        n_system = len(eng.apply_template([SYSTEM]))
+        assert n_system > 100
+        fresh = await eng.generate(GenRequest(messages=q2, max_tokens=8))
+        assert fresh.cached_tokens == 0 and fresh.tokens
+        async with anyio.create_task_group() as tg:  # both slots now hold prompts that share nothing with q2
+            for i in range(2):
+                tg.start_soon(eng.generate, GenRequest(messages=[Message("user", f"Count to {i + 3}.")],
+                                                       max_tokens=2))
+        long = eng.submit(GenRequest(messages=q1, max_tokens=200))
+        it = long.__aiter__()
+        await it.__anext__()  # its slot now holds the system prompt and is busy generating
+        before = eng.stats()
+        hit = await eng.generate(GenRequest(messages=q2, max_tokens=8))
+        after = eng.stats()
+        long.cancel()
+        assert after.prefix_copies == before.prefix_copies + 1
+        assert hit.cached_tokens >= n_system - 2  # the system prompt came from the busy slot, not a prefill
+        assert hit.prompt_tokens <= len(hit.prompt) - n_system + 2
+        assert hit.tokens == fresh.tokens  # same continuation as the fresh prefill
