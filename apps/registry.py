@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 import time
 from importlib import metadata
 from pathlib import Path
@@ -12,7 +14,18 @@ BUNDLED = Path(__file__).resolve().parent
 ENTRY_GROUP = "llmos.apps"
 ENTRY_TTL = 10.0  # seconds an entry-point scan is reused: scanning every installed distribution
                   # on each spawn cost ~0.1 s a spawn (measured by `make bench`)
-_entry_cache: tuple[float, list[Path], list[str]] | None = None
+_entry_cache: tuple[float, list[Path], list[str], tuple] | None = None
+
+
+def _site_stamp() -> tuple:
+    """Changes when a package is installed or removed (its folder's mtime), so a fresh install shows at once."""
+    out = []
+    for entry in sys.path:
+        try:
+            out.append(os.stat(entry or ".").st_mtime_ns)
+        except OSError:
+            out.append(0)
+    return tuple(out)
 
 
 def _entry_folders() -> tuple[list[Path], list[str]]:
@@ -20,7 +33,7 @@ def _entry_folders() -> tuple[list[Path], list[str]]:
     their module without running it; a broken package must not hide the others."""
     global _entry_cache
     now = time.monotonic()
-    if _entry_cache is None or now - _entry_cache[0] > ENTRY_TTL:
+    if _entry_cache is None or now - _entry_cache[0] > ENTRY_TTL or _entry_cache[3] != _site_stamp():
         folders, errors = [], []
         for ep in metadata.entry_points(group=ENTRY_GROUP):
             try:
@@ -32,7 +45,7 @@ def _entry_folders() -> tuple[list[Path], list[str]]:
                 errors.append(f"entry point {ep.name} = {ep.value}: module not found")
                 continue
             folders.append(Path(spec.origin).resolve().parent)
-        _entry_cache = (now, folders, errors)
+        _entry_cache = (now, folders, errors, _site_stamp())
     return list(_entry_cache[1]), list(_entry_cache[2])
 
 

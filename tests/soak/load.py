@@ -125,3 +125,17 @@ async def settle(pid: int, baseline: dict[str, int], seconds: float = 15) -> dic
         await anyio.sleep(0.25)
         now = proc_counts(pid)
     return now
+
+
+async def steady(pid: int, quiet: float = 3.0, seconds: float = 60) -> dict[str, int]:
+    """Counts once they have stopped changing for ``quiet`` seconds: the subsystems that start in
+    the background (the vector store, the sandbox pool) have finished starting, so what grows
+    after this is the load's doing."""
+    deadline = time.monotonic() + seconds
+    last, since = proc_counts(pid), time.monotonic()
+    while time.monotonic() < deadline and time.monotonic() - since < quiet:
+        await anyio.sleep(0.25)
+        now = proc_counts(pid)
+        if now != last:
+            last, since = now, time.monotonic()
+    return last

@@ -24,6 +24,9 @@ HEADER = ("| model | processes | syscalls | finished | killed | lost | leaks | t
 LIVE = {"NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED"}
 
 
+POOL = 2  # KernelConfig.sandbox_pool: warm containers the daemon keeps started
+
+
 def soak(n: int, *, model: str = "scripted", max_tokens: int = 8, kill_rate: float = 0.05,
          clients: int = 8) -> dict:
     home = Home(model=model)
@@ -34,7 +37,7 @@ def soak(n: int, *, model: str = "scripted", max_tokens: int = 8, kill_rate: flo
         assert boot.returncode == 0, boot.stderr
         daemon = home.daemon_pid()
         anyio.run(lambda: load.drive(home.path, 4, clients=2, kill_rate=0))  # warm-up: pools exist
-        baseline = load.proc_counts(daemon)
+        baseline = anyio.run(lambda: load.steady(daemon))
         run = anyio.run(lambda: load.drive(home.path, n, clients=clients, kill_rate=kill_rate))
         return check(home, daemon, n, run, baseline, model)
     finally:
@@ -76,14 +79,19 @@ def check(home: Home, daemon: int, n: int, run: dict, baseline: dict, model: str
 
 
 def _containers(sandboxes: dict) -> int:
+    """Containers of this daemon that are not its idle warm pool: each one a leak."""
     if not sandboxes:
         return 0  # no sandbox attached: nothing of this daemon's can be running in Docker
+    from sandbox import policy
     from sandbox.engine import connect
     client = connect()
     try:
-        return sum(len(client.api.containers(all=True, filters={"label": f"llmos.kernel={s}"})) for s in sandboxes)
+        found = [c for s in sandboxes for c in client.api.containers(all=True, filters={"label": f"llmos.kernel={s}"})]
     finally:
         client.close()
+    warm = [c for c in found if c["Labels"].get(policy.LABEL_OWNER) == policy.UNBOUND]
+    # the pool keeps up to its size started for the next process; a used one is destroyed, never returned
+    return len(found) - min(len(warm), POOL)
 
 
 def record(section: str, figures: dict) -> None:
