@@ -67,7 +67,8 @@ class KernelMemory:
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` in a worker thread; its memory events are emitted afterwards."""
         try:
-            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs))
+            # abandonable: a store wedged by a full disk must not hold the syscall past its timeout
+            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)
         finally:
             self.flush()
 

@@ -142,7 +142,8 @@ def _exit_code(api, cid: str, state: RunState) -> int:
     try:
         return int(api.wait(cid, timeout=5)["StatusCode"])
     except Exception as exc:  # the engine went away mid-run: its outcome is unknown, say so
-        raise SandboxError(f"the Docker engine went away during the run: {exc}", code="unavailable") from exc
+        raise SandboxError(f"the Docker engine went away during the run: {exc}", code="unavailable",
+                           retryable=True) from exc
 
 
 def _collect(api, cid: str, paths: list[str], limits: Limits) -> tuple[dict[str, bytes], list[str]]:

@@ -7,40 +7,19 @@ in 3 of 6 tries, even once space was freed.  So a store call must be abandonable
 timeout then ends it with a typed ``timeout`` and the kernel goes on (the stuck worker thread is
 left behind); this test accepts that outcome too.
 
-The memory service is wired into the kernel on another branch; here a thin adapter puts a real
-chromadb store behind the ``mem`` syscalls so the kernel's side is what is tested."""
+The kernel's own memory manager runs here, its chromadb store (``<home>/vectors``) on a small tmpfs."""
 import contextlib
 import os
 import subprocess
 import threading
-import uuid
 
 import anyio
 import pytest
 
 from drivers.llm import ScriptedEngine
-from drivers.vectors import Item, VectorStore
 from kernel import Kernel, KernelConfig
-from syscalls import mem
 
 pytestmark = pytest.mark.anyio
-
-
-class StoreMemory:
-    def __init__(self, vs):
-        self.vs = vs
-
-    async def store(self, proc, req):
-        mid = uuid.uuid4().hex[:8]
-        await anyio.to_thread.run_sync(self.vs.add, f"proc:t:{proc.pid}", [Item(mid, req.text)],
-                                       abandon_on_cancel=True)
-        return mem.Stored(id=mid, collection=f"proc:t:{proc.pid}")
-
-    async def recall(self, proc, req):
-        hits = await anyio.to_thread.run_sync(self.vs.query, f"proc:t:{proc.pid}", req.query, req.k,
-                                              abandon_on_cancel=True)
-        return mem.Recalled(memories=[mem.Memory(id=h.id, text=h.text, kind="fact", collection=h.collection,
-                                                 score=h.score) for h in hits])
 
 
 APP = """
@@ -84,13 +63,18 @@ async def test_a_full_disk_under_the_store(tmp_path, registry, make_app, tmpfs):
     """A read-only store is covered at the driver level (tests/vectors): a live sqlite file keeps a
     tmpfs from being remounted read-only under it."""
     make_app("rememberer", code=APP, syscalls=["mem.*", "proc.*"])
-    vs = VectorStore(tmpfs / "store")
-    cfg = KernelConfig(home=str(tmp_path / "h"), subsystems=[], syscall_timeout=5)
-    async with Kernel(cfg, engine=ScriptedEngine(default="x"), registry=registry, memory=StoreMemory(vs)) as k:
+    home = tmp_path / "h"
+    home.mkdir()
+    (tmpfs / "store").mkdir()
+    (home / "vectors").symlink_to(tmpfs / "store", target_is_directory=True)  # the store's disk is the tmpfs
+    cfg = KernelConfig(home=str(home), subsystems=["memory"], syscall_timeout=5)
+    async with Kernel(cfg, engine=ScriptedEngine(default="x"), registry=registry) as k:
+        vs = k.memory.store
         pid = await k.spawn("rememberer")
         proc = k.ptable.get(pid)
         with anyio.fail_after(30):
             while proc.current != "proc.recv":
+                assert proc.alive, (proc.exit_reason, proc.error)
                 await anyio.sleep(0.02)
         await anyio.to_thread.run_sync(_fill, tmpfs)
         k.inbox(proc).put(0, "go")
