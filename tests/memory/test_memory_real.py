@@ -3,22 +3,12 @@ from __future__ import annotations
 
 import pytest
 
-from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
-from tests.conftest import require
+from tests.conftest import model_available, require
 
 pytestmark = [pytest.mark.anyio, pytest.mark.real_model]
 QUESTION = "I am booking a flight. Should I pick an aisle seat or a window seat? Answer with one word."
-
-
-def model_available() -> bool:
-    try:
-        import llama_cpp  # noqa: F401
-        default_model_path()
-        return True
-    except (ImportError, EngineError):
-        return False
 
 
 class Spy:

