@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
+from . import pids
 from .journal import Damage, Record
 from .proc import Process, State
 
@@ -163,16 +164,6 @@ def remove_orphan_containers(sandboxes: dict[str, float], current: str, booted: 
     return removed
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def remove_dead_profiles(roots: list[Path] | None = None) -> int:
     """Remove Playwright Chromium profiles whose browser is gone: Chromium's ``SingletonLock`` link
     names ``host-pid``; a profile of this host whose pid is dead is an orphan."""
@@ -187,7 +178,7 @@ def remove_dead_profiles(roots: list[Path] | None = None) -> int:
                 except OSError:
                     continue
                 h, _, pid = owner.rpartition("-")
-                if h == host and pid.isdigit() and not _pid_alive(int(pid)):
+                if h == host and pid.isdigit() and not pids.alive(int(pid)):
                     shutil.rmtree(d, ignore_errors=True)
                     removed += 1
     return removed

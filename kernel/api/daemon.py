@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 
+from .. import pids
 from ..config import KernelConfig
 from ..kernel import Kernel
 from .server import ApiServer
@@ -34,22 +35,7 @@ def _alive(pid: int) -> bool:
             return False
     except ChildProcessError:
         pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return not _zombie(pid)
-
-
-def _zombie(pid: int) -> bool:
-    """A killed daemon not yet reaped by its parent still answers kill(0): it is dead all the same."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rfind(")") + 2:].startswith(("Z", "X"))
+    return pids.alive(pid)
 
 
 def _answers(path: Path) -> bool:
