@@ -41,7 +41,7 @@ def bare_ceiling(model_path: str, batch: int, n_tokens: int, *, n_threads: int =
         nexts = [C.llama_sampler_sample(samplers[s], nm.ctx, rows[s]) for s in range(batch)]
         pos = len(toks)
         t0 = time.perf_counter()
-        for step in range(n_tokens):
+        for _ in range(n_tokens):
             for s in range(batch):
                 b.token[s], b.pos[s], b.n_seq_id[s], b.logits[s] = nexts[s], pos, 1, 1
                 b.seq_id[s][0] = s

@@ -13,9 +13,9 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apps import AppRegistry
-from drivers.llm import ScriptedEngine
-from kernel import Kernel, KernelConfig
+from apps import AppRegistry  # noqa: E402 - after the path set-up above
+from drivers.llm import ScriptedEngine  # noqa: E402
+from kernel import Kernel, KernelConfig  # noqa: E402
 
 LOOP = '''
 import json, time

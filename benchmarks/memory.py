@@ -210,7 +210,7 @@ def _bert_fp32(w: dict[str, np.ndarray], ids: np.ndarray, mask: np.ndarray) -> n
     for layer in range(6):
         p = f"encoder.layer.{layer}."
 
-        def lin(h, name):
+        def lin(h, name, p=p):
             return h @ w[p + name + ".weight"].T + w[p + name + ".bias"]
 
         q, k, v = (lin(x, f"attention.self.{n}").reshape(B, T, 12, 32).transpose(0, 2, 1, 3)

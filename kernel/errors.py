@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from drivers.errors import DriverError
-from syscalls.errors import (InvalidArgument, NotFound, PermissionDenied, SyscallError, Timeout, Unavailable)
+from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Timeout, Unavailable
 
 
 class ProcessExit(BaseException):

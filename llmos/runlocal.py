@@ -32,8 +32,9 @@ def record_of(k: Kernel, pid: int) -> dict[str, Any]:
 
 async def run_local(args: argparse.Namespace) -> dict[str, Any]:
     print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
-    from .commands.daemon import engine_of
     from kernel.settings import SettingsError
+
+    from .commands.daemon import engine_of
     try:
         cfg = config_from(args)
     except SettingsError as exc:

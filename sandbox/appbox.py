@@ -38,7 +38,7 @@ def mounts(socket_path: str) -> list[str]:
     if "syscalls" not in (pkgs := package_paths()):
         raise SandboxError("the syscalls package is not importable on the host", code="unavailable")
     binds = [f"{sock}:{SOCKET_IN}:rw"]
-    for name, path in pkgs.items():
+    for path in pkgs.values():
         binds.append(f"{path}:{SITE_IN}/{path.name}:ro")
     return binds
 

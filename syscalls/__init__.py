@@ -5,8 +5,21 @@ Apps see only this package.  A program gets a ``Sys`` object and calls
 every call is a typed request answered by a typed reply or a typed ``SyscallError``.
 """
 from .base import Empty, Reply, Request
-from .errors import (ApprovalDenied, BudgetExceeded, Busy, Denied, InvalidArgument, Killed, NotFound, PermissionDenied,
-                     SyscallError, Terminated, Timeout, Unavailable, error_from_wire)
+from .errors import (
+                     ApprovalDenied,
+                     BudgetExceeded,
+                     Busy,
+                     Denied,
+                     InvalidArgument,
+                     Killed,
+                     NotFound,
+                     PermissionDenied,
+                     SyscallError,
+                     Terminated,
+                     Timeout,
+                     Unavailable,
+                     error_from_wire,
+)
 from .sdk import Sys
 from .table import TABLE, decode_request, encode
 from .transport import InProcTransport, SocketTransport, Transport

@@ -66,7 +66,7 @@ async def read_frame(stream: anyio.abc.ByteReceiveStream, buffer: bytearray) -> 
             chunk = await stream.receive(65536)
         except (anyio.EndOfStream, anyio.ClosedResourceError, anyio.BrokenResourceError):
             if buffer:
-                raise ValueError("connection closed inside a frame")
+                raise ValueError("connection closed inside a frame") from None
             return None
         buffer.extend(chunk)
 

@@ -7,7 +7,7 @@ from typing import AsyncIterator, Callable, Iterable
 
 import anyio
 
-from .base import Engine, EngineError, EngineStats, FinishReason, GenRequest, GenResult, Generation, Message, Token
+from .base import Engine, EngineError, EngineStats, FinishReason, Generation, GenRequest, GenResult, Message, Token
 
 Reply = str | Callable[[GenRequest], str]
 _PIECE = re.compile(r"\s*\S+|\s+")

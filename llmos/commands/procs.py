@@ -52,10 +52,10 @@ def _run(coro_fn, *args):
         return anyio.run(coro_fn, *args)
     except NotRunning as exc:
         print(f"llmos: {exc.message}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
     except KernelError as exc:
         print(f"llmos: {exc.message}", file=sys.stderr)
-        raise SystemExit(1)
+        raise SystemExit(1) from None
 
 
 def ps(args: argparse.Namespace) -> int:

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.test_real_model import _model_available
 from tests.conftest import require
+from tests.integration.test_real_model import _model_available
 
 pytestmark = pytest.mark.real_model
 ROOT = Path(__file__).resolve().parents[2]

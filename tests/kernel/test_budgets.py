@@ -1,5 +1,4 @@
 """Budgets are enforced by the kernel: a breach ends the process with a named exit reason."""
-import anyio
 import pytest
 
 from drivers.llm import ScriptedEngine

@@ -2,7 +2,7 @@
 import anyio
 import pytest
 
-from drivers.tools import Tool, ToolOutput
+from drivers.tools import Tool
 from kernel.syscall import dispatch
 from syscalls.errors import InvalidArgument, PermissionDenied, SyscallError
 
