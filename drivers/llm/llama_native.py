@@ -144,10 +144,27 @@ class NativeModel:
             raise EngineError(f"chat template failed: {exc}", code="invalid") from exc
 
     def apply_template(self, messages: list[Message]) -> list[int]:
-        text = self.chat_prompt(messages)
+        """The chat template's own markup is tokenized with its special tokens; what the messages
+        say is tokenized as plain text, so a message that contains ``<|im_end|>`` cannot close
+        its turn and forge another (a prompt-injection hole when tool or page text reaches a prompt)."""
+        marks = [f"\ue000{i}\ue001" for i in range(len(messages))]  # private-use: no template alters them
+        text = self.chat_prompt([Message(role=m.role, content=mk) for m, mk in zip(messages, marks)])
         bos_text = self.piece(self.bos).decode("utf-8", "replace") if self.bos >= 0 else ""
         add = self.add_bos and not (bos_text and text.startswith(bos_text))
-        return self.tokenize(text, add_special=add, parse_special=True)
+        tokens: list[int] = []
+        pos = 0
+        for m, mk in zip(messages, marks):
+            at = text.find(mk, pos)
+            if at < 0:  # a template that rewrote the message: render it whole, its control markup defused
+                return self._whole(messages, add)
+            tokens += self.tokenize(text[pos:at], add_special=add and not tokens, parse_special=True)
+            tokens += self.tokenize(m.content, parse_special=False)
+            pos = at + len(mk)
+        return tokens + self.tokenize(text[pos:], add_special=add and not tokens, parse_special=True)
+
+    def _whole(self, messages: list[Message], add: bool) -> list[int]:
+        safe = [Message(role=m.role, content=m.content.replace("<|", "<\u200b|")) for m in messages]
+        return self.tokenize(self.chat_prompt(safe), add_special=add, parse_special=True)
 
     def warm_up(self) -> None:
         """Decode one token and forget it: pages the weights in and builds the compute graph,

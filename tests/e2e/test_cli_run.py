@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import require
-from tests.integration.test_real_model import _model_available
+from tests.conftest import model_available, require
 
 pytestmark = pytest.mark.real_model
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +25,7 @@ def _trace(home) -> str:
 
 
 def test_assistant_uses_the_calculator(tmp_path):
-    require(_model_available(), "the embedded model")
+    require(model_available(), "the embedded model")
     out = _llmos("run", "assistant", "What is 17 * 23? Use the calculator.", home=tmp_path)
     assert out.returncode == 0, f"stderr: {out.stderr}\nagent trace:\n{_trace(tmp_path)}"
     assert "391" in out.stdout, f"answer: {out.stdout!r}\nagent trace:\n{_trace(tmp_path)}"
@@ -34,7 +33,7 @@ def test_assistant_uses_the_calculator(tmp_path):
 
 
 def test_json_record(tmp_path):
-    require(_model_available(), "the embedded model")
+    require(model_available(), "the embedded model")
     out = _llmos("run", "assistant", "--json", "What is 12 + 30? Use the calculator.", home=tmp_path)
     rec = json.loads(out.stdout)
     assert set(rec) >= {"pid", "state", "result", "tokens", "syscalls", "exit_reason"}

