@@ -41,35 +41,8 @@ async def run(sys: Sys, task: str) -> str:
     return answer
 '''
 
-TEST_PY = '''"""{name} runs in a kernel on the scripted model: exact, quick, no model file needed."""
-from __future__ import annotations
-
-from pathlib import Path
-
-import anyio
-
-from apps import AppRegistry
-from drivers.llm import ScriptedEngine
-from kernel import Kernel, KernelConfig
-
-HERE = Path(__file__).resolve().parent
-
-
-def test_{ident}_answers_and_writes_its_file(tmp_path):
-    async def main():
-        engine = ScriptedEngine(["Hello from {name}."])
-        registry = AppRegistry(extra_dirs=[HERE.parent])
-        config = KernelConfig(home=str(tmp_path / "home"), subsystems=[])
-        async with Kernel(config, engine=engine, registry=registry) as k:
-            pid = await k.spawn("{name}", "Greet me.")
-            proc = await k.wait(pid, 30)
-            return proc, (k.workspace_path(pid) / "answer.txt").read_text()
-
-    proc, saved = anyio.run(main)
-    assert proc.exit_reason == "exited", proc.error
-    assert proc.result == "Hello from {name}."
-    assert saved == "Hello from {name}.\\n"
-'''
+# The scaffolded app's own test (a kernel on the scripted model), a str.format template.
+TEST_PY = (Path(__file__).resolve().parent / "scaffold_test.txt").read_text(encoding="utf-8")
 
 
 class ScaffoldError(Exception):
