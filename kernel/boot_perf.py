@@ -1,4 +1,4 @@
-"""Boot step ``perf``: KV swap files under the llmos home, and the scheduler forgets ended processes."""
+"""Boot step ``perf``: KV swap files under the llmos home."""
 from __future__ import annotations
 
 import contextlib
@@ -7,20 +7,13 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .kernel import Kernel
-    from .proc import Process
 
 
 async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
-    """Cheap: sets a directory and a hook; the swap files appear only when memory for saved KV runs short."""
+    """Cheap: sets a directory; the swap files appear only when memory for saved KV runs short."""
     swap = k.home / "swap"
     setter = getattr(k.engine, "set_swap_dir", None)
     if setter is not None:
         shutil.rmtree(swap, ignore_errors=True)  # states of a previous boot belong to sequences that are gone
         setter(str(swap))
         stack.callback(shutil.rmtree, swap, True)
-
-    async def forget(proc: Process) -> None:
-        if k.sched is not None:
-            k.sched.forget(proc.pid)
-
-    k.hooks.exit.append(forget)

@@ -178,6 +178,7 @@ class Kernel:
             with contextlib.suppress(Exception), anyio.move_on_after(self.config.syscall_timeout):  # a hung driver
                 await release(str(proc.pid))
         await self._run_hooks(self.hooks.exit, proc)
+        self.sched.forget(proc.pid)  # fair-share and priority-loan records of a process that is gone
         proc.exit_reason, proc.exit_status = reason, status
         proc.result = result if isinstance(result, str) or result is None else self._encoder.encode(result).decode()
         proc.ended = time.time()
@@ -222,6 +223,7 @@ class Kernel:
             proc.stop_requested = False
             proc.state = proc.resume_state
             proc.cont_event.set()
+            self.sched.wake()  # it may have been waiting for a slot while stopped
 
     def _kill(self, proc: Process, reason: str) -> None:
         if not proc.kill_reason:

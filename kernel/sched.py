@@ -96,8 +96,11 @@ class Scheduler:
         return (w.seq,)
 
     def _dispatch(self) -> None:
-        while self._queue and len(self.running) < self.n_slots:
-            w = min(self._queue, key=self._key)
+        while len(self.running) < self.n_slots:
+            ready = [w for w in self._queue if not w.proc.stop_requested]  # a stopped process gets no slot
+            if not ready:
+                return
+            w = min(ready, key=self._key)
             self._queue.remove(w)
             w.granted = True
             self.running[w.proc.pid] = 0
@@ -141,16 +144,21 @@ class Scheduler:
                 proc.set_state(State.WAITING)
             self._dispatch()
 
+    def wake(self) -> None:
+        """Hand out free slots again (a waiting process was continued)."""
+        self._dispatch()
+
     def tick(self, proc: Process, tokens: int = 1) -> bool:
         """Count tokens for a running process; True when it should yield its slot now."""
         if proc.pid not in self.running:
             return False
         used = self.running[proc.pid] = self.running[proc.pid] + tokens
-        if self.policy == "fifo" or not self._queue:
+        ready = [w for w in self._queue if not w.proc.stop_requested]  # stopped waiters cannot take it
+        if self.policy == "fifo" or not ready:
             return False
         if self.policy == "priority":
             mine = self.priority(proc)
-            best = min(self.priority(w.proc) for w in self._queue)
+            best = min(self.priority(w.proc) for w in ready)
             urgent = best < mine  # a more urgent process waits: yield at once
             if not urgent and (best > mine or used < self.quantum):
                 return False

@@ -44,8 +44,9 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
         async with k.sched.slot(proc):
             t_slot = time.monotonic()
             gen = engine.submit(req)
+            tokens = gen.__aiter__()
             try:
-                async for _tok in gen:
+                async for _tok in tokens:
                     proc.usage.tokens_out += 1
                     proc.note_tokens(1)
                     k.tokens_out += 1
@@ -62,6 +63,8 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
             finally:
                 gen.cancel()  # no-op once finished; stops the sequence within one step on KILL
                 proc.usage.llm_seconds += time.monotonic() - t_slot
+                with anyio.CancelScope(shield=True):  # close the stream now, not when it is collected:
+                    await tokens.aclose()  # an engine's slot or connection is freed with it
             res = gen.result
         parts.append(res.text)
         if res.finish_reason == "preempted":
