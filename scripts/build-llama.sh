@@ -8,10 +8,12 @@ PY="${1:?usage: build-llama.sh PYTHON}"
 VERSION="0.3.36"
 WHEELHOUSE="${LLMOS_WHEELHOUSE:-$HOME/.cache/llmos/wheels/cpu-noamx}"
 ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=ON"
+# where llama_cpp is installed, found without importing it (its imports may not be installed yet)
+pkg_dir() { "$PY" -c "import importlib.util as u, os; s = u.find_spec('llama_cpp'); print(os.path.dirname(s.origin) if s else '')" 2>/dev/null; }
 ARGS="$ARGS -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_AMX_BF16=OFF -DLLAMA_CURL=OFF"
 
 if "$PY" -c "import importlib.metadata as m, sys; sys.exit(m.version('llama_cpp_python') != '$VERSION')" 2>/dev/null \
-   && [ -f "$("$PY" -c 'import llama_cpp, os; print(os.path.dirname(llama_cpp.__file__))')/.llmos-noamx" ]; then
+   && [ -f "$(pkg_dir)/.llmos-noamx" ]; then
     exit 0
 fi
 mkdir -p "$WHEELHOUSE"
@@ -31,5 +33,5 @@ if [ -z "$wheel" ]; then
     wheel=$(ls "$WHEELHOUSE"/llama_cpp_python-"$VERSION"-*.whl | head -1)
 fi
 "$PY" -m pip install -q --no-deps --force-reinstall "$wheel"
-touch "$("$PY" -c 'import llama_cpp, os; print(os.path.dirname(llama_cpp.__file__))')/.llmos-noamx"
+dir=$(pkg_dir) && [ -n "$dir" ] && touch "$dir/.llmos-noamx"
 echo "build-llama: installed $(basename "$wheel")"
