@@ -153,8 +153,10 @@ class Scheduler:
         if proc.pid not in self.running:
             return False
         used = self.running[proc.pid] = self.running[proc.pid] + tokens
+        if self.policy == "fifo" or not self._queue:  # the per-token common case: nobody waits
+            return False
         ready = [w for w in self._queue if not w.proc.stop_requested]  # stopped waiters cannot take it
-        if self.policy == "fifo" or not ready:
+        if not ready:
             return False
         if self.policy == "priority":
             mine = self.priority(proc)
