@@ -75,21 +75,27 @@ class LlamaEngine(Engine):
         self.n_ctx = native.n_ctx
         self._stats.model = native.name()
         self._stats.n_ctx = native.n_ctx
-        self._loop = DecodeLoop(native, self._stats, n_slots=self.n_slots, prefill_chunk=self.prefill_chunk,
-                                kv_store_bytes=self.kv_store_bytes, kv_swap_dir=self.kv_swap_dir,
-                                kv_swap_bytes=self.kv_swap_bytes, share_prefixes=self.share_prefixes)
-        self._loop.thread.start()
+        loop = DecodeLoop(native, self._stats, n_slots=self.n_slots, prefill_chunk=self.prefill_chunk,
+                          kv_store_bytes=self.kv_store_bytes, kv_swap_dir=self.kv_swap_dir,
+                          kv_swap_bytes=self.kv_swap_bytes, share_prefixes=self.share_prefixes)
+        loop.thread.start()
+        error = await anyio.to_thread.run_sync(loop.wait_ready)  # the warm-up decode runs on the loop's thread
+        if error is not None:
+            await anyio.to_thread.run_sync(loop.thread.join)
+            loop.close()
+            self._native = None
+            native.close()
+            raise error
+        self._loop = loop
 
     def _load(self, path: str) -> NativeModel:
         native = NativeModel(path, n_ctx=self.n_ctx, n_seq_max=self.n_slots, n_batch=self.n_batch,
                              n_threads=self.n_threads, kv_unified=self.kv_unified, verbose=self.verbose,
                              n_gpu_layers=self.n_gpu_layers)
-        try:
-            native.warm_up()
-            try:  # compile the chat template now rather than on the event loop at the first request
-                native.chat_prompt([Message("user", "hi")])
-            except EngineError:
-                pass  # a model without a template still serves token prompts
+        try:  # compile the chat template now rather than on the event loop at the first request
+            native.chat_prompt([Message("user", "hi")])
+        except EngineError:
+            pass  # a model without a template still serves token prompts
         except BaseException:
             native.close()
             raise

@@ -229,3 +229,46 @@ async def test_seeded_sampling_is_reproducible(llama):
                           sampling=Sampling(temperature=0.9, top_k=40, top_p=0.95, seed=seed))
     a, b = await llama.generate(req(7)), await llama.generate(req(7))
     assert a.tokens == b.tokens and len(a.tokens) > 0
+
+
+async def test_every_compute_call_runs_on_the_decode_thread(model_path, monkeypatch):
+    """libgomp keeps an OpenMP team per calling thread and stops spinning once it manages more
+    threads than CPUs: a warm-up on another thread made every later step ~10% slower."""
+    import threading
+
+    import llama_cpp.llama_cpp as C
+
+    from drivers.llm import LlamaEngine
+
+    callers: set[str] = set()
+    real = C.llama_decode
+
+    def decode(ctx, batch):
+        callers.add(threading.current_thread().name)
+        return real(ctx, batch)
+
+    monkeypatch.setattr(C, "llama_decode", decode)
+    async with LlamaEngine(model_path, n_slots=2, n_ctx=1024) as eng:
+        r = await eng.generate(GenRequest(messages=[Message("user", "Say hi.")], max_tokens=4))
+        assert r.tokens
+    assert callers == {"llmos-llama-decode"}
+
+
+async def test_a_failed_warm_up_fails_start_and_frees_the_model(model_path, monkeypatch):
+    from drivers.llm import LlamaEngine
+    from drivers.llm.llama_native import NativeModel
+
+    closed = []
+
+    def broken(self):
+        raise EngineError("warm-up decode failed (-1)", code="unavailable")
+
+    real_close = NativeModel.close
+    monkeypatch.setattr(NativeModel, "warm_up", broken)
+    monkeypatch.setattr(NativeModel, "close", lambda self: (closed.append(1), real_close(self)))
+    eng = LlamaEngine(model_path, n_slots=1, n_ctx=256)
+    with pytest.raises(EngineError, match="warm-up"):
+        await eng.start()
+    assert closed == [1]
+    with pytest.raises(EngineError, match="not started"):
+        await eng.generate(GenRequest(messages=[Message("user", "hi")], max_tokens=2))
