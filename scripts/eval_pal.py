@@ -3,6 +3,9 @@
 Each problem runs as its own pal process (four at a time share the engine's slots).  A
 problem counts as solved when pal's answer equals the expected number.  The problems and
 their answers live in ``tests/apps/data/pal_problems.json``; no answer is in any prompt.
+``--problems tests/apps/data/pal_dev_problems.json`` runs the separate development set that
+prompt changes are tried on first (it never updates the docs), so the 20 above stay a held-out
+measurement.
 """
 from __future__ import annotations
 
@@ -27,8 +30,8 @@ DOC = ROOT / "docs" / "apps.md"
 BEGIN, END = "<!-- pal-eval:begin -->", "<!-- pal-eval:end -->"
 
 
-async def evaluate(samples: int, model: str, subsystems: list[str] | None) -> dict:
-    problems = json.loads(PROBLEMS.read_text())
+async def evaluate(samples: int, model: str, subsystems: list[str] | None, path: Path = PROBLEMS) -> dict:
+    problems = json.loads(path.read_text())
     rows: list[dict] = []
     with tempfile.TemporaryDirectory() as home:
         cfg = KernelConfig(home=home, model=model, n_slots=4, n_ctx=4096, subsystems=subsystems)
@@ -71,14 +74,18 @@ def main() -> int:
     ap.add_argument("--model", default="", help="engine spec: '' (embedded), a .gguf path or a URL")
     ap.add_argument("--no-docs", action="store_true", help="print only; do not update docs/apps.md")
     ap.add_argument("--subsystems", default=None, help="comma-separated boot steps (default: all)")
+    ap.add_argument("--problems", type=Path, default=PROBLEMS,
+                    help="a JSON list of {q, a}; any set but the default never updates the docs")
     args = ap.parse_args()
+    if not args.problems.is_file():
+        ap.error(f"--problems: no such file: {args.problems}")
     subs = None if args.subsystems is None else [s for s in args.subsystems.split(",") if s]
-    res = anyio.run(evaluate, args.samples, args.model, subs)
+    res = anyio.run(evaluate, args.samples, args.model, subs, args.problems)
     for r in res["rows"]:
         print(f"{'ok ' if r['ok'] else 'BAD'} expected {r['expected']:>4}  got {r['got']!s:<10} {r['q'][:70]}")
     print(f"pal: {res['solved']}/{res['total']} solved ({res['rate']:.0%}) with {res['samples']} sample(s), "
           f"{res['runner']}, {res['seconds']} s")
-    if not args.no_docs:
+    if not args.no_docs and args.problems.resolve() == PROBLEMS.resolve():
         write_doc(res)
         print(f"wrote the result into {DOC.relative_to(ROOT)}")
     return 0

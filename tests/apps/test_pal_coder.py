@@ -21,6 +21,23 @@ def test_pal_schema_admits_only_the_questions_numbers():
     assert not re.match(pattern, "14 + 10") and not re.match(pattern, "import os")
 
 
+def test_pal_problem_sets_are_well_formed_and_disjoint():
+    """The 20 measured problems stay held out: the development set shares none of them, and no
+    worked example in pal's prompt is one of either set."""
+    from pathlib import Path
+    data = Path(__file__).parent / "data"
+    held_out = json.loads((data / "pal_problems.json").read_text())
+    dev = json.loads((data / "pal_dev_problems.json").read_text())
+    assert len(held_out) == 20 and len(dev) >= 20
+    for p in held_out + dev:
+        assert isinstance(p["q"], str) and p["q"].endswith("?") and isinstance(p["a"], int)
+    norm = lambda q: " ".join(q.lower().split())
+    held = {norm(p["q"]) for p in held_out}
+    assert not held & {norm(p["q"]) for p in dev}
+    examples = {norm(q) for q, _ in prog.EXAMPLES}
+    assert not examples & (held | {norm(p["q"]) for p in dev})
+
+
 async def test_pal_falls_back_to_the_calculator_without_a_sandbox(kernel_factory, router):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
