@@ -17,8 +17,12 @@ def test_pal_schema_admits_only_the_questions_numbers():
     assert q.startswith("Sam has 14 marbles")
     pattern = prog.schema(q)["properties"]["expression"]["pattern"]
     import re
-    assert re.match(pattern, "14 + 9") and re.match(pattern, "9 * 14 - 9")
-    assert not re.match(pattern, "14 + 10") and not re.match(pattern, "import os")
+    assert re.match(pattern, "14 + 9") and re.match(pattern, "9 * 14")  # each number once, any order
+    for bad in ("14 + 10", "import os", "14", "9 * 14 - 9", "14 + 9 + 1"):
+        assert not re.match(pattern, bad), bad
+    many = prog.normalize("Ann had 1 2 3 4 5 6 beads.")  # past four numbers: any of them, up to six atoms
+    free = prog.schema(many)["properties"]["expression"]["pattern"]
+    assert re.match(free, "6 - 1") and re.match(free, "2 * 2 + 3") and not re.match(free, "7 + 1")
 
 
 def test_pal_problem_sets_are_well_formed_and_disjoint():
