@@ -1,6 +1,7 @@
 """A real MCP server for the tests, built with the ``mcp`` package's server API and run over stdio."""
 from __future__ import annotations
 
+import math
 import os
 import sys
 from typing import TypedDict
@@ -8,6 +9,7 @@ from typing import TypedDict
 import anyio
 from mcp.server import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import BaseModel
 
 server = MCPServer("demo")
 
@@ -35,6 +37,17 @@ def lookup(city: str) -> City:
     known = {"paris": ("France", 2_100_000), "berlin": ("Germany", 3_600_000)}
     country, population = known.get(city.strip().lower(), ("unknown", 0))
     return City(city=city, country=country, population=population)
+
+
+class Point(BaseModel):  # a model argument: pydantic publishes it under $defs and refers to it
+    x: float
+    y: float
+
+
+@server.tool()
+def distance(a: Point, b: Point) -> float:
+    """The straight-line distance between points a and b."""
+    return math.dist((a.x, a.y), (b.x, b.y))
 
 
 @server.tool()

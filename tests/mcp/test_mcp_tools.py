@@ -1,6 +1,7 @@
 """MCP servers as tool drivers, against a real MCP server over stdio: list, call, errors, crash, timeout, grants."""
 from __future__ import annotations
 
+import json
 import os
 import time
 
@@ -181,3 +182,35 @@ async def test_server_that_never_answers_the_handshake(mcp_kernel, make_app):
     err = out["calls"][0]
     assert err["error"] == "unavailable" and "no answer to the MCP handshake within 1 s" in err["message"], err
     assert took < 15
+
+
+AGENT_TOML = """
+[agent]
+system_prompt = "You measure distances with demo.distance."
+tools = ["demo.distance"]
+max_steps = 3
+"""
+
+
+async def test_agent_calls_a_tool_whose_arguments_use_refs(kernel_factory, make_app):
+    """demo.distance's schema refers to Point under $defs: the agent's action schema inlines it, converts
+    to a grammar, and the call it decodes reaches the server."""
+    from drivers.llm import ScriptedEngine
+    from drivers.llm.llama_sampling import grammar_for
+
+    from .conftest import demo_config
+    make_app("measure", syscalls=["llm.json", "tool.*"], tools=["demo.distance"], toml_extra=AGENT_TOML)
+    engine = ScriptedEngine(['{"tool": "demo.distance", "a": {"x": 0, "y": 0}, "b": {"x": 3, "y": 4}}',
+                             '{"tool": "answer", "answer": "5"}'])
+    async with kernel_factory(engine, subsystems=["mcp"], mcp_servers={"demo": demo_config()}) as k:
+        p = await k.wait(await k.spawn("measure", "How far is (3, 4) from the origin?"), 60)
+        assert p.exit_reason == "exited", p.error
+        published = k.tools["demo.distance"].schema
+        calls = [e for e in k.events.for_pid(p.pid) if e["kind"] == "syscall" and e["call"] == "tool.call"]
+    assert "$ref" in json.dumps(published)  # the server's own schema does use a ref
+    assert p.exit_reason == "exited" and p.result == "5", p.error
+    assert len(calls) == 1 and calls[0]["ok"], calls
+    schema = engine.requests[0].json_schema
+    assert "$ref" not in json.dumps(schema) and grammar_for(engine.requests[0])
+    assert schema["properties"]["a"]["properties"]["x"]["type"] == "number"
+    assert "5.0" in engine.detokenize(engine.requests[1].prompt)  # the server's answer came back as the observation
