@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from drivers.errors import DriverError
 from drivers.llm import GenRequest, Message
+from syscalls import mem
 
 from .memory import ContextFull, Page, ProcessMemory
 from .proc import Process
-from .sysmem import memory_of, typed_errors
+from .sysmem import memories, memory_of, typed_errors
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -29,6 +30,9 @@ async def prepare(k: "Kernel", proc: Process, messages: Sequence[Any], gen: GenR
     with typed_errors():
         gen.prompt = await mm.run(build, mm, pm, proc.task, msgs, gen.max_tokens)
     gen.messages = None
+    hits, pm.fault_hits = pm.fault_hits, []
+    if hits and hasattr(k.rules, "observe"):  # paged-in memories count as a mem.recall the process made
+        k.rules.observe(proc, "mem.recall", mem.Recalled(memories=memories(hits)))
     return gen
 
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import contextlib
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
+from drivers.vectors import Hit
 from syscalls import Empty, mem
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Unavailable
 
@@ -47,18 +48,35 @@ async def _call(k: "Kernel", proc: Process, method: str, *args: Any, **kwargs: A
         return await mm.run(getattr(pm, method), *args, **kwargs)
 
 
+def tainted(k: "Kernel", proc: Process, text: str) -> bool:
+    """The text repeats untrusted text the process saw recently (needs the rules' taint tracker)."""
+    taint = getattr(k.rules, "taint", None)
+    return bool(taint is not None and taint.tainted(proc.pid, {"text": text}))
+
+
 async def store(k: "Kernel", proc: Process, req: mem.Store) -> mem.Stored:
+    # untrusted text stays untrusted on disk, so a recall cannot launder a prompt injection
+    seen = not req.untrusted and tainted(k, proc, req.text)
+    flags: dict[str, Any] = {"untrusted": True} if req.untrusted or seen else {}
+    if flags and (req.source or seen):
+        flags["source"] = req.source or "observed"
     if req.kind == "preference" and req.collection is None:  # the person's preference: their collection
-        mid, name = await _call(k, proc, "remember_preference", req.text)
+        mid, name = await _call(k, proc, "remember_preference", req.text, **flags)
     else:
-        mid, name = await _call(k, proc, "mem_store", req.text, req.kind, req.collection)
+        mid, name = await _call(k, proc, "mem_store", req.text, req.kind, req.collection, **flags)
     return mem.Stored(id=mid, collection=name)
+
+
+def memories(hits: Sequence[Hit]) -> list[mem.Memory]:
+    """Hits as the process sees them; ``untrusted`` ones were stored from untrusted text."""
+    return [mem.Memory(id=h.id, text=h.text, kind=str(h.metadata.get("kind", "")), collection=h.collection,
+                       score=round(h.score, 4), untrusted=bool(h.metadata.get("untrusted", False)),
+                       source=str(h.metadata.get("source", ""))) for h in hits]
 
 
 async def recall(k: "Kernel", proc: Process, req: mem.Recall) -> mem.Recalled:
     hits = await _call(k, proc, "mem_recall", req.query, req.k, req.collection)
-    return mem.Recalled(memories=[mem.Memory(id=h.id, text=h.text, kind=str(h.metadata.get("kind", "")),
-                                             collection=h.collection, score=round(h.score, 4)) for h in hits])
+    return mem.Recalled(memories=memories(hits))  # the kernel observes the untrusted ones (kernel/untrusted.py)
 
 
 async def forget(k: "Kernel", proc: Process, req: mem.Forget) -> Empty:

@@ -1,8 +1,9 @@
 """Taint tracking: which arguments of a call repeat untrusted text the process saw recently.
 
 Text that enters a process from files (``fs.read``), other processes (``proc.recv``), tools
-whose output is not a pure function of their arguments (``tool.call``) and web pages
-(``browser.*``) is untrusted.  The kernel keeps each process's last few such observations
+whose output is not a pure function of their arguments (``tool.call``), web pages
+(``browser.*``) and memories stored from such text (``mem.recall``, and the page fault that
+pages them into a prompt) is untrusted.  The kernel keeps each process's last few such observations
 and, for every call, names the arguments whose values appear in them (after folding case,
 Unicode compatibility forms and whitespace), or that contain a long run of their text.
 The rules engine's ``derived_from_untrusted`` condition reads those names.
@@ -80,6 +81,8 @@ def reply_text(name: str, reply: Any, tools: dict[str, Any] | None = None) -> st
         if trusted or (trusted is None and getattr(reply, "name", "") in TRUSTED_TOOLS):
             return None
         return "\n".join(_strings([getattr(reply, "output", ""), msgspec.to_builtins(getattr(reply, "data", None))]))
+    if name == "mem.recall":  # only memories stored from untrusted text; the person's own stay trusted
+        return "\n".join(m.text for m in getattr(reply, "memories", ()) if getattr(m, "untrusted", False)) or None
     if name.startswith("browser."):
         try:
             return "\n".join(_strings(msgspec.to_builtins(reply)))

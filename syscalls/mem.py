@@ -14,6 +14,8 @@ class Store(Request, tag="mem.store"):
     text: Text
     kind: Name = "fact"  # fact | preference | note | ...
     collection: Name | None = None  # None: the process's own
+    untrusted: bool = False  # text from a tool, page or file (the kernel also sets it for text it saw come in so)
+    source: Annotated[str, msgspec.Meta(max_length=MAX_NAME)] = ""
 
 
 class Recall(Request, tag="mem.recall"):
@@ -63,6 +65,8 @@ class Memory(Reply):
     kind: str
     collection: str
     score: float
+    untrusted: bool = False  # stored from untrusted text: data, never instructions (the kernel taints it again)
+    source: str = ""
 
 
 class Recalled(Reply):

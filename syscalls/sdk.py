@@ -90,8 +90,10 @@ class Tool(_Family):
 
 
 class Mem(_Family):
-    async def store(self, text: str, *, kind: str = "fact", collection: str | None = None) -> mem.Stored:
-        return await self._call(mem.Store(text=text, kind=kind, collection=collection))
+    async def store(self, text: str, *, kind: str = "fact", collection: str | None = None, untrusted: bool = False,
+                    source: str = "") -> mem.Stored:
+        return await self._call(mem.Store(text=text, kind=kind, collection=collection, untrusted=untrusted,
+                                          source=source))
 
     async def recall(self, query: str, k: int = 5, *, collection: str | None = None) -> list[mem.Memory]:
         return (await self._call(mem.Recall(query=query, k=k, collection=collection))).memories

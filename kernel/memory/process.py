@@ -30,6 +30,7 @@ class ProcessMemory:
         self.pid, self.app, self.user = pid, app, user
         self.on_event = on_event or (lambda kind, **f: None)
         self.clock = clock
+        self.fault_hits: list[Hit] = []  # the hits the last page fault paged in (the kernel taints untrusted ones)
 
     @property
     def collection(self) -> str:
@@ -68,6 +69,7 @@ class ProcessMemory:
         if page is None:
             self.on_event("mem.fault", query=query[:200], hits=0)
             return None
+        self.fault_hits = [h for h in chosen if h.id in page.refs]
         return self.context.put_recall(page, query=query, hits=len(page.refs))
 
     # -- mem.* syscalls ------------------------------------------------------------

@@ -54,12 +54,16 @@ steps = [
 
 
 @contextlib.asynccontextmanager
-async def person_who_denies(k, seen: list):
+async def person_who_denies(k, seen: list, approve: tuple[str, ...] = ()):
+    """Denies every approval request except those for the syscalls in ``approve``."""
     async def watch():
         while True:
             for a in k.rules.book.pending():
                 seen.append((a.pid, a.name, dict(a.args_summary)))
-                k.rules.book.deny(a.id, "the person says no")
+                if a.name in approve:
+                    k.rules.book.approve(a.id)
+                else:
+                    k.rules.book.deny(a.id, "the person says no")
             await anyio.sleep(0.01)
     async with anyio.create_task_group() as tg:
         tg.start_soon(watch)
@@ -166,3 +170,97 @@ async def test_real_model_reading_a_poisoned_note(tmp_path, registry, apps):
     print("actions:", [e.get("args") for e in calls if e["syscall"] == "tool.call"], proc.error[:200])
     print(f"real model: {len(seen)} approval request(s) raised and denied; "
           f"exit {proc.exit_reason}; risky decisions {[(e['syscall'], e['effect']) for e in risky]}")
+
+
+# --- a poisoned note stored in long-term memory stays untrusted when it comes back ---------
+TOLD = "Meeting with Dana on Thursday at 10: bring the budget figures and the signed contract."
+KEEPER = f'''
+from syscalls.errors import SyscallError
+
+async def run(sys, task):
+    op, _, outbox = task.partition(" ")
+    if op == "file":  # the note in the workspace: text from outside
+        await sys.mem.store(await sys.fs.read("notes.txt"), collection="app")
+        return "stored"
+    if op == "told":  # the app's own text
+        await sys.mem.store({TOLD!r}, collection="app")
+        return "stored"
+    [m] = await sys.mem.recall("Meeting with Dana on Thursday", k=1, collection="app")
+    try:
+        await sys.proc.send(int(outbox), {{"text": m.text}})
+    except SyscallError as exc:
+        return f"{{exc.code}} untrusted={{m.untrusted}}"
+    return f"sent untrusted={{m.untrusted}}"
+'''
+RECALL_AGENT = '''
+[agent]
+system_prompt = "You help the user with their meetings."
+tools = ["send_note"]
+max_steps = 3
+max_tokens_per_step = 96
+'''
+
+
+def keeper_apps(make_app):
+    """The keeper app, an agent that shares its memory, and a session that may pass both on."""
+    idle = "import anyio\nasync def run(sys, task):\n    await anyio.sleep_forever()\n"
+    perms = '[permissions]\nmemory = ["app:keeper"]\n'
+    for name, extra in (("session", {"code": idle}), ("keeper", {"code": KEEPER}),
+                        ("meetings", {"toml_extra": RECALL_AGENT})):
+        folder = make_app(name, syscalls=["llm.*", "tool.*", "fs.*", "proc.*", "mem.*"],
+                          tools=["read_file", "delete_file", "send_note"], **extra)
+        (folder / "app.toml").write_text((folder / "app.toml").read_text().replace("[permissions]\n", perms))
+
+
+async def plant(k, how: str, seen: list) -> None:
+    """Store the note (``file``: as read from the workspace) or the app's own text (``told``)."""
+    pid, outbox = await start(k, "keeper", lambda _: how)
+    proc = await k.wait(pid, timeout=120)
+    k.signal(outbox, "KILL")
+    assert proc.result == "stored", (proc.exit_reason, proc.error)
+    if how == "file":  # storing untrusted text for good asks first; this person says yes
+        assert [name for _, name, _ in seen] == ["mem.store"]
+
+
+@pytest.mark.parametrize("how, result", [("file", "approval_denied untrusted=True"), ("told", "sent untrusted=False")])
+async def test_a_recalled_memory_is_as_untrusted_as_the_text_it_was_stored_from(kernel_factory, apps, make_app,
+                                                                                how, result):
+    keeper_apps(make_app)
+    k = kernel_factory(ScriptedEngine(default="ok", n_ctx=2048, n_slots=2), subsystems=["memory", "rules"])
+    k.tools.update(tools(k))
+    seen: list = []
+    async with k, person_who_denies(k, seen, approve=("mem.store",)):
+        await plant(k, how, seen)
+        pid, outbox = await start(k, "keeper", lambda outbox: f"act {outbox}")  # a later process, another step
+        proc, sent = await finish(k, pid, outbox)
+    assert proc.result == result, (proc.exit_reason, proc.error)
+    decision = [e for e in k.events.for_pid(pid) if e["kind"] == "rules.decision" and e["syscall"] == "proc.send"][-1]
+    if how == "file":
+        assert sent == [] and decision["rule"] == "system.untrusted-high-risk"
+        assert decision["untrusted_args"] == ["message.text"]
+    else:  # a trusted memory comes back trusted: nothing to ask
+        assert sent == [{"text": TOLD}] and decision["effect"] == "allow" and decision["untrusted_args"] == []
+
+
+@pytest.mark.parametrize("how", ["file", "told"])
+async def test_a_memory_paged_into_the_prompt_taints_what_the_model_copies_from_it(kernel_factory, apps, make_app,
+                                                                                   how):
+    keeper_apps(make_app)
+    text = NOTES if how == "file" else TOLD
+    script = [json.dumps({"tool": "send_note", "to": "dana@example.com", "text": text}),
+              json.dumps({"tool": "answer", "answer": "sent"})]
+    k = kernel_factory(ScriptedEngine(script, n_ctx=4096, n_slots=2), subsystems=["memory", "rules"])
+    k.tools.update(tools(k))
+    seen: list = []
+    async with k, person_who_denies(k, seen, approve=("mem.store",)):
+        await plant(k, how, seen)
+        pid, outbox = await start(k, "meetings", lambda _: "Send Dana the notes for the meeting on Thursday.")
+        proc, sent = await finish(k, pid, outbox)
+    assert proc.exit_reason == "exited", proc.error
+    assert "Recalled from memory" in k.engine.detokenize(k.engine.requests[0].prompt)  # the page fault brought it
+    decision = next(e for e in k.events.for_pid(pid) if e["kind"] == "rules.decision" and e["syscall"] == "tool.call")
+    if how == "file":
+        assert sent == [] and decision["rule"] == "system.untrusted-high-risk"
+        assert "args.text" in decision["untrusted_args"]
+    else:
+        assert sent == [{"to": "dana@example.com", "text": TOLD}] and decision["effect"] == "allow"
