@@ -19,7 +19,7 @@ bench: setup system
 	$(BIN)/python -m benchmarks
 
 lint: setup
-	$(BIN)/python -m ruff check kernel syscalls drivers sandbox apps llmos tests benchmarks
+	$(BIN)/python -m ruff check kernel syscalls drivers sandbox apps llmos tests benchmarks scripts
 	$(BIN)/python scripts/check_imports.py
 
 setup: $(STAMP)

@@ -22,8 +22,8 @@ import anyio
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from drivers.llm.factory import open_engine
-from kernel import Kernel, KernelConfig
+from drivers.llm.factory import open_engine  # noqa: E402 - after the sys.path line above
+from kernel import Kernel, KernelConfig  # noqa: E402 - after the sys.path line above
 
 PROBLEMS = ROOT / "tests" / "apps" / "data" / "pal_problems.json"
 DOC = ROOT / "docs" / "apps.md"

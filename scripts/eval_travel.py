@@ -18,10 +18,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from apps import AppRegistry
-from drivers.browser import BrowserDriver
-from kernel import Kernel, KernelConfig
-from tests.sites.server import SITES, serve
+from apps import AppRegistry  # noqa: E402 - after the sys.path line above
+from drivers.browser import BrowserDriver  # noqa: E402 - after the sys.path line above
+from kernel import Kernel, KernelConfig  # noqa: E402 - after the sys.path line above
+from tests.sites.server import SITES, serve  # noqa: E402 - after the sys.path line above
 
 REQUESTS = [
     "book me a flight from SFO to JFK on 2027-03-02",
