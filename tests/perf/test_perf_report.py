@@ -34,7 +34,8 @@ def test_report_has_ratios_plots_and_reasons(tmp_path):
     text = doc.read_text()
     assert sorted(p.name for p in (tmp_path / report.IMAGES).iterdir()) == ["kv_switch.png", "latency.png",
                                                                          "throughput.png"]
-    assert "| 8 | 200.0 | 100.0 | 0.50 | 150.0 | 50.0 | 3.00 |" in text  # decode/ceiling, wall/naive
+    assert "| 8 | 200.0 | 2.00 | 100.0 | 0.50 | 150.0 | 50.0 | 3.00 |" in text  # batching gain, decode/ceiling, wall/naive
+    assert "decodes 2.00x its single-sequence rate" in text
     assert "**0.95x** (target >= 0.9)" in text  # single stream against llama-cpp-python
     assert "| 1024 |" in text and "| **no** |" in text and "set_data ms" in text  # an output that differed after a swap is shown
     assert "**14.1x** sooner" in text  # prefix miss median 1.55 s / hit median 0.11 s
