@@ -11,7 +11,7 @@ from .llama_handle import Done, ThreadedGeneration, deliver
 from .llama_kvstore import KVStore
 from .llama_native import NativeModel
 from .llama_sampling import SamplerChain
-from .llama_slots import Slot, SlotTable
+from .llama_slots import Slot, SlotTable, common_prefix
 from .llama_text import TextStream
 
 
@@ -151,8 +151,12 @@ class DecodeLoop:
             self._finish(seq, seq.gen.cancel_reason or "cancelled")
 
     def _admit(self) -> None:
+        held: list[Seq] = []
         while self.queue and self.slots.free():
             seq = self.queue.popleft()
+            if self._sibling_prefilling(seq):
+                held.append(seq)
+                continue
             req = seq.req
             if len(seq.tokens) >= req.max_tokens:
                 self._finish(seq, "length")
@@ -189,6 +193,22 @@ class DecodeLoop:
             elif req.generated:
                 st.resumes += 1
             self.active.append(seq)
+        self.queue.extendleft(reversed(held))
+
+    def _sibling_prefilling(self, seq: Seq) -> bool:
+        """Whether ``seq`` should wait a step for a running sequence that is still prefilling the same
+        long prefix (requests that arrive together with one app's system prompt): once that prefix is
+        in the KV, ``claim`` copies it instead of ``seq`` computing it again."""
+        if not self.slots.share_prefixes or seq.req.generated:
+            return False
+        ctx, need = seq.context, SlotTable.MIN_COPY
+        for other in self.active:
+            if other.todo and other.slot is not None and other.slot.seq_id not in self.slots.pending():
+                done = len(other.slot.tokens)
+                shared = common_prefix(other.context, ctx)
+                if shared >= need and shared > done + need and shared > self.slots.cached_prefix(ctx) + need:
+                    return True
+        return False
 
     def _step(self) -> None:
         C, batch, ptrs = self.C, self.batch, self._seq_ptrs

@@ -108,11 +108,20 @@ class SlotTable:
         best.last_used = self._clock
         return best, keep
 
+    def pending(self) -> set[int]:
+        """Slots waiting for a queued prefix copy."""
+        return {dst for _, dst, _ in self.copies}
+
+    def cached_prefix(self, context: list[int]) -> int:
+        """The longest prefix of ``context`` some slot's KV holds now (free or busy)."""
+        pending = self.pending()
+        return max((common_prefix(s.tokens, context) for s in self.slots if s.seq_id not in pending), default=0)
+
     def _copy_source(self, target: Slot, context: list[int]) -> tuple[Slot | None, int]:
         """The busy slot holding the longest prefix of ``context`` (not one still waiting for its own copy)."""
         if not self.share_prefixes:
             return None, 0
-        pending = {dst for _, dst, _ in self.copies}
+        pending = self.pending()
         best, n_best = None, 0
         for s in self.slots:
             if s.owner is not None and s is not target and s.seq_id not in pending:

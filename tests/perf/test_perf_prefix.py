@@ -40,3 +40,27 @@ async def test_copied_prefix_continues_like_a_fresh_prefill(model_path):
         assert hit.cached_tokens >= n_system - 2  # the system prompt came from the busy slot, not a prefill
         assert hit.prompt_tokens <= len(hit.prompt) - n_system + 2
         assert hit.tokens == fresh.tokens  # same continuation as the fresh prefill
+
+
+async def test_requests_arriving_together_compute_their_shared_prefix_once(model_path):
+    """A manager's workers start at the same moment with one system prompt: the first prefills it,
+    the others wait that one step and get it copied, instead of all four computing it."""
+    qs = [[SYSTEM, Message("user", f"Name a city in country number {i}.")] for i in range(4)]
+    async with LlamaEngine(model_path, n_slots=5, n_ctx=5120) as eng:
+        n_system = len(eng.apply_template([SYSTEM]))
+        busy = eng.submit(GenRequest(messages=[Message("user", "Count from one to a hundred.")], max_tokens=64))
+        it = busy.__aiter__()
+        await it.__anext__()  # the decode thread is now stepping: the four below reach it together
+        before = eng.stats()
+        gens = [eng.submit(GenRequest(messages=q, max_tokens=4)) for q in qs]
+        for g in gens:
+            async for _ in g:
+                pass
+        after = eng.stats()
+        busy.cancel()
+    results = [g.result for g in gens]
+    assert after.prefix_copies - before.prefix_copies == 3
+    assert sorted(r.cached_tokens >= n_system - 2 for r in results) == [False, True, True, True]
+    prefilled = sum(r.prompt_tokens for r in results)
+    assert prefilled < len(results[0].prompt) + 3 * (len(results[0].prompt) - n_system + 8)
+    assert all(r.tokens and r.finish_reason in ("stop", "length") for r in results)
