@@ -18,8 +18,9 @@ from .base import (
     Message,
 )
 from .llama_handle import Done, ThreadedGeneration, current_waker
-from .llama_loop import DecodeLoop, Seq
+from .llama_loop import DecodeLoop
 from .llama_native import NativeModel
+from .llama_seq import Seq
 from .model import default_model_path
 
 

@@ -6,32 +6,13 @@ import time
 from collections import deque
 from typing import Any
 
-from .base import EngineError, EngineStats, FinishReason, GenRequest, GenResult, Token
+from .base import EngineError, EngineStats, FinishReason, GenResult, Token
 from .llama_handle import Done, ThreadedGeneration, deliver
 from .llama_kvstore import KVStore
 from .llama_native import NativeModel
 from .llama_sampling import SamplerChain
-from .llama_slots import Slot, SlotTable, common_prefix
-from .llama_text import TextStream
-
-
-class Seq:
-    """One request's life in the decode thread."""
-
-    def __init__(self, gen: ThreadedGeneration, req: GenRequest, prompt: list[int], t_submit: float):
-        self.gen, self.req, self.prompt = gen, req, prompt
-        self.tokens: list[int] = list(req.generated)  # every generated token, replayed ones first
-        self.context = prompt + self.tokens  # what the KV must hold before the next sample
-        self.t_submit, self.t_first = t_submit, 0.0
-        self.slot: Slot | None = None
-        self.sampler: SamplerChain | None = None
-        self.text = TextStream(req.stop)
-        self.todo: list[int] = []  # context tokens still to prefill
-        self.next_tok: int | None = None  # sampled, streamed, not yet in the KV
-        self.n_past = 0
-        self.cached = 0
-        self.prefilled = 0
-        self.stop_hit = False  # ended on one of ``req.stop``
+from .llama_seq import Seq
+from .llama_slots import SlotTable
 
 
 class DecodeLoop:
@@ -196,19 +177,11 @@ class DecodeLoop:
         self.queue.extendleft(reversed(held))
 
     def _sibling_prefilling(self, seq: Seq) -> bool:
-        """Whether ``seq`` should wait a step for a running sequence that is still prefilling the same
-        long prefix (requests that arrive together with one app's system prompt): once that prefix is
-        in the KV, ``claim`` copies it instead of ``seq`` computing it again."""
-        if not self.slots.share_prefixes or seq.req.generated:
+        """Whether ``seq`` should wait a step for a running sequence still prefilling its prefix."""
+        if seq.req.generated:  # a resumed sequence restores its own KV
             return False
-        ctx, need = seq.context, SlotTable.MIN_COPY
-        for other in self.active:
-            if other.todo and other.slot is not None and other.slot.seq_id not in self.slots.pending():
-                done = len(other.slot.tokens)
-                shared = common_prefix(other.context, ctx)
-                if shared >= need and shared > done + need and shared > self.slots.cached_prefix(ctx) + need:
-                    return True
-        return False
+        running = [(o.slot, o.context) for o in self.active if o.todo and o.slot is not None]
+        return self.slots.prefix_in_flight(seq.context, running)
 
     def _step(self) -> None:
         C, batch, ptrs = self.C, self.batch, self._seq_ptrs

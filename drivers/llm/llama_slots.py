@@ -117,6 +117,23 @@ class SlotTable:
         pending = self.pending()
         return max((common_prefix(s.tokens, context) for s in self.slots if s.seq_id not in pending), default=0)
 
+    def prefix_in_flight(self, context: list[int], prefilling: list[tuple[Slot, list[int]]]) -> bool:
+        """Whether a sequence still prefilling (its slot, its whole context) is computing a long prefix of
+        ``context`` that no slot holds yet: requests that arrive together with one app's system prompt.
+        Waiting a step for it lets ``claim`` copy that prefix instead of computing it again."""
+        if not self.share_prefixes:
+            return False
+        need, pending, have = self.MIN_COPY, self.pending(), None
+        for slot, other in prefilling:
+            if slot.seq_id in pending:
+                continue
+            shared = common_prefix(other, context)
+            if shared >= need and shared > len(slot.tokens) + need:
+                have = self.cached_prefix(context) if have is None else have
+                if shared > have + need:
+                    return True
+        return False
+
     def _copy_source(self, target: Slot, context: list[int]) -> tuple[Slot | None, int]:
         """The busy slot holding the longest prefix of ``context`` (not one still waiting for its own copy)."""
         if not self.share_prefixes:
