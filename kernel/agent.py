@@ -25,8 +25,10 @@ class AgentError(SyscallError):
 
 
 def action_schema(tools: list[Any], output_schema: dict | None) -> dict:
-    """A flat object: ``tool`` (one of the granted tools, or ``answer``) first, then every tool's
-    arguments as optional properties, then the answer.
+    """A flat object: ``tool`` (one of the granted tools, or ``answer``), the one required key, then
+    every tool's arguments and the answer as optional properties.  The grammar puts the required
+    key first and the optional ones in name order (the engine converts the schema with sorted
+    keys, so equal schemas share one cached grammar); the model skips the ones it does not need.
 
     A flat object with an enum decodes reliably under llama.cpp's grammar; ``anyOf`` over
     objects was seen to steer a small model away from the tool it chose unconstrained.
