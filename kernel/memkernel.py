@@ -18,6 +18,8 @@ from .memory.admin import MemoryAdmin
 from .memory.config import MemoryConfig
 from .memory.lazy import LazyStore
 
+CLOSE_TIMEOUT = 10.0  # seconds a shutdown waits for the vector store to close
+
 if TYPE_CHECKING:
     from .kernel import Kernel
     from .proc import Process
@@ -163,7 +165,13 @@ class KernelMemory:
             embed(["warm up"])
 
     async def close(self) -> None:
-        await anyio.to_thread.run_sync(self.store.close)
+        """Close the store (at shutdown, while the kernel's task group is being cancelled: shielded).
+        One wedged inside chromadb (after a full disk) holds its lock for good: after ``CLOSE_TIMEOUT``
+        its worker thread is left behind so the kernel can still shut down."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT) as scope:
+            await anyio.to_thread.run_sync(self.store.close, abandon_on_cancel=True)
+        if scope.cancelled_caught:
+            self.k.events.emit("mem.store", ok=False, error=f"closing the store took over {CLOSE_TIMEOUT} s; left behind")
 
 
 def _login() -> str:

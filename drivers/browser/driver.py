@@ -50,9 +50,18 @@ class BrowserDriver:
     async def _ensure_browser(self) -> Any:
         async with self._launch_lock:
             if self._browser is None or not self._browser.is_connected():
+                await self._stop_playwright()  # a crashed browser's driver process would outlive it
                 self._pw, self._browser = await launch(self.executable, self.headless)
                 self._browser.on("disconnected", lambda _b: self._lost())
             return self._browser
+
+    async def _stop_playwright(self) -> None:
+        pw, self._pw = self._pw, None
+        if pw is not None:
+            try:
+                await asyncio.wait_for(pw.stop(), 10)
+            except Exception:  # noqa: BLE001, S110 - already gone or wedged: a new one starts either way
+                pass
 
     def _lost(self) -> None:
         """Chromium died: forget its contexts; the next call starts a new one."""

@@ -97,3 +97,24 @@ async def test_a_failing_disk_does_not_fail_the_step(kernel_factory, make_app):
         assert proc.exit_reason == "exited" and proc.result == "42"
         [fault] = [e for e in k.events.for_pid(proc.pid) if e["kind"] == "mem.fault"]
         assert fault["error"].startswith("io: disk I/O error")
+
+
+async def test_a_wedged_store_cannot_keep_the_kernel_from_shutting_down(kernel_factory, monkeypatch):
+    """chromadb after a full disk can hang holding its lock (tests/reliability/test_faults_vectors.py):
+    the kernel's shutdown leaves the stuck close behind instead of waiting for it for good."""
+    import threading
+    import time
+
+    from kernel import memkernel
+
+    monkeypatch.setattr(memkernel, "CLOSE_TIMEOUT", 0.3)
+    release = threading.Event()
+    async with kernel_factory(subsystems=["memory"]) as k:
+        monkeypatch.setattr(k.memory.store, "close", lambda: release.wait(30))
+        t0 = time.monotonic()
+    try:
+        assert time.monotonic() - t0 < 5
+        assert any(e["kind"] == "mem.store" and not e.get("ok", True) and "left behind" in e.get("error", "")
+                   for e in k.events.recent)
+    finally:
+        release.set()

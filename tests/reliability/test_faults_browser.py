@@ -36,7 +36,7 @@ def _mine(pid: int) -> bool:
     return False
 
 
-def _my_chromium() -> list[int]:
+def _mine_matching(match) -> list[int]:
     out = []
     for d in filter(str.isdigit, os.listdir("/proc")):
         try:
@@ -44,9 +44,18 @@ def _my_chromium() -> list[int]:
                 raw = f.read()  # Chromium's helpers rewrite theirs as one string: search it whole
         except OSError:
             continue
-        if b"chrom" in raw.split(b"\0")[0] and b"--type=" not in raw and _mine(int(d)):
+        if match(raw) and _mine(int(d)):
             out.append(int(d))
     return out
+
+
+def _my_chromium() -> list[int]:
+    return _mine_matching(lambda raw: b"chrom" in raw.split(b"\0")[0] and b"--type=" not in raw)
+
+
+def _my_drivers() -> list[int]:
+    """Playwright's driver processes (node ... run-driver) started by this test process."""
+    return _mine_matching(lambda raw: b"run-driver" in raw)
 
 
 @pytest.fixture
@@ -60,6 +69,7 @@ async def test_chromium_crash_is_a_typed_error_and_the_next_open_relaunches():
     with serve(SITES) as site:
         d = BrowserDriver(executable=path, nav_timeout=10)
         others = set(_my_chromium())  # browsers of other tests in this run (module fixtures) are not ours
+        other_drivers = set(_my_drivers())
         try:
             page = await d.open("p1", site.url + "/basic/index.html", [site.origin])
             assert page.elements
@@ -74,6 +84,7 @@ async def test_chromium_crash_is_a_typed_error_and_the_next_open_relaunches():
             assert mapped.code == "invalid" and "open(url)" in mapped.message
             again = await d.open("p1", site.url + "/basic/index.html", [site.origin])  # a fresh Chromium
             assert again.elements and _my_chromium() and main not in _my_chromium()
+            assert len(set(_my_drivers()) - other_drivers) == 1  # the dead browser's driver was stopped
         finally:
             await d.close()
 
