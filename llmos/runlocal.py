@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import sys
 from typing import Any
 
 import anyio
+import msgspec
 
 from kernel import Kernel, KernelConfig
 from syscalls.errors import SyscallError
@@ -19,6 +21,19 @@ def config_from(args: argparse.Namespace) -> KernelConfig:
     flag = lambda name: getattr(args, name, None)  # noqa: E731
     return load(flags={"model": ("--model", flag("model")), "max_tokens": ("--max-tokens", flag("max_tokens")),
                        "n_slots": ("--slots", flag("slots")), "policy": ("--policy", flag("policy"))}).config
+
+
+def uses_sandbox(cfg: KernelConfig, app: str) -> bool:
+    """Whether a one-shot run of ``app`` could reach a sandbox container: it runs in one, may call
+    a sandbox tool, or may start children (which could). Unknown apps count as yes; the spawn reports them."""
+    from apps.registry import AppRegistry
+    try:
+        m = AppRegistry(installed_dir=cfg.home_path() / "apps").get(app)
+    except Exception:  # noqa: BLE001 - the spawn itself will say what is wrong
+        return True
+    tools = [*m.permissions.tools, *m.agent.tools]
+    return (m.isolation == "container" or bool(m.permissions.spawn)
+            or any(fnmatch.fnmatchcase(kind, t) for t in tools for kind in ("python", "shell")))
 
 
 def record_of(k: Kernel, pid: int) -> dict[str, Any]:
@@ -41,6 +56,8 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
         return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
                 "exit_status": 2, "error": f"configuration error: {exc}", "tokens": {"input": 0, "output": 0},
                 "syscalls": 0}
+    if not uses_sandbox(cfg, args.app):  # nothing to warm containers for (they cost about 1 s at exit)
+        cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     async with Kernel(cfg, engine=engine_of(cfg)) as k:
         try:
             pid = await k.spawn(args.app, " ".join(args.task))

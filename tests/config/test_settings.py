@@ -116,6 +116,20 @@ def test_daemon_and_run_read_the_settings(home, monkeypatch):
     assert (cfg.max_tokens, cfg.n_slots, cfg.policy, cfg.home) == (50, 8, "fair", str(home))
 
 
+def test_a_one_shot_run_warms_containers_only_for_apps_that_can_reach_one(home, tmp_path):
+    from kernel import KernelConfig
+    from llmos.runlocal import uses_sandbox
+    cfg = KernelConfig(home=str(home))
+    app = home / "apps" / "shelly"
+    app.mkdir(parents=True)
+    (app / "app.toml").write_text('name = "shelly"\n[permissions]\nsyscalls = ["tool.call"]\ntools = ["sh*"]\n')
+    assert not uses_sandbox(cfg, "assistant")  # calculator, clock, remember: no container
+    assert uses_sandbox(cfg, "pal") and uses_sandbox(cfg, "coder")  # the python tool
+    assert uses_sandbox(cfg, "manager")  # its workers could
+    assert uses_sandbox(cfg, "shelly")  # a glob that covers the shell tool
+    assert uses_sandbox(cfg, "no-such-app")  # the spawn will report it; nothing is guessed
+
+
 def _llmos(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
     e = {**os.environ, "LLMOS_HOME": str(home), "PYTHONPATH": str(ROOT), **env}
     return subprocess.run([sys.executable, "-m", "llmos", *args], env=e, capture_output=True, text=True, check=False,
