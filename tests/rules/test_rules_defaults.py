@@ -16,7 +16,6 @@ def decide(name, args=None, untrusted=(), app="a", now=0.0, engine=ENGINE):
 @pytest.mark.parametrize("name,args,untrusted,rule", [
     ("fs.delete", {"path": "old.txt"}, (), "system.fs-delete"),
     ("mem.forget", {"id": "m1", "collection": "user"}, (), "system.mem-forget-shared"),
-    ("proc.spawn", {"app": "coder", "escalates": True}, (), "system.spawn-escalates"),
     ("browser.click", {"index": 4, "page_url": "https://shop.example/checkout"}, (), "system.browser-pay-page"),
     ("browser.type", {"index": 2, "text": "4111", "submit": True, "page_url": "https://x.example/payment"},
      (), "system.browser-pay-submit"),
@@ -39,7 +38,7 @@ def test_default_asks(name, args, untrusted, rule):
     ("fs.write", {"path": "a.txt", "data": "page text"}, ("data",)),  # untrusted content is fine
     ("mem.forget", {"id": "m1"}, ()),  # its own scratch memory
     ("mem.store", {"text": "page says hi"}, ("text",)),  # own collection
-    ("proc.spawn", {"app": "worker", "escalates": False}, ()),
+    ("proc.spawn", {"app": "worker", "task": "sum these"}, ()),
     ("browser.click", {"index": 3, "element": "Next page", "page_url": "https://news.example/"}, ()),
     ("browser.type", {"index": 1, "text": "Paris", "submit": True, "page_url": "https://travel.example/search"}, ()),
     ("browser.open", {"url": "http://127.0.0.1:8000/flights"}, ()),
