@@ -83,6 +83,6 @@ async def test_docker_going_away_mid_exec(tmp_path, registry, make_app):
     finally:
         proxy.kill()
         with anyio.CancelScope(shield=True):
-            await anyio.to_thread.run_sync(lambda: [c.remove(force=True) for c in client.containers.list(
+            await anyio.to_thread.run_sync(lambda: [c.remove(force=True, v=True) for c in client.containers.list(
                 all=True, filters={"label": f"llmos.kernel={kid}"})])
         client.close()

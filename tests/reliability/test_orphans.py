@@ -52,7 +52,7 @@ async def test_orphaned_containers_of_this_home_are_removed(tmp_path, registry):
     finally:
         for cid in made:
             try:
-                client.api.remove_container(cid, force=True)
+                client.api.remove_container(cid, force=True, v=True)
             except Exception:
                 pass
         client.close()

@@ -128,7 +128,7 @@ async def test_reap_orphans_removes_dead_kernels_containers_only(sb, engine):
     finally:
         for cid in orphans + [live_other]:
             try:
-                api.remove_container(cid, force=True)
+                api.remove_container(cid, force=True, v=True)
             except docker.errors.NotFound:
                 pass
 
