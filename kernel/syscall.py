@@ -72,6 +72,7 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
     """Run one syscall for ``proc``.  Returns a typed reply or raises a ``SyscallError``."""
     t0 = time.perf_counter()
     name = "?"
+    outer = proc.current  # a tool may make syscalls of its own inside a tool.call (remember -> mem.store)
     try:
         req = validate(raw)
         name = name_of(req)
@@ -124,4 +125,4 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
                       trace=traceback.format_exc(limit=8))
         raise SyscallError(f"internal error in {name}: {type(exc).__name__}", code="internal") from None
     finally:
-        proc.current = ""
+        proc.current = outer

@@ -108,3 +108,31 @@ async def run(sys, task):
 """)
     async with kernel_factory() as k:
         assert (await k.wait(await k.spawn("tx", ""), timeout=5)).result == "a,b,c;timeout"
+
+
+class Nested(Tool):
+    """A tool that makes a syscall of its own (as ``remember`` makes ``mem.store``), then reports
+    what ps would show for its caller."""
+    name, description, schema = "nested", "calls proc.ps inside", {"type": "object", "properties": {}}
+
+    def __init__(self, k):
+        self.k = k
+
+    async def call(self, args, *, owner=""):
+        from drivers.tools import ToolOutput
+        proc = self.k.ptable.get(int(owner))
+        await self.k.sys_for(proc).proc.ps()
+        return ToolOutput(proc.current)
+
+
+async def test_a_syscall_inside_a_tool_leaves_ps_showing_the_outer_call(kernel_factory, make_app):
+    make_app("nester", syscalls=["tool.*", "proc.*"], tools=["nested"], code="""
+async def run(sys, task):
+    return (await sys.tool.call("nested")).output
+""")
+    k = kernel_factory()
+    k.tools["nested"] = Nested(k)
+    async with k:
+        p = await k.wait(await k.spawn("nester"), 10)
+    assert (p.exit_reason, p.result) == ("exited", "tool.call"), p.error
+    assert p.current == ""
