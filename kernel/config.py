@@ -16,7 +16,7 @@ def default_home() -> Path:
 
 class KernelConfig(msgspec.Struct, kw_only=True):
     home: str = ""
-    model: str = ""  # "" (embedded), a .gguf path, an http(s) URL, or "scripted"
+    model: str = ""  # "" (embedded), a .gguf path, an http(s) URL, or "scripted"; the first two may add ":q8_0"
     n_slots: int = 4
     n_ctx: int = 8192
     policy: str = "fair"  # fifo | rr | priority | fair

@@ -14,10 +14,15 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
     - a path to a ``.gguf`` file (``~`` expanded): llama.cpp with that model
     - ``http://…`` or ``https://…``: an OpenAI-compatible server (``/v1`` appended when the URL has no path)
     - ``"scripted"``: the scripted test engine
+    - ``"embedded:q8_0"`` or ``"PATH.gguf:q8_0"`` (or ``:f16``): that model converted once to the format
+      and cached (drivers/llm/weights.py)
 
     ``opts`` go to the engine's constructor (``n_slots``, ``n_ctx``, ``api_key``, ``model``, ...).
     """
-    s = spec.strip()
+    from .weights import split_spec
+    s, weights = split_spec(spec.strip())
+    if weights is not None:
+        opts = {**opts, "weights": weights}
     if s in ("", "embedded", "default"):
         from .llama_engine import LlamaEngine
         return LlamaEngine(None, **opts)
@@ -34,4 +39,4 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
         from .llama_engine import LlamaEngine
         return LlamaEngine(str(path), **opts)
     raise EngineError(f"unknown engine spec {spec!r}: use '', 'embedded', a .gguf path, an http(s) URL "
-                      "or 'scripted'", code="invalid")
+                      "or 'scripted' (the first two may end in ':q8_0' or ':f16')", code="invalid")

@@ -22,6 +22,7 @@ from .llama_loop import DecodeLoop
 from .llama_native import NativeModel
 from .llama_seq import Seq
 from .model import default_model_path
+from .weights import FORMATS, requantized
 
 
 class LlamaEngine(Engine):
@@ -40,6 +41,9 @@ class LlamaEngine(Engine):
     With ``share_prefixes`` a new sequence whose prompt starts like one a busy slot holds (an
     app's system prompt) gets that prefix copied (``llama_memory_seq_cp``) rather than prefilled.
 
+    ``weights`` (``"q8_0"`` or ``"f16"``) serves a copy of the model converted to that format once and
+    cached (drivers/llm/weights.py); None serves the file as it is.
+
     ``n_gpu_layers`` (default ``$LLMOS_N_GPU_LAYERS`` or 0; -1 means all) offloads layers on a
     CUDA/Metal build of llama-cpp-python; the CPU build ignores it.
     """
@@ -50,11 +54,13 @@ class LlamaEngine(Engine):
                  n_batch: int = 512, n_threads: int = 2, prefill_chunk: int = 256,
                  kv_unified: bool = False, kv_store_bytes: int = 256 << 20, kv_swap_dir: str | None = None,
                  kv_swap_bytes: int = 4 << 30, share_prefixes: bool = True, n_gpu_layers: int | None = None,
-                 verbose: bool = False):
+                 weights: str | None = None, verbose: bool = False):
         if n_slots < 1 or n_ctx < n_slots * 16 or n_batch < n_slots:
             raise EngineError(f"bad engine geometry n_slots={n_slots} n_ctx={n_ctx} n_batch={n_batch}",
                               code="invalid")
-        self.model_path = model_path
+        if weights is not None and weights not in FORMATS:
+            raise EngineError(f"unknown weight format {weights!r}: use one of {', '.join(FORMATS)}", code="invalid")
+        self.model_path, self.weights = model_path, weights
         self.n_slots, self.n_ctx, self.n_batch = n_slots, n_ctx, n_batch
         self.n_threads, self.prefill_chunk = n_threads, prefill_chunk
         self.kv_unified, self.verbose = kv_unified, verbose
@@ -70,6 +76,8 @@ class LlamaEngine(Engine):
         if self._loop is not None:
             return
         path = self.model_path or default_model_path()
+        if self.weights is not None:
+            path = await anyio.to_thread.run_sync(requantized, path, self.weights)
         native = await anyio.to_thread.run_sync(self._load, path)
         self.model_path = path
         self._native = native

@@ -32,9 +32,10 @@ def _pick(files: list[Path]) -> Path:
 
 
 def default_model_path() -> str:
-    """Path of the embedded GGUF; ``$LLMOS_MODEL`` overrides.  Raises ``EngineError`` if absent."""
+    """Path of the embedded GGUF; ``$LLMOS_MODEL`` naming a .gguf file overrides (an engine spec there,
+    such as ``embedded:q8_0`` or a URL, names no file).  Raises ``EngineError`` if absent."""
     override = os.environ.get(ENV_VAR, "").strip()
-    if override:
+    if override.lower().endswith(".gguf"):
         if not Path(override).is_file():
             raise EngineError(f"{ENV_VAR}={override!r} is not a file", code="unavailable")
         return override
