@@ -38,7 +38,22 @@ ENV = {
     "LLMOS_LOG_LEVEL": "log_level", "LLMOS_RULES": "rules_files", "LLMOS_TELEMETRY": "telemetry_exporter",
     "LLMOS_TELEMETRY_ENDPOINT": "telemetry_endpoint", "LLMOS_TELEMETRY_FILE": "telemetry_file",
 }
+def _model_spec(v: str) -> bool:
+    """The shape of an engine spec (drivers/llm/factory.py); whether the file or server is there is
+    found when the engine starts."""
+    from drivers.llm.base import EngineError
+    from drivers.llm.weights import split_spec
+    try:
+        base, _ = split_spec(v.strip())
+    except EngineError:
+        return False
+    return (base in ("", "embedded", "default", "scripted") or base.startswith(("http://", "https://"))
+            or base.lower().endswith(".gguf"))
+
+
 CHECKS: dict[str, tuple[Any, str]] = {
+    "model": (_model_spec, "'' or embedded (either may end in :q8_0 or :f16), a .gguf path (may too), "
+                           "an http(s) URL, or scripted"),
     "n_slots": (lambda v: 1 <= v <= 256, "a whole number from 1 to 256"),
     "n_ctx": (lambda v: 256 <= v <= 1 << 21, "a whole number of tokens from 256 to 2097152"),
     "policy": (lambda v: v in POLICIES, "one of " + ", ".join(POLICIES)),

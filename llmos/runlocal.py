@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from drivers.llm import EngineError
 from kernel import Kernel, KernelConfig
 from syscalls.errors import SyscallError
 
@@ -58,14 +59,23 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
                 "syscalls": 0}
     if not uses_sandbox(cfg, args.app):  # nothing to warm containers for (they cost about 1 s at exit)
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
-    async with Kernel(cfg, engine=engine_of(cfg)) as k:
-        try:
-            pid = await k.spawn(args.app, " ".join(args.task))
-        except SyscallError as exc:
-            return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
-                    "exit_status": 1, "error": exc.message, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
-        async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
-            tg.start_soon(approve_local.serve, k)
-            await k.wait(pid)
-            tg.cancel_scope.cancel()
-        return record_of(k, pid)
+    try:
+        async with Kernel(cfg, engine=engine_of(cfg)) as k:
+            return await _serve(k, args)
+    except EngineError as exc:  # a model file that is not there, a model that does not load
+        return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
+                "exit_status": 2, "error": f"cannot start the model: {exc}", "tokens": {"input": 0, "output": 0},
+                "syscalls": 0}
+
+
+async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        pid = await k.spawn(args.app, " ".join(args.task))
+    except SyscallError as exc:
+        return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
+                "exit_status": 1, "error": exc.message, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
+    async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
+        tg.start_soon(approve_local.serve, k)
+        await k.wait(pid)
+        tg.cancel_scope.cancel()
+    return record_of(k, pid)

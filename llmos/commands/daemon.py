@@ -35,6 +35,7 @@ def engine_of(cfg: KernelConfig):
 
 
 def main(args: argparse.Namespace) -> int:
+    from drivers.llm import EngineError
     from kernel.settings import SettingsError
     try:
         cfg = config_of(args)
@@ -51,6 +52,9 @@ def main(args: argparse.Namespace) -> int:
         anyio.run(lambda: serve(cfg, engine=engine_of(cfg)))
     except KeyboardInterrupt:
         pass
+    except EngineError as exc:  # the model could not be opened: say so, without a traceback
+        print(f"llmos: cannot start the model: {exc}", file=sys.stderr)
+        return 1
     finally:
         release(home)
     return 0

@@ -93,6 +93,9 @@ def test_home_and_config_file_come_from_env(home, tmp_path):
     ("", {"LLMOS_SLOTS": "four"}, {}, r"^env LLMOS_SLOTS must be of type int, got 'four'"),
     ("", {"LLMOS_TELEMETRY": "zipkin"}, {}, r"^env LLMOS_TELEMETRY must be one of off, otlp, jsonl"),
     ("", {}, {"n_slots": ("--slots", 0)}, r"^flag --slots must be a whole number from 1 to 256, got 0"),
+    ("[engine]\nmodel = \"embedded:q9\"\n", {}, {}, r"llmos.toml:2: engine.model must be '' or embedded"),
+    ("", {"LLMOS_MODEL": "gpt"}, {}, r"^env LLMOS_MODEL must be '' or embedded .*, got 'gpt'"),
+    ("", {}, {"model": ("--model", "scripted:q8_0")}, r"^flag --model must be"),
 ])
 def test_a_bad_value_is_named_with_its_source(home, text, env, flags, message):
     (home / "llmos.toml").write_text(text)
@@ -114,6 +117,24 @@ def test_daemon_and_run_read_the_settings(home, monkeypatch):
     assert (cfg.model, cfg.n_slots, cfg.policy) == ("scripted", 3, "rr")
     cfg = config_from(argparse.Namespace(model=None, max_tokens=50, slots=None, policy="fair"))
     assert (cfg.max_tokens, cfg.n_slots, cfg.policy, cfg.home) == (50, 8, "fair", str(home))
+
+
+@pytest.mark.parametrize("spec", ["", "embedded", "embedded:q8_0", "/m/x.gguf:F16", "http://127.0.0.1:9/v1",
+                                  "scripted"])
+def test_good_model_specs_pass(home, spec):
+    assert load(home, flags={"model": ("--model", spec)}).config.model == spec
+
+
+def test_a_model_that_cannot_be_opened_is_a_clear_error(home, tmp_path, monkeypatch):
+    import anyio
+
+    from llmos.runlocal import run_local
+    args = argparse.Namespace(app="assistant", task=["hi"], model=str(tmp_path / "none.gguf"), max_tokens=None,
+                              slots=None, policy=None)
+    monkeypatch.setenv("LLMOS_HOME", str(home))
+    rec = anyio.run(run_local, args)
+    assert (rec["exit_reason"], rec["exit_status"]) == ("error", 2)
+    assert rec["error"] == f"cannot start the model: model file not found: {tmp_path / 'none.gguf'}"
 
 
 def test_a_one_shot_run_warms_containers_only_for_apps_that_can_reach_one(home, tmp_path):
