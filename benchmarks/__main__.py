@@ -21,6 +21,7 @@ from rich.progress import (
 )
 
 from drivers.llm import default_model_path
+from drivers.llm.weights import requantized
 
 from . import kernel as kbench
 from . import llm as lbench
@@ -29,6 +30,7 @@ from . import others, report
 console = Console()
 N_TOKENS = 64
 COUNTS = (1, 2, 4, 8, 16, 32)
+FORMAT_BATCHES = (1, 8, 16)  # the same model as shipped (Q4_1) and converted to Q8_0
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
@@ -74,6 +76,12 @@ def plan(model: str) -> list[tuple[str, object]]:
         steps.append((f"naive: {n} requests on one slot",
                       lambda n=n: (("throughput", "naive", str(n)),
                                    anyio.run(lambda: kbench.through_llmos(n, N_TOKENS, n_slots=1)))))
+    q8 = lambda: requantized(model, "q8_0")  # noqa: E731 - converted (or found in the cache) when first run
+    for n in FORMAT_BATCHES:  # the two formats back to back at each batch size
+        steps.append((f"weights: Q4_1 as shipped, batch {n}",
+                      lambda n=n: (("formats", "shipped", str(n)), in_thread(lbench.bare_ceiling, model, n, N_TOKENS))))
+        steps.append((f"weights: Q8_0, batch {n}",
+                      lambda n=n: (("formats", "q8_0", str(n)), in_thread(lbench.bare_ceiling, q8(), n, N_TOKENS))))
     steps.append(("single stream: bare llama-cpp-python",
                   lambda: (("single", "bare_python"), in_thread(lbench.bare_python_single, model, N_TOKENS)["tok_s"])))
     steps.append(("single stream: llmos, 1 process", lambda: (("single", "llmos"), _llmos(1)["tok_s"])))

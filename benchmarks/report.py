@@ -144,6 +144,24 @@ def _throughput(r: dict) -> list[str]:
     return lines
 
 
+def _formats(r: dict) -> list[str]:
+    f = r["formats"]
+    ns = [k for k in f.get("shipped", {}) if k in f.get("q8_0", {})]
+    if not ns:
+        return []
+    rate = lambda fmt, k: f[fmt][k]["tok_s"]  # noqa: E731
+    rows = [[k, _f(rate("shipped", k)), _f(rate("q8_0", k)), _f(rate("q8_0", k) / rate("shipped", k), 2)] for k in ns]
+    lines = ["## Weight formats", "",
+             ("The same model, bare C API, the two formats back to back: as shipped (Q4_1) and converted once "
+              "to Q8_0 by llmos (`model = \"embedded:q8_0\"`, docs/models.md)."), "",
+             _table(["batch", "Q4_1 tok/s", "Q8_0 tok/s", "Q8_0 / Q4_1"], rows), ""]
+    if "1" in ns and len(ns) > 1:
+        gains = ", ".join(f"batch {k} {_f(rate('shipped', k) / rate('shipped', '1'), 2)}x with Q4_1 and "
+                          f"{_f(rate('q8_0', k) / rate('q8_0', '1'), 2)}x with Q8_0" for k in ns if k != "1")
+        lines += [f"What batching gains over batch 1: {gains}.", ""]
+    return lines
+
+
 def _kv(r: dict) -> list[str]:
     rows = [[str(x["tokens"]), _f(x["state_mb"], 1), _f(1000 * x["reprefill_s"]), _f(1000 * x["save_s"], 2),
              _f(1000 * x["restore_memory_s"], 2), _f(1000 * x["resume_memory_s"], 2), _f(1000 * x["resume_disk_s"], 2),
@@ -220,6 +238,8 @@ def write(r: dict, docs: Path) -> Path:
              "section were measured minutes apart under similar load."), ""]
     if r.get("throughput"):
         lines += _throughput(r)
+    if r.get("formats"):
+        lines += _formats(r)
     if r.get("kv"):
         lines += _kv(r)
     if r.get("prefix"):

@@ -15,6 +15,8 @@ def _results() -> dict:
                        "bare": {"1": {"tok_s": 100.0}, "8": {"tok_s": 200.0}},
                        "llmos": {"1": llmos(95.0, 80.0), "8": llmos(100.0, 150.0)},
                        "naive": {"1": {"tok_s": 75.0}, "8": {"tok_s": 50.0}}},
+        "formats": {"shipped": {"1": {"tok_s": 100.0}, "8": {"tok_s": 180.0}},
+                    "q8_0": {"1": {"tok_s": 110.0}, "8": {"tok_s": 220.0}}},
         "single": {"llmos": 95.0, "bare_python": 100.0, "bare_c": 100.0},
         "kv": [{"tokens": L, "reprefill_s": L / 300, "save_s": 0.001, "disk_save_s": 0.01, "state_mb": L / 45,
                 "restore_memory_s": 0.002, "resume_memory_s": 0.01, "restore_disk_s": 0.02, "resume_disk_s": 0.04,
@@ -36,6 +38,8 @@ def test_report_has_ratios_plots_and_reasons(tmp_path):
                                                                          "throughput.png"]
     assert "| 8 | 200.0 | 2.00 | 100.0 | 0.50 | 150.0 | 50.0 | 3.00 |" in text  # batching gain, decode/ceiling, wall/naive
     assert "decodes 2.00x its single-sequence rate" in text
+    assert "| 8 | 180.0 | 220.0 | 1.22 |" in text  # Q8_0 against Q4_1 at batch 8
+    assert "batch 8 1.80x with Q4_1 and 2.00x with Q8_0" in text
     assert "**0.95x** (target >= 0.9)" in text  # single stream against llama-cpp-python
     assert "| 1024 |" in text and "| **no** |" in text and "set_data ms" in text  # an output that differed after a swap is shown
     assert "**14.1x** sooner" in text  # prefix miss median 1.55 s / hit median 0.11 s
