@@ -51,11 +51,16 @@ class Journaler:
         return resume
 
     async def resume(self, todo: list[Record]) -> None:
-        """Start again, under their own pids, the processes whose app asked for it."""
+        """Start again, under their own pids, the processes whose app asked for it, each with the
+        context the journal kept of it (put back before the spawn, which then finds it)."""
         for spawn in todo:
+            restored = await self._restore_context(spawn)
             try:
                 await self.k.spawn(spawn.app, spawn.task, priority=spawn.priority, pid=spawn.pid)
             except Exception as exc:  # the app is gone, or its budget no longer allows it
+                if restored:
+                    with contextlib.suppress(Exception):
+                        self.k.memory.service.release(spawn.pid, keep=True)
                 p = recovery.restored(spawn, None)
                 p.error = f"could not resume: {exc}"
                 self.k.ptable.add(p)
@@ -64,12 +69,27 @@ class Journaler:
                 self.stats["interrupted"] += 1
                 self.stats["resumed"] -= 1
                 continue
-            ctx = self.folded.ctx.get(spawn.pid)
-            restore = getattr(self.k.memory, "restore_context", None)
-            if ctx is not None and restore is not None:
-                with contextlib.suppress(Exception):
-                    await restore(spawn.pid, ctx.data)
-            self.k.events.emit("proc.resumed", spawn.pid, app=spawn.app, task=spawn.task[:200])
+            self.k.events.emit("proc.resumed", spawn.pid, app=spawn.app, task=spawn.task[:200],
+                               context=restored)
+
+    async def _restore_context(self, spawn: Record) -> bool:
+        """Hand the journaled context to the memory manager; its untrusted pages are untrusted again
+        (the rules' taint tracker sees them as if just read), so a crash does not launder them."""
+        ctx = self.folded.ctx.get(spawn.pid)
+        restore = getattr(self.k.memory, "restore", None)
+        if ctx is None or restore is None:
+            return False
+        try:
+            manifest = self.k.registry.get(spawn.app)
+            pm = await restore(spawn.pid, ctx.data, app=spawn.app, grants=manifest.permissions.memory)
+        except Exception as exc:  # noqa: BLE001 - the process still resumes, with a fresh context
+            self.k.events.emit("proc.context_lost", spawn.pid, app=spawn.app, error=f"{type(exc).__name__}: {exc}"[:300])
+            return False
+        taint = getattr(self.k.rules, "taint", None)
+        if taint is not None:
+            for page in [pg for pg in pm.context.pages if pg.untrusted][-taint.window:]:
+                taint.observe(spawn.pid, page.text)
+        return True
 
     def summary(self) -> str:
         text = recovery.summary_text(self.stats, self.damage) if self.stats["records"] else ""
