@@ -140,3 +140,19 @@ def test_the_real_grammar_rejects_what_the_schema_rejects():
     schema = action_schema([tool("geo.distance", DISTANCE)], None)
     assert not accepts(schema, {"tool": "geo.distance", "a": {"x": "far", "y": 0}})
     assert not accepts(schema, {"tool": "nope"})
+
+
+def test_arguments_named_like_the_actions_own_keys_get_their_own_keys():
+    """A tool that takes ``answer`` or ``tool`` (a quiz grader, a dispatcher) gets its value, never the
+    action's: in the action those arguments are ``answer_arg`` and ``tool_arg``."""
+    grade = tool("grade", {"type": "object", "properties": {"answer": {"type": "integer"}, "tool": {"type": "string"}},
+                           "required": ["answer"]}, "Grade an answer.")
+    schema = action_schema([grade], {"type": "string"})
+    assert {"answer_arg", "tool_arg"} <= set(schema["properties"])
+    assert schema["properties"]["answer"] == {"type": "string"}  # the final answer keeps its own schema
+    action = {"tool": "grade", "answer_arg": 42, "tool_arg": "ruler"}
+    decodable(schema, action, {"tool": "answer", "answer": "done"})
+    assert tool_args(grade, action) == ({"answer": 42, "tool": "ruler"}, [])
+    assert tool_args(grade, {"tool": "grade", "answer": "done"}) == ({}, ["answer"])  # the final answer is no argument
+    prompt = system_prompt(SimpleNamespace(system_prompt="Grade."), [grade])
+    assert '- grade: Grade an answer. Arguments: {"answer_arg": integer, "tool_arg": string}' in prompt
