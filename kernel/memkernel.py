@@ -17,6 +17,7 @@ from .memory import MemoryService, ProcessMemory
 from .memory.admin import MemoryAdmin
 from .memory.config import MemoryConfig
 from .memory.lazy import LazyStore
+from .wedge import run_abandonable
 
 CLOSE_TIMEOUT = 10.0  # seconds a shutdown waits for the vector store to close
 
@@ -69,8 +70,9 @@ class KernelMemory:
     async def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)`` in a worker thread; its memory events are emitted afterwards."""
         try:
-            # abandonable: a store wedged by a full disk must not hold the syscall past its timeout
-            return await anyio.to_thread.run_sync(partial(fn, *args, **kwargs), abandon_on_cancel=True)
+            # abandonable: a store wedged by a full disk must not hold the syscall past its timeout,
+            # nor, left behind on a daemon thread, the process at exit
+            return await run_abandonable(partial(fn, *args, **kwargs), name="llmos-memory")
         finally:
             self.flush()
 
@@ -169,7 +171,7 @@ class KernelMemory:
         One wedged inside chromadb (after a full disk) holds its lock for good: after ``CLOSE_TIMEOUT``
         its worker thread is left behind so the kernel can still shut down."""
         with anyio.CancelScope(shield=True), anyio.move_on_after(CLOSE_TIMEOUT) as scope:
-            await anyio.to_thread.run_sync(self.store.close, abandon_on_cancel=True)
+            await run_abandonable(self.store.close, name="llmos-memory-close")
         if scope.cancelled_caught:
             self.k.events.emit("mem.store", ok=False, error=f"closing the store took over {CLOSE_TIMEOUT} s; left behind")
 
