@@ -39,7 +39,8 @@ class VectorStore:
     space and :class:`OfflineEmbedding`.  Every call is blocking and takes one
     lock, so the kernel may call it from several worker threads.  Failures raise
     :class:`DriverError`: ``io`` for an unwritable or full store, ``invalid`` for
-    bad arguments, ``not_found`` for a missing collection where one is needed."""
+    bad arguments, ``not_found`` for a missing collection where one is needed.  After the first
+    disk error the store stays closed and every call fails at once with ``io`` (see ``_stop``)."""
 
     def __init__(self, path: str | os.PathLike, *, embedding: OfflineEmbedding | None = None):
         self.path = Path(path)
@@ -47,6 +48,8 @@ class VectorStore:
         self._lock = threading.RLock()
         self._cols: dict[str, object] = {}
         self._client = None
+        self._failed = ""  # why the store stopped: set by the first disk error once it is open
+        self._wedged = None  # the client of a failed store, kept but never called again
         with self._errors("open the store"):
             self.path.mkdir(parents=True, exist_ok=True)
             if not os.access(self.path, os.W_OK):
@@ -195,11 +198,16 @@ class VectorStore:
         with self._lock:
             self._cols.clear()
             client, self._client = self._client, None
-            if client is not None:
+            if client is not None and self._failed:
+                self._wedged = client  # closing it may block for good, holding the GIL: leave it be
+            elif client is not None:
                 with contextlib.suppress(Exception):
                     client.close()
 
     def _c(self):
+        if self._failed:
+            raise DriverError(f"vector store at {self.path} stopped after a disk error ({self._failed}); it "
+                              "stays closed until the kernel restarts (free disk space first)", code="io")
         if self._client is None:
             raise DriverError(f"vector store at {self.path} is closed", code="unavailable")
         return self._client
@@ -240,10 +248,20 @@ class VectorStore:
             raise DriverError(f"vector store: cannot {what}: {e}", code="invalid") from e
         except (OSError, sqlite3.Error, ChromaError) as e:
             # with an embedded store, an internal chromadb error is the disk refusing a read or write
+            self._stop(what, e)
             raise DriverError(f"vector store at {self.path}: cannot {what}: {e}", code="io") from e
         except ValueError as e:
             code = "io" if _looks_like_io(str(e)) else "invalid"
+            if code == "io":
+                self._stop(what, e)
             raise DriverError(f"vector store: cannot {what}: {e}", code=code) from e
+
+    def _stop(self, what: str, e: Exception) -> None:
+        """After a disk error chromadb (1.5) is not safe to call again: a later call was seen to block
+        for good inside its Rust core while holding the GIL, freezing every thread of the process.
+        So the first disk error closes the store for the rest of the run; its calls fail at once."""
+        if self._client is not None and not self._failed:
+            self._failed = f"cannot {what}: {str(e)[:200]}"
 
 
 def _looks_like_io(msg: str) -> bool:

@@ -1,11 +1,11 @@
 """The vector store's disk filling up under the kernel: mem.store fails with a typed error, and the
 kernel serves on.
 
-The first write to a full disk fails cleanly with ``io`` (not retryable) and what was stored before
-is still there.  But chromadb (1.5.9) does not recover cleanly: after that error a later call hung
-in 3 of 6 tries, even once space was freed.  So a store call must be abandonable: the syscall
-timeout then ends it with a typed ``timeout`` and the kernel goes on (the stuck worker thread is
-left behind); this test accepts that outcome too.
+The first write to a full disk fails cleanly with ``io`` (not retryable). chromadb (1.5.9) does not
+recover from it: a later call was seen to block for good inside its Rust core while holding the
+GIL, which froze every thread of the process (the kernel, its timeouts, even pytest-timeout). So
+the store closes itself at the first disk error, and every later memory call fails at once with
+``io``; a store call that still hangs ends at the syscall timeout with ``timeout``.
 
 The kernel's own memory manager runs here, its chromadb store (``<home>/vectors``) on a small tmpfs."""
 import contextlib
@@ -82,12 +82,13 @@ async def test_a_full_disk_under_the_store(tmp_path, registry, make_app, tmpfs):
         stored, recalled = p.result.split("|")
         assert stored in ("io:False", "timeout:True"), p.result  # typed either way, never a traceback
         if stored == "io:False":
-            assert recalled in ("the launch code is 4711", "timeout:True"), p.result
+            assert recalled == "io:False", p.result  # at once: the store closed itself
         errors = [e for e in k.events.for_pid(pid) if e["kind"] == "syscall" and not e["ok"]]
         assert errors[0]["error"] == stored.split(":")[0]
         # the kernel serves on: a process that needs no disk runs as ever
         make_app("talker", code="async def run(sys, task):\n    return (await sys.llm.chat('hi')).text\n")
         assert (await k.wait(await k.spawn("talker"), timeout=10)).result == "x"
-    closer = threading.Thread(target=vs.close, daemon=True)  # a wedged chromadb holds its lock
+    closer = threading.Thread(target=vs.close, daemon=True)
     closer.start()
     closer.join(5)
+    assert not closer.is_alive()  # a failed store is not asked to close

@@ -43,6 +43,11 @@ def test_full_disk_is_io(tmpfs, embedding):
             s.add("proc:k:1", [Item(f"{n}-{i}", text) for i in range(50)],
                   embeddings=[[float(i + 1)] + [0.0] * 383 for i in range(50)])
     assert info.value.code == "io"
+    # chromadb is not called again: a later call could block for good holding the GIL
+    for call in (lambda: s.count("proc:k:1"), lambda: s.query("proc:k:1", "long sentence")):
+        with pytest.raises(DriverError, match="stays closed until the kernel restarts") as again:
+            call()
+        assert again.value.code == "io"
     s.close()
 
 
