@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import msgspec
 
+from apps.registry import AppRegistry
 from drivers.llm import EngineError
 from kernel import Kernel, KernelConfig
 from syscalls.errors import SyscallError
@@ -24,17 +25,22 @@ def config_from(args: argparse.Namespace) -> KernelConfig:
                        "n_slots": ("--slots", flag("slots")), "policy": ("--policy", flag("policy"))}).config
 
 
-def uses_sandbox(cfg: KernelConfig, app: str) -> bool:
+def uses_sandbox(registry: AppRegistry, app: str) -> bool:
     """Whether a one-shot run of ``app`` could reach a sandbox container: it runs in one, may call
     a sandbox tool, or may start children (which could). Unknown apps count as yes; the spawn reports them."""
-    from apps.registry import AppRegistry
     try:
-        m = AppRegistry(installed_dir=cfg.home_path() / "apps").get(app)
+        m = registry.get(app)
     except Exception:  # noqa: BLE001 - the spawn itself will say what is wrong
         return True
     tools = [*m.permissions.tools, *m.agent.tools]
     return (m.isolation == "container" or bool(m.permissions.spawn)
             or any(fnmatch.fnmatchcase(kind, t) for t in tools for kind in ("python", "shell")))
+
+
+def failed(app: str, status: int, error: str) -> dict[str, Any]:
+    """The record of a run that never got a process."""
+    return {"pid": 0, "app": app, "state": "NEW", "result": None, "exit_reason": "error", "exit_status": status,
+            "error": error, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
 
 
 def record_of(k: Kernel, pid: int) -> dict[str, Any]:
@@ -54,26 +60,22 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
     try:
         cfg = config_from(args)
     except SettingsError as exc:
-        return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
-                "exit_status": 2, "error": f"configuration error: {exc}", "tokens": {"input": 0, "output": 0},
-                "syscalls": 0}
-    if not uses_sandbox(cfg, args.app):  # nothing to warm containers for (they cost about 1 s at exit)
+        return failed(args.app, 2, f"configuration error: {exc}")
+    registry = AppRegistry(installed_dir=cfg.home_path() / "apps")
+    if not uses_sandbox(registry, args.app):  # nothing to warm containers for (they cost about 1 s at exit)
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     try:
-        async with Kernel(cfg, engine=engine_of(cfg)) as k:
+        async with Kernel(cfg, engine=engine_of(cfg), registry=registry) as k:
             return await _serve(k, args)
     except EngineError as exc:  # a model file that is not there, a model that does not load
-        return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
-                "exit_status": 2, "error": f"cannot start the model: {exc}", "tokens": {"input": 0, "output": 0},
-                "syscalls": 0}
+        return failed(args.app, 2, f"cannot start the model: {exc}")
 
 
 async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
     try:
         pid = await k.spawn(args.app, " ".join(args.task))
     except SyscallError as exc:
-        return {"pid": 0, "app": args.app, "state": "NEW", "result": None, "exit_reason": "error",
-                "exit_status": 1, "error": exc.message, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
+        return failed(args.app, 1, exc.message)
     async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
         tg.start_soon(approve_local.serve, k)
         await k.wait(pid)

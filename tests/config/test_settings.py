@@ -138,17 +138,17 @@ def test_a_model_that_cannot_be_opened_is_a_clear_error(home, tmp_path, monkeypa
 
 
 def test_a_one_shot_run_warms_containers_only_for_apps_that_can_reach_one(home, tmp_path):
-    from kernel import KernelConfig
+    from apps.registry import AppRegistry
     from llmos.runlocal import uses_sandbox
-    cfg = KernelConfig(home=str(home))
     app = home / "apps" / "shelly"
     app.mkdir(parents=True)
     (app / "app.toml").write_text('name = "shelly"\n[permissions]\nsyscalls = ["tool.call"]\ntools = ["sh*"]\n')
-    assert not uses_sandbox(cfg, "assistant")  # calculator, clock, remember: no container
-    assert uses_sandbox(cfg, "pal") and uses_sandbox(cfg, "coder")  # the python tool
-    assert uses_sandbox(cfg, "manager")  # its workers could
-    assert uses_sandbox(cfg, "shelly")  # a glob that covers the shell tool
-    assert uses_sandbox(cfg, "no-such-app")  # the spawn will report it; nothing is guessed
+    reg = AppRegistry(installed_dir=home / "apps")
+    assert not uses_sandbox(reg, "assistant")  # calculator, clock, remember: no container
+    assert uses_sandbox(reg, "pal") and uses_sandbox(reg, "coder")  # the python tool
+    assert uses_sandbox(reg, "manager")  # its workers could
+    assert uses_sandbox(reg, "shelly")  # a glob that covers the shell tool
+    assert uses_sandbox(reg, "no-such-app")  # the spawn will report it; nothing is guessed
 
 
 def _llmos(*args: str, home: Path, **env: str) -> subprocess.CompletedProcess:
