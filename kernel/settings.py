@@ -42,13 +42,12 @@ def _model_spec(v: str) -> bool:
     """The shape of an engine spec (drivers/llm/factory.py); whether the file or server is there is
     found when the engine starts."""
     from drivers.llm.base import EngineError
-    from drivers.llm.weights import split_spec
+    from drivers.llm.factory import parse_spec
     try:
-        base, _ = split_spec(v.strip())
+        parse_spec(v)
     except EngineError:
         return False
-    return (base in ("", "embedded", "default", "scripted") or base.startswith(("http://", "https://"))
-            or base.lower().endswith(".gguf"))
+    return True
 
 
 CHECKS: dict[str, tuple[Any, str]] = {

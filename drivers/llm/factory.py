@@ -6,6 +6,8 @@ from typing import Any
 
 from .base import Engine, EngineError
 
+EMBEDDED = ("", "embedded", "default")  # specs that name the packaged model
+
 
 def open_engine(spec: str = "", **opts: Any) -> Engine:
     """The engine named by ``spec`` (not started; ``await engine.start()`` next).
@@ -19,24 +21,54 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
 
     ``opts`` go to the engine's constructor (``n_slots``, ``n_ctx``, ``api_key``, ``model``, ...).
     """
-    from .weights import split_spec
-    s, weights = split_spec(spec.strip())
+    kind, s, weights = parse_spec(spec)
     if weights is not None:
         opts = {**opts, "weights": weights}
-    if s in ("", "embedded", "default"):
+    if kind == "embedded":
         from .llama_engine import LlamaEngine
         return LlamaEngine(None, **opts)
-    if s == "scripted":
+    if kind == "scripted":
         from .scripted import ScriptedEngine
         return ScriptedEngine(**opts)
-    if s.startswith(("http://", "https://")):
+    if kind == "http":
         from .openai import OpenAIEngine
         return OpenAIEngine(s, **opts)
     path = Path(s).expanduser()
-    if path.suffix.lower() == ".gguf":
-        if not path.is_file():
-            raise EngineError(f"model file not found: {path}", code="unavailable")
-        from .llama_engine import LlamaEngine
-        return LlamaEngine(str(path), **opts)
+    if not path.is_file():
+        raise EngineError(f"model file not found: {path}", code="unavailable")
+    from .llama_engine import LlamaEngine
+    return LlamaEngine(str(path), **opts)
+
+
+def parse_spec(spec: str) -> tuple[str, str, str | None]:
+    """(kind, target, weight format) of an engine spec, kind one of ``embedded``, ``gguf``, ``http``,
+    ``scripted``; ``EngineError`` (invalid) for anything else.  Touches no file or server."""
+    s, weights = split_spec(spec.strip())
+    if s in EMBEDDED:
+        return "embedded", s, weights
+    if s == "scripted":
+        return "scripted", s, weights
+    if s.startswith(("http://", "https://")):
+        return "http", s, weights
+    if Path(s).expanduser().suffix.lower() == ".gguf":
+        return "gguf", s, weights
     raise EngineError(f"unknown engine spec {spec!r}: use '', 'embedded', a .gguf path, an http(s) URL "
                       "or 'scripted' (the first two may end in ':q8_0' or ':f16')", code="invalid")
+
+
+def split_spec(spec: str) -> tuple[str, str | None]:
+    """``"embedded:q8_0"`` -> ``("embedded", "q8_0")``; a spec without a format suffix is returned whole.
+    Only the embedded model and .gguf files take a format; a bad one is an error, not a file name."""
+    from .weights import FORMATS
+    base, sep, fmt = spec.rpartition(":")
+    if not sep or spec.startswith(("http://", "https://")) or "/" in fmt:
+        return spec, None
+    if not (base in EMBEDDED or base.lower().endswith(".gguf")):
+        if fmt.lower() in FORMATS:
+            raise EngineError(f"a weight format (':{fmt}') applies to the embedded model or a .gguf file, "
+                              f"not to {base!r}", code="invalid")
+        return spec, None
+    if fmt.lower() not in FORMATS:
+        raise EngineError(f"unknown weight format {fmt!r} in model {spec!r}: use one of {', '.join(FORMATS)}",
+                          code="invalid")
+    return base, fmt.lower()

@@ -23,24 +23,6 @@ def cache_dir() -> Path:
     return Path(os.environ.get(CACHE_VAR, "").strip() or Path.home() / ".cache" / "llmos" / "models")
 
 
-def split_spec(spec: str) -> tuple[str, str | None]:
-    """``"embedded:q8_0"`` -> ``("embedded", "q8_0")``; a spec without a format suffix is returned whole.
-    Only the embedded model and .gguf files take a format; a bad one is an error, not a file name."""
-    base, sep, fmt = spec.rpartition(":")
-    if not sep or spec.startswith(("http://", "https://")) or "/" in fmt:
-        return spec, None
-    local = base in ("", "embedded", "default") or base.lower().endswith(".gguf")
-    if not local:
-        if fmt.lower() in FORMATS:
-            raise EngineError(f"a weight format (':{fmt}') applies to the embedded model or a .gguf file, "
-                              f"not to {base!r}", code="invalid")
-        return spec, None
-    if fmt.lower() not in FORMATS:
-        raise EngineError(f"unknown weight format {fmt!r} in model {spec!r}: use one of {', '.join(FORMATS)}",
-                          code="invalid")
-    return base, fmt.lower()
-
-
 def converted_path(src: str, fmt: str, cache: Path | None = None) -> Path:
     """The cache file for ``src`` in ``fmt``: named by the source's path, size and mtime, so a changed
     source gets a fresh conversion."""

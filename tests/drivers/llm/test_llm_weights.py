@@ -7,8 +7,8 @@ import threading
 import pytest
 
 from drivers.llm import EngineError, GenRequest, LlamaEngine, Message
-from drivers.llm.factory import open_engine
-from drivers.llm.weights import converted_path, requantized, split_spec
+from drivers.llm.factory import open_engine, split_spec
+from drivers.llm.weights import converted_path, requantized
 
 pytestmark = [pytest.mark.real_model, pytest.mark.anyio]
 
