@@ -145,7 +145,7 @@ class Client:
         approval watcher asks while a command may be using the main one)."""
         conn = await Connection.open(self.path)
         try:
-            found = msgspec.convert(await conn.request(m.Approvals(id=approval, full=full)), list[m.ApprovalInfo])
+            found = msgspec.convert(await conn.request(m.Approvals(approval=approval, full=full)), list[m.ApprovalInfo])
         finally:
             with anyio.CancelScope(shield=True):
                 await conn.aclose()

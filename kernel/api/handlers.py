@@ -99,9 +99,9 @@ async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
 
 async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
     book = approval_book(kernel)
-    pending = [] if book is None else [a for a in book.pending() if not req.id or a.id == req.id]
-    if req.id and not pending:
-        raise ApiError("not_found", f"no pending approval {req.id!r}")
+    pending = [] if book is None else [a for a in book.pending() if not req.approval or a.id == req.approval]
+    if req.approval and not pending:
+        raise ApiError("not_found", f"no pending approval {req.approval!r}")
     return [approval_info(a, full=req.full) for a in pending]
 
 

@@ -53,10 +53,10 @@ class Apps(Request, tag="apps"):
 
 
 class Approvals(Request, tag="approvals"):
-    """Pending approvals; ``id`` picks one.  ``full`` sends every argument whole; without it a
+    """Pending approvals; ``approval`` picks one.  ``full`` sends every argument whole; without it a
     payload argument (review.BULK) longer than a preview is sent shortened (see ``cut``)."""
 
-    id: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    approval: Annotated[str, msgspec.Meta(max_length=64)] = ""
     full: bool = False
 
 

@@ -96,9 +96,9 @@ async def test_a_live_approval_shows_the_padded_target_whole_and_show_gets_every
         [listed] = await handlers.approvals(k, m.Approvals())
         text = render_approval(listed, full=False, width=80)
         assert _clean(text) and "path = ⟨3000 blanks⟩\\x1b[2K\\x0dvictim.txt" in text
-        [one] = await handlers.approvals(k, m.Approvals(id=listed.id, full=True))
+        [one] = await handlers.approvals(k, m.Approvals(approval=listed.id, full=True))
         assert one.leaves["path"] == "\u2003" * 3000 + "\x1b[2K\rvictim.txt" and one.digest == listed.digest
         with pytest.raises(handlers.ApiError):
-            await handlers.approvals(k, m.Approvals(id="nosuch"))
+            await handlers.approvals(k, m.Approvals(approval="nosuch"))
         await handlers.deny(k, m.Deny(approval=listed.id))
         assert (await k.wait(pid, 10)).result == "ApprovalDenied"
