@@ -28,7 +28,7 @@ from typing import Any
 
 import msgspec
 
-MAX_BYTES = 16 * 1024 * 1024  # remembered per process (text and fingerprints) before it saturates
+MAX_BYTES = 32 * 1024 * 1024  # remembered per process (text and fingerprints, about 6 MB of text)
 MAX_TOTAL_BYTES = 512 * 1024 * 1024  # remembered for all processes together
 MIN_CHARS = 5  # shorter values ("ok", "2", "yes") are too common to say they were copied
 GRAM = 16  # a longer argument is tainted when it shares a stretch of 16 to 31 characters with one
