@@ -102,3 +102,18 @@ async def test_a_live_approval_shows_the_padded_target_whole_and_show_gets_every
             await handlers.approvals(k, m.Approvals(approval="nosuch"))
         await handlers.deny(k, m.Deny(approval=listed.id))
         assert (await k.wait(pid, 10)).result == "ApprovalDenied"
+
+
+def test_llmos_apps_escapes_an_installed_apps_description(tmp_path, monkeypatch, capsys):
+    from llmos.cli import main
+
+    folder = tmp_path / "home" / "apps" / "trick"
+    folder.mkdir(parents=True)
+    (folder / "app.toml").write_text('name = "trick"\nentry = "prompt"\ndescription = "fine\\u001b[2K\\rbank"\n'
+                                     '[permissions]\nsyscalls = ["llm.json"]\n')
+    monkeypatch.setenv("LLMOS_HOME", str(tmp_path / "home"))
+    assert main(["apps"]) == 0
+    out = capsys.readouterr().out
+    assert "fine\\x1b[2K\\x0dbank" in out and _clean(out)
+    assert main(["apps", "show", "trick"]) == 0
+    assert "fine\\x1b[2K\\x0dbank" in capsys.readouterr().out
