@@ -104,9 +104,9 @@ def load_manifest(folder: str | Path) -> Manifest:
 
 def check(m: Manifest, folder: str = "") -> str:
     """What the schema alone cannot say: keys that must agree with each other and with the folder."""
-    from syscalls.table import TABLE  # the syscall names a grant may match
+    from syscalls.table import GRANTS, TABLE  # the syscall names a grant may match, and named privileges
     for i, pattern in enumerate(m.permissions.syscalls):
-        if not any(fnmatch.fnmatchcase(name, pattern) for name in TABLE):
+        if pattern not in GRANTS and not any(fnmatch.fnmatchcase(name, pattern) for name in TABLE):
             return f"key 'permissions.syscalls[{i}]': {pattern!r} matches no syscall (e.g. 'llm.*', 'fs.read')"
     for i, tool in enumerate(m.agent.tools):
         if not any(fnmatch.fnmatchcase(tool, g) for g in m.permissions.tools):

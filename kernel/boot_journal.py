@@ -87,7 +87,7 @@ class Journaler:
             return False
         taint = getattr(self.k.rules, "taint", None)
         if taint is not None:
-            for page in [pg for pg in pm.context.pages if pg.untrusted][-taint.window:]:
+            for page in [pg for pg in pm.context.pages if pg.untrusted]:  # all: the memory is bounded by bytes
                 taint.observe(spawn.pid, page.text)
         return True
 

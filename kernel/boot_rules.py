@@ -27,7 +27,9 @@ def build_gate(k: Kernel) -> RulesGate:
         k.events.emit("rules.warning", message=warning)
     k.events.emit("rules.loaded", files=[str(s.path) for s in loaded.sources], rules=len(loaded.engine.rules),
                   errors=len(loaded.errors))
-    taint = Taint()
+    taint = Taint(on_saturate=lambda pid, why: k.events.emit(
+        "taint.saturated", pid, reason=why,
+        message="this process read more untrusted text than the kernel remembers; every high-risk call now asks"))
 
     def observe(proc: Any, name: str, reply: Any) -> None:
         taint.observe(proc.pid, reply_text(name, reply, k.tools))

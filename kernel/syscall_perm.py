@@ -20,6 +20,12 @@ def tool_granted(proc: Process, tool: str) -> bool:
     return any(fnmatch.fnmatchcase(tool, g) for g in _globs(proc, "tools", ["*"]))
 
 
+def privilege_granted(proc: Process, grant: str) -> bool:
+    """A named privilege (syscalls.table.GRANTS) written out whole in the app's syscalls; a process
+    without a manifest's grants (the person's own) has every privilege."""
+    return proc.permissions is None or grant in proc.permissions.syscalls
+
+
 def spawn_granted(proc: Process, app: str) -> bool:
     return any(fnmatch.fnmatchcase(app, g) for g in _globs(proc, "spawn", ["*"]))
 

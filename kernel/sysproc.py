@@ -13,7 +13,7 @@ from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, Timeout
 
 from .errors import ProcessExit
 from .proc import Process, State
-from .syscall_perm import spawn_granted
+from .syscall_perm import privilege_granted, spawn_granted
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -67,9 +67,29 @@ async def kill(k: Kernel, proc: Process, req: p.Kill) -> Empty:
 
 
 async def ps(k: Kernel, proc: Process, req: p.Ps) -> p.PsReply:
+    """The caller's own tree (itself and its descendants); every process only with ``proc.ps.all``.
+
+    Other processes' tasks and results are other apps' data ("my bank password is ..."), so an app
+    does not see them, nor its ancestors' (it knows its parent's pid from its own ``ppid``)."""
+    if req.all and not ps_all_granted(k, proc):
+        raise PermissionDenied(f"app '{proc.app}' may list only its own process tree; listing every process "
+                               f"needs '{p.PS_ALL}' in [permissions] syscalls (for it and every ancestor)")
     procs = [k.info(q) for q in k.ptable.all() if req.all or q.pid == proc.pid
              or k.ptable.is_descendant(q.pid, proc.pid)]
     return p.PsReply(procs=procs)
+
+
+def ps_all_granted(k: Kernel, proc: Process) -> bool:
+    """``proc.ps.all`` written out in the grants of the process and of each ancestor that has grants,
+    so a parent without it cannot see everything through a child that has it."""
+    seen: set[int] = set()
+    q: Process | None = proc
+    while q is not None and q.pid not in seen:
+        if not privilege_granted(q, p.PS_ALL):
+            return False
+        seen.add(q.pid)
+        q = k.ptable.get(q.ppid) if q.ppid else None
+    return True
 
 
 async def exit_(k: Kernel, proc: Process, req: p.Exit) -> Empty:

@@ -6,7 +6,9 @@ from typing import Any
 
 import anyio
 
-from .approvals import request_notice
+from kernel.api.handlers import approval_info
+
+from .approvals import render_approval, request_notice
 
 
 async def serve(k: Any, *, interactive: bool | None = None) -> None:
@@ -24,7 +26,7 @@ async def serve(k: Any, *, interactive: bool | None = None) -> None:
                           "reason": a.reason, "args": dict(a.args_summary)})
     try:
         async for ev in receive:
-            print(request_notice(ev).splitlines()[0], file=sys.stderr, flush=True)
+            print(_notice(book, ev), file=sys.stderr, flush=True)
             if not interactive or book is None:
                 print("llmos: nobody can approve it in this in-process run; it is denied when it expires "
                       "(`llmos boot`, then `llmos run`, to approve from the shell or `llmos approve`)",
@@ -40,3 +42,12 @@ async def serve(k: Any, *, interactive: bool | None = None) -> None:
                 print("llmos: that approval is gone (expired or its process ended)", file=sys.stderr)
     finally:
         unsubscribe()
+
+
+def _notice(book: Any, ev: dict) -> str:
+    """The approval with every argument whole (no `llmos approvals show` reaches an in-process
+    kernel), or a short safe line if it is already gone."""
+    approval = book.get(ev.get("approval", "")) if book is not None else None
+    if approval is None:
+        return request_notice(ev).splitlines()[0]
+    return render_approval(approval_info(approval, full=True), full=True, hint=False)

@@ -140,6 +140,19 @@ class Client:
     async def approvals(self) -> list[m.ApprovalInfo]:
         return msgspec.convert(await self.call(m.Approvals()), list[m.ApprovalInfo])
 
+    async def approval(self, approval: str, *, full: bool = True) -> m.ApprovalInfo:
+        """One pending approval with every argument whole, on a connection of its own (the shell's
+        approval watcher asks while a command may be using the main one)."""
+        conn = await Connection.open(self.path)
+        try:
+            found = msgspec.convert(await conn.request(m.Approvals(approval=approval, full=full)), list[m.ApprovalInfo])
+        finally:
+            with anyio.CancelScope(shield=True):
+                await conn.aclose()
+        if not found:
+            raise KernelError("not_found", f"no pending approval {approval!r}")
+        return found[0]
+
     async def approve(self, approval: str) -> None:
         await self.call(m.Approve(approval=approval))
 

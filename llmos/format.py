@@ -5,6 +5,8 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
+from .textsafe import clip, printable
+
 PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "TASK")
 
 
@@ -26,9 +28,10 @@ def elapsed(info: Any, now: float | None = None) -> float:
 
 
 def ps_rows(procs: Iterable[Any]) -> list[tuple[str, ...]]:
-    return [(str(p.pid), str(p.ppid), p.app, p.state, str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
-             str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
-             (p.task or "").replace("\n", " ")[:40]) for p in procs]
+    """One row per process; the app and task are untrusted text, shown escaped (textsafe)."""
+    return [(str(p.pid), str(p.ppid), printable(p.app), printable(p.state), str(p.priority),
+             f"{p.ctx_used}/{p.ctx_limit}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
+             clip(" ".join((p.task or "").split()), 40)) for p in procs]
 
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
@@ -51,19 +54,22 @@ _SKIP = {"ts", "seq", "kind", "pid"}
 
 
 def event_line(ev: dict) -> str:
-    t = time.strftime("%H:%M:%S", time.localtime(ev.get("ts", 0)))
-    fields = " ".join(f"{k}={_short(v)}" for k, v in ev.items() if k not in _SKIP)
-    return f"{t} {ev.get('pid', 0):>5} {ev.get('kind', '?'):<14} {fields}"
+    """One event on one line; every field is escaped (events carry task, argument and page text)."""
+    try:
+        t = time.strftime("%H:%M:%S", time.localtime(float(ev.get("ts", 0))))
+    except (TypeError, ValueError, OverflowError, OSError):
+        t = "??:??:??"
+    fields = " ".join(f"{printable(k)}={_short(v)}" for k, v in ev.items() if k not in _SKIP)
+    return f"{t} {printable(ev.get('pid', 0)):>5} {printable(ev.get('kind', '?')):<14} {fields}"
 
 
 def _short(v: Any, n: int = 80) -> str:
     s = v if isinstance(v, str) else repr(v)
-    s = s.replace("\n", " ")
-    return (s[: n - 1] + "…") if len(s) > n else s
+    return clip(s.replace("\n", " "), n)
 
 
 def outcome(info: Any) -> str:
     """One line saying how a process ended."""
     if info.exit_reason == "exited":
         return f"[{info.pid}] done"
-    return f"[{info.pid}] {info.exit_reason} (status {info.exit_status})"
+    return f"[{info.pid}] {printable(info.exit_reason)} (status {info.exit_status})"

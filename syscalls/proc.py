@@ -29,8 +29,13 @@ class Kill(Request, tag="proc.kill"):
     signal: Signal = "TERM"
 
 
+# A grant beyond the syscall name, listed in [permissions] syscalls and matched only when written
+# out whole (no glob such as "proc.*" or "*" grants it): list every process, not just one's own tree.
+PS_ALL = "proc.ps.all"
+
+
 class Ps(Request, tag="proc.ps"):
-    all: bool = False  # False: this process and its descendants
+    all: bool = False  # False: this process and its descendants; True needs the PS_ALL grant
 
 
 class Exit(Request, tag="proc.exit"):

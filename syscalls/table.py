@@ -21,6 +21,12 @@ def _e(req: type[Request], reply: type[Reply]) -> Entry:
     return Entry(name, name.split(".", 1)[0], req, reply)
 
 
+# Grants that name no syscall but widen one, each matched only when an app's manifest writes it
+# out whole: a glob such as "proc.*" grants the syscall, never the privilege.
+GRANTS: dict[str, str] = {
+    proc.PS_ALL: "proc.ps(all=True): list every process of the kernel (pid, app, task, result), not just its own tree",
+}
+
 TABLE: dict[str, Entry] = {e.name: e for e in (
     _e(llm.Chat, llm.Completion),
     _e(llm.Complete, llm.Completion),

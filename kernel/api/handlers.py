@@ -10,6 +10,8 @@ import msgspec
 
 from syscalls.errors import NotFound, SyscallError
 
+from ..rules.approvals import Approval
+from ..rules.review import is_bulk
 from . import memapi
 from . import messages as m
 
@@ -97,12 +99,27 @@ async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
 
 async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
     book = approval_book(kernel)
-    if book is None:
-        return []
-    return [m.ApprovalInfo(id=a.id, pid=getattr(a, "pid", 0), call=getattr(a, "name", ""),
-                           reason=getattr(a, "reason", ""), app=getattr(a, "app", ""),
-                           args=dict(getattr(a, "args_summary", {}) or {}),
-                           expires=getattr(a, "expires", 0.0)) for a in book.pending()]
+    pending = [] if book is None else [a for a in book.pending() if not req.approval or a.id == req.approval]
+    if req.approval and not pending:
+        raise ApiError("not_found", f"no pending approval {req.approval!r}")
+    return [approval_info(a, full=req.full) for a in pending]
+
+
+PREVIEW_CHARS = 4096  # of a payload argument in a listing; `llmos approvals show ID` gets it all
+
+
+def approval_info(a: Approval, *, full: bool = False) -> m.ApprovalInfo:
+    """One pending approval as the API sends it: targets whole, payloads shortened unless ``full``."""
+    leaves, cut = dict(a.leaves), {}
+    bulk = [name for name in leaves if is_bulk(name)]
+    if not full:
+        for name in bulk:
+            if len(leaves[name]) > PREVIEW_CHARS:
+                cut[name] = len(leaves[name]) - PREVIEW_CHARS
+                leaves[name] = leaves[name][:PREVIEW_CHARS]
+    return m.ApprovalInfo(id=a.id, pid=a.pid, call=a.name, reason=a.reason, app=a.app, args=dict(a.args_summary),
+                          expires=a.expires, leaves=leaves, cut=cut, bulk=bulk, untrusted=list(a.untrusted),
+                          digest=a.call_hash)
 
 
 async def approve(kernel: Any, req: m.Approve) -> None:

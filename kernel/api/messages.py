@@ -53,7 +53,11 @@ class Apps(Request, tag="apps"):
 
 
 class Approvals(Request, tag="approvals"):
-    pass
+    """Pending approvals; ``approval`` picks one.  ``full`` sends every argument whole; without it a
+    payload argument (review.BULK) longer than a preview is sent shortened (see ``cut``)."""
+
+    approval: Annotated[str, msgspec.Meta(max_length=64)] = ""
+    full: bool = False
 
 
 class Approve(Request, tag="approve"):
@@ -177,8 +181,13 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
     call: str = ""
     reason: str = ""
     app: str = ""
-    args: dict[str, str] = {}  # each argument shortened; untrusted ones marked
+    args: dict[str, str] = {}  # each argument shortened; untrusted ones marked (the audit summary)
     expires: float = 0.0  # wall-clock time after which it counts as denied
+    leaves: dict[str, str] = {}  # every argument by dotted name, whole unless named in `cut`
+    cut: dict[str, int] = {}  # payload leaves sent shortened, and how many chars were left out
+    bulk: list[str] = []  # leaves that are payloads (data, content ...), not targets
+    untrusted: list[str] = []  # leaves derived from untrusted text
+    digest: str = ""  # sha256 of the exact call the approval is bound to
 
 
 AnyMessage = Union[Ok, Error, Event, Stats]

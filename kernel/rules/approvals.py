@@ -55,7 +55,9 @@ class Approval(msgspec.Struct, kw_only=True):
     pid: int
     app: str
     reason: str
-    args_summary: dict[str, str] = msgspec.field(default_factory=dict)
+    args_summary: dict[str, str] = msgspec.field(default_factory=dict)  # shortened, for the event log
+    leaves: dict[str, str] = msgspec.field(default_factory=dict)  # every argument whole (review.py)
+    untrusted: list[str] = msgspec.field(default_factory=list)  # leaves derived from untrusted text
     state: State = "pending"
     deny_reason: str = ""
 
@@ -102,6 +104,7 @@ class ApprovalBook:
     def request(self, call: Call, reason: str, *, ttl: float | None = None) -> Approval:
         """Open a pending approval for this exact call; the process then BLOCKS on wait()."""
         from .audit import summarise_args
+        from .review import leaves
 
         self._expire()
         now = self.clock()
@@ -109,6 +112,8 @@ class ApprovalBook:
             id=self._new_id(), call_hash=call_hash(call), created=now,
             expires=now + (self.ttl if ttl is None else ttl), name=call.name,
             pid=call.pid, app=call.app, reason=reason, args_summary=summarise_args(call),
+            leaves=leaves(call.args),
+            untrusted=[str(u) for u in call.untrusted_args] if isinstance(call.untrusted_args, list) else [],
         )
         self._items[approval.id] = approval
         return approval

@@ -10,6 +10,8 @@ from apps.registry import BUNDLED
 from apps.scaffold import ScaffoldError, scaffold
 from kernel import default_home
 
+from ..textsafe import printable
+
 
 def _err(msg: str) -> int:
     print(f"llmos: {msg}", file=sys.stderr)
@@ -39,14 +41,14 @@ def cmd_apps(args: argparse.Namespace) -> int:
         origin = "bundled" if m.path.startswith(str(BUNDLED)) else (f"installed from {rec.source}" if rec else m.path)
         print(f"{m.name} {m.version}  ({origin})")
         if m.description:
-            print(f"  {m.description}")
+            print(f"  {printable(m.description)}")
         print(f"  entry: {m.entry}    priority: {m.priority}    sha256: {m.digest[:16]}")
         print("permissions:")
         print("\n".join(describe(m)))
         return 0
     for name, m in sorted(found.items()):
         tag = "installed" if name in installed else ("bundled" if m.path.startswith(str(BUNDLED)) else "package")
-        print(f"{name:<14} {m.version:<8} {tag:<9} {m.description}")
+        print(f"{name:<14} {printable(m.version):<8} {tag:<9} {printable(m.description)}")
     for err in reg.errors:
         print(f"warning: {err}", file=sys.stderr)
     return 0

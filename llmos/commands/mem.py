@@ -15,6 +15,7 @@ from kernel.api import messages as m
 
 from .. import daemonctl
 from ..client import Client, KernelError
+from ..textsafe import printable
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -135,5 +136,5 @@ def main(args: argparse.Namespace) -> int:
             raise
         print(f"llmos: {exc}", file=sys.stderr)
         return 1
-    print("\n".join(render(req, value)))
+    print(printable("\n".join(render(req, value)), newlines=True))  # memories hold page and file text
     return 0

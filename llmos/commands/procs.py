@@ -10,6 +10,7 @@ import anyio
 from .. import daemonctl
 from ..client import Client, KernelError, NotRunning
 from ..format import event_line, outcome, ps_table
+from ..textsafe import printable
 
 SIGNALS = ("TERM", "KILL", "STOP", "CONT")
 
@@ -94,8 +95,11 @@ def wait(args: argparse.Namespace) -> int:
 
 
 def report(info) -> int:
+    """Print a process's result: escaped on a terminal (it is untrusted text), as is into a pipe or
+    file, as ``ls`` does with odd file names, so scripts get the exact bytes."""
     if info.exit_reason == "exited":
-        print(info.result if info.result is not None else "")
+        result = info.result if info.result is not None else ""
+        print(printable(result, newlines=True) if sys.stdout.isatty() else result)
         return info.exit_status or 0
     print(f"llmos: {outcome(info)}", file=sys.stderr)
     return info.exit_status or 1

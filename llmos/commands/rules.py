@@ -7,7 +7,7 @@ import sys
 
 import anyio
 
-from ..approvals import approval_line
+from ..approvals import approval_line, render_approval
 from ..client import Client, KernelError, NotRunning
 
 
@@ -26,7 +26,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     e.add_argument("args", nargs="*", help=argparse.SUPPRESS)
     e.add_argument("--app", default="", help="the app making the call (for a call)")
     e.set_defaults(func=explain)
-    sub.add_parser("approvals", help="list actions waiting for your approval").set_defaults(func=approvals)
+    ap = sub.add_parser("approvals", help="list actions waiting for your approval; `show ID` prints one "
+                        "with every argument whole")
+    ap.add_argument("action", nargs="?", choices=["list", "show"], default="list")
+    ap.add_argument("id", nargs="?", help="the approval to show")
+    ap.set_defaults(func=approvals)
     a = sub.add_parser("approve", help="allow one pending action (that exact call, once)")
     a.add_argument("id")
     a.set_defaults(func=approve)
@@ -132,6 +136,12 @@ def _run(fn):
 
 
 def approvals(args: argparse.Namespace) -> int:
+    if args.action == "show":
+        if not args.id:
+            print("llmos: approvals show needs an approval id (`llmos approvals` lists them)", file=sys.stderr)
+            return 2
+        return show(args.id)
+
     async def go():
         async with Client() as c:
             return await c.approvals()
@@ -140,6 +150,15 @@ def approvals(args: argparse.Namespace) -> int:
         print("no approvals pending")
     for a in pending:
         print(approval_line(a))
+    return 0
+
+
+def show(approval: str) -> int:
+    """``llmos approvals show ID``: one pending approval with every argument whole, escaped."""
+    async def go():
+        async with Client() as c:
+            return await c.approval(approval, full=True)
+    print(render_approval(_run(go), full=True))
     return 0
 
 

@@ -6,7 +6,7 @@ import signal
 import sys
 from typing import TYPE_CHECKING
 
-from ..approvals import approval_line
+from ..approvals import approval_line, render_approval
 from ..client import KernelError, NotRunning
 from ..format import duration, event_line, ps_table
 from .jobs import Job
@@ -225,6 +225,13 @@ class Commands:
 
     # -- approvals -------------------------------------------------------------------------------
     async def do_approvals(self, line: Line) -> None:
+        if line.args[:1] == ["show"]:
+            if len(line.args) != 2:
+                raise Usage("approvals show needs one approval id")
+            self.sh.say(render_approval(await self.client.approval(line.args[1], full=True), full=True))
+            return
+        if line.args:
+            raise Usage("approvals takes no arguments, or `show ID`")
         pending = await self.client.approvals()
         if not pending:
             self.sh.say("no approvals pending")

@@ -16,7 +16,7 @@ COMMANDS = {
     "logs": "logs PID|%N          show a process's events",
     "top": "top                  the live process viewer (q to come back)",
     "apps": "apps                 list the apps you can run",
-    "approvals": "approvals            list actions waiting for your approval",
+    "approvals": "approvals [show ID]  list actions waiting for your approval; `show ID`: one, every argument whole",
     "approve": "approve ID           allow a pending action",
     "deny": "deny ID [REASON]     refuse a pending action",
     "status": "status               the kernel's state",

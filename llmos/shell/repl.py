@@ -13,6 +13,7 @@ from prompt_toolkit.patch_stdout import patch_stdout
 
 from .. import approvals, daemonctl
 from ..client import Client, KernelError, NotRunning
+from ..textsafe import printable
 from .commands import Commands
 from .completer import ShellCompleter
 from .jobs import JobTable
@@ -55,7 +56,9 @@ class Shell:
         self.commands = Commands(self)
 
     def say(self, text: str) -> None:
-        print(text, file=self.out, flush=True)
+        """Everything the shell prints passes here: results, tasks and events are untrusted text, so
+        control and bidi characters are escaped (line breaks and tabs kept)."""
+        print(printable(text, newlines=True), file=self.out, flush=True)
 
     def _pid_words(self) -> list[str]:
         return self._pids + [f"%{j.n}" for j in self.jobs]

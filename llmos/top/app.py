@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
+from ..textsafe import clip, printable
 from .screens import HelpScreen, SignalScreen
 from .source import LiveSource, Snapshot, Source, SourceGone
 from .view import COLUMNS, arrange, cells, header
@@ -116,11 +118,12 @@ class TopApp(App):
                 if table.get_cell(str(p.pid), col) != value:
                     table.update_cell(str(p.pid), col, value)
 
-    def _cells(self, p: Any, depth: int) -> tuple[str, ...]:
+    def _cells(self, p: Any, depth: int) -> tuple[Text, ...]:
+        """Plain Text cells: an app name or syscall text is never read as Textual markup."""
         c = list(cells(p, depth if self.as_tree else 0))
         if p.pid in self.tagged:
             c[0] = "*" + c[0]
-        return tuple(c)
+        return tuple(Text(v) for v in c)
 
     # -- actions ---------------------------------------------------------------------------------
     def targets(self) -> list[int]:
@@ -235,9 +238,9 @@ class TopApp(App):
         except SourceGone:
             return
         proc = next((p for p in (self.snapshot.procs if self.snapshot else []) if p.pid == pid), None)
-        title = f"pid {pid} {proc.app}: {proc.task[:100]}" if proc else f"pid {pid}"
+        title = f"pid {pid} {printable(proc.app)}: {clip(proc.task, 100)}" if proc else f"pid {pid}"
         lines = [event_line(e) for e in events[-10:]] or ["(no events)"]
-        self.query_one("#detail", Static).update("\n".join([title, *lines]))
+        self.query_one("#detail", Static).update(Text("\n".join([title, *lines])))  # Text: no markup
 
     async def on_unmount(self) -> None:
         await self.source.aclose()

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..format import cpu, duration
+from ..textsafe import clip, printable
 
 LIVE = ("NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED")
 COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL")
@@ -18,10 +19,11 @@ DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "CTX"}
 
 
 def cells(p: Any, depth: int = 0) -> tuple[str, ...]:
-    app = ("  " * depth + ("└ " if depth else "")) + p.app
-    return (str(p.pid), str(p.ppid), app, p.state, str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
+    """One row's text; the app and current syscall are escaped (textsafe), as untrusted text is."""
+    app = ("  " * depth + ("└ " if depth else "")) + printable(p.app)
+    return (str(p.pid), str(p.ppid), app, printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
             f"{p.tokens_per_second:.1f}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
-            p.current or "")
+            clip(p.current or "", 80))
 
 
 def matches(p: Any, needle: str) -> bool:

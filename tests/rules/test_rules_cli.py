@@ -34,7 +34,8 @@ def pending(capsys, timeout: float = 30.0) -> str:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         _, out, _ = cli(capsys, "approvals")
-        if re.search(r"^(\w+)\s+pid (\d+) \(deleter\)\s+fs\.delete\(path=(\S+)\)", out, re.MULTILINE):
+        if re.search(r"^approval (\w+): pid (\d+) \(deleter\) wants fs\.delete\n.*\n  path = \S+$", out,
+                     re.MULTILINE):
             return out
         time.sleep(0.1)
     raise AssertionError("no approval showed up")
@@ -45,8 +46,12 @@ def test_approve_and_deny_from_the_cli(home, monkeypatch, capsys):
     monkeypatch.setenv("LLMOS_HOME", str(home.path))
     pid = cli(capsys, "run", "-d", "deleter", "a.txt")[1].strip()
     out = pending(capsys)
-    aid = out.split()[0]
+    aid = out.split()[1].rstrip(":")
     assert f"pid {pid}" in out and "deleting a file cannot be undone" in out and "expires in" in out, out
+    rc, shown, _ = cli(capsys, "approvals", "show", aid)
+    assert rc == 0 and "  path = a.txt\n" in shown and "  digest " in shown, shown
+    with pytest.raises(SystemExit):
+        cli(capsys, "approvals", "show", "nosuch")
     ps = cli(capsys, "ps")[1]
     assert re.search(rf"^\s*{pid}\s.*BLOCKED", ps, re.MULTILINE), ps
     rc, out, _ = cli(capsys, "approve", aid)
@@ -57,7 +62,7 @@ def test_approve_and_deny_from_the_cli(home, monkeypatch, capsys):
         cli(capsys, "approve", aid)  # used once
 
     pid2 = cli(capsys, "run", "-d", "deleter", "b.txt")[1].strip()
-    aid2 = pending(capsys).split()[0]
+    aid2 = pending(capsys).split()[1].rstrip(":")
     assert cli(capsys, "deny", aid2, "not", "now")[0] == 0
     res = cli(capsys, "wait", pid2)[1]
     assert "b.txt:approval_denied" in res and "not now" in res
