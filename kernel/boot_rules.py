@@ -9,9 +9,8 @@ import contextlib
 from typing import TYPE_CHECKING, Any
 
 from . import budget, sysbrowser
-from .rules import ApprovalBook
+from .rules import ApprovalBook, RulesError
 from .rules.gate import RulesGate, request_args
-from .rules import RulesError
 from .rules.load import load_all, load_strict
 from .untrusted import Taint, reply_text
 
