@@ -46,8 +46,12 @@ def _loaded():
     """Every rules file this home's kernel loads (configured ones included), and the errors of those that do not."""
     from apps import AppRegistry
     from kernel.rules.load import load_all
-    from kernel.settings import load
-    cfg = load().config
+    from kernel.settings import SettingsError, load
+    try:
+        cfg = load().config
+    except SettingsError as exc:  # said like every other command says it, without a traceback
+        print(f"llmos: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     return load_all(cfg.home_path(), AppRegistry(installed_dir=cfg.home_path() / "apps").all().values(),
                     cfg.rules_files)
 
