@@ -143,3 +143,19 @@ def test_a_regex_that_runs_out_of_time_in_an_allow_rule_denies(monkeypatch):
     d = eng.decide(Call(name="fs.write", args={"data": "a" * 16_000 + "!"}, app="x"))
     assert d.effect == "deny" and "rules engine error" in d.reason
     assert eng.decide(Call(name="fs.write", args={"data": "aab"}, app="x")).effect == "allow"
+
+
+@pytest.mark.parametrize("kind", ["effect", "missing"])
+async def test_the_shell_does_not_boot_a_kernel_with_a_broken_rules_file(tmp_path, monkeypatch, kind):
+    import io
+
+    from llmos.shell.repl import Shell
+    home, bad, extra = home_with(tmp_path, kind)
+    monkeypatch.setenv("LLMOS_RULES", ":".join(extra)) if extra else monkeypatch.delenv("LLMOS_RULES", raising=False)
+    out = io.StringIO()
+    shell = Shell(home, session=object(), out=out)  # the prompt is never reached
+    assert await shell.run() == 1
+    file, line, _ = expected(kind, bad)
+    where = f"{file}:{line}" if line is not None else file
+    assert out.getvalue().splitlines()[-1].startswith(f"llmos: cannot start the kernel: {where}: ")
+    assert daemonctl.is_running(home) is None
