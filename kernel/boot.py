@@ -7,6 +7,10 @@ ended), and may add per-process hooks to ``k.hooks``.  A step that cannot start 
 Docker engine, no Chromium) leaves it unset and says why in the event log: the rest of llmos
 keeps working and the syscalls of that part answer ``unavailable``.
 
+Steps in ``REQUIRED`` are the exception: the kernel must not run without them, so their errors
+propagate and the kernel does not boot.  The rules are one: a kernel with fewer rules than the person
+wrote would allow what they meant to deny.
+
 ``KernelConfig.subsystems`` names the steps a kernel runs; the daemon and ``llmos run`` run them
 all, unit tests of kernel logic run none unless they ask."""
 from __future__ import annotations
@@ -33,6 +37,8 @@ STEPS: dict[str, Attach] = {
     **boot_reliability.STEPS,  # journal (and crash recovery, after the parts it cleans up), watchdog, faults
 }
 
+REQUIRED = frozenset({"rules"})  # a kernel does not boot without these
+
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     names = list(STEPS) if k.config.subsystems is None else k.config.subsystems
@@ -43,8 +49,10 @@ async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
             continue
         try:
             await step(k, stack)
-        except Exception as exc:  # one part failing to start must not stop the kernel
+        except Exception as exc:  # one part failing to start must not stop the kernel ...
             k.events.emit("kernel.subsystem", name=name, ok=False, error=f"{type(exc).__name__}: {exc}")
+            if name in REQUIRED:  # ... unless it is one the kernel must not run without
+                raise
         else:
             k.events.emit("kernel.subsystem", name=name, ok=True)
 

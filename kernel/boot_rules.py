@@ -1,14 +1,17 @@
-"""Boot step "rules": load the rules files, put a RulesGate on ``k.rules``, and wire approvals and taint."""
+"""Boot step "rules": load the rules files, put a RulesGate on ``k.rules``, and wire approvals and taint.
+
+Fail closed: a rules file that does not load raises RulesError from this step, and the kernel does
+not boot (kernel/boot.py lets this step's errors through).  ``check_home`` is the same check made
+before a daemon is started, so ``llmos boot`` and the shell say why at once."""
 from __future__ import annotations
 
 import contextlib
-import sys
 from typing import TYPE_CHECKING, Any
 
 from . import budget, sysbrowser
-from .rules import ApprovalBook
+from .rules import ApprovalBook, RulesError
 from .rules.gate import RulesGate, request_args
-from .rules.load import load_all
+from .rules.load import load_all, load_strict
 from .untrusted import Taint, reply_text
 
 if TYPE_CHECKING:
@@ -16,13 +19,15 @@ if TYPE_CHECKING:
 
 
 def build_gate(k: Kernel) -> RulesGate:
-    """The gate for this kernel's home, apps and configuration; load errors go to the event log."""
+    """The gate for this kernel's home, apps and configuration; a file that does not load raises
+    RulesError (after an event naming it), so the kernel never runs with fewer rules than written."""
     manifests = _manifests(k)
     loaded = load_all(k.home, manifests, k.config.rules_files)
     for err in loaded.errors:
         k.events.emit("rules.load_error", file=err.file, line=err.line, reason=err.reason,
                       message=f"rules file not loaded: {err}")
-        print(f"llmos: rules file not loaded: {err}", file=sys.stderr, flush=True)
+    if loaded.errors:
+        raise loaded.errors[0]
     for warning in loaded.engine.warnings:
         k.events.emit("rules.warning", message=warning)
     k.events.emit("rules.loaded", files=[str(s.path) for s in loaded.sources], rules=len(loaded.engine.rules),
@@ -47,9 +52,20 @@ def build_gate(k: Kernel) -> RulesGate:
 def _manifests(k: Kernel) -> list[Any]:
     try:
         return list(k.registry.all().values())
-    except Exception as exc:  # noqa: BLE001 - no app rules is better than no rules
+    except Exception as exc:  # noqa: BLE001 - an app's rules.toml we cannot find is a rule not in force
         k.events.emit("rules.load_error", file="<apps>", reason=f"cannot list apps: {exc}")
-        return []
+        raise RulesError(f"cannot list the installed apps to find their rules.toml: {exc}",
+                         file=str(k.home / "apps")) from None
+
+
+def check_home(config: Any, registry: Any) -> None:
+    """Raise RulesError for the first rules file of this configuration that does not load."""
+    try:
+        manifests = list(registry.all().values())
+    except Exception as exc:  # noqa: BLE001 - said as a rules error, like the boot step does
+        raise RulesError(f"cannot list the installed apps to find their rules.toml: {exc}",
+                         file=str(config.home_path() / "apps")) from None
+    load_strict(config.home_path(), manifests, config.rules_files)
 
 
 async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:

@@ -13,7 +13,7 @@ import anyio
 import syscalls
 from apps.manifest import Manifest
 from drivers.errors import DriverError
-from sandbox import SYSTEM_MAX, SandboxError
+from sandbox import SYSTEM_MAX, SandboxError, recipe
 from sandbox import appmain as _appmain
 from sandbox.result import BoundedBuffer
 from syscalls.errors import SyscallError, Unavailable
@@ -39,7 +39,8 @@ class AppFailed(SyscallError):
 async def isolate(k: "Kernel", proc: "Process", manifest: Manifest) -> Any:
     """Run ``manifest``'s entry for ``proc`` in a subprocess or a container; return or raise
     what the in-kernel entry would (ProcessExit carries the result)."""
-    sock = SyscallSocket(k, proc)
+    # a container's app runs as the image's own user: the socket is handed to that uid
+    sock = SyscallSocket(k, proc, peer_uid=recipe.UID if manifest.isolation == "container" else None)
     k.events.emit("proc.isolate", proc.pid, mode=manifest.isolation, socket=sock.path)
     code, out, err = 0, "", ""
     async with anyio.create_task_group() as tg:

@@ -77,7 +77,14 @@ class Kernel:
         self.ptable = ProcTable(first_pid=self._next_pid_on_disk())
         self._stack = contextlib.AsyncExitStack()
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
-        await boot.attach_all(self, self._stack)
+        try:
+            await boot.attach_all(self, self._stack)
+        except BaseException:  # a part it must not run without (the rules): undo what started, then say why
+            self._tg.cancel_scope.cancel()
+            await self._stack.__aexit__(None, None, None)
+            with anyio.CancelScope(shield=True):
+                await self.engine.close()
+            raise
         self.events.emit("kernel.boot", model=self.engine.name, slots=self.engine.n_slots, policy=self.config.policy)
         return self
 

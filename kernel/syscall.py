@@ -46,8 +46,8 @@ def validate(req: Request | bytes | str) -> Request:
         return decode_request(data)
     except msgspec.ValidationError as exc:
         raise InvalidArgument(f"bad syscall: {exc}") from None
-    except msgspec.DecodeError as exc:
-        raise InvalidArgument(f"malformed syscall message: {exc}") from None
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:  # bytes no peer should make kill nothing
+        raise InvalidArgument(f"malformed syscall message: {type(exc).__name__}: {exc}"[:500]) from None
 
 
 def granted(patterns: list[str], name: str) -> bool:

@@ -61,6 +61,8 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps(record, indent=2))
         elif record["exit_reason"] == "exited":
             print(record["result"])
+        elif record["exit_reason"] == "rules":  # no kernel booted: the one line that says which file and why
+            print(f"llmos: {record['error']}", file=sys.stderr)
         else:
             print(f"llmos: pid {record['pid']} ended: {record['exit_reason']}"
                   + (f" ({record['error']})" if record.get("error") else ""), file=sys.stderr)

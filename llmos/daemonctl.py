@@ -32,6 +32,7 @@ def boot(home: str | Path | None = None, *, model: str | None = None, slots: int
     pid = running_pid(home)
     if pid is not None:
         return pid, False
+    check_rules(home)
     home.mkdir(parents=True, exist_ok=True)
     os.chmod(home, 0o700)
     argv = [sys.executable, "-m", "llmos.kerneld", "--home", str(home)]
@@ -62,6 +63,23 @@ def boot(home: str | Path | None = None, *, model: str | None = None, slots: int
         time.sleep(0.05)
     proc.kill()
     raise BootError(f"the kernel did not come up within {timeout:.0f}s; see {home / 'logs' / 'daemon.out'}")
+
+
+def check_rules(home: Path) -> None:
+    """Raise BootError naming the file, line and problem of the first rules file that does not
+    load: the daemon would refuse to boot with it, and saying so here spares the model's load."""
+    from apps.registry import AppRegistry
+    from kernel.boot_rules import check_home
+    from kernel.rules import RulesError
+    from kernel.settings import SettingsError, load
+    try:
+        cfg = load(home).config
+    except SettingsError:
+        return  # the daemon reports a bad configuration itself
+    try:
+        check_home(cfg, AppRegistry(installed_dir=cfg.home_path() / "apps"))
+    except RulesError as exc:
+        raise BootError(str(exc)) from None
 
 
 def _last_words(log: Path, lines: int = 6) -> str:

@@ -12,6 +12,7 @@ import msgspec
 from apps.registry import AppRegistry
 from drivers.llm import EngineError
 from kernel import Kernel, KernelConfig
+from kernel.rules import RulesError
 from syscalls.errors import SyscallError
 
 from . import approve_local
@@ -37,9 +38,9 @@ def uses_sandbox(registry: AppRegistry, app: str) -> bool:
             or any(fnmatch.fnmatchcase(kind, t) for t in tools for kind in ("python", "shell")))
 
 
-def failed(app: str, status: int, error: str) -> dict[str, Any]:
+def failed(app: str, status: int, error: str, *, reason: str = "error") -> dict[str, Any]:
     """The record of a run that never got a process."""
-    return {"pid": 0, "app": app, "state": "NEW", "result": None, "exit_reason": "error", "exit_status": status,
+    return {"pid": 0, "app": app, "state": "NEW", "result": None, "exit_reason": reason, "exit_status": status,
             "error": error, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
 
 
@@ -69,6 +70,8 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
             return await _serve(k, args)
     except EngineError as exc:  # a model file that is not there, a model that does not load
         return failed(args.app, 2, f"cannot start the model: {exc}")
+    except RulesError as exc:  # rules fail closed: the kernel does not boot with a broken rules file
+        return failed(args.app, 2, str(exc), reason="rules")
 
 
 async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:

@@ -9,27 +9,46 @@ stays readable for collecting files.  The nonce keeps a program's output from be
 taken for the marker by accident; a program that digs it out of memory and forges the
 marker only ends its own run early with an exit code of its choice, which it could do
 anyway.  ``python`` jobs run in a fork of the agent (the interpreter is already up);
-everything else, and app containers, is started with Popen."""
+everything else, and app containers, is started with Popen.
+
+The agent starts as uid 0 with only the capabilities to change uid and to kill
+(sandbox/policy.py), and every program runs as uid 1000 with none: a different uid
+from PID 1, so the code cannot ptrace the agent, read or write its memory through
+/proc/1, or signal it."""
 from __future__ import annotations
 
 import json
 import secrets
 
-# Runs as `python3 -I -c AGENT` with uid 1000.  PID 1 ignores SIGINT/SIGTERM so the
-# program cannot end it early; the program itself gets default signal handling.
+from . import recipe
+
+# Runs as `python3 -I -c AGENT` with uid 0 and CAP_SETUID, CAP_SETGID, CAP_KILL only.  PID 1
+# ignores SIGINT/SIGTERM so the program cannot end it early; the program itself gets default
+# signal handling and runs as uid 1000 with no capabilities (drop(): no way back).
 AGENT = r"""
 import json, os, signal, subprocess, sys
+UID = @UID@
 for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
     signal.signal(s, signal.SIG_IGN)
+def drop():
+    os.setgroups([])
+    os.setresgid(UID, UID, UID)
+    os.setresuid(UID, UID, UID)  # from uid 0 to another: every capability is gone with it
+    if os.getresuid() != (UID, UID, UID):
+        os._exit(126)
 def child():
+    drop()
     for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, signal.SIG_DFL)
 def python_in_fork(argv, env, cwd):
     # what `python3 -c CODE` / `python3 FILE` would do, minus the interpreter's start-up
     import io, traceback, types
-    child()
-    globals().pop("nonce", None)
     rc = 1
+    try:
+        child()
+    except BaseException:
+        os._exit(126)  # never run the code as the agent's uid
+    globals().pop("nonce", None)
     try:
         os.chdir(cwd)
         os.environ.clear()
@@ -84,12 +103,14 @@ if job.get("fork"):
     rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 else:
     nonce = job["nonce"]
+    def start():
+        child()  # as uid 1000 first, then into its folder (uid 0 without CAP_DAC_* may not enter it)
+        os.chdir(cwd)
     try:
-        p = subprocess.Popen(argv, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=1, stderr=2,
-                             preexec_fn=child)
+        p = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=1, stderr=2, preexec_fn=start)
         rc = p.wait()
-    except OSError as e:
-        os.write(2, ("llmos: cannot run %r: %s\n" % (argv[0], e.strerror)).encode())
+    except (OSError, subprocess.SubprocessError) as e:
+        os.write(2, ("llmos: cannot run %r: %s\n" % (argv[0], getattr(e, "strerror", None) or e)).encode())
         rc = 127
 if rc < 0:
     rc = 128 - rc
@@ -104,6 +125,7 @@ while True:  # keep /work mounted until the host has collected files and destroy
     signal.pause()
 """
 
+AGENT = AGENT.replace("@UID@", str(recipe.UID))
 COMMAND = ["python3", "-I", "-c", AGENT]
 
 

@@ -17,6 +17,11 @@ LABEL_KERNEL = "llmos.kernel"
 LABEL_ROLE = "llmos.role"
 LABEL_PROC = "llmos.kproc"  # host:pid:start time of the kernel process that made it
 UNBOUND = "-"  # owner label of a warm-pool container not yet handed to anyone
+# The agent (PID 1) runs as uid 0 with these capabilities only: setuid/setgid to start each
+# program as uid 1000, kill to end every process of that uid when the program ends.  It never
+# runs untrusted code itself, and a different uid is what keeps the code from ptracing it.
+AGENT_USER = "0:0"
+AGENT_CAPS = ("SETUID", "SETGID", "KILL")
 
 
 class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -29,6 +34,7 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     output_bytes: int = 64 * 1024  # kept per stream (stdout, stderr); the rest is dropped
     tmp_mb: int = 64              # tmpfs at /tmp
     work_mb: int = 64             # tmpfs at /work (files in and out live here)
+    shm_mb: int = 16              # tmpfs at /dev/shm (POSIX shared memory, semaphores)
     files_in_bytes: int = 32 * MiB   # total size of files copied in
     files_out_bytes: int = 32 * MiB  # total size of the archive copied back
     file_out_bytes: int = 16 * MiB   # any one file copied back
@@ -40,13 +46,13 @@ DEFAULT = Limits()
 # What an app may ask for at most, unless the system configuration says otherwise.
 SYSTEM_MAX = Limits(
     memory_mb=2048, cpus=2.0, pids=512, timeout_s=600.0, output_bytes=4 * MiB,
-    tmp_mb=1024, work_mb=1024, files_in_bytes=256 * MiB, files_out_bytes=256 * MiB,
+    tmp_mb=1024, work_mb=1024, shm_mb=1024, files_in_bytes=256 * MiB, files_out_bytes=256 * MiB,
     file_out_bytes=128 * MiB, nofile=4096,
 )
 
 # Below these a container cannot even start Python; a request is raised to them.
 _FLOOR = Limits(
-    memory_mb=32, cpus=0.1, pids=8, timeout_s=0.5, output_bytes=1024, tmp_mb=1,
+    memory_mb=32, cpus=0.1, pids=8, timeout_s=0.5, output_bytes=1024, tmp_mb=1, shm_mb=1,
     work_mb=1, files_in_bytes=0, files_out_bytes=0, file_out_bytes=0, nofile=64,
 )
 
@@ -134,7 +140,12 @@ def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
         nano_cpus=int(limits.cpus * 1e9),
         pids_limit=limits.pids,
         cap_drop=["ALL"],
+        # PID 1 (the agent) keeps only what it needs to start the code as another uid and to end it:
+        # the code runs as uid 1000 with no capabilities at all, so it can neither ptrace nor signal
+        # nor read the memory of the agent (see AGENT_CAPS and sandbox/agent.py)
+        cap_add=list(AGENT_CAPS),
         security_opt=["no-new-privileges"],
+        shm_size=limits.shm_mb * MiB,  # /dev/shm is sized like /tmp and /work (nosuid, nodev, noexec)
         ulimits=[Ulimit(name="nofile", soft=limits.nofile, hard=limits.nofile)],
         ipc_mode="private",
         init=False,
@@ -146,14 +157,15 @@ def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
 
 def container_config(api, image: str, command: list[str], limits: Limits, labels: dict[str, str],
                      *, env: Mapping[str, str] | None = None, binds: list[str] | None = None) -> dict:
-    """Keyword arguments for ``APIClient.create_container``: the user is always the
-    image's unprivileged one, and the environment is only what is passed here (never
-    the kernel's own)."""
+    """Keyword arguments for ``APIClient.create_container``: PID 1 (the agent) starts as
+    uid 0 with only AGENT_CAPS and runs every program as the image's unprivileged user
+    (uid 1000, no capabilities); the environment is only what is passed here (never the
+    kernel's own)."""
     return dict(
         image=image,
         command=command,
-        user=f"{recipe.UID}:{recipe.UID}",
-        working_dir=recipe.WORKDIR,
+        user=AGENT_USER,
+        working_dir="/",  # the agent's own; each program starts in /work as uid 1000
         environment=dict(env or {}),
         labels=labels,
         hostname="sandbox",

@@ -11,7 +11,7 @@ from .policy import Limits
 IDLE_CMD = agent.COMMAND  # waits for one job on stdin
 # Limits fields fixed when a container is created; a request differing in any of
 # these cannot use a warm container and gets a fresh one.
-CREATE_FIELDS = ("memory_mb", "cpus", "pids", "tmp_mb", "work_mb", "nofile")
+CREATE_FIELDS = ("memory_mb", "cpus", "pids", "tmp_mb", "work_mb", "shm_mb", "nofile")
 
 
 def fits(limits: Limits, pool_limits: Limits) -> bool:

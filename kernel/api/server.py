@@ -1,4 +1,9 @@
-"""The kernel API server: framed msgspec messages on a Unix socket, one task per client connection."""
+"""The kernel API server: framed msgspec messages on a Unix socket, one task per client connection.
+
+No input ends the kernel: every failure inside one connection (a frame past a bound, bytes that do not
+decode, a handler or a stream that breaks) closes that connection and nothing else.  Bounds: frame
+size, time to finish a frame, bytes held for unfinished frames of all clients together, nesting depth
+(kernel/framing.py) and the number of connections."""
 from __future__ import annotations
 
 import contextlib
@@ -7,14 +12,23 @@ from typing import Any
 
 import anyio
 import msgspec
+import structlog
 
-from syscalls.transport import read_frame, write_frame
+from syscalls.transport import write_frame
 
+from ..framing import ByteBudget, FrameError, FrameReader, too_deep
 from . import handlers
 from . import messages as m
 
+MAX_REQUEST = 1024 * 1024  # bytes in one request frame; the largest request (spawn's task) is 256 KiB
+MAX_CLIENTS = 64  # connections at once; one more is told "busy" and closed
+MAX_BUFFERED = 16 * 1024 * 1024  # bytes of unfinished frames, all connections together
+FRAME_SECONDS = 30.0  # a frame that has begun must arrive whole within this
+SEND_SECONDS = 30.0  # a reply the client does not read within this ends its connection
+
 _decoder = msgspec.json.Decoder(m.AnyRequest)
 _encoder = msgspec.json.Encoder(enc_hook=repr)  # odd values in events become their repr
+_log = structlog.get_logger("llmos.api")
 
 
 class _Peek(msgspec.Struct):
@@ -25,16 +39,32 @@ def _request_id(payload: bytes) -> int:
     """Best effort: the ``id`` of a request that failed to decode, so the error reply can name it."""
     try:
         return msgspec.json.decode(payload, type=_Peek).id
-    except (msgspec.DecodeError, msgspec.ValidationError):
+    except Exception:  # noqa: BLE001 - any failure here only means the reply names no id
         return 0
+
+
+def decode(payload: bytes) -> m.Request | m.Error:
+    """The request in ``payload``, or the ``bad_request`` Error to answer it with; never raises."""
+    if too_deep(payload):
+        return m.Error(code="bad_request", message="request nested too deeply")
+    try:
+        return _decoder.decode(payload)
+    except Exception as exc:  # noqa: BLE001 - DecodeError, ValidationError, UnicodeDecodeError, RecursionError ...
+        return m.Error(id=_request_id(payload), code="bad_request", message=f"{type(exc).__name__}: {exc}"[:500])
 
 
 class ApiServer:
     """Serve the kernel API for ``kernel`` on ``path``; ``on_halt`` is called after a ``halt`` request."""
 
-    def __init__(self, kernel: Any, path: str, *, on_halt: Any = None):
+    def __init__(self, kernel: Any, path: str, *, on_halt: Any = None, max_clients: int = MAX_CLIENTS,
+                 max_buffered: int = MAX_BUFFERED, max_request: int = MAX_REQUEST,
+                 frame_seconds: float = FRAME_SECONDS):
         self.kernel, self.path, self.on_halt = kernel, path, on_halt
         self.clients = 0
+        self.max_clients, self.max_request, self.frame_seconds = max_clients, max_request, frame_seconds
+        self.budget = ByteBudget(max_buffered)
+        self.refused = 0  # connections turned away, and connections closed for an error
+        self.failed = 0
         self._listener: anyio.abc.SocketListener | None = None
 
     async def serve(self, *, task_status: anyio.abc.TaskStatus = anyio.TASK_STATUS_IGNORED) -> None:
@@ -47,38 +77,62 @@ class ApiServer:
             os.umask(old)
         os.chmod(self.path, 0o600)
         task_status.started()
-        async with self._listener:
-            await self._listener.serve(self._client)
+        async with self._listener, anyio.create_task_group() as tg:
+            while True:
+                try:
+                    stream = await self._listener.accept()
+                except OSError as exc:  # out of file descriptors, say: wait for some to close
+                    _log.warning("api.accept_failed", error=str(exc))
+                    await anyio.sleep(0.1)
+                    continue
+                if self.clients >= self.max_clients:
+                    self.refused += 1
+                    tg.start_soon(self._refuse, stream)
+                    continue
+                self.clients += 1  # counted at accept: a burst cannot outrun the bound
+                tg.start_soon(self._client, stream)
+
+    async def _refuse(self, stream: anyio.abc.SocketStream) -> None:
+        with contextlib.suppress(Exception), anyio.move_on_after(1):
+            async with stream:
+                await self._send(stream, m.Error(code="busy", message=f"the kernel API serves at most "
+                                                 f"{self.max_clients} connections; try again later"))
 
     async def _client(self, stream: anyio.abc.SocketStream) -> None:
-        self.clients += 1
-        buf = bytearray()
+        reader = FrameReader(stream, self.budget, max_frame=self.max_request, frame_seconds=self.frame_seconds)
         try:
             async with stream:
-                while True:
-                    try:
-                        payload = await read_frame(stream, buf)
-                    except ValueError as exc:  # oversized or truncated frame: say so and hang up
-                        await self._send(stream, m.Error(code="bad_frame", message=str(exc)))
-                        return
-                    if payload is None:
-                        return
-                    try:
-                        req = _decoder.decode(payload)
-                    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-                        await self._send(stream, m.Error(id=_request_id(payload), code="bad_request",
-                                                         message=str(exc)))
-                        continue
-                    if isinstance(req, m.Subscribe):
-                        await self._stream(stream, req)
-                        return
-                    await self._send(stream, await self._handle(req))
-                    if isinstance(req, m.Halt) and self.on_halt is not None:
-                        self.on_halt()
+                await self._converse(stream, reader)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream, OSError):
-            return  # the client went away; others are unaffected
+            pass  # the client went away; others are unaffected
+        except Exception as exc:  # noqa: BLE001 - whatever one connection does ends that connection only
+            self.failed += 1
+            _log.warning("api.connection_failed", error=f"{type(exc).__name__}: {exc}"[:500])
         finally:
+            reader.release()
             self.clients -= 1
+
+    async def _converse(self, stream: anyio.abc.SocketStream, reader: FrameReader) -> None:
+        while True:
+            try:
+                payload = await reader.read()
+            except FrameError as exc:  # a bound broken: say so and hang up
+                with anyio.move_on_after(1):
+                    await self._send(stream, m.Error(code="bad_frame", message=str(exc)))
+                return
+            if payload is None:
+                return
+            req = decode(payload)
+            if isinstance(req, m.Error):
+                await self._send(stream, req)
+                continue
+            if isinstance(req, m.Subscribe):
+                reader.release()  # nothing more is read from a stream's client but its hang-up
+                await self._stream(stream, req)
+                return
+            await self._send(stream, await self._handle(req))
+            if isinstance(req, m.Halt) and self.on_halt is not None:
+                self.on_halt()
 
     async def _handle(self, req: m.Request) -> m.Message:
         try:
@@ -89,7 +143,9 @@ class ApiServer:
         return m.Ok(id=req.id, value=value)
 
     async def _send(self, stream: anyio.abc.ByteSendStream, msg: m.Message) -> None:
-        await write_frame(stream, _encoder.encode(msg))
+        data = _encoder.encode(msg)
+        with anyio.fail_after(SEND_SECONDS):  # a client that stops reading does not hold a task forever
+            await write_frame(stream, data)
 
     async def _stream(self, stream: anyio.abc.SocketStream, req: m.Subscribe) -> None:
         """Events as they happen and stats every ``stats_every`` seconds, until the client hangs up."""

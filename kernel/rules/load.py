@@ -1,8 +1,10 @@
 """Find and load every rules file a kernel uses: system defaults, the user's, each app's, extra files.
 
-A file that fails to parse is skipped whole (none of its rules apply) and reported with its
-file, line and reason; the other files still load.  Order: system, user, app, then the
-files named in the configuration (loaded at user level).
+Rules fail closed: a kernel never runs with fewer rules than the person wrote.  ``load_sources``
+collects every file's error (so ``llmos rules list`` can show them all); ``load_strict`` raises the
+first one, and that is what the kernel's boot, ``llmos boot``, ``llmos run`` and ``llmos rules check``
+use.  Order: system, user, app, then the files named in the configuration (loaded at user level);
+a configured file that does not exist is an error, not a silent skip.
 """
 
 from __future__ import annotations
@@ -68,3 +70,15 @@ def load_sources(sources: Iterable[Source], *, default: str = "allow") -> Loaded
 
 def load_all(home: str | Path, manifests: Iterable[Any] = (), extra: Iterable[str | Path] = ()) -> Loaded:
     return load_sources(rule_sources(home, manifests, extra))
+
+
+def require_all(loaded: Loaded) -> Loaded:
+    """``loaded`` itself when every file loaded; else raise the first file's RulesError."""
+    if loaded.errors:
+        raise loaded.errors[0]
+    return loaded
+
+
+def load_strict(home: str | Path, manifests: Iterable[Any] = (), extra: Iterable[str | Path] = ()) -> Loaded:
+    """Every rules file, or RulesError (file, line, reason) for the first one that does not load."""
+    return require_all(load_all(home, manifests, extra))

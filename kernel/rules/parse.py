@@ -269,6 +269,8 @@ def load_rules_file(path: str | Path, *, level: str = "user", app: str | None = 
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RulesError("no such rules file", file=str(path)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RulesError(f"cannot read rules file: {exc}", file=str(path)) from None
     return parse_rules(text, source=str(path), level=level, app=app, home=home,

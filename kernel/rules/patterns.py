@@ -180,8 +180,26 @@ def _sub_items(op, av) -> list:
     return []
 
 
+BOUNDED_NEST_MAX = 8  # (x+){n}: n nested unbounded repeats backtrack like O(len**n); above this, refused
+
+
+def _has_unbounded_repeat(items) -> bool:
+    for op, av in items:
+        if op in _REPEATS and av[1] == _MAXREPEAT:
+            return True
+        if any(_has_unbounded_repeat(sub) for sub in _sub_items(op, av)):
+            return True
+    return False
+
+
 def _check_nesting(items, pattern: str) -> None:
     for op, av in items:
+        if op in _REPEATS and av[1] != _MAXREPEAT and av[1] > BOUNDED_NEST_MAX \
+                and _has_unbounded_repeat(av[2]):
+            raise PatternError(
+                f"regex {pattern!r} repeats an unbounded repeat {av[1]} times "
+                "(catastrophic backtracking); rewrite it without nested quantifiers"
+            )
         if op in _REPEATS and av[1] == _MAXREPEAT:
             body = av[2]
             if _has_repeat(body):

@@ -32,8 +32,6 @@ def boot(args: argparse.Namespace) -> int:
     home = daemonctl.home_of()
     if fresh:
         print(f"kernel booted (pid {pid}), listening on {home / 'kernel.sock'}")
-        from .rules import warn_not_loaded
-        warn_not_loaded()
         recovered = boot_message(home)  # what it found in the journal of the last run
         if recovered:
             print(recovered)

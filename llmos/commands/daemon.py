@@ -36,6 +36,7 @@ def engine_of(cfg: KernelConfig):
 
 def main(args: argparse.Namespace) -> int:
     from drivers.llm import EngineError
+    from kernel.rules import RulesError
     from kernel.settings import SettingsError
     try:
         cfg = config_of(args)
@@ -54,6 +55,9 @@ def main(args: argparse.Namespace) -> int:
         pass
     except EngineError as exc:  # the model could not be opened: say so, without a traceback
         print(f"llmos: cannot start the model: {exc}", file=sys.stderr)
+        return 1
+    except RulesError as exc:  # rules fail closed: no kernel with fewer rules than were written
+        print(f"llmos: {exc}", file=sys.stderr)
         return 1
     finally:
         release(home)

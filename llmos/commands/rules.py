@@ -14,8 +14,9 @@ from ..client import Client, KernelError, NotRunning
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("rules", help="check, list and explain the rules every syscall passes")
     rs = p.add_subparsers(dest="rules_cmd", metavar="ACTION", required=True)
-    c = rs.add_parser("check", help="parse a rules file and report errors with file and line")
-    c.add_argument("file")
+    c = rs.add_parser("check", help="parse a rules file (default: every file the kernel loads) and "
+                      "report the first error with file and line")
+    c.add_argument("file", nargs="?", default=None)
     c.add_argument("--app", default=None, help="check it as the rules.toml of this app")
     c.set_defaults(func=check)
     rs.add_parser("list", help="the rules in force for this llmos home, in the files they come from"
@@ -46,32 +47,37 @@ def _home():
 
 
 def _loaded():
+    """Every rules file this home's kernel loads (configured ones included), and the errors of those that do not."""
     from apps import AppRegistry
     from kernel.rules.load import load_all
-    home = _home()
-    return load_all(home, AppRegistry(installed_dir=home / "apps").all().values())
-
-
-def warn_not_loaded() -> None:
-    """What ``llmos boot`` says about rules files the kernel could not load."""
+    from kernel.settings import SettingsError, load
     try:
-        errors = _loaded().errors
-    except Exception as exc:  # noqa: BLE001 - a warning must not fail the boot
-        errors = [exc]
-    for err in errors:
-        print(f"llmos: rules file not loaded: {err}", file=sys.stderr)
+        cfg = load().config
+    except SettingsError as exc:  # said like every other command says it, without a traceback
+        print(f"llmos: configuration error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return load_all(cfg.home_path(), AppRegistry(installed_dir=cfg.home_path() / "apps").all().values(),
+                    cfg.rules_files)
 
 
 def check(args: argparse.Namespace) -> int:
+    """The same one line a refused boot prints: ``llmos: FILE:LINE: problem``."""
     from kernel.rules import RulesError, load_rules_file
+    from kernel.rules.load import require_all
     try:
-        rs = load_rules_file(args.file, level="app" if args.app else "user", app=args.app)
+        if args.file is None:
+            loaded = require_all(_loaded())
+            rules, warnings = loaded.engine.rules, loaded.engine.warnings
+            what = f"{len(loaded.sources)} rules files"
+        else:
+            rs = load_rules_file(args.file, level="app" if args.app else "user", app=args.app)
+            rules, warnings, what = rs.rules, rs.warnings, args.file
     except RulesError as exc:
         print(f"llmos: {exc}", file=sys.stderr)
         return 1
-    for w in rs.warnings:
+    for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
-    print(f"{args.file}: ok, {len(rs.rules)} rule{'s' if len(rs.rules) != 1 else ''}")
+    print(f"{what}: ok, {len(rules)} rule{'s' if len(rules) != 1 else ''}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The "rules" boot step: which files load, scoping of app rules, and a broken file that is skipped."""
+"""The "rules" boot step: which files load, scoping of app rules, and a broken file that stops the boot."""
 from __future__ import annotations
 
 import pytest
@@ -50,8 +50,10 @@ async def test_user_app_and_configured_rules_load_and_app_rules_stay_in_their_ap
         assert decision["rule"] == "alpha.no-logs" and decision["effect"] == "deny"
 
 
-async def test_a_broken_file_is_skipped_and_named_with_its_line_others_still_apply(
-        kernel_factory, make_app, tmp_path, capsys):
+async def test_a_broken_file_stops_the_boot_and_is_named_with_its_line(
+        kernel_factory, make_app, tmp_path):
+    """Fail closed: the good file next to a broken one does not make the broken one's denies optional."""
+    from kernel.rules import RulesError
     home = tmp_path / "home"
     (home / "rules").mkdir(parents=True)
     (home / "rules" / "a-broken.toml").write_text(
@@ -60,12 +62,11 @@ async def test_a_broken_file_is_skipped_and_named_with_its_line_others_still_app
     (home / "rules" / "b-good.toml").write_text(
         '[[rule]]\nid = "good"\neffect = "deny"\nmatch = ["fs.write"]\nargs.path = "*.exe"\n')
     make_app("alpha", code=IDLE, syscalls=["fs.*", "proc.*"])
-    async with kernel_factory(subsystems=["rules"]) as k:
-        err = next(e for e in k.events.recent if e["kind"] == "rules.load_error")
-        assert err["file"].endswith("a-broken.toml") and err["line"] == 7 and "effect" in err["reason"]
-        assert "a-broken.toml:7" in capsys.readouterr().err  # said at boot, too
-        alpha = await idle(k, "alpha")
-        await dispatch(k, alpha, fs.Write(path="f.txt", data="x"))
-        assert (await dispatch(k, alpha, fs.Read(path="f.txt"))).data == "x"  # "broken" is not in force
-        with pytest.raises(Denied):
-            await dispatch(k, alpha, fs.Write(path="a.exe", data="x"))
+    k = kernel_factory(subsystems=["rules"])
+    with pytest.raises(RulesError) as info:
+        async with k:
+            pytest.fail("the kernel booted with a rules file that does not load")
+    err = info.value
+    assert err.file.endswith("a-broken.toml") and err.line == 7 and "effect" in err.reason
+    event = next(e for e in k.events.recent if e["kind"] == "rules.load_error")
+    assert event["file"] == err.file and event["line"] == 7

@@ -43,8 +43,6 @@ reason = "quadratic on a long run of a's: the time budget stops it"
 async def kp(kernel_factory, make_app, tmp_path):
     (tmp_path / "home" / "rules").mkdir(parents=True)
     (tmp_path / "home" / "rules" / "test.toml").write_text(RULES)
-    (tmp_path / "home" / "rules" / "zz-catastrophic.toml").write_text(
-        '[[rule]]\nid = "evil"\neffect = "allow"\nmatch = ["fs.write"]\nargs.data = { regex = "^(a+)+$" }\n')
     make_app("idle", code=IDLE, syscalls=["fs.*", "proc.*", "browser.*", "tool.*"])
     async with kernel_factory(subsystems=["rules"]) as k:
         pid = await k.spawn("idle", "")
@@ -93,11 +91,16 @@ async def test_homoglyph_and_disguised_domains_hit_the_deny(kp, url):
         await dispatch(k, proc, browser.Open(url=url))
 
 
-async def test_catastrophic_regex_is_refused_at_load(kp):
-    k, _ = kp
-    err = next(e for e in k.events.recent if e["kind"] == "rules.load_error")
-    assert err["file"].endswith("zz-catastrophic.toml") and err["line"] == 5 and "catastrophic" in err["reason"]
-    assert not any(r.id == "evil" for r in k.rules.engine.rules)
+async def test_catastrophic_regex_is_refused_at_load_and_the_kernel_does_not_boot(kernel_factory, tmp_path):
+    from kernel.rules import RulesError
+    (tmp_path / "home" / "rules").mkdir(parents=True)
+    (tmp_path / "home" / "rules" / "zz-catastrophic.toml").write_text(
+        '[[rule]]\nid = "evil"\neffect = "allow"\nmatch = ["fs.write"]\nargs.data = { regex = "^(a+)+$" }\n')
+    with pytest.raises(RulesError) as info:
+        async with kernel_factory(subsystems=["rules"]):
+            pytest.fail("booted without the catastrophic file's rules")
+    err = info.value
+    assert err.file.endswith("zz-catastrophic.toml") and err.line == 5 and "catastrophic" in err.reason
 
 
 @pytest.mark.skipif(not patterns.HAVE_REGEX_TIMEOUT, reason="needs the `regex` module")

@@ -136,7 +136,8 @@ async def test_the_socket_wants_the_token(kernel_factory, make_app):
         sock = SyscallSocket(k, p)
         async with anyio.create_task_group() as tg:
             await tg.start(sock.serve)
-            assert oct(os.stat(sock.path).st_mode & 0o777) == "0o666"
+            assert oct(os.stat(sock.path).st_mode & 0o777) == "0o600"  # the kernel's user alone
+            assert oct(os.stat(sock.dir).st_mode & 0o777) == "0o700"
             bad = Sys(SocketTransport(sock.path, "wrong-token"))
             with pytest.raises(PermissionDenied):
                 await bad.fs.list()
@@ -148,3 +149,28 @@ async def test_the_socket_wants_the_token(kernel_factory, make_app):
             assert sock.clients == 0
             tg.cancel_scope.cancel()
         assert not os.path.exists(sock.dir)
+
+
+SOCKET_STAT = """
+import os, stat
+
+async def run(sys, task):
+    st = os.stat(os.environ["LLMOS_SOCKET"])
+    await sys.fs.write("ok.txt", "reached the kernel")
+    return "%o %d %d" % (stat.S_IMODE(st.st_mode), st.st_uid, os.getuid())
+"""
+
+
+@pytest.mark.docker
+async def test_a_containers_socket_is_its_own_users_and_no_one_elses(engine, kernel_factory, make_app):
+    """0600 and owned by the container's uid (the kernel runs as root here), in a 0700 folder on the host."""
+    if os.geteuid() != 0:
+        pytest.skip("the kernel hands the socket to the container's uid only when it runs as root")
+    isolated_app(make_app.root, "sock-stat", "container", SOCKET_STAT)
+    async with kernel_factory(subsystems=["sandbox"]) as k:
+        p = await _run(k, "sock-stat")
+        assert p.exit_reason == "exited", p.error
+        assert p.result == "600 1000 1000"
+        assert (k.workspace_path(p.pid) / "ok.txt").read_text() == "reached the kernel"
+        host = next(e["socket"] for e in k.events.for_pid(p.pid) if e["kind"] == "proc.isolate")
+        assert not os.path.exists(host)  # removed with its folder once the app ended
