@@ -97,6 +97,18 @@ async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
 
 async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
     book = approval_book(kernel)
+    return _approvals(book) + _questions(kernel)
+
+
+def _questions(kernel: Any) -> list[m.ApprovalInfo]:
+    """Questions waiting for a person (kernel/person.py), listed with the approvals."""
+    if kernel.desk is None:
+        return []
+    return [m.ApprovalInfo(id=q.id, pid=q.pid, call=f"user.{q.kind}", reason=q.text, app=q.app,
+                           args={"question": q.text}, expires=q.expires, kind=q.kind) for q in kernel.desk.pending()]
+
+
+def _approvals(book: Any) -> list[m.ApprovalInfo]:
     if book is None:
         return []
     return [m.ApprovalInfo(id=a.id, pid=getattr(a, "pid", 0), call=getattr(a, "name", ""),
@@ -106,11 +118,27 @@ async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
 
 
 async def approve(kernel: Any, req: m.Approve) -> None:
+    if _question(kernel, req.approval) is not None:  # approving a confirmation answers it yes
+        kernel.desk.answer(req.approval, "yes")
+        return
     _decide(kernel, req.approval, lambda book: book.approve(req.approval))
 
 
 async def deny(kernel: Any, req: m.Deny) -> None:
+    if _question(kernel, req.approval) is not None:
+        kernel.desk.decline(req.approval, req.reason)
+        return
     _decide(kernel, req.approval, lambda book: book.deny(req.approval, req.reason))
+
+
+async def answer(kernel: Any, req: m.Answer) -> None:
+    if _question(kernel, req.question) is None:
+        raise ApiError("not_found", f"no question {req.question!r} is waiting for an answer")
+    kernel.desk.answer(req.question, req.text)
+
+
+def _question(kernel: Any, qid: str) -> Any:
+    return kernel.desk.get(qid) if kernel.desk is not None else None
 
 
 def _decide(kernel: Any, approval: str, act: Callable[[Any], Any]) -> None:
@@ -129,7 +157,7 @@ async def halt(kernel: Any, req: m.Halt) -> int:
 
 HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
     m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
-    m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Halt: halt,
+    m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Answer: answer, m.Halt: halt,
 }
 HANDLERS.update(memapi.HANDLERS)  # llmos mem store/search/list/forget
 
