@@ -1,8 +1,9 @@
 """A process in the foreground: a live status line, its questions and approvals asked inline, Ctrl-C/Ctrl-Z.
 
 Used by the shell for a foreground job, by ``llmos run`` on a terminal and by ``llmos attach``.  It
-is one prompt_toolkit prompt whose message is the question waiting for the person (``[y/n/d]`` for an
-approval or a confirmation, free text for a question) and whose bottom toolbar is the status line.
+is one prompt_toolkit prompt whose message is the status line (pid, state, current syscall, tokens,
+elapsed) and under it the question waiting for the person (``[y/n/d]`` for an approval or a
+confirmation, free text for a question).
 Lines typed while nothing is asked are kept and handed back (the shell runs them next, as a Unix
 shell runs type-ahead).
 """
@@ -57,8 +58,8 @@ def _question(p: person.Pending | None) -> str:
     if p is None:
         return ""
     if p.kind == "ask":
-        return f"{p.title()}\nanswer> "
-    return f"{p.title()}\n{'confirm' if p.kind == 'confirm' else 'approve'}? [y/n/d] "
+        return f"\n{p.title()}\nanswer> "
+    return f"\n{p.title()}\n{'confirm' if p.kind == 'confirm' else 'approve'}? [y/n/d] "
 
 
 class Foreground:
@@ -70,15 +71,18 @@ class Foreground:
         self.follow = person.Follow(channel, pid)
         # Ctrl-Z: "STOP" (a shell job), "" (attach, a daemon's `llmos run`: leave it running), None (refused)
         self.suspend = suspend
-        self.session = session or PromptSession()
+        self.session = session or PromptSession(erase_when_done=True)
         self._done: Any = None
         self._interrupts = 0
+        self._shown: person.Pending | None = None  # the question on screen when Enter was pressed
 
     def _current(self) -> person.Pending | None:
         return next(iter(self.follow.pending.values()), None)
 
-    def _toolbar(self) -> str:
-        return f" {self.follow.status()} · {KEYS}"
+    def _message(self) -> str:
+        """The status line (a toolbar would need the terminal's cursor reports), then any question."""
+        self._shown = self._current()
+        return f"[{self.follow.status()} · {KEYS}]" + _question(self._shown)
 
     def _wake(self) -> None:
         app = self.session.app
@@ -116,16 +120,14 @@ class Foreground:
         return out
 
     async def _turn(self, out: Outcome) -> None:
-        q = self._current()
         try:
-            text = await self.session.prompt_async(lambda: _question(self._current()), key_bindings=_keys(),
-                                                   bottom_toolbar=self._toolbar, refresh_interval=0.5,
-                                                   erase_when_done=True, multiline=False,
-                                                   completer=None, auto_suggest=None)
+            text = await self.session.prompt_async(self._message, key_bindings=_keys(), refresh_interval=0.5,
+                                                   multiline=False, completer=None, auto_suggest=None)
         except KeyboardInterrupt:
             text = _INT
         except EOFError:
             text = _EOF
+        q = self._shown
         if text is _DONE or self._done is not None and not isinstance(text, str):
             return
         if text is _INT:

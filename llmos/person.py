@@ -51,7 +51,7 @@ class Pending:
         if self.kind == "approval":
             args = ", ".join(f"{printable(k)}={clip(v, 60)}" for k, v in self.args.items())
             return f"pid {self.pid} wants {printable(self.call)}({args}): {printable(self.reason)}"
-        return f"pid {self.pid} asks: {printable(self.reason)}"
+        return f"pid {self.pid} asks: {printable(self.reason, newlines=True)}"  # a question may have lines
 
     def details(self) -> str:
         """Every argument on its own line, escaped and uncut (as far as the kernel reported it)."""

@@ -70,7 +70,7 @@ class Shell:
 
     def job_session(self) -> PromptSession:
         """A prompt of its own for a foreground job's view, on the shell's terminal."""
-        return PromptSession(input=self.session.input, output=self.session.output)
+        return PromptSession(input=self.session.input, output=self.session.output, erase_when_done=True)
 
     def _pid_words(self) -> list[str]:
         return self._pids + [f"%{j.n}" for j in self.jobs]
