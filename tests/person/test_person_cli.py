@@ -41,7 +41,7 @@ def test_run_without_a_terminal_says_at_once_what_waits_and_how_to_answer(daemon
     assert out.strip() == "a.txt:deleted" and run.returncode == 0
 
 
-def test_attach_answers_a_detached_process_question(daemon):
+def test_attach_answers_a_detached_process_question_and_run_asks_inline(daemon):
     pid = daemon.llmos("run", "--detach", "asker", "confirm").stdout.strip()
     listed = daemon.llmos("approvals").stdout
     assert re.search(rf"\w+  pid {pid} \(asker\)  user\.confirm", listed), listed  # it waits there meanwhile
@@ -54,6 +54,14 @@ def test_attach_answers_a_detached_process_question(daemon):
     child.expect("yes")
     child.expect(r"time: \d+\.\d+s")
     child.expect(pexpect.EOF)
+    run = pexpect.spawn(sys.executable, ["-m", "llmos", "run", "deleter", "a.txt"], env=daemon.env, cwd=str(ROOT),
+                        encoding="utf-8", timeout=30, dimensions=(30, 160))
+    run.expect(r"wants fs\.delete\(path=a\.txt\)")  # `llmos run` on a terminal asks inline, the same way
+    run.expect(r"approve\? \[y/n/d\]")
+    run.sendline("y")
+    run.expect("a.txt:deleted")
+    run.expect(r"time: \d+\.\d+s")
+    run.expect(pexpect.EOF)
 
 
 def test_answer_answers_a_question_from_another_terminal(daemon):

@@ -148,3 +148,16 @@ def test_travel_booking_with_the_person_confirming_payment(home, tmp_path):
             sh.sendeof()
             sh.sendeof()
             sh.expect(pexpect.EOF, timeout=30)
+
+
+def test_a_notice_does_not_break_the_line_being_typed(person_shell):
+    sh = person_shell
+    sh.sendline("run assistant quick notice &")
+    sh.expect(r"\[1\] \d+")
+    sh.expect(PROMPT)
+    sh.send("jo")  # half a command, not yet entered, when the job's end is announced
+    sh.expect(r"\[1\]  Done")
+    sh.expect("you said: quick notice")
+    sh.expect(PROMPT)  # the prompt is drawn again below the notice, with the half line on it
+    sh.send("bs\r")
+    sh.expect("no jobs")
