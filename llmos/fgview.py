@@ -100,6 +100,11 @@ class Foreground:
         if self.session.app.is_running:
             self.session.app.exit(result=_DONE)
 
+    def _ended_meanwhile(self) -> None:
+        """The process may end between the check and the prompt starting: leave at once then."""
+        if self._done is not None:
+            self.session.app.exit(result=_DONE)
+
     async def run(self) -> Outcome:
         out, t0 = Outcome(), time.monotonic()
         async with anyio.create_task_group() as tg:
@@ -122,7 +127,8 @@ class Foreground:
     async def _turn(self, out: Outcome) -> None:
         try:
             text = await self.session.prompt_async(self._message, key_bindings=_keys(), refresh_interval=0.5,
-                                                   multiline=False, completer=None, auto_suggest=None)
+                                                   multiline=False, completer=None, auto_suggest=None,
+                                                   pre_run=self._ended_meanwhile)
         except KeyboardInterrupt:
             text = _INT
         except EOFError:
