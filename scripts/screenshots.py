@@ -29,7 +29,6 @@ def llmos(env: dict, *args: str) -> str:
 
 
 async def shell_svg(home: Path) -> str:
-
     from prompt_toolkit import PromptSession
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput
