@@ -20,6 +20,7 @@ from pathlib import Path
 
 import msgspec
 
+from . import entrycheck
 from .manifest import Manifest, ManifestError, load_manifest
 from .registry import BUNDLED, ENTRY_GROUP
 
@@ -121,6 +122,9 @@ class Installer:
         elif m.dependencies:
             pip_run(["install", "--quiet", "--target", str(new / DEPS), *self.pip_options, *m.dependencies])
         check = load_manifest(new)  # what will run is what was validated
+        broken = entrycheck.problem(check, new)  # a syntax error is refused now, not at its first run
+        if broken:
+            raise InstallError(broken)
         rec = Installed(name=m.name, version=m.version, digest=check.digest, source=source,
                         installed_at=time.time(), folder=str(dest), dependencies=list(m.dependencies),
                         replaced=replaced)

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_browser, boot_mcp, boot_memory, boot_perf, boot_reliability, boot_rules, boot_sandbox, trace
+from . import boot_browser, boot_mcp, boot_memory, boot_perf, boot_reliability, boot_rules, boot_sandbox, person, trace
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -28,6 +28,7 @@ Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
 STEPS: dict[str, Attach] = {
     "traces": trace.attach,
+    "person": person.attach,  # user.ask/confirm go to whoever started the process (kernel/person.py)
     "rules": boot_rules.attach,
     "memory": boot_memory.attach,  # context as RAM, the vector store as disk
     "mcp": boot_mcp.attach,

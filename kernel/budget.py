@@ -1,8 +1,6 @@
 """Budgets the kernel enforces: which limit, if any, a process has crossed."""
 from __future__ import annotations
 
-import time
-
 from .proc import Process
 
 # budget name -> how to read the matching usage
@@ -13,7 +11,7 @@ _READ = {
     "llm_seconds": lambda p: p.usage.llm_seconds,
     "children": lambda p: p.usage.children,
     "sandbox_cpu_seconds": lambda p: p.usage.sandbox_cpu_seconds,
-    "wall_seconds": lambda p: time.time() - p.started,
+    "wall_seconds": lambda p: p.wall_time,  # waiting for a person does not count (kernel/person.py)
 }
 
 

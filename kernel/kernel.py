@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 import traceback
 from functools import partial
@@ -49,6 +50,7 @@ class Kernel:
         self.registry = registry or AppRegistry(installed_dir=self.home / "apps")
         self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
         self.memory, self.person, self.rules = memory, person, rules
+        self.desk: Any = None  # questions waiting for a person (kernel/person.py), set at boot
         self.sandbox, self.browser = sandbox, browser
         self.isolate: Callable[..., Awaitable[Any]] | None = None  # set by the daemon for process/container apps
         self.ptable = ProcTable(first_pid=1)
@@ -156,13 +158,15 @@ class Kernel:
         try:
             with proc.scope:
                 wall = budget.limits(proc).get("wall_seconds")
+                # a scope, not fail_after: its deadline moves out while the process waits for a person
+                proc.wall_scope = anyio.CancelScope(deadline=anyio.current_time() + wall if wall else math.inf)
                 try:
-                    with anyio.fail_after(wall) if wall else contextlib.nullcontext():
+                    with proc.wall_scope:
                         result = await runner.run_app(self, proc, manifest)
+                    if proc.wall_scope.cancelled_caught:
+                        reason, status = "budget:wall_seconds", BUDGET_STATUS
                 except ProcessExit as e:
                     result, status = e.result, e.status
-                except TimeoutError:
-                    reason, status = "budget:wall_seconds", BUDGET_STATUS
                 except Terminated:
                     reason, status = "terminated", STATUS["terminated"]
                 except SyscallError as e:
@@ -329,7 +333,8 @@ class Kernel:
                         priority=p.priority, ctx_used=p.ctx_used, ctx_limit=p.ctx_limit,
                         tokens_in=p.usage.tokens_in, tokens_out=p.usage.tokens_out, syscalls=p.usage.syscalls,
                         steps=p.usage.steps, started=p.started, cpu_time=round(p.usage.llm_seconds, 3),
-                        current=p.current, exit_reason=p.exit_reason, exit_status=p.exit_status, result=p.result)
+                        current=p.current, exit_reason=p.exit_reason, exit_status=p.exit_status, result=p.result,
+                        error=p.error[:2000])
 
     def workspace_path(self, pid: int) -> Path:
         return self.home / "workspaces" / str(pid)

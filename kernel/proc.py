@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import enum
+import math
 import time
 from typing import Any
 
@@ -38,11 +39,12 @@ class Usage:
     """What a process has consumed; budgets are checked against it."""
 
     __slots__ = ("tokens_in", "tokens_out", "children_tokens", "steps", "syscalls", "llm_seconds", "children",
-                 "sandbox_cpu_seconds")
+                 "sandbox_cpu_seconds", "person_seconds")
 
     def __init__(self) -> None:
         self.tokens_in = self.tokens_out = self.children_tokens = self.steps = self.syscalls = self.children = 0
         self.llm_seconds = self.sandbox_cpu_seconds = 0.0
+        self.person_seconds = 0.0  # time spent BLOCKED on a person (approvals, questions): not wall time
 
     @property
     def tokens(self) -> int:
@@ -81,12 +83,16 @@ class Process:
         self.ctx_limit = 0
         self.inbox: Any = None  # message queue (proc.send / proc.recv)
         self.tokens_window: list[tuple[float, int]] = []  # (time, tokens) for TOK/s
+        self.wall_scope: anyio.CancelScope | None = None  # enforces wall_seconds; paused while BLOCKED
+        self._person_since: float | None = None
+        self._wall_left = 0.0
 
     @property
     def alive(self) -> bool:
         return self.state in LIVE
 
     def set_state(self, new: State) -> None:
+        self._person_clock(new is State.BLOCKED)
         if self.state == State.STOPPED and new not in DEAD and new != State.STOPPED:
             self.resume_state = new  # stays stopped; CONT resumes into this state
             return
@@ -97,6 +103,25 @@ class Process:
         if new not in DEAD and new not in _ALLOWED[self.state]:
             raise RuntimeError(f"pid {self.pid}: illegal transition {self.state.value} -> {new.value}")
         self.state = new
+
+    def _person_clock(self, waiting: bool) -> None:
+        """Waiting for a person stops the wall clock: the wall_seconds deadline moves out by the wait."""
+        if waiting and self._person_since is None:
+            self._person_since = time.time()
+            if self.wall_scope is not None:
+                self._wall_left = self.wall_scope.deadline - anyio.current_time()
+                self.wall_scope.deadline = math.inf
+        elif not waiting and self._person_since is not None:
+            self.usage.person_seconds += time.time() - self._person_since
+            self._person_since = None
+            if self.wall_scope is not None:
+                self.wall_scope.deadline = anyio.current_time() + self._wall_left
+
+    @property
+    def wall_time(self) -> float:
+        """Seconds alive, less the time spent waiting for a person."""
+        waiting = time.time() - self._person_since if self._person_since is not None else 0.0
+        return (self.ended or time.time()) - self.started - self.usage.person_seconds - waiting
 
     def note_tokens(self, n: int, now: float | None = None) -> None:
         now = now or time.monotonic()

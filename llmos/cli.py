@@ -4,11 +4,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from types import SimpleNamespace
 
 import anyio
 
 from . import __version__, commands
 from .commands import procs
+from .format import outcome
 from .runlocal import run_local
 
 
@@ -57,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.cmd == "run":
         record = anyio.run(run_local, args)
+        footer = record.pop("footer", None)
         if args.json:
             print(json.dumps(record, indent=2))
         elif record["exit_reason"] == "exited":
@@ -64,7 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         elif record["exit_reason"] == "rules":  # no kernel booted: the one line that says which file and why
             print(f"llmos: {record['error']}", file=sys.stderr)
         else:
-            print(f"llmos: pid {record['pid']} ended: {record['exit_reason']}"
-                  + (f" ({record['error']})" if record.get("error") else ""), file=sys.stderr)
+            print(f"llmos: {outcome(SimpleNamespace(**record))}", file=sys.stderr)
+        if footer:
+            print(footer, file=sys.stderr)
         return 0 if record["exit_reason"] == "exited" else 1
     return 2

@@ -159,6 +159,10 @@ class Client:
     async def deny(self, approval: str, reason: str = "") -> None:
         await self.call(m.Deny(approval=approval, reason=reason))
 
+    async def answer(self, question: str, text: str) -> None:
+        """Answer a process's question (a ``user.ask``; ``approve``/``deny`` answer a ``user.confirm`` too)."""
+        await self.call(m.Answer(question=question, text=text))
+
     async def halt(self) -> int:
         return await self.call(m.Halt())
 

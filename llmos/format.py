@@ -68,8 +68,11 @@ def _short(v: Any, n: int = 80) -> str:
     return clip(s.replace("\n", " "), n)
 
 
-def outcome(info: Any) -> str:
-    """One line saying how a process ended."""
+def outcome(info: Any, limit: int = 400) -> str:
+    """One line saying how a process ended: its exit reason, status and error message."""
     if info.exit_reason == "exited":
         return f"[{info.pid}] done"
-    return f"[{info.pid}] {printable(info.exit_reason)} (status {info.exit_status})"
+    error = " ".join((info.error or "").split())  # one line, whatever the error held
+    why = f": {clip(error, limit)}" if error else ""
+    more = f" (`llmos logs {info.pid}` has the whole of it)" if len(error) > limit else ""
+    return f"[{info.pid}] {printable(info.exit_reason)} (status {info.exit_status}){why}{more}"

@@ -6,7 +6,6 @@ import fnmatch
 import sys
 from typing import Any
 
-import anyio
 import msgspec
 
 from apps.registry import AppRegistry
@@ -15,7 +14,9 @@ from kernel import Kernel, KernelConfig
 from kernel.rules import RulesError
 from syscalls.errors import SyscallError
 
-from . import approve_local
+from . import runfollow
+from .channels import LocalChannel
+from .person import footer
 
 
 def config_from(args: argparse.Namespace) -> KernelConfig:
@@ -79,8 +80,10 @@ async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
         pid = await k.spawn(args.app, " ".join(args.task))
     except SyscallError as exc:
         return failed(args.app, 1, exc.message)
-    async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
-        tg.start_soon(approve_local.serve, k)
-        await k.wait(pid)
-        tg.cancel_scope.cancel()
-    return record_of(k, pid)
+    tty = runfollow.interactive() and not getattr(args, "json", False)
+    _, seconds = await runfollow.follow(LocalChannel(k), pid, tty=tty, remote=False)  # its person is here
+    record = record_of(k, pid)
+    record["person_seconds"] = round(k.ptable.get(pid).usage.person_seconds, 3)
+    if tty:
+        record["footer"] = footer(seconds)
+    return record

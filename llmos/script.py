@@ -3,7 +3,8 @@
 The file holds ``{"token_delay": 0.05, "rules": [{"when": "slow", "reply": "..."}], "default": "..."}``.
 The first rule whose ``when`` occurs in the task (the first user message) gives the reply; otherwise
 ``default``.  ``{task}`` in a reply is replaced by the task (JSON-escaped).  Without a file, the
-scripted model answers every task with an echo of it.
+scripted model answers every task with an echo of it.  ``{"engine": "module:function", "args": {...}}``
+instead builds the engine with that function (a test's own scripted model, e.g. the travel oracle).
 """
 from __future__ import annotations
 
@@ -32,6 +33,10 @@ def scripted_engine(path: str | None = None, **opts: Any) -> Any:
 
     path = path or os.environ.get("LLMOS_SCRIPT") or ""
     spec: dict[str, Any] = json.loads(Path(path).read_text()) if path else {}
+    if spec.get("engine"):
+        import importlib
+        module, func = spec["engine"].split(":")
+        return getattr(importlib.import_module(module), func)(**spec.get("args", {}))
     rules = [(r["when"], r["reply"]) for r in spec.get("rules", [])]
     default = spec.get("default", ECHO)
 

@@ -29,12 +29,21 @@ def llmos(env: dict, *args: str) -> str:
 
 
 async def shell_svg(home: Path) -> str:
-    from rich.console import Console
-    from rich.text import Text
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
 
     from llmos.shell import Shell
     out = io.StringIO()
-    sh = Shell(home, out=out)
+    with create_pipe_input() as keys:  # no terminal: a foreground job's view draws nowhere, its output goes to out
+        sh = Shell(home, out=out, session=PromptSession(input=keys, output=DummyOutput()))
+        return await _session(sh, out)
+
+
+async def _session(sh, out: io.StringIO) -> str:
+    from rich.console import Console
+    from rich.text import Text
+
     await sh.ensure_kernel()
     console = Console(record=True, width=110, file=io.StringIO())
     for line in SESSION:

@@ -75,6 +75,7 @@ class ProcInfo(Reply):
     exit_reason: str = ""
     exit_status: int | None = None
     result: str | None = None
+    error: str = ""  # why it failed, when it did (the exit line and --json show it)
 
 
 class Waited(Reply):

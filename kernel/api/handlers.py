@@ -100,9 +100,19 @@ async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
 async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
     book = approval_book(kernel)
     pending = [] if book is None else [a for a in book.pending() if not req.approval or a.id == req.approval]
-    if req.approval and not pending:
+    questions = [q for q in _questions(kernel) if not req.approval or q.id == req.approval]
+    if req.approval and not pending and not questions:
         raise ApiError("not_found", f"no pending approval {req.approval!r}")
-    return [approval_info(a, full=req.full) for a in pending]
+    return [approval_info(a, full=req.full) for a in pending] + questions
+
+
+def _questions(kernel: Any) -> list[m.ApprovalInfo]:
+    """Questions waiting for a person (kernel/person.py), listed with the approvals."""
+    if kernel.desk is None:
+        return []
+    return [m.ApprovalInfo(id=q.id, pid=q.pid, call=f"user.{q.kind}", reason="", app=q.app,
+                           args={"question": q.text}, leaves={"question": q.text}, expires=q.expires, kind=q.kind)
+            for q in kernel.desk.pending()]
 
 
 PREVIEW_CHARS = 4096  # of a payload argument in a listing; `llmos approvals show ID` gets it all
@@ -123,11 +133,27 @@ def approval_info(a: Approval, *, full: bool = False) -> m.ApprovalInfo:
 
 
 async def approve(kernel: Any, req: m.Approve) -> None:
+    if _question(kernel, req.approval) is not None:  # approving a confirmation answers it yes
+        kernel.desk.answer(req.approval, "yes")
+        return
     _decide(kernel, req.approval, lambda book: book.approve(req.approval))
 
 
 async def deny(kernel: Any, req: m.Deny) -> None:
+    if _question(kernel, req.approval) is not None:
+        kernel.desk.decline(req.approval, req.reason)
+        return
     _decide(kernel, req.approval, lambda book: book.deny(req.approval, req.reason))
+
+
+async def answer(kernel: Any, req: m.Answer) -> None:
+    if _question(kernel, req.question) is None:
+        raise ApiError("not_found", f"no question {req.question!r} is waiting for an answer")
+    kernel.desk.answer(req.question, req.text)
+
+
+def _question(kernel: Any, qid: str) -> Any:
+    return kernel.desk.get(qid) if kernel.desk is not None else None
 
 
 def _decide(kernel: Any, approval: str, act: Callable[[Any], Any]) -> None:
@@ -146,7 +172,7 @@ async def halt(kernel: Any, req: m.Halt) -> int:
 
 HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
     m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
-    m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Halt: halt,
+    m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Answer: answer, m.Halt: halt,
 }
 HANDLERS.update(memapi.HANDLERS)  # llmos mem store/search/list/forget
 

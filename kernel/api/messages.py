@@ -69,6 +69,13 @@ class Deny(Request, tag="deny"):
     reason: Text = ""
 
 
+class Answer(Request, tag="answer"):
+    """Answer a process's question (``user.ask``/``user.confirm``); ``approve``/``deny`` also answer a confirm."""
+
+    question: Name
+    text: Text
+
+
 class Subscribe(Request, tag="subscribe"):
     """Turn this connection into a stream of events (for ``pid``, or all) and periodic stats."""
 
@@ -118,7 +125,7 @@ class MemItem(msgspec.Struct, kw_only=True):
     time: float = 0.0
 
 
-REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Subscribe, Halt)
+REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
 REQUESTS += (MemStore, MemSearch, MemList, MemForget)
 AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
 
@@ -188,10 +195,11 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
     bulk: list[str] = []  # leaves that are payloads (data, content ...), not targets
     untrusted: list[str] = []  # leaves derived from untrusted text
     digest: str = ""  # sha256 of the exact call the approval is bound to
+    kind: str = "approval"  # approval | ask | confirm (a process's question to its person, kernel/person.py)
 
 
 AnyMessage = Union[Ok, Error, Event, Stats]
 
 __all__ = ["Request", "Status", "Spawn", "Kill", "Wait", "Ps", "Logs", "Apps", "Approvals", "Approve", "Deny",
-           "Subscribe", "Halt", "REQUESTS", "AnyRequest", "Message", "Ok", "Error", "Event", "Stats", "KernelStats",
+           "Answer", "Subscribe", "Halt", "REQUESTS", "AnyRequest", "Message", "Ok", "Error", "Event", "Stats", "KernelStats",
            "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo", "ProcRow"]

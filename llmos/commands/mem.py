@@ -66,8 +66,9 @@ def _parse(words: list[str]) -> argparse.Namespace:
         with contextlib.redirect_stderr(io.StringIO()):  # the usage line below says it once
             return ap.parse_args(["mem", *words])
     except (argparse.ArgumentError, SystemExit) as exc:
+        why = f" ({exc})" if isinstance(exc, argparse.ArgumentError) else ""  # SystemExit holds only a status
         raise ValueError(f"usage: mem store TEXT [--user U] [--app A] [--kind K] | mem search QUERY "
-                         f"[--user U] [--app A] | mem list | mem forget ID ({exc})") from None
+                         f"[--user U] [--app A] | mem list | mem forget ID{why}") from None
 
 
 async def call(client: Client | None, req: m.Request) -> Any:

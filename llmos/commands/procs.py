@@ -7,9 +7,11 @@ import sys
 
 import anyio
 
-from .. import daemonctl
+from .. import daemonctl, runfollow
+from ..channels import RemoteChannel
 from ..client import Client, KernelError, NotRunning
 from ..format import event_line, outcome, ps_table
+from ..person import footer
 from ..textsafe import printable
 
 SIGNALS = ("TERM", "KILL", "STOP", "CONT")
@@ -139,17 +141,19 @@ async def _follow(c: Client, pid: int):
 
 
 def run_on_daemon(args: argparse.Namespace) -> int:
-    """``llmos run`` when a daemon runs: spawn there; wait unless ``--detach``; Ctrl-C sends TERM."""
+    """``llmos run`` when a daemon runs: spawn there and follow it (llmos/runfollow.py) unless ``--detach``;
+    Ctrl-C sends TERM.  Its person is whoever ran it: approvals and questions are asked here."""
     task = " ".join(args.task)
+    tty = runfollow.interactive() and not getattr(args, "json", False)
 
     async def go():
         async with Client() as c:
             pid = await c.spawn(args.app, task, budgets={"tokens": args.max_tokens} if args.max_tokens else None)
             if args.detach:
                 print(pid)
-                return None
+                return None, 0.0
             try:
-                return await c.wait(pid)
+                return await runfollow.follow(RemoteChannel(c), pid, tty=tty, remote=True)
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     try:
@@ -159,7 +163,7 @@ def run_on_daemon(args: argparse.Namespace) -> int:
                         pass
                 raise
     try:
-        info = _run(go)
+        info, seconds = _run(go)
     except KeyboardInterrupt:
         return 130
     if info is None:
@@ -168,7 +172,10 @@ def run_on_daemon(args: argparse.Namespace) -> int:
         import msgspec
         print(json.dumps(msgspec.to_builtins(info), indent=2))
         return 0 if info.exit_reason == "exited" else 1
-    return report(info)
+    status = report(info)
+    if tty:
+        print(footer(seconds), file=sys.stderr)
+    return status
 
 
 def daemon_running() -> bool:

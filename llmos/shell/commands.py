@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from typing import TYPE_CHECKING
 
 from ..approvals import approval_line, render_approval
+from ..channels import RemoteChannel
 from ..client import KernelError, NotRunning
-from ..format import duration, event_line, ps_table
+from ..fgview import Foreground
+from ..format import duration, event_line, outcome, ps_table
+from ..person import footer
+from ..textsafe import printable
 from .jobs import Job
 from .parse import COMMANDS, Line, help_text
 
@@ -28,15 +31,10 @@ class Commands:
         self.sh = shell
         self.client = shell.client
         self.jobs = shell.jobs
-        self.signals: asyncio.Queue[int] = asyncio.Queue()  # SIGINT/SIGTSTP seen outside the prompt
 
     def on_signal(self, sig: int) -> None:
-        """The shell's handler for SIGINT and SIGTSTP: they are meant for the foreground job."""
-        self.signals.put_nowait(sig)
-
-    def _forget_signals(self) -> None:
-        while not self.signals.empty():
-            self.signals.get_nowait()
+        """SIGINT and SIGTSTP between prompts must not stop the shell itself; a foreground job's view
+        (llmos/fgview.py) reads Ctrl-C and Ctrl-Z as keys."""
 
     async def dispatch(self, line: Line) -> None:
         try:
@@ -54,7 +52,6 @@ class Commands:
         await self.start(ASSISTANT, line.args[0], line.background)
 
     async def start(self, app: str, task: str, background: bool) -> None:
-        self._forget_signals()  # from here on, a Ctrl-C means this job
         pid = await self.client.spawn(app, task)
         job = self.jobs.add(pid, app, task)
         if background:
@@ -77,46 +74,33 @@ class Commands:
         job.state = "Done" if info.exit_reason == "exited" else info.exit_reason.capitalize()
         self.jobs.remove(job)
         if background:
-            self.sh.say(f"[{job.n}]  {job.state:<10} {job.pid:>5}  {job.app} {job.task[:40]}")
+            self.sh.say(f"[{job.n}]  {job.state:<10} {job.pid:>5}  {job.app} {printable(job.task[:40])}")
         if info.exit_reason == "exited":
-            self.sh.say(info.result if info.result is not None else "")
-        elif not background:
-            self.sh.say(f"[{job.pid}] {info.exit_reason} (status {info.exit_status})")
-        elif info.result:
-            self.sh.say(info.result)
+            self.sh.say(printable(info.result, newlines=True) if info.result is not None else "")
+            return
+        self.sh.say(f"llmos: {outcome(info)}")  # the reason and the error, in one line
+        if info.result:
+            self.sh.say(printable(info.result, newlines=True))
 
     async def foreground(self, job: Job) -> None:
-        """Wait for ``job``; Ctrl-C sends TERM (a second one KILL), Ctrl-Z sends STOP and returns."""
-        loop = asyncio.get_running_loop()
-        signals = self.signals
-        waiter = loop.create_task(self.client.wait(job.pid))
-        interrupts = 0
+        """Wait for ``job`` in the foreground view (llmos/fgview.py): a status line, its questions and
+        approvals asked inline; Ctrl-C sends TERM (a second one KILL), Ctrl-Z sends STOP and returns."""
+        view = Foreground(RemoteChannel(self.client), job.pid, self.sh.say, session=self.sh.job_session())
+        out = await self._view(view)
+        self.sh.typeahead += out.typeahead
+        if out.stopped:
+            job.state = "Stopped"
+            self.sh.say(f"[{job.n}]+ Stopped    {job.pid:>5}  {job.app} {printable(job.task[:40])}")
+            return
+        self.finish(job, out.info, background=False)
+        self.sh.say(footer(out.seconds))
+
+    async def _view(self, view: Foreground):
+        self.sh.foreground = view.follow.pids  # the notices above the prompt leave these to the view
         try:
-            while True:
-                getter = loop.create_task(signals.get())
-                done, _ = await asyncio.wait({waiter, getter}, return_when=asyncio.FIRST_COMPLETED)
-                if waiter in done:
-                    getter.cancel()
-                    self.finish(job, waiter.result(), background=False)
-                    return
-                sig = getter.result()
-                if sig == signal.SIGTSTP:
-                    await self.client.kill(job.pid, "STOP")
-                    waiter.cancel()
-                    job.state = "Stopped"
-                    self.sh.say(f"\n[{job.n}]+ Stopped    {job.pid:>5}  {job.app} {job.task[:40]}")
-                    return
-                interrupts += 1
-                sig_name = "TERM" if interrupts == 1 else "KILL"
-                try:
-                    await self.client.kill(job.pid, sig_name)
-                    self.sh.say(f"^C sent {sig_name} to {job.pid}"
-                                + (" (Ctrl-C again to kill it now)" if sig_name == "TERM" else ""))
-                except KernelError:
-                    pass
+            return await view.run()
         finally:
-            if not waiter.done():
-                waiter.cancel()
+            self.sh.foreground = set()
 
     def _job(self, spec: str | None) -> Job:
         job = self.jobs.find(spec)
@@ -133,7 +117,6 @@ class Commands:
 
     async def do_fg(self, line: Line) -> None:
         job = self._job(line.args[0] if line.args else None)
-        self._forget_signals()
         if job.waiter is not None:
             job.waiter.cancel()
             job.waiter = None
@@ -201,7 +184,8 @@ class Commands:
             await self.foreground(job)
             return
         info = await self.client.wait(pid)
-        self.sh.say(info.result if info.exit_reason == "exited" else f"[{pid}] {info.exit_reason}")
+        self.sh.say(printable(info.result or "", newlines=True) if info.exit_reason == "exited"
+                    else f"llmos: {outcome(info)}")
 
     async def do_logs(self, line: Line) -> None:
         if not line.args:
@@ -254,13 +238,49 @@ class Commands:
         from ..commands import mem
         try:
             req = mem.request_of(line.args)
-        except ValueError as exc:
-            raise Usage(str(exc)) from None
+        except ValueError as exc:  # its message already holds the usage: say it once
+            self.sh.say(f"llmos: {exc}")
+            return
         for text in mem.render(req, await mem.call(self.client, req)):
             self.sh.say(text)
 
+    async def do_answer(self, line: Line) -> None:
+        if len(line.args) < 2:
+            raise Usage("answer needs a question id and the answer")
+        await self.client.answer(line.args[0], " ".join(line.args[1:]))
+        self.sh.say(f"answered {line.args[0]}")
+
+    async def do_attach(self, line: Line) -> None:
+        """Follow a process this shell did not start (or a background job): see it, answer its questions."""
+        if len(line.args) != 1:
+            raise Usage("attach needs a pid or %job")
+        pid = self._pid(line.args[0])
+        job = self.jobs.by_pid(pid)
+        if job is not None:
+            await self.do_fg(line)
+            return
+        view = Foreground(RemoteChannel(self.client), pid, self.sh.say, session=self.sh.job_session(), suspend="")
+        out = await self._view(view)
+        self.sh.typeahead += out.typeahead
+        if out.stopped:
+            self.sh.say(f"detached from {pid}; it keeps running")
+        else:
+            self.sh.say(printable(out.info.result or "", newlines=True) if out.info.exit_reason == "exited"
+                        else f"llmos: {outcome(out.info)}")
+
+    async def do_history(self, line: Line) -> None:
+        words = self.sh.session.history.get_strings()
+        n = int(line.args[0]) if line.args and line.args[0].isdigit() else 20
+        start = max(0, len(words) - n)
+        for i, text in enumerate(words[start:], start + 1):
+            self.sh.say(f"{i:>5}  {printable(text)}")
+
+    async def do_clear(self, line: Line) -> None:
+        from prompt_toolkit.shortcuts import clear
+        clear()
+
     async def do_help(self, line: Line) -> None:
-        self.sh.say(help_text())
+        self.sh.say(help_text(line.args[0] if line.args else None))
 
 
 def _env(home) -> dict[str, str]:

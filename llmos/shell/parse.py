@@ -18,10 +18,14 @@ COMMANDS = {
     "apps": "apps                 list the apps you can run",
     "approvals": "approvals [show ID]  list actions waiting for your approval; `show ID`: one, every argument whole",
     "approve": "approve ID           allow a pending action",
-    "deny": "deny ID [REASON]     refuse a pending action",
+    "deny": "deny ID [REASON]     refuse a pending action (or answer no to a question)",
+    "answer": "answer ID TEXT       answer a process's question (`approvals` lists them)",
+    "attach": "attach PID|%N        follow a process: its status, questions and result (Ctrl-Z leaves it running)",
     "status": "status               the kernel's state",
     "mem": "mem store|search|list|forget ...   long-term memory (e.g. mem store I prefer aisle seats --kind preference)",
-    "help": "help                 this list",
+    "history": "history [N]          the last N lines typed (20 by default)",
+    "clear": "clear                clear the screen",
+    "help": "help [CMD]           this list, or one command's usage",
     "exit": "exit                 leave the shell (processes keep running in the kernel)",
 }
 ALIASES = {"quit": "exit", "?": "help"}
@@ -68,9 +72,16 @@ def parse(text: str) -> Line:
     return Line("ask", [text], background, text)
 
 
-def help_text() -> str:
+def help_text(cmd: str | None = None) -> str:
+    if cmd:
+        name = ALIASES.get(cmd.lower(), cmd.lower())
+        if name not in COMMANDS:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+            return f"llmos: no command {cmd!r}" + (f"; did you mean `{close[0]}`?" if close else "; `help` lists them")
+        return COMMANDS[name]
     lines = ["commands:"] + [f"  {v}" for v in COMMANDS.values()]
     lines += ["", "anything else you type is a task for the assistant app, e.g.  what is 17 * 23?",
-              "keys: Ctrl-C stops the foreground process (twice: kill), Ctrl-Z suspends it, Ctrl-D leaves;",
+              "keys: Ctrl-C stops the foreground process (twice: kill), Ctrl-Z suspends it, Ctrl-D leaves",
+              "      (with jobs still running, press it twice); a job's questions are asked inline: y, n, d(etails);",
               "      end a line with \\ or press Esc Enter for another line"]
     return "\n".join(lines)

@@ -11,9 +11,10 @@ from prompt_toolkit.history import FileHistory
 from prompt_toolkit.key_binding import KeyBindings
 from prompt_toolkit.patch_stdout import patch_stdout
 
-from .. import approvals, daemonctl
+from .. import daemonctl
 from ..client import Client, KernelError, NotRunning
 from ..textsafe import printable
+from . import notices
 from .commands import Commands
 from .completer import ShellCompleter
 from .jobs import JobTable
@@ -28,6 +29,10 @@ def _keys() -> KeyBindings:
     @kb.add("escape", "enter")
     def _newline(event) -> None:  # Esc Enter (or Alt-Enter): another line
         event.current_buffer.insert_text("\n")
+
+    @kb.add("c-z")
+    def _suspend(event) -> None:  # nothing to suspend at the prompt (and no ^Z in the line)
+        event.app.output.bell()
 
     @kb.add("enter")
     def _enter(event) -> None:  # a trailing backslash continues on the next line
@@ -45,7 +50,9 @@ class Shell:
         self.home = daemonctl.home_of(home)
         self.client = Client(self.home)
         self.jobs = JobTable()
-        self.out = out or sys.stdout
+        self._out = out  # None: whatever sys.stdout is when printing (patch_stdout's proxy at the prompt)
+        self.typeahead: list[str] = []  # lines typed while a foreground job ran; they run next
+        self.foreground: set[int] = set()  # the foreground job's pids: its questions are asked inline
         self._apps: list[str] = []
         self._pids: list[str] = []
         self.session = session or PromptSession(
@@ -55,10 +62,18 @@ class Shell:
             prompt_continuation=lambda width, n, soft: "." * (width - 1) + " ")
         self.commands = Commands(self)
 
+    @property
+    def out(self):
+        return self._out or sys.stdout
+
     def say(self, text: str) -> None:
         """Everything the shell prints passes here: results, tasks and events are untrusted text, so
         control and bidi characters are escaped (line breaks and tabs kept)."""
         print(printable(text, newlines=True), file=self.out, flush=True)
+
+    def job_session(self) -> PromptSession:
+        """A prompt of its own for a foreground job's view, on the shell's terminal."""
+        return PromptSession(input=self.session.input, output=self.session.output, erase_when_done=True)
 
     def _pid_words(self) -> list[str]:
         return self._pids + [f"%{j.n}" for j in self.jobs]
@@ -88,20 +103,39 @@ class Shell:
             self.say(f"llmos: cannot start the kernel: {exc}")
             return 1
         self.say("llmos shell — type `help` for commands, or just say what you want done. Ctrl-D leaves.")
-        self.watcher = asyncio.get_running_loop().create_task(approvals.watch(self.client, self.say))
+        self.watcher = asyncio.get_running_loop().create_task(
+            notices.watch(self.client, self.say, lambda: self.foreground))
+        warned = False
         with patch_stdout(raw=True):
             while True:
                 try:
-                    text = await self.session.prompt_async(PROMPT)
+                    text = await self.next_line()
                 except KeyboardInterrupt:
                     continue
                 except EOFError:
+                    live = [j for j in self.jobs if j.state in ("Running", "Stopped")]
+                    if live and not warned:
+                        warned = True
+                        self.say(f"llmos: {len(live)} job(s) still running (`jobs` lists them); "
+                                 "press Ctrl-D again to leave them running and exit")
+                        continue
                     break
+                warned = False
                 if not await self.execute(text):
                     break
                 await self.refresh()
         await self.leave()
         return 0
+
+    async def next_line(self) -> str:
+        """The next line: type-ahead from a foreground job first, then the prompt."""
+        if self.typeahead:
+            text = self.typeahead.pop(0)
+            if text == "\x04":
+                raise EOFError
+            self.say(f"{PROMPT}{text}")
+            return text
+        return await self.session.prompt_async(PROMPT)
 
     def own_signals(self) -> None:
         """Outside the prompt, Ctrl-C and Ctrl-Z are for the foreground job (the prompt swaps its own in)."""

@@ -60,3 +60,22 @@ async def test_shell_on_pipe_input(booted):
     assert "you said: piped hello" in text
     assert "PID  PPID  APP" in text
     assert "unknown command: nonsense" in text
+
+
+def test_say_writes_to_the_stdout_of_the_moment(tmp_path, monkeypatch):
+    """Notices go through patch_stdout's proxy, which sys.stdout is only while the prompt runs."""
+    import sys
+    with create_pipe_input() as inp:
+        sh = Shell(tmp_path, session=PromptSession(input=inp, output=DummyOutput()))
+    later = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", later)
+    sh.say("[1]  Done")
+    assert later.getvalue() == "[1]  Done\n"
+
+
+def test_help_for_one_command_and_history_clear_are_commands():
+    from llmos.shell.parse import help_text
+    assert help_text("fg").startswith("fg [%N|PID]")
+    assert "did you mean `jobs`" in help_text("jbos")
+    assert parse("history 5").cmd == "history" and parse("clear").cmd == "clear"
+    assert parse("attach 7").cmd == "attach" and parse("answer ab12cd Ada").args == ["ab12cd", "Ada"]
