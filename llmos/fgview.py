@@ -59,7 +59,7 @@ def _question(p: person.Pending | None) -> str:
         return ""
     if p.kind == "ask":
         return f"\n{p.title()}\nanswer> "
-    return f"\n{p.title()}\n{'confirm' if p.kind == 'confirm' else 'approve'}? [y/n/d] "
+    return f"\n{p.prompt()}\n{'confirm' if p.kind == 'confirm' else 'approve'}? [y/n/d] "
 
 
 class Foreground:

@@ -50,12 +50,24 @@ class Pending:
 
     def title(self) -> str:
         """One line, safe to print: what is asked, and by whom."""
-        if self.kind == "approval" and self.info is not None:
-            return render_approval(self.info, full=False, hint=False)
         if self.kind == "approval":
-            args = ", ".join(f"{printable(k)}={clip(v, 60)}" for k, v in self.args.items())
+            args = ", ".join(f"{printable(k)}={v}" for k, v in self._shown().items())
             return f"pid {self.pid} wants {printable(self.call)}({args}): {printable(self.reason)}"
         return f"pid {self.pid} asks: {printable(self.reason, newlines=True)}"  # a question may have lines
+
+    def _shown(self) -> dict[str, str]:
+        """Each argument as one line shows it: targets whole; a payload (data, content ...) clipped,
+        which ``details`` and ``llmos approvals show ID`` then give whole."""
+        if self.info is None or not self.info.leaves:
+            return {k: printable(v) for k, v in self.args.items()}
+        bulk = set(self.info.bulk)
+        return {k: clip(v, 60) if k in bulk else printable(v) for k, v in self.info.leaves.items()}
+
+    def prompt(self) -> str:
+        """What the inline y/n/d prompt shows above its question: the whole approval where known."""
+        if self.kind == "approval" and self.info is not None:
+            return render_approval(self.info, full=False, hint=False)
+        return self.title()
 
     def details(self) -> str:
         """Every argument on its own line, escaped and uncut (as far as the kernel reported it)."""

@@ -84,14 +84,15 @@ def test_readme_first_session_then_ctrl_z_and_ctrl_d(person_shell):
 def test_a_foreground_jobs_approval_is_answered_inline(person_shell):
     sh = person_shell
     sh.sendline("run deleter a.txt b.txt")
-    sh.expect(r"pid (\d+) wants fs\.delete\(path=a\.txt\)")
+    sh.expect(r"pid (\d+) \(deleter\) wants fs\.delete\s+reason: [^\n]*\s+path = a\.txt")
     sh.expect(r"approve\? \[y/n/d\]")
     sh.sendline("d")  # details: every argument, escaped
-    sh.expect(r"approval \w+  pid \d+  fs\.delete")
+    sh.expect(r"approval \w+: pid \d+ \(deleter\) wants fs\.delete")
     sh.expect(r"path = a\.txt")
+    sh.expect(r"digest [0-9a-f]{16}|approve\? \[y/n/d\]")
     sh.sendline("y")
     sh.expect(r"approved \w+")
-    sh.expect(r"wants fs\.delete\(path=b\.txt\)")
+    sh.expect(r"wants fs\.delete\s+reason: [^\n]*\s+path = b\.txt")
     sh.expect(r"approve\? \[y/n/d\]")
     sh.sendline("n")
     sh.expect(r"denied \w+")
