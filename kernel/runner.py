@@ -1,7 +1,6 @@
 """Running an app's code as a process: the agent loop or a Python entry, and what a child inherits."""
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import importlib
 import importlib.util
@@ -75,34 +74,26 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
     return fn
 
 
-def _narrow(child: list[str], parent: list[str]) -> list[str]:
-    """The intersection of two grant lists: a child grant the parent's grants cover stays as it is;
-    one broader than the parent's is replaced by the parent's grants it covers ("llm.*" under a
-    parent holding "llm.chat" becomes "llm.chat")."""
-    out: list[str] = []
-    for c in child:
-        if any(fnmatch.fnmatchcase(c, p) for p in parent):
-            out.append(c)
-        else:
-            out += [p for p in parent if fnmatch.fnmatchcase(p, c)]
-    return list(dict.fromkeys(out))
+ALL = Permissions(syscalls=["*"], tools=["*"], files=["**"], browser=["*", "!downloads"], memory=["*"], spawn=["*"])
 
 
-def inherit(parent: Process, perms: Permissions, budg: Budgets,
-            requested: list[str] | Permissions | None) -> tuple[Permissions, Budgets]:
-    """A child's permissions can only narrow its parent's; its budget is carved out of the parent's.
+def lineage(parent: Process, app: str, requested: list[str] | Permissions | None) -> tuple[tuple[str, Any], ...]:
+    """The grant sets above a child's own (kernel/syscall_perm.py): what ``proc.spawn`` asked for it
+    (a list names syscalls only), then its parent's own set and the parent's lineage.  Each is
+    evaluated on every request; none is rewritten or compared as text."""
+    above: list[tuple[str, Any]] = []
+    if isinstance(requested, list):
+        above.append((app, msgspec.structs.replace(ALL, syscalls=list(requested))))
+    elif isinstance(requested, Permissions):
+        above.append((app, requested))
+    return (*above, (parent.app, parent.permissions), *parent.lineage)
+
+
+def inherit(parent: Process, budg: Budgets) -> Budgets:
+    """A child's budget is carved out of the parent's (its permissions: ``lineage``).
 
     The child's token budget is reserved from the parent's at once (so two children cannot both
     be promised the same tokens); when the child ends, ``settle`` returns what it did not spend."""
-    pp = parent.permissions
-    if pp is not None:
-        perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(pp, f)) for f in Permissions.__struct_fields__})
-    if isinstance(requested, list):
-        perms = msgspec.structs.replace(perms, syscalls=[s for s in perms.syscalls
-                                                         if any(fnmatch.fnmatchcase(s, r) for r in requested)])
-    elif isinstance(requested, Permissions):
-        perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(requested, f))
-                               for f in Permissions.__struct_fields__})
     kids = budget.limits(parent).get("children")
     if kids is not None and parent.usage.children + 1 > kids:
         raise PermissionDenied(f"pid {parent.pid} has used its budget of children ({kids:g})")
@@ -116,7 +107,7 @@ def inherit(parent: Process, perms: Permissions, budg: Budgets,
         if caps["tokens"] <= 0:
             raise PermissionDenied(f"pid {parent.pid} has no tokens left to give a child")
         parent.usage.children_tokens += caps["tokens"]  # reserved now, settled when the child ends
-    return perms, msgspec.structs.replace(budg, **caps)
+    return msgspec.structs.replace(budg, **caps)
 
 
 def settle(parent: Process | None, child: Process) -> None:
