@@ -81,8 +81,8 @@ def test_racing_a_folder_against_a_link_never_escapes(ws, tmp_path):
             if time.monotonic() > deadline:
                 break
             tries += 1
-            for op in (lambda: ws.write(f"d/w{i}", "x"), lambda: ws.write("d/f", "inside"),
-                       lambda: ws.write(f"d/a{i % 7}", "y", append=True), lambda: ws.read("d/f")):
+            for op in (lambda i=i: ws.write(f"d/w{i}", "x"), lambda: ws.write("d/f", "inside"),
+                       lambda i=i: ws.write(f"d/a{i % 7}", "y", append=True), lambda: ws.read("d/f")):
                 try:
                     if op() == "secret":
                         leaked.append(i)
