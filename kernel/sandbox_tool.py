@@ -104,6 +104,10 @@ def read_files(proc: "Process", paths: list[str], max_bytes: int) -> dict[str, b
     out: dict[str, bytes] = {}
     total = 0
     for raw in paths:
+        try:
+            ws.parts(raw)  # a path that is not in the workspace at all is a bad argument
+        except DriverError as exc:
+            raise SandboxError(str(exc), code="invalid") from None
         if not path_granted(proc, raw):
             raise SandboxError(f"app '{proc.app}' is not granted files matching {raw!r}", code="denied")
         try:
