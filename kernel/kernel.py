@@ -50,7 +50,6 @@ class Kernel:
         self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
         self.memory, self.person, self.rules = memory, person, rules
         self.sandbox, self.browser = sandbox, browser
-        self.isolate: Callable[..., Awaitable[Any]] | None = None  # set by the daemon for process/container apps
         self.ptable = ProcTable(first_pid=1)
         self.events = EventLog()
         self.sched: Scheduler | None = None

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from apps.manifest import Budgets, Manifest, Permissions
+from sandbox import SandboxError
 from syscalls.errors import PermissionDenied, Unavailable
 
 from . import agent, agent_plan, budget
+from .isolate import isolate
 from .proc import Process
 
 if TYPE_CHECKING:
@@ -26,12 +28,29 @@ async def run_app(k: Kernel, proc: Process, manifest: Manifest) -> Any:
     if manifest.is_prompt:
         planner = agent_plan.for_process(k, proc) if getattr(manifest.agent, "plan", False) else None
         return await agent.run(sys, manifest.agent, proc.task, planner, context=k.memory is not None)
-    if manifest.isolation != "kernel":
-        if k.isolate is None:
-            raise Unavailable(f"app '{manifest.name}' asks for isolation '{manifest.isolation}', "
-                              f"which needs the kernel daemon (`llmos boot`) and, for containers, a sandbox")
-        return await k.isolate(k, proc, manifest)
+    mode = await isolation(k, manifest)
+    if mode != "kernel":
+        return await isolate(k, proc, manifest, mode)
     return await load_entry(manifest)(sys, proc.task)
+
+
+async def isolation(k: Kernel, manifest: Manifest) -> str:
+    """Where an app's code runs.  A trusted app (bundled, or installed with ``--trust``) runs
+    where its manifest says.  Any other app's code never runs in the kernel: it gets a
+    container when a Docker engine answers, and otherwise a jailed process under its own
+    unprivileged uid, whatever its manifest asks."""
+    if manifest.trusted:
+        if manifest.isolation == "container" and k.sandbox is None:
+            raise Unavailable(f"app '{manifest.name}' asks for a container, but this kernel has no sandbox "
+                              f"(add 'sandbox' to its subsystems, or run `llmos boot`)")
+        return manifest.isolation
+    if k.sandbox is not None:
+        try:
+            await k.sandbox.start()  # connects and checks the image once; cheap afterwards
+            return "container"
+        except SandboxError as exc:
+            k.events.emit("proc.isolate.fallback", app=manifest.name, error=str(exc)[:300])
+    return "process"
 
 
 def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
