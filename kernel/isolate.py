@@ -30,6 +30,7 @@ EXIT_GRACE = 3.0  # seconds an app may take to end by itself after proc.exit
 OUTPUT_BYTES = 64 * 1024
 APP_FILES_MAX = 16 * 1024 * 1024
 SKIP = {"__pycache__", ".git", ".venv", "node_modules"}
+DEPS = ".deps"  # an installed app's private pip packages (apps/installer.py)
 
 
 class AppFailed(SyscallError):
@@ -113,13 +114,16 @@ async def _run_jailed(argv: list[str], env: dict[str, str]) -> tuple[int, str, s
 
 
 def app_files(folder: str) -> dict[str, bytes]:
-    """The app's folder as {relative path: bytes} (no links, caches or VCS folders), bounded."""
+    """The app's folder as {relative path: bytes} (no links, caches, VCS or other hidden folders,
+    but its private ``.deps``), bounded."""
     root = Path(folder)
     files: dict[str, bytes] = {}
     total = 0
     for f in sorted(root.rglob("*")):
         rel = f.relative_to(root)
-        if any(part in SKIP or part.startswith(".") for part in rel.parts) or f.is_symlink() or not f.is_file():
+        hidden = [part for part in rel.parts if part in SKIP or part.startswith(".")]
+        wanted = not hidden or (hidden == [DEPS] and rel.parts[0] == DEPS)
+        if not wanted or f.is_symlink() or not f.is_file():
             continue
         total += f.stat().st_size
         if total > APP_FILES_MAX:

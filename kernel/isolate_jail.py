@@ -65,7 +65,7 @@ def command(pid: int, app_dir: str, socket_path: str, env: dict[str, str], main:
     binds += [[d, d, False] for d in DEVICES if os.path.exists(d)]
     root = tempfile.mkdtemp(prefix=f"llmos-jail-{pid}-")
     root_uid = os.geteuid() == 0
-    inner_env = {**env, "PYTHONPATH": f"{SDK_IN}:{APP_IN}/.deps", "PYTHONNOUSERSITE": "1",
+    inner_env = {**env, "PYTHONPATH": SDK_IN, "PYTHONNOUSERSITE": "1",
                  "LLMOS_APP_DIR": APP_IN, "HOME": WORK_IN, "PATH": "/usr/bin:/bin", "LANG": "C.UTF-8",
                  "PYTHONUNBUFFERED": "1", "PYTHONDONTWRITEBYTECODE": "1"}
     spec = {"root": root, "binds": binds, "links": links, "tmpfs": [["/tmp", TMPFS_MB], [WORK_IN, TMPFS_MB]],
