@@ -16,7 +16,7 @@ from syscalls.table import TABLE, decode_request, encode, name_of
 from . import retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, systool, sysuser
 from .errors import ProcessExit, from_driver
 from .proc import Process, State
-from .syscall_perm import syscall_granted
+from .syscall_perm import refusal, syscall_granted
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -52,8 +52,7 @@ def validate(req: Request | bytes | str) -> Request:
 
 def check_permission(proc: Process, name: str) -> None:
     if not syscall_granted(proc, name):
-        raise PermissionDenied(f"app '{proc.app}' is not granted syscall '{name}' "
-                               f"(add it to [permissions] syscalls in app.toml)")
+        raise PermissionDenied(refusal(proc, "syscalls", name, f"syscall '{name}'"))
 
 
 def summarize(req: Request, limit: int = 200) -> str:

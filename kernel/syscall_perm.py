@@ -24,6 +24,18 @@ def chain_allows(proc: Process, field: str, value: str, match: Match = name_matc
     return all(allowed(getattr(perms, field), value, match) for _app, perms in grant_sets(proc))
 
 
+def refusal(proc: Process, field: str, value: str, what: str, match: Match = name_match) -> str:
+    """Why ``value`` is refused, naming the set that refuses it: the app's own manifest, or an
+    ancestor (what a person needs to know to fix it)."""
+    for i, (app, perms) in enumerate(grant_sets(proc)):
+        if not allowed(getattr(perms, field), value, match):
+            if i == 0 and proc.permissions is not None:
+                return f"app '{proc.app}' is not granted {what} (add it to [permissions] {field})"
+            return (f"app '{proc.app}' may not use {what}: a process above it (app '{app}') is not granted it, "
+                    f"and a child never gets more than its parent")
+    return ""
+
+
 def syscall_granted(proc: Process, name: str) -> bool:
     return chain_allows(proc, "syscalls", name)
 

@@ -196,3 +196,12 @@ async def run(sys, task):
         p = await k.wait(await k.spawn("mom"), 10)
         result = json.loads(p.result)
     assert result == {"a": "ok", "ab": "denied", "s": "denied", "secret": "denied", "b/c": "denied"}
+
+
+def test_a_refusal_names_the_set_that_refuses():
+    from kernel.syscall_perm import refusal
+    child = family(perms(files=["?"]), perms(files=["*"]))
+    child.app = "kid"
+    assert "a process above it (app 'app0')" in refusal(child, "files", "ab", "files matching 'ab'", path_match)
+    assert "add it to [permissions] files" in refusal(child, "files", "a/b", "files matching 'a/b'", path_match)
+    assert refusal(child, "files", "a", "files matching 'a'", path_match) == ""
