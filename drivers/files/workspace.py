@@ -144,8 +144,8 @@ class Workspace:
                 if len(data) + (old.st_size if append and old is not None else 0) > self.max_file:
                     raise DriverError(f"file would exceed {self.max_file} bytes: {path}", code="invalid")
                 if append:
-                    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC,
-                                 0o644, dir_fd=d)
+                    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC
+                                 | os.O_NONBLOCK, 0o644, dir_fd=d)  # a fifo fails at once instead of blocking
                     with os.fdopen(fd, "wb") as f:
                         if not st.S_ISREG(os.fstat(f.fileno()).st_mode):
                             raise DriverError(f"not a plain file: {path}", code="invalid")
@@ -193,7 +193,8 @@ class Workspace:
             return out
 
     def files(self, path: str, limit: int) -> list[str]:
-        """Plain files at or under ``path`` (links skipped), at most ``limit``, as workspace paths."""
+        """Plain files at or under ``path`` (links skipped), at most ``limit``, as workspace paths;
+        at most ``10 * limit`` folders are walked."""
         with _os_errors(path):
             parts = self.parts(path)
             if parts:
@@ -204,9 +205,10 @@ class Workspace:
                 if not st.S_ISDIR(info.st_mode):
                     raise DriverError(f"no such file in the workspace: {path}", code="not_found")
             out: list[str] = []
-            todo = [parts]
-            while todo and len(out) < limit:
+            todo, walked = [parts], 0
+            while todo and len(out) < limit and walked < 10 * limit:
                 here = todo.pop(0)
+                walked += 1
                 for e in self.list("/".join(here) or "."):
                     if e["kind"] == "dir":
                         todo.append(e["path"].split("/"))
