@@ -22,9 +22,8 @@ import msgspec
 
 from . import entrycheck
 from .manifest import Manifest, ManifestError, load_manifest
-from .registry import BUNDLED, ENTRY_GROUP
+from .registry import BUNDLED, ENTRY_GROUP, RECORD, trusted_install
 
-RECORD = ".llmos-install.json"
 DEPS = ".deps"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", DEPS, RECORD, ".pytest_cache")
 
@@ -42,6 +41,7 @@ class Installed(msgspec.Struct, kw_only=True):
     folder: str
     dependencies: list[str] = []
     replaced: str = ""  # the version an upgrade replaced
+    trusted: bool = False  # installed with --trust: its code may run inside the kernel
 
 
 def pip_run(args: list[str]) -> None:
@@ -73,8 +73,11 @@ class Installer:
         return self.installed().get(name)
 
     # -- install ---------------------------------------------------------------------------------
-    def install(self, source: str, *, upgrade: bool = False) -> tuple[Manifest, Installed]:
-        """Install from a folder holding ``app.toml``, a ``.whl`` file, or a pip requirement."""
+    def install(self, source: str, *, upgrade: bool = False, trust: bool = False) -> tuple[Manifest, Installed]:
+        """Install from a folder holding ``app.toml``, a ``.whl`` file, or a pip requirement.
+        ``trust``: the person lets its code run inside the kernel; without it the code runs
+        isolated (a container, or a jailed process under its own uid).  Each install records
+        the decision anew, so installing the same app again with or without it changes only that."""
         self.root.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(prefix=".staging-", dir=self.root) as tmp:
             staging = Path(tmp)
@@ -86,7 +89,7 @@ class Installer:
                     raise InstallError(f"{source}: no such wheel file")
                 manifest, app_dir, deps_dir = self._from_pip(str(path.resolve()) if path.is_file() else source,
                                                              staging)
-            return self._place(manifest, app_dir, deps_dir, source, upgrade, staging)
+            return self._place(manifest, app_dir, deps_dir, source, upgrade, staging, trust)
 
     def _from_pip(self, requirement: str, staging: Path) -> tuple[Manifest, Path, Path]:
         deps = staging / "deps"
@@ -100,13 +103,18 @@ class Installer:
         return load_manifest(folders[0]), folders[0], deps
 
     def _place(self, m: Manifest, app_dir: Path, deps_dir: Path | None, source: str, upgrade: bool,
-               staging: Path) -> tuple[Manifest, Installed]:
+               staging: Path, trust: bool) -> tuple[Manifest, Installed]:
         dest = self.root / m.name
         old = self.record(m.name)
         replaced = ""
         if old is not None:
-            if old.digest == m.digest and not upgrade:
-                return load_manifest(dest), old  # the same app again: nothing to do
+            if old.digest == m.digest and not upgrade:  # the same app again: only the trust decision changes
+                if old.trusted != trust:
+                    old = msgspec.structs.replace(old, trusted=trust)
+                    tmp = dest / f"{RECORD}.new"
+                    tmp.write_bytes(msgspec.json.encode(old))
+                    tmp.replace(dest / RECORD)
+                return self._loaded(dest), old
             if not upgrade:
                 raise InstallError(f"an app named '{m.name}' (version {old.version}, from {old.source}) is already "
                                    "installed and differs from this one; use --upgrade to replace it")
@@ -127,13 +135,19 @@ class Installer:
             raise InstallError(broken)
         rec = Installed(name=m.name, version=m.version, digest=check.digest, source=source,
                         installed_at=time.time(), folder=str(dest), dependencies=list(m.dependencies),
-                        replaced=replaced)
+                        replaced=replaced, trusted=trust)
         (new / RECORD).write_bytes(msgspec.json.encode(rec))
         if dest.exists():
             old_dir = staging / "old"
             dest.rename(old_dir)  # swapped out in one rename, removed with the staging folder
         new.rename(dest)
-        return load_manifest(dest), rec
+        return self._loaded(dest), rec
+
+    @staticmethod
+    def _loaded(dest: Path) -> Manifest:
+        m = load_manifest(dest)
+        m.trusted = trusted_install(dest, m)
+        return m
 
     # -- uninstall -------------------------------------------------------------------------------
     def uninstall(self, name: str) -> Installed:
@@ -182,14 +196,26 @@ def describe(m: Manifest) -> list[str]:
     budgets = {k: v for k, v in msgspec.structs.asdict(m.budgets).items() if v is not None}
     if budgets:
         lines.append("  budgets: " + ", ".join(f"{k}={v:g}" for k, v in budgets.items()))
-    lines.append(f"  isolation: {m.isolation}")
+    lines.append(f"  runs: {runs(m)}")
     if m.dependencies:
         lines.append(f"  dependencies (app-private): {', '.join(m.dependencies)}")
     return lines
+
+
+def runs(m: Manifest) -> str:
+    """Where the app's code runs, as a person reads it (the trust decision included)."""
+    if m.is_prompt:
+        return "in the kernel's agent loop (a prompt app: no code of its own)"
+    if m.trusted:
+        if m.isolation == "kernel":
+            return "inside the kernel (trusted: bundled, or installed with --trust)"
+        return f"isolated ({m.isolation}), as its manifest asks (trusted)"
+    return ("isolated (not trusted): in a container when a Docker engine is there, otherwise a jailed process "
+            "under its own unprivileged uid; `llmos install --trust` lets it run inside the kernel")
 
 
 def manifest_json(m: Manifest) -> str:
     return json.dumps(msgspec.to_builtins(m), indent=2)
 
 
-__all__ = ["InstallError", "Installed", "Installer", "ManifestError", "describe", "manifest_json"]
+__all__ = ["InstallError", "Installed", "Installer", "ManifestError", "describe", "manifest_json", "runs"]

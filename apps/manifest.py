@@ -23,7 +23,7 @@ class Permissions(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True
 
     syscalls: list[str] = []  # names or globs: "llm.*", "fs.read", "tool.call"
     tools: list[str] = []  # tool names or globs: "calculator", "python", "mcp.server.*"
-    files: list[str] = msgspec.field(default_factory=lambda: ["**"])  # path globs in the workspace
+    files: list[str] = []  # path globs in the workspace ("notes/*", "out/**"); none when left out
     browser: list[str] = []  # allowed origins: "127.0.0.1:*", "*.example.org"
     memory: list[str] = []  # long-term collections: "user:*", "app:assistant"
     spawn: list[str] = []  # apps it may start as children
@@ -70,6 +70,9 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     sandbox: dict[str, Any] = {}  # container limits within system maxima (docs/sandbox.md), e.g. memory_mb
     path: str = ""  # the folder it was loaded from (set by the loader)
     digest: str = ""  # sha256 of app.toml (set by the loader)
+    # whether the person trusts its code to run inside the kernel (set by the registry, never by
+    # app.toml): bundled apps, and apps installed with `llmos install --trust`
+    trusted: bool = False
 
     @property
     def is_prompt(self) -> bool:
@@ -81,6 +84,9 @@ def parse_manifest(text: str, source: str = "app.toml", folder: str = "") -> Man
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ManifestError(f"{source}: {exc}") from None
+    if "trusted" in data:
+        raise ManifestError(f"{source}: key 'trusted' cannot be set by an app; the person trusts an app "
+                            "when installing it (`llmos install --trust`)")
     for key in ("path", "digest"):
         data.pop(key, None)
     try:
@@ -106,7 +112,7 @@ def check(m: Manifest, folder: str = "") -> str:
     """What the schema alone cannot say: keys that must agree with each other and with the folder."""
     from syscalls.table import GRANTS, TABLE  # the syscall names a grant may match, and named privileges
     for i, pattern in enumerate(m.permissions.syscalls):
-        if pattern not in GRANTS and not any(fnmatch.fnmatchcase(name, pattern) for name in TABLE):
+        if pattern not in GRANTS and not any(fnmatch.fnmatchcase(name, pattern.removeprefix("!")) for name in TABLE):
             return f"key 'permissions.syscalls[{i}]': {pattern!r} matches no syscall (e.g. 'llm.*', 'fs.read')"
     for i, tool in enumerate(m.agent.tools):
         if not any(fnmatch.fnmatchcase(tool, g) for g in m.permissions.tools):

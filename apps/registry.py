@@ -1,7 +1,13 @@
-"""Finds apps: bundled ones beside this file, installed ones under the llmos home, and entry points."""
+"""Finds apps: bundled ones beside this file, installed ones under the llmos home, and entry points.
+
+It also says which of them the person trusts to run inside the kernel (``Manifest.trusted``):
+bundled apps, folders the caller names itself (``extra_dirs``), and installed apps whose install
+record says ``--trust`` for the very ``app.toml`` now on disk.  Apps from pip packages and every
+other installed app are untrusted: their code runs isolated (kernel/runner.py)."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 import time
@@ -12,6 +18,7 @@ from .manifest import Manifest, ManifestError, load_manifest
 
 BUNDLED = Path(__file__).resolve().parent
 ENTRY_GROUP = "llmos.apps"
+RECORD = ".llmos-install.json"  # an installed app's record (apps/installer.py)
 ENTRY_TTL = 10.0  # seconds an entry-point scan is reused: scanning every installed distribution
                   # on each spawn cost ~0.1 s a spawn (measured by `make bench`)
 _entry_cache: tuple[float, list[Path], list[str], tuple] | None = None
@@ -55,25 +62,27 @@ class AppRegistry:
         self.extra_dirs = [Path(d) for d in extra_dirs]
         self.errors: list[str] = []  # manifests that failed to load, with why
 
-    def _folders(self) -> list[Path]:
-        folders = [p for p in sorted(BUNDLED.iterdir()) if (p / "app.toml").is_file()]
-        for base in [*self.extra_dirs, self.installed_dir]:
+    def _folders(self) -> list[tuple[Path, str]]:
+        """(folder, source) in override order; source is bundled, extra, installed or package."""
+        folders = [(p, "bundled") for p in sorted(BUNDLED.iterdir()) if (p / "app.toml").is_file()]
+        for base, source in [*((d, "extra") for d in self.extra_dirs), (self.installed_dir, "installed")]:
             if base and base.is_dir():
-                folders += [p for p in sorted(base.iterdir())
+                folders += [(p, source) for p in sorted(base.iterdir())
                             if not p.name.startswith(".") and (p / "app.toml").is_file()]
         eps, errors = _entry_folders()
         self.errors += errors
-        return folders + eps
+        return folders + [(p, "package") for p in eps]
 
     def all(self) -> dict[str, Manifest]:
         apps: dict[str, Manifest] = {}
         self.errors = []
-        for folder in self._folders():
+        for folder, source in self._folders():
             try:
                 m = load_manifest(folder)
             except ManifestError as exc:
                 self.errors.append(str(exc))
                 continue
+            m.trusted = source in ("bundled", "extra") or (source == "installed" and trusted_install(folder, m))
             apps[m.name] = m  # later sources (installed) override bundled ones
         return apps
 
@@ -82,3 +91,12 @@ class AppRegistry:
         if name not in apps:
             raise KeyError(name)
         return apps[name]
+
+
+def trusted_install(folder: Path, m: Manifest) -> bool:
+    """Whether the person installed this app with ``--trust``, and its app.toml is still the one trusted."""
+    try:
+        rec = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(rec, dict) and rec.get("trusted") is True and rec.get("digest") == m.digest

@@ -102,7 +102,7 @@ async def _dispatch_us(subsystems: list[str], n: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         app = Path(tmp) / "apps" / "idle"
         app.mkdir(parents=True)
-        (app / "app.toml").write_text('name = "idle"\nentry = "main:run"\n[permissions]\nsyscalls = ["*"]\n')
+        (app / "app.toml").write_text('name = "idle"\nentry = "main:run"\n[permissions]\nsyscalls = ["*"]\nfiles = ["**"]\n')
         (app / "main.py").write_text("async def run(sys, task):\n    await sys.proc.recv()\n")
         cfg = KernelConfig(home=str(Path(tmp) / "home"), subsystems=subsystems, log_level="warning")
         async with Kernel(cfg, engine=ScriptedEngine(), registry=AppRegistry(extra_dirs=[app.parent])) as k:

@@ -1,4 +1,4 @@
-"""Boot step "sandbox": a lazy Docker Sandbox, the python/shell tools, isolated apps, and clean-up."""
+"""Boot step "sandbox": a lazy Docker Sandbox, the python/shell tools, app containers, and clean-up."""
 from __future__ import annotations
 
 import contextlib
@@ -9,7 +9,6 @@ import anyio
 
 from sandbox import Sandbox, SandboxError, limits_from
 
-from .isolate import isolate
 from .sandbox_tool import SandboxTool
 
 if TYPE_CHECKING:
@@ -26,7 +25,6 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     k.sandbox = sb
     for kind in ("python", "shell"):
         k.tools.setdefault(kind, SandboxTool(k, kind))
-    k.isolate = isolate
     stack.push_async_callback(_close, k, sb)  # runs after every process has ended
     k._tg.start_soon(_warm, k, sb)
 

@@ -1,16 +1,15 @@
 """Isolated apps (``isolation = "process"`` or ``"container"``): the entry runs apart, syscalls by socket only."""
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
-import sys as _sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
-import syscalls
 from apps.manifest import Manifest
 from drivers.errors import DriverError
 from sandbox import SYSTEM_MAX, SandboxError, recipe
@@ -19,6 +18,7 @@ from sandbox.result import BoundedBuffer
 from syscalls.errors import SyscallError, Unavailable
 
 from . import budget
+from . import isolate_jail as jail
 from .errors import from_driver
 from .isolate_socket import SyscallSocket
 
@@ -30,25 +30,29 @@ EXIT_GRACE = 3.0  # seconds an app may take to end by itself after proc.exit
 OUTPUT_BYTES = 64 * 1024
 APP_FILES_MAX = 16 * 1024 * 1024
 SKIP = {"__pycache__", ".git", ".venv", "node_modules"}
+DEPS = ".deps"  # an installed app's private pip packages (apps/installer.py)
 
 
 class AppFailed(SyscallError):
     code = "app_error"
 
 
-async def isolate(k: "Kernel", proc: "Process", manifest: Manifest) -> Any:
-    """Run ``manifest``'s entry for ``proc`` in a subprocess or a container; return or raise
-    what the in-kernel entry would (ProcessExit carries the result)."""
-    # a container's app runs as the image's own user: the socket is handed to that uid
-    sock = SyscallSocket(k, proc, peer_uid=recipe.UID if manifest.isolation == "container" else None)
-    k.events.emit("proc.isolate", proc.pid, mode=manifest.isolation, socket=sock.path)
+async def isolate(k: "Kernel", proc: "Process", manifest: Manifest, mode: str = "") -> Any:
+    """Run ``manifest``'s entry for ``proc`` in a jailed subprocess or a container (``mode``,
+    by default the manifest's); return or raise what the in-kernel entry would (ProcessExit
+    carries the result)."""
+    mode = mode or manifest.isolation
+    # the app runs as a uid of its own (the image's user, or the jail's per-process uid): the
+    # socket (0600) is handed to that uid, and only the socket file is mounted where it runs
+    sock = SyscallSocket(k, proc, peer_uid=recipe.UID if mode == "container" else jail.peer_uid(proc.pid))
+    k.events.emit("proc.isolate", proc.pid, mode=mode, socket=sock.path)
     code, out, err = 0, "", ""
     async with anyio.create_task_group() as tg:
         await tg.start(sock.serve)
         with anyio.CancelScope() as app_scope:
             sock.on_exit = lambda: setattr(app_scope, "deadline", anyio.current_time() + EXIT_GRACE)
             try:
-                if manifest.isolation == "container":
+                if mode == "container":
                     code, out, err = await _in_container(k, proc, manifest, sock)
                 else:
                     code, out, err = await _in_process(proc, manifest, sock)
@@ -63,7 +67,7 @@ async def isolate(k: "Kernel", proc: "Process", manifest: Manifest) -> Any:
         raise sock.exit
     if code != 0:
         tail = (err or out).strip().splitlines()[-6:]
-        raise AppFailed(f"app '{manifest.name}' ({manifest.isolation}) exited with status {code}"
+        raise AppFailed(f"app '{manifest.name}' ({mode}) exited with status {code}"
                         + (": " + " | ".join(tail) if tail else ""))
     return None
 
@@ -75,14 +79,20 @@ def _env(proc: "Process", manifest: Manifest, sock: SyscallSocket, app_dir: str)
 
 
 async def _in_process(proc: "Process", manifest: Manifest, sock: SyscallSocket) -> tuple[int, str, str]:
-    sdk_root = str(Path(syscalls.__file__).resolve().parent.parent)
-    env = {**_env(proc, manifest, sock, manifest.path), "LLMOS_SOCKET": sock.path, "PYTHONPATH": sdk_root,
-           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "PYTHONUNBUFFERED": "1",
-           "HOME": str(proc.workspace.root)}
-    # -P: the bootstrap's own folder (the sandbox package) must not shadow the app's modules
-    argv = [_sys.executable, "-P", _appmain.__file__]
-    p = await anyio.open_process(argv, env=env, cwd=str(proc.workspace.root), stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+    """The app under its own unprivileged uid in a jail that holds the syscall socket and nothing
+    of the host (kernel/isolate_jail.py); its bootstrap runs with -P so the bootstrap's own
+    folder cannot shadow the app's modules."""
+    env = {**_env(proc, manifest, sock, manifest.path), "LLMOS_SOCKET": sock.path}
+    argv, outer_env, root = jail.command(proc.pid, manifest.path, sock.path, env, _appmain.__file__)
+    try:
+        return await _run_jailed(argv, outer_env)
+    finally:
+        with contextlib.suppress(OSError):
+            os.rmdir(root)  # empty on the host: the jail's mounts lived in its own namespace
+
+
+async def _run_jailed(argv: list[str], env: dict[str, str]) -> tuple[int, str, str]:
+    p = await anyio.open_process(argv, env=env, cwd="/", stdin=subprocess.DEVNULL, start_new_session=True)
     out, err = BoundedBuffer(OUTPUT_BYTES), BoundedBuffer(OUTPUT_BYTES)
 
     async def drain(stream, buf: BoundedBuffer) -> None:
@@ -106,13 +116,16 @@ async def _in_process(proc: "Process", manifest: Manifest, sock: SyscallSocket) 
 
 
 def app_files(folder: str) -> dict[str, bytes]:
-    """The app's folder as {relative path: bytes} (no links, caches or VCS folders), bounded."""
+    """The app's folder as {relative path: bytes} (no links, caches, VCS or other hidden folders,
+    but its private ``.deps``), bounded."""
     root = Path(folder)
     files: dict[str, bytes] = {}
     total = 0
     for f in sorted(root.rglob("*")):
         rel = f.relative_to(root)
-        if any(part in SKIP or part.startswith(".") for part in rel.parts) or f.is_symlink() or not f.is_file():
+        hidden = [part for part in rel.parts if part in SKIP or part.startswith(".")]
+        wanted = not hidden or (hidden == [DEPS] and rel.parts[0] == DEPS)
+        if not wanted or f.is_symlink() or not f.is_file():
             continue
         total += f.stat().st_size
         if total > APP_FILES_MAX:

@@ -52,7 +52,6 @@ class Kernel:
         self.memory, self.person, self.rules = memory, person, rules
         self.desk: Any = None  # questions waiting for a person (kernel/person.py), set at boot
         self.sandbox, self.browser = sandbox, browser
-        self.isolate: Callable[..., Awaitable[Any]] | None = None  # set by the daemon for process/container apps
         self.ptable = ProcTable(first_pid=1)
         self.events = EventLog()
         self.sched: Scheduler | None = None
@@ -119,7 +118,7 @@ class Kernel:
             manifest = self.registry.get(app)
         except KeyError:
             raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
-        perms, budg = manifest.permissions, manifest.budgets
+        perms, budg, lineage = manifest.permissions, manifest.budgets, ()
         parent_proc = self.ptable.live(parent) if parent else None
         if parent and parent_proc is None:
             raise NotFound(f"parent pid {parent} is not running")
@@ -131,7 +130,8 @@ class Kernel:
         if budg.tokens is None and self.config.max_tokens is not None:
             budg = msgspec.structs.replace(budg, tokens=self.config.max_tokens)
         if parent_proc is not None:
-            perms, budg = runner.inherit(parent_proc, perms, budg, permissions)
+            budg = runner.inherit(parent_proc, budg)
+            lineage = runner.lineage(parent_proc, manifest.name, permissions)
             parent_proc.usage.children += 1
             if budget.breached(parent_proc, ("children",)):
                 parent_proc.usage.children -= 1
@@ -141,7 +141,7 @@ class Kernel:
             self._save_next_pid(pid)
         ws = Workspace(self.home / "workspaces" / str(pid)).create()
         proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
-                       permissions=perms, budgets=budg, workspace=ws)
+                       permissions=perms, budgets=budg, workspace=ws, lineage=lineage)
         proc.ctx_limit = self.engine.n_ctx // max(1, self.engine.n_slots)
         proc.scope = anyio.CancelScope()
         self.ptable.add(proc)

@@ -17,6 +17,7 @@ from .memory import MemoryService, ProcessMemory
 from .memory.admin import MemoryAdmin
 from .memory.config import MemoryConfig
 from .memory.lazy import LazyStore
+from .syscall_perm import memory_layers
 from .wedge import run_abandonable
 
 CLOSE_TIMEOUT = 10.0  # seconds a shutdown waits for the vector store to close
@@ -111,9 +112,9 @@ class KernelMemory:
         reserve = manifest.agent.max_tokens_per_step if manifest.is_prompt else self.cfg.reply_reserve
         reserve = min(reserve, share // 4)  # a small context still keeps most of itself for pages
         limit = max(16, share - reserve - self.fixed)
-        grants = proc.permissions.memory if proc.permissions is not None else None
+        grants, above = memory_layers(proc)
         self.service.open(proc.pid, app=proc.app, user=self.user, limit=limit, count_tokens=self.k.engine.count_tokens,
-                          grants=grants, policy=self.cfg.policy, page_overhead=self.per_message)
+                          grants=grants, policy=self.cfg.policy, page_overhead=self.per_message, above=above)
         self.sync(proc.pid)
 
     async def on_exit(self, proc: "Process") -> None:

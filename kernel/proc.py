@@ -56,10 +56,14 @@ class Process:
     """The kernel's record of a process (xv6's ``struct proc``)."""
 
     def __init__(self, pid: int, ppid: int, app: str, task: str, *, priority: int = 20,
-                 permissions: Any = None, budgets: Any = None, workspace: Any = None):
+                 permissions: Any = None, budgets: Any = None, workspace: Any = None,
+                 lineage: tuple[tuple[str, Any], ...] = ()):
         self.pid, self.ppid, self.app, self.task = pid, ppid, app, task
         self.priority = priority
-        self.permissions = permissions
+        self.permissions = permissions  # its app's grants
+        # the grant sets above its own, nearest first, as (app, Permissions): what its parent asked
+        # for it at proc.spawn, then the parent's own, and so on; every one must allow a request
+        self.lineage = lineage
         self.budgets = budgets
         self.workspace = workspace
         self.state = State.NEW

@@ -1,7 +1,6 @@
 """Running an app's code as a process: the agent loop or a Python entry, and what a child inherits."""
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import importlib
 import importlib.util
@@ -13,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 import msgspec
 
 from apps.manifest import Budgets, Manifest, Permissions
+from sandbox import SandboxError
 from syscalls.errors import PermissionDenied, Unavailable
 
 from . import agent, agent_plan, budget
+from .isolate import isolate
 from .proc import Process
 
 if TYPE_CHECKING:
@@ -27,12 +28,29 @@ async def run_app(k: Kernel, proc: Process, manifest: Manifest) -> Any:
     if manifest.is_prompt:
         planner = agent_plan.for_process(k, proc) if getattr(manifest.agent, "plan", False) else None
         return await agent.run(sys, manifest.agent, proc.task, planner, context=k.memory is not None)
-    if manifest.isolation != "kernel":
-        if k.isolate is None:
-            raise Unavailable(f"app '{manifest.name}' asks for isolation '{manifest.isolation}', "
-                              f"which needs the kernel daemon (`llmos boot`) and, for containers, a sandbox")
-        return await k.isolate(k, proc, manifest)
+    mode = await isolation(k, manifest)
+    if mode != "kernel":
+        return await isolate(k, proc, manifest, mode)
     return await load_entry(manifest)(sys, proc.task)
+
+
+async def isolation(k: Kernel, manifest: Manifest) -> str:
+    """Where an app's code runs.  A trusted app (bundled, or installed with ``--trust``) runs
+    where its manifest says.  Any other app's code never runs in the kernel: it gets a
+    container when a Docker engine answers, and otherwise a jailed process under its own
+    unprivileged uid, whatever its manifest asks."""
+    if manifest.trusted:
+        if manifest.isolation == "container" and k.sandbox is None:
+            raise Unavailable(f"app '{manifest.name}' asks for a container, but this kernel has no sandbox "
+                              f"(add 'sandbox' to its subsystems, or run `llmos boot`)")
+        return manifest.isolation
+    if k.sandbox is not None:
+        try:
+            await k.sandbox.start()  # connects and checks the image once; cheap afterwards
+            return "container"
+        except SandboxError as exc:
+            k.events.emit("proc.isolate.fallback", app=manifest.name, error=str(exc)[:300])
+    return "process"
 
 
 def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
@@ -75,34 +93,26 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
     return fn
 
 
-def _narrow(child: list[str], parent: list[str]) -> list[str]:
-    """The intersection of two grant lists: a child grant the parent's grants cover stays as it is;
-    one broader than the parent's is replaced by the parent's grants it covers ("llm.*" under a
-    parent holding "llm.chat" becomes "llm.chat")."""
-    out: list[str] = []
-    for c in child:
-        if any(fnmatch.fnmatchcase(c, p) for p in parent):
-            out.append(c)
-        else:
-            out += [p for p in parent if fnmatch.fnmatchcase(p, c)]
-    return list(dict.fromkeys(out))
+ALL = Permissions(syscalls=["*"], tools=["*"], files=["**"], browser=["*", "!downloads"], memory=["*"], spawn=["*"])
 
 
-def inherit(parent: Process, perms: Permissions, budg: Budgets,
-            requested: list[str] | Permissions | None) -> tuple[Permissions, Budgets]:
-    """A child's permissions can only narrow its parent's; its budget is carved out of the parent's.
+def lineage(parent: Process, app: str, requested: list[str] | Permissions | None) -> tuple[tuple[str, Any], ...]:
+    """The grant sets above a child's own (kernel/syscall_perm.py): what ``proc.spawn`` asked for it
+    (a list names syscalls only), then its parent's own set and the parent's lineage.  Each is
+    evaluated on every request; none is rewritten or compared as text."""
+    above: list[tuple[str, Any]] = []
+    if isinstance(requested, list):
+        above.append((app, msgspec.structs.replace(ALL, syscalls=list(requested))))
+    elif isinstance(requested, Permissions):
+        above.append((app, requested))
+    return (*above, (parent.app, parent.permissions), *parent.lineage)
+
+
+def inherit(parent: Process, budg: Budgets) -> Budgets:
+    """A child's budget is carved out of the parent's (its permissions: ``lineage``).
 
     The child's token budget is reserved from the parent's at once (so two children cannot both
     be promised the same tokens); when the child ends, ``settle`` returns what it did not spend."""
-    pp = parent.permissions
-    if pp is not None:
-        perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(pp, f)) for f in Permissions.__struct_fields__})
-    if isinstance(requested, list):
-        perms = msgspec.structs.replace(perms, syscalls=[s for s in perms.syscalls
-                                                         if any(fnmatch.fnmatchcase(s, r) for r in requested)])
-    elif isinstance(requested, Permissions):
-        perms = Permissions(**{f: _narrow(getattr(perms, f), getattr(requested, f))
-                               for f in Permissions.__struct_fields__})
     kids = budget.limits(parent).get("children")
     if kids is not None and parent.usage.children + 1 > kids:
         raise PermissionDenied(f"pid {parent.pid} has used its budget of children ({kids:g})")
@@ -116,7 +126,7 @@ def inherit(parent: Process, perms: Permissions, budg: Budgets,
         if caps["tokens"] <= 0:
             raise PermissionDenied(f"pid {parent.pid} has no tokens left to give a child")
         parent.usage.children_tokens += caps["tokens"]  # reserved now, settled when the child ends
-    return perms, msgspec.structs.replace(budg, **caps)
+    return msgspec.structs.replace(budg, **caps)
 
 
 def settle(parent: Process | None, child: Process) -> None:

@@ -104,44 +104,38 @@ def read_files(proc: "Process", paths: list[str], max_bytes: int) -> dict[str, b
     out: dict[str, bytes] = {}
     total = 0
     for raw in paths:
+        try:
+            ws.parts(raw)  # a path that is not in the workspace at all is a bad argument
+        except DriverError as exc:
+            raise SandboxError(str(exc), code="invalid") from None
         if not path_granted(proc, raw):
             raise SandboxError(f"app '{proc.app}' is not granted files matching {raw!r}", code="denied")
         try:
-            p = ws.resolve(raw)
+            for rel in ws.files(raw, MAX_LISTED):
+                if not path_granted(proc, rel):
+                    continue
+                data = ws.read_bytes(rel)
+                total += len(data)
+                if total > max_bytes:
+                    raise SandboxError(f"files to copy in exceed {max_bytes} bytes", code="limit")
+                out[rel] = data
         except DriverError as exc:
-            raise SandboxError(str(exc), code="invalid") from None
-        if p.is_dir():
-            found = [c for c in sorted(p.rglob("*")) if c.is_file() and not c.is_symlink()][:MAX_LISTED]
-        elif p.is_file():
-            found = [p]
-        else:
-            raise SandboxError(f"no such file in the workspace: {raw}", code="not_found")
-        for f in found:
-            rel = ws.rel(f)
-            if not path_granted(proc, rel):
-                continue
-            total += f.stat().st_size
-            if total > max_bytes:
-                raise SandboxError(f"files to copy in exceed {max_bytes} bytes", code="limit")
-            out[rel] = f.read_bytes()
+            raise SandboxError(str(exc), code="not_found" if exc.code == "not_found" else "invalid") from None
     return out
 
 
 def write_back(proc: "Process", r: ExecResult) -> list[str]:
-    """Collected files into the workspace (same relative paths); refusals join ``r.refused``."""
+    """Collected files into the workspace (same relative paths); refusals join ``r.refused``.
+    Each file lands whole (written aside, then renamed over its target) or not at all."""
     ws = proc.workspace
     saved = []
     for rel, data in sorted(r.files_out.items()):
         try:
             if not path_granted(proc, rel):
                 raise DriverError("not granted by the app's file scopes", code="denied")
-            p = ws.resolve(rel)
-            if p.is_symlink() or p.is_dir() or len(data) > ws.max_file:
-                raise DriverError("cannot be written there (link, folder or too large)", code="invalid")
-            p.parent.mkdir(parents=True, exist_ok=True)
-            p.write_bytes(data)
+            ws.write_bytes(rel, data)
             saved.append(rel)
-        except (DriverError, OSError) as exc:
+        except DriverError as exc:
             r.refused.append(f"{rel}: not saved to the workspace ({exc})")
     return saved
 

@@ -13,7 +13,7 @@ from syscalls.errors import InvalidArgument, PermissionDenied, Unavailable
 
 from . import sysllm
 from .proc import Process
-from .syscall_perm import path_granted
+from .syscall_perm import grant_sets, path_granted
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -34,11 +34,18 @@ def _driver(k: Kernel) -> Any:
 
 
 def grants(proc: Process) -> tuple[list[str], bool]:
-    """The process's origin allowlist and whether it may download, from ``permissions.browser``."""
+    """The process's origin allowlist and whether it may download, from ``permissions.browser``;
+    downloading needs ``!downloads`` in its own set and in every ancestor's."""
+    sets = [p.browser for _app, p in grant_sets(proc)]
     if proc.permissions is None:  # an unrestricted (kernel-internal) process
         return ["*"], False
     entries = list(proc.permissions.browser)
-    return [e for e in entries if e != DOWNLOADS], DOWNLOADS in entries
+    return [e for e in entries if e != DOWNLOADS], all(DOWNLOADS in s for s in sets)
+
+
+def within(proc: Process) -> list[list[str]]:
+    """The allowlists of the sets above the process's own: each must allow an origin too."""
+    return [[e for e in p.browser if e != DOWNLOADS] for _app, p in proc.lineage if p is not None]
 
 
 def fence(text: str, url: str) -> str:
@@ -70,7 +77,8 @@ async def open_(k: Kernel, proc: Process, req: browser.Open) -> browser.Page:
     if not allow:
         raise PermissionDenied(f"app '{proc.app}' may not load any web origin: add origins to "
                                f"[permissions] browser in app.toml (e.g. \"127.0.0.1:8000\")")
-    return _page(proc, await _driver(k).open(str(proc.pid), req.url, allow, downloads=downloads))
+    return _page(proc, await _driver(k).open(str(proc.pid), req.url, allow, downloads=downloads,
+                                             within=within(proc)))
 
 
 async def snapshot(k: Kernel, proc: Process, req: browser.Snapshot) -> browser.Page:
@@ -128,17 +136,10 @@ async def screenshot(k: Kernel, proc: Process, req: browser.Screenshot) -> tool.
     if not path_granted(proc, req.path):
         raise PermissionDenied(f"app '{proc.app}' is not granted files matching {req.path!r}")
     png = await _driver(k).screenshot(str(proc.pid))
-    target = proc.workspace.resolve(req.path)  # refuses paths that leave the workspace
     if len(png) > proc.workspace.max_file:
         raise InvalidArgument(f"the screenshot ({len(png)} bytes) exceeds the workspace's file limit")
-
-    def write() -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.is_symlink():
-            raise InvalidArgument(f"refusing to write through a symlink: {req.path}")
-        target.write_bytes(png)
-
-    await anyio.to_thread.run_sync(write)
+    # through directory descriptors: refuses paths that leave the workspace, links and races
+    await anyio.to_thread.run_sync(proc.workspace.write_bytes, req.path, png)
     return tool.ToolResult(name="browser.screenshot", output=f"wrote {req.path} ({len(png)} bytes, PNG)",
                            data={"path": req.path, "bytes": len(png)})
 

@@ -1,7 +1,6 @@
 """Syscall dispatch (xv6's syscall.c): validate, check permissions and rules, call the handler, log."""
 from __future__ import annotations
 
-import fnmatch
 import time
 import traceback
 from typing import TYPE_CHECKING, Awaitable, Callable
@@ -17,6 +16,7 @@ from syscalls.table import TABLE, decode_request, encode, name_of
 from . import retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, systool, sysuser
 from .errors import ProcessExit, from_driver
 from .proc import Process, State
+from .syscall_perm import refusal, syscall_granted
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -50,17 +50,9 @@ def validate(req: Request | bytes | str) -> Request:
         raise InvalidArgument(f"malformed syscall message: {type(exc).__name__}: {exc}"[:500]) from None
 
 
-def granted(patterns: list[str], name: str) -> bool:
-    return any(fnmatch.fnmatchcase(name, p) for p in patterns)
-
-
 def check_permission(proc: Process, name: str) -> None:
-    perms = proc.permissions
-    if perms is None:
-        return
-    if not granted(perms.syscalls, name):
-        raise PermissionDenied(f"app '{proc.app}' is not granted syscall '{name}' "
-                               f"(add it to [permissions] syscalls in app.toml)")
+    if not syscall_granted(proc, name):
+        raise PermissionDenied(refusal(proc, "syscalls", name, f"syscall '{name}'"))
 
 
 def summarize(req: Request, limit: int = 200) -> str:

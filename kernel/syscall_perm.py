@@ -1,23 +1,51 @@
-"""Fine-grained grants beyond syscall names: file scopes, tools, apps to spawn, memory collections."""
+"""Fine-grained grants beyond syscall names, checked against a process and every ancestor.
+
+A child's effective grants are the intersection of its own and each ancestor's: a request
+passes only if every grant set on the chain (the process's own, what its parent asked for it
+at ``proc.spawn``, the parent's own, and so on up) allows it.  Nothing is compared as text;
+each set is evaluated on the request itself (pattern semantics: kernel/grantglob.py).
+"""
 from __future__ import annotations
 
-import fnmatch
-import posixpath
+from typing import Any
 
+from .grantglob import Match, allowed, name_match, path_match
 from .proc import Process
 
 
-def _globs(proc: Process, field: str, default: list[str]) -> list[str]:
-    return default if proc.permissions is None else getattr(proc.permissions, field)
+def grant_sets(proc: Process) -> list[tuple[str, Any]]:
+    """(app, Permissions) for the process and each set above it; an unrestricted (kernel-internal)
+    process or ancestor adds none."""
+    own = [] if proc.permissions is None else [(proc.app, proc.permissions)]
+    return own + [(app, p) for app, p in proc.lineage if p is not None]
+
+
+def chain_allows(proc: Process, field: str, value: str, match: Match = name_match) -> bool:
+    return all(allowed(getattr(perms, field), value, match) for _app, perms in grant_sets(proc))
+
+
+def refusal(proc: Process, field: str, value: str, what: str, match: Match = name_match) -> str:
+    """Why ``value`` is refused, naming the set that refuses it: the app's own manifest, or an
+    ancestor (what a person needs to know to fix it)."""
+    for i, (app, perms) in enumerate(grant_sets(proc)):
+        if not allowed(getattr(perms, field), value, match):
+            if i == 0 and proc.permissions is not None:
+                return f"app '{proc.app}' is not granted {what} (add it to [permissions] {field})"
+            return (f"app '{proc.app}' may not use {what}: a process above it (app '{app}') is not granted it, "
+                    f"and a child never gets more than its parent")
+    return ""
+
+
+def syscall_granted(proc: Process, name: str) -> bool:
+    return chain_allows(proc, "syscalls", name)
 
 
 def path_granted(proc: Process, path: str) -> bool:
-    norm = posixpath.normpath(path.lstrip("./") or ".")
-    return any(fnmatch.fnmatchcase(norm, g) or g in ("**", "*") for g in _globs(proc, "files", ["**"]))
+    return chain_allows(proc, "files", path, path_match)
 
 
 def tool_granted(proc: Process, tool: str) -> bool:
-    return any(fnmatch.fnmatchcase(tool, g) for g in _globs(proc, "tools", ["*"]))
+    return chain_allows(proc, "tools", tool)
 
 
 def privilege_granted(proc: Process, grant: str) -> bool:
@@ -27,8 +55,10 @@ def privilege_granted(proc: Process, grant: str) -> bool:
 
 
 def spawn_granted(proc: Process, app: str) -> bool:
-    return any(fnmatch.fnmatchcase(app, g) for g in _globs(proc, "spawn", ["*"]))
+    return chain_allows(proc, "spawn", app)
 
 
-def memory_granted(proc: Process, collection: str) -> bool:
-    return any(fnmatch.fnmatchcase(collection, g) for g in _globs(proc, "memory", ["*"]))
+def memory_layers(proc: Process) -> tuple[list[str] | None, list[tuple[str, list[str]]]]:
+    """The process's own memory grants (None: unrestricted) and each ancestor's as (app, patterns)."""
+    own = None if proc.permissions is None else list(proc.permissions.memory)
+    return own, [(app, list(p.memory)) for app, p in proc.lineage if p is not None]

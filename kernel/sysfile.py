@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 from syscalls import Empty, fs
 from syscalls.errors import PermissionDenied
 
+from .grantglob import path_match
 from .proc import Process
-from .syscall_perm import path_granted
+from .syscall_perm import path_granted, refusal
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -15,7 +16,7 @@ if TYPE_CHECKING:
 
 def _scope(proc: Process, path: str) -> None:
     if not path_granted(proc, path):
-        raise PermissionDenied(f"app '{proc.app}' is not granted files matching {path!r}")
+        raise PermissionDenied(refusal(proc, "files", path, f"files matching {path!r}", path_match))
 
 
 async def read(k: "Kernel", proc: Process, req: fs.Read) -> fs.FileData:

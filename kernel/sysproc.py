@@ -13,7 +13,7 @@ from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, Timeout
 
 from .errors import ProcessExit
 from .proc import Process, State
-from .syscall_perm import privilege_granted, spawn_granted
+from .syscall_perm import privilege_granted, refusal, spawn_granted
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -23,7 +23,7 @@ INBOX_SIZE = 64
 
 async def spawn(k: Kernel, proc: Process, req: p.Spawn) -> p.Spawned:
     if not spawn_granted(proc, req.app):
-        raise PermissionDenied(f"app '{proc.app}' may not spawn '{req.app}' (add it to [permissions] spawn)")
+        raise PermissionDenied(refusal(proc, "spawn", req.app, f"spawning '{req.app}'"))
     try:
         budgets = msgspec.convert(req.budgets, Budgets, strict=False)  # 3000.0 tokens is 3000 tokens
     except msgspec.ValidationError as exc:

@@ -7,7 +7,7 @@ from syscalls import tool
 from syscalls.errors import NotFound, PermissionDenied
 
 from .proc import Process
-from .syscall_perm import tool_granted
+from .syscall_perm import refusal, tool_granted
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -27,7 +27,7 @@ async def list_(k: "Kernel", proc: Process, req: tool.ListTools) -> tool.Tools:
 
 async def call(k: "Kernel", proc: Process, req: tool.Call) -> tool.ToolResult:
     if not tool_granted(proc, req.name):
-        raise PermissionDenied(f"app '{proc.app}' is not granted tool '{req.name}' (add it to [permissions] tools)")
+        raise PermissionDenied(refusal(proc, "tools", req.name, f"tool '{req.name}'"))
     await _load(k, proc, req.name)
     t = k.tools.get(req.name)
     if t is None:

@@ -28,14 +28,15 @@ def config_from(args: argparse.Namespace) -> KernelConfig:
 
 
 def uses_sandbox(registry: AppRegistry, app: str) -> bool:
-    """Whether a one-shot run of ``app`` could reach a sandbox container: it runs in one, may call
-    a sandbox tool, or may start children (which could). Unknown apps count as yes; the spawn reports them."""
+    """Whether a one-shot run of ``app`` could reach a sandbox container: it runs in one (an untrusted
+    app's code does by default), may call a sandbox tool, or may start children (which could). Unknown apps count as yes; the spawn reports them."""
     try:
         m = registry.get(app)
     except Exception:  # noqa: BLE001 - the spawn itself will say what is wrong
         return True
     tools = [*m.permissions.tools, *m.agent.tools]
-    return (m.isolation == "container" or bool(m.permissions.spawn)
+    untrusted_code = not m.trusted and not m.is_prompt
+    return (m.isolation == "container" or untrusted_code or bool(m.permissions.spawn)
             or any(fnmatch.fnmatchcase(kind, t) for t in tools for kind in ("python", "shell")))
 
 

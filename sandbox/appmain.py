@@ -15,6 +15,9 @@ import sys
 def main() -> int:
     env = os.environ
     sys.path.insert(0, env["LLMOS_APP_DIR"])
+    deps = os.path.join(env["LLMOS_APP_DIR"], ".deps")  # the app's private packages (llmos install)
+    if os.path.isdir(deps):
+        sys.path.append(deps)
     import anyio
     import msgspec
 

@@ -19,6 +19,7 @@ FLOOD_FACTOR = 16
 # Code up to this size travels in argv (no archive copy: about half the latency of a
 # warm call); longer code, or code with NUL bytes, is copied in as a file.
 ARGV_CODE_MAX = 64 * 1024
+REFUSED_LINES = 50  # refusal lines kept from one collection (a run can make thousands of links)
 
 
 def command_for(kind: str, code: str) -> tuple[list[str], dict[str, bytes]]:
@@ -147,6 +148,19 @@ def _exit_code(api, cid: str, state: RunState) -> int:
 
 
 def _collect(api, cid: str, paths: list[str], limits: Limits) -> tuple[dict[str, bytes], list[str]]:
+    """The files under ``paths`` in the container's work folder.  Each path comes back whole or is
+    refused; when the run's files together exceed ``files_out_count`` or ``files_out_bytes``,
+    none comes back at all (one notice says which limit), so the workspace never gets half a run."""
+    try:
+        return _collect_all(api, cid, paths, limits)
+    except tarsafe.OverLimit as exc:
+        what = (f"more than {limits.files_out_count} files (files_out_count)" if exc.kind == "count" else
+                f"more than {limits.files_out_bytes} bytes in total (files_out_bytes)")
+        return {}, [f"nothing collected: the run left {what} to bring back; collect fewer files "
+                    f"or raise the limit in [sandbox] (docs/sandbox.md)"]
+
+
+def _collect_all(api, cid: str, paths: list[str], limits: Limits) -> tuple[dict[str, bytes], list[str]]:
     import posixpath
 
     import docker.errors
@@ -173,9 +187,12 @@ def _collect(api, cid: str, paths: list[str], limits: Limits) -> tuple[dict[str,
         if data is None:
             refused.append(f"{rel}: archive larger than the limit of {limits.files_out_bytes} bytes")
             continue
-        got, bad = tarsafe.unpack(data, prefix=posixpath.dirname(rel),
-                                  file_max=limits.file_out_bytes, total_max=budget)
+        got, bad = tarsafe.unpack(data, prefix=posixpath.dirname(rel), file_max=limits.file_out_bytes,
+                                  total_max=budget, count_max=limits.files_out_count - len(files), whole=True)
         files.update(got)
-        refused.extend(bad)
+        room = max(0, REFUSED_LINES - len(refused))
+        refused.extend(bad[:room])
+        if len(bad) > room:
+            refused.append(f"{rel}: {len(bad) - room} more members refused (not listed)")
         budget -= sum(len(v) for v in got.values())
     return files, refused

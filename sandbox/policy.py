@@ -38,6 +38,7 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     files_in_bytes: int = 32 * MiB   # total size of files copied in
     files_out_bytes: int = 32 * MiB  # total size of the archive copied back
     file_out_bytes: int = 16 * MiB   # any one file copied back
+    files_out_count: int = 1000      # files copied back from one run (over it: none is)
     nofile: int = 1024            # open file descriptors
 
 
@@ -47,13 +48,13 @@ DEFAULT = Limits()
 SYSTEM_MAX = Limits(
     memory_mb=2048, cpus=2.0, pids=512, timeout_s=600.0, output_bytes=4 * MiB,
     tmp_mb=1024, work_mb=1024, shm_mb=1024, files_in_bytes=256 * MiB, files_out_bytes=256 * MiB,
-    file_out_bytes=128 * MiB, nofile=4096,
+    file_out_bytes=128 * MiB, files_out_count=20000, nofile=4096,
 )
 
 # Below these a container cannot even start Python; a request is raised to them.
 _FLOOR = Limits(
     memory_mb=32, cpus=0.1, pids=8, timeout_s=0.5, output_bytes=1024, tmp_mb=1, shm_mb=1,
-    work_mb=1, files_in_bytes=0, files_out_bytes=0, file_out_bytes=0, nofile=64,
+    work_mb=1, files_in_bytes=0, files_out_bytes=0, file_out_bytes=0, files_out_count=0, nofile=64,
 )
 
 

@@ -79,12 +79,22 @@ def read_bounded(chunks: Iterable[bytes], max_bytes: int) -> bytes | None:
     return bytes(out)
 
 
-def unpack(archive: bytes, *, prefix: str = "", file_max: int, total_max: int
-           ) -> tuple[dict[str, bytes], list[str]]:
+class OverLimit(Exception):
+    """The files of an archive together exceed a bound (``kind``: "count" or "bytes"): none comes back."""
+
+    def __init__(self, kind: str):
+        super().__init__(kind)
+        self.kind = kind
+
+
+def unpack(archive: bytes, *, prefix: str = "", file_max: int, total_max: int, count_max: int | None = None,
+           whole: bool = False) -> tuple[dict[str, bytes], list[str]]:
     """Regular files from ``archive`` as {path: bytes}, and a refusal line for every member
     that is not a plain, small, non-setuid file at a path inside the work folder.
 
-    ``prefix`` is the folder (relative to the work folder) the archive's names hang from."""
+    ``prefix`` is the folder (relative to the work folder) the archive's names hang from.
+    More than ``count_max`` files raise OverLimit; so do more than ``total_max`` bytes of them
+    when ``whole`` (otherwise the members past it are refused one by one)."""
     files: dict[str, bytes] = {}
     refused: list[str] = []
     total = 0
@@ -110,7 +120,11 @@ def unpack(archive: bytes, *, prefix: str = "", file_max: int, total_max: int
             if why is None and m.isdir():
                 continue
             if why is None and total + m.size > total_max:
+                if whole:
+                    raise OverLimit("bytes")
                 why = f"files back in total over the limit of {total_max} bytes"
+            if why is None and count_max is not None and len(files) >= count_max:
+                raise OverLimit("count")
             if why is not None:
                 refused.append(f"{shown}: {why}")
                 continue

@@ -61,7 +61,8 @@ class AppMaker:
         root.mkdir(parents=True, exist_ok=True)
 
     def __call__(self, name: str, *, code: str | None = None, toml_extra: str = "", syscalls=("llm.*", "proc.*"),
-                 tools=("calculator", "clock"), spawn=("*",), budgets: str = "", priority: int = 20) -> Path:
+                 tools=("calculator", "clock"), spawn=("*",), files=("**",), budgets: str = "",
+                 priority: int = 20) -> Path:
         folder = self.root / name
         folder.mkdir(parents=True, exist_ok=True)
         entry = "main:run" if code else "prompt"
@@ -73,6 +74,7 @@ priority = {priority}
 syscalls = {list(syscalls)!r}
 tools = {list(tools)!r}
 spawn = {list(spawn)!r}
+files = {list(files)!r}
 
 [budgets]
 {budgets}

@@ -79,15 +79,22 @@ def parse_rule(pattern: str) -> Rule:
 
 
 class Allowlist:
-    """The origins one owner may reach.  Empty allows nothing (fail closed)."""
+    """The origins one owner may reach.  Empty allows nothing (fail closed).  ``within`` holds
+    further pattern lists (the owner's ancestors' allowlists) that must each allow a URL too."""
 
-    def __init__(self, patterns: Iterable[str] = ()):
+    def __init__(self, patterns: Iterable[str] = (), *, within: Iterable[Iterable[str]] = ()):
         self.patterns = [p for p in patterns]
         self.rules = [parse_rule(p) for p in self.patterns]
+        self.within = [Allowlist(w) for w in within]
+
+    def key(self) -> list[list[str]]:
+        """Every layer's patterns: two allowlists with the same key allow the same origins."""
+        return [self.patterns, *(w.patterns for w in self.within)]
 
     def allows_socket(self, host: str, port: int) -> bool:
         host = _norm_host(host)
-        return any(r.matches("", host, port) for r in self.rules)
+        return any(r.matches("", host, port) for r in self.rules) and all(
+            w.allows_socket(host, port) for w in self.within)
 
     def allows_url(self, url: str) -> bool:
         """Only web schemes can be allowed; ``data:``, ``blob:``, ``file:``, ... never are."""
@@ -100,7 +107,7 @@ class Allowlist:
             return False
         if scheme not in WEB_SCHEMES or not host:
             return False
-        return any(r.matches(scheme, host, port) for r in self.rules)
+        return any(r.matches(scheme, host, port) for r in self.rules) and all(w.allows_url(url) for w in self.within)
 
     def __repr__(self) -> str:
         return f"Allowlist({self.patterns!r})"

@@ -70,15 +70,16 @@ class BrowserDriver:
             asyncio.ensure_future(s.guard.close())
         self._sessions.clear()
 
-    async def _session(self, owner: str, allow: list[str] | None = None, downloads: bool = False) -> Session:
+    async def _session(self, owner: str, allow: list[str] | None = None, downloads: bool = False,
+                       within: list[list[str]] = ()) -> Session:
         s = self._sessions.get(owner)
         if s is not None and s.context is not None:
-            if allow is not None and list(allow) != s.allowlist.patterns:
-                s.allowlist = s.guard.allowlist = Allowlist(allow)
+            if allow is not None and [list(allow), *map(list, within)] != s.allowlist.key():
+                s.allowlist = s.guard.allowlist = Allowlist(allow, within=within)
             return s
         if allow is None:
             raise DriverError(f"no browser session for {owner!r}: call open(url) first", code="invalid")
-        allowlist = Allowlist(allow)  # parse before launching anything
+        allowlist = Allowlist(allow, within=within)  # parse before launching anything
         browser = await self._ensure_browser()
         s = await Session.start(browser, owner, allowlist, downloads=downloads, viewport=self.viewport)
         self._sessions[owner] = s
@@ -105,14 +106,16 @@ class BrowserDriver:
                     pass
 
     # ---- the actions
-    async def open(self, owner: str, url: str, allow: list[str], *, downloads: bool = False) -> Snapshot:
-        """Go to ``url`` in the owner's current tab; ``allow`` is its origin allowlist."""
-        allowlist = Allowlist(allow)
+    async def open(self, owner: str, url: str, allow: list[str], *, downloads: bool = False,
+                   within: list[list[str]] = ()) -> Snapshot:
+        """Go to ``url`` in the owner's current tab; ``allow`` is its origin allowlist, and every
+        list in ``within`` (its ancestors' allowlists) must allow each origin as well."""
+        allowlist = Allowlist(allow, within=within)
         if scheme_of(url) in FORBIDDEN_SCHEMES or scheme_of(url) not in ("http", "https"):
             raise DriverError(f"blocked: only http and https pages can be opened, not {url[:80]!r}", code="blocked")
         if not allowlist.allows_url(url):
             raise DriverError(f"blocked: {url[:120]} is not on this process's allowlist {allowlist.patterns}", code="blocked")
-        s = await self._session(owner, allow, downloads)
+        s = await self._session(owner, allow, downloads, within)
 
         async def go(s: Session) -> None:
             if s.page is None:

@@ -33,19 +33,34 @@ class Grants:
     ``{app}`` and ``{user}`` standing for the process's own (``user:{user}``,
     ``app:shared-*``).  Process collections (``proc:...``) are never granted by a
     pattern: a process reaches only its own, however broad its globs.  Names are
-    matched literally, so a guessed name (``app:other``) is as denied as any."""
+    matched literally, so a guessed name (``app:other``) is as denied as any.  A pattern
+    starting with ``!`` takes away what the others give.  ``above`` holds the grants of the
+    process's ancestors as (app, patterns): a collection must be allowed by every one of them
+    too, so a child never reaches a collection its parent cannot."""
 
-    def __init__(self, patterns: Iterable[str] | None, *, app: str, user: str, own: str):
+    def __init__(self, patterns: Iterable[str] | None, *, app: str, user: str, own: str,
+                 above: Iterable[tuple[str, Iterable[str]]] = ()):
         self.app, self.user, self.own = app, user, own
+        self.patterns = self._expand(patterns, app, user)
+        self.above = tuple(self._expand(pats, a, user) for a, pats in above)
+
+    @staticmethod
+    def _expand(patterns: Iterable[str] | None, app: str, user: str) -> tuple[str, ...]:
         pats = DEFAULT_GRANTS if patterns is None else tuple(patterns)
-        self.patterns = tuple(p.replace("{app}", app).replace("{user}", user) for p in pats)
+        return tuple(p.replace("{app}", app).replace("{user}", user) for p in pats)
+
+    @staticmethod
+    def _one(patterns: tuple[str, ...], name: str) -> bool:
+        plus = [p for p in patterns if not p.startswith("!")]
+        minus = [p[1:] for p in patterns if p.startswith("!")]
+        return any(fnmatch.fnmatchcase(name, p) for p in plus) and not any(fnmatch.fnmatchcase(name, p) for p in minus)
 
     def allows(self, name: str) -> bool:
         if name == self.own:
             return True
         if not isinstance(name, str) or name.startswith("proc:"):
             return False
-        return any(fnmatch.fnmatchcase(name, p) for p in self.patterns)
+        return all(self._one(pats, name) for pats in (self.patterns, *self.above))
 
     def resolve(self, name: str | None) -> str:
         """``None`` or ``"proc"`` is the process's own collection; ``"app"`` and

@@ -35,17 +35,18 @@ class MemoryService:
 
     def open(self, pid: int, *, app: str, user: str, limit: int, count_tokens: CountTokens,
              grants: Iterable[str] | None = None, policy: str | Policy = "oldest", page_overhead: int = 0,
-             system: str | None = None) -> ProcessMemory:
+             system: str | None = None, above: Iterable[tuple[str, Iterable[str]]] = ()) -> ProcessMemory:
         """A new process's memory: an empty context of ``limit`` tokens (its share of
         ``n_ctx``), swapping to its own collection, seeing only ``grants`` (the app's
-        memory globs; None means ``app:{app}`` and ``user:{user}``)."""
+        memory globs; None means ``app:{app}`` and ``user:{user}``), and only what every set in
+        ``above`` (its ancestors' grants, as (app, globs)) allows as well."""
         events = self._events(pid)
         swap = Swap(self.store, self.proc_collection(pid), {"pid": pid, "app": app, "user": user}, self.clock)
         ctx = Context(limit, count_tokens, swap=swap, policy=policy, on_event=events,
                       page_overhead=page_overhead)
         if system is not None:
             ctx.set_system(system)
-        return self._register(pid, ctx, app, user, grants)
+        return self._register(pid, ctx, app, user, grants, above)
 
     def resume(self, pid: int, data: bytes, *, app: str, user: str, count_tokens: CountTokens,
                grants: Iterable[str] | None = None) -> ProcessMemory:
@@ -78,8 +79,9 @@ class MemoryService:
             self.store.drop(name)
         return dropped
 
-    def _register(self, pid: int, ctx: Context, app: str, user: str, grants: Iterable[str] | None) -> ProcessMemory:
-        g = Grants(grants, app=app, user=user, own=self.proc_collection(pid))
+    def _register(self, pid: int, ctx: Context, app: str, user: str, grants: Iterable[str] | None,
+                  above: Iterable[tuple[str, Iterable[str]]] = ()) -> ProcessMemory:
+        g = Grants(grants, app=app, user=user, own=self.proc_collection(pid), above=above)
         pm = ProcessMemory(self.store, ctx, g, pid=pid, app=app, user=user, on_event=self._events(pid),
                            clock=self.clock)
         with self._lock:

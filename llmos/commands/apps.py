@@ -39,7 +39,9 @@ def cmd_apps(args: argparse.Namespace) -> int:
             return _err(f"no app named '{args.name}'; `llmos apps` lists them")
         rec = installed.get(m.name)
         origin = "bundled" if m.path.startswith(str(BUNDLED)) else (f"installed from {rec.source}" if rec else m.path)
-        print(f"{m.name} {m.version}  ({origin})")
+        if rec is not None:
+            origin += ", trusted (--trust)" if m.trusted else ", not trusted"
+        print(f"{m.name} {m.version}  ({printable(origin)})")
         if m.description:
             print(f"  {printable(m.description)}")
         print(f"  entry: {m.entry}    priority: {m.priority}    sha256: {m.digest[:16]}")
@@ -56,7 +58,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
 
 def cmd_install(args: argparse.Namespace) -> int:
     try:
-        m, rec = _installer(args).install(args.source, upgrade=args.upgrade)
+        m, rec = _installer(args).install(args.source, upgrade=args.upgrade, trust=args.trust)
     except (InstallError, ManifestError) as exc:
         return _err(f"install failed: {exc}")
     verb = f"upgraded from {rec.replaced} to" if rec.replaced else "installed"
@@ -96,6 +98,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     ins.add_argument("--upgrade", "-U", action="store_true", help="replace an installed app of the same name")
     ins.add_argument("--find-links", action="append", metavar="DIR", help="look for wheels in DIR (pip)")
     ins.add_argument("--no-index", action="store_true", help="do not use a package index (pip)")
+    ins.add_argument("--trust", action="store_true",
+                     help="let its code run inside the kernel; without it, it runs isolated (a container, "
+                          "or a jailed process under its own uid)")
     ins.set_defaults(func=cmd_install)
     un = sub.add_parser("uninstall", help="remove an installed app")
     un.add_argument("name")

@@ -125,13 +125,17 @@ async def run(sys, task):
 def test_narrowing_is_an_intersection_of_grants():
     from apps.manifest import Budgets, Permissions
     from kernel.proc import Process
-    from kernel.runner import inherit
+    from kernel.runner import lineage
+    from kernel.syscall_perm import path_granted, spawn_granted, syscall_granted, tool_granted
     parent = Process(1, 0, "p", "", permissions=Permissions(syscalls=["llm.chat", "fs.*"], tools=["calculator"],
                                                             files=["out/*"], spawn=["worker"]), budgets=Budgets())
-    child = Permissions(syscalls=["llm.*", "fs.read", "proc.*"], tools=["*"], files=["**"], spawn=["*"],
-                        memory=["user:*"])
-    perms, _ = inherit(parent, child, Budgets(), None)
-    assert perms == Permissions(syscalls=["llm.chat", "fs.read"], tools=["calculator"], files=["out/*"],
-                                spawn=["worker"], memory=[])
-    perms, _ = inherit(parent, child, Budgets(), ["fs.*"])  # the parent narrows further on spawn
-    assert perms.syscalls == ["fs.read"]
+    own = Permissions(syscalls=["llm.*", "fs.read", "proc.*"], tools=["*"], files=["**"], spawn=["*"],
+                      memory=["user:*"])
+    child = Process(2, 1, "c", "", permissions=own, lineage=lineage(parent, "c", None))
+    assert [n for n in ("llm.chat", "llm.json", "fs.read", "fs.write", "proc.spawn") if syscall_granted(child, n)] \
+        == ["llm.chat", "fs.read"]
+    assert tool_granted(child, "calculator") and not tool_granted(child, "python")
+    assert path_granted(child, "out/a") and not path_granted(child, "out/a/b") and not path_granted(child, "x")
+    assert spawn_granted(child, "worker") and not spawn_granted(child, "manager")
+    narrowed = Process(3, 1, "c", "", permissions=own, lineage=lineage(parent, "c", ["fs.*"]))  # narrowed on spawn
+    assert [n for n in ("llm.chat", "fs.read", "fs.write") if syscall_granted(narrowed, n)] == ["fs.read"]

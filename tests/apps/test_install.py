@@ -149,3 +149,32 @@ def test_apps_from_pip_packages_in_the_environment(tmp_path, monkeypatch, capsys
     assert apps["pkgapp"].version == "1.0" and apps["pkgapp"].path == str(site / "pkg_app")
     assert main(["apps"]) == 0
     assert any(line.split()[:3] == ["pkgapp", "1.0", "package"] for line in capsys.readouterr().out.splitlines())
+
+
+@pytest.mark.docker
+def test_an_untrusted_wheel_app_runs_in_a_container_with_its_private_dependency(tmp_path):
+    from tests.conftest import require
+
+    from .sandbox_support import docker_ready
+    require(docker_ready(), "Docker with the llmos sandbox image")
+    wheels = tmp_path / "wheels"
+    build_wheel(wheels, "tinydep", "1.0", {"tinydep.py": "VALUE = 42\n"})
+    whl = build_wheel(wheels, "boxed_app", "0.1", {
+        "boxed_app/__init__.py": "",
+        "boxed_app/app.toml": TOML.format(name="boxed", version="0.1"),
+        "boxed_app/main.py": "import os, tinydep\n\nasync def run(sys, task):\n"
+                             "    return f'{tinydep.VALUE} {os.getuid()} {os.getcwd()}'\n",
+    }, requires=["tinydep==1.0"], entry_points={"boxed": "boxed_app.main"})
+    Installer(default_home(), pip_options=["--no-index", "--find-links", str(wheels)]).install(str(whl))
+
+    import anyio
+
+    from drivers.llm import ScriptedEngine
+    from kernel import Kernel, KernelConfig
+
+    async def go():
+        cfg = KernelConfig(home=str(default_home()), subsystems=["sandbox"])
+        async with Kernel(cfg, engine=ScriptedEngine()) as k:
+            return await k.wait(await k.spawn("boxed"), 120)
+    proc = anyio.run(go)
+    assert (proc.exit_reason, proc.result) == ("exited", "42 1000 /work"), proc.error  # in the sandbox's container

@@ -106,7 +106,7 @@ def write_app(root, name: str, *, syscalls: list[str], browser: list[str], code:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.toml").write_text(
         f'name = "{name}"\nentry = "{entry}"\n\n[permissions]\nsyscalls = {json.dumps(syscalls)}\n'
-        f'browser = {json.dumps(browser)}\nmemory = ["user:*"]\n{extra}')
+        f'browser = {json.dumps(browser)}\nmemory = ["user:*"]\nfiles = ["**"]\n{extra}')
     (folder / "main.py").write_text(code)
 
 

@@ -1,5 +1,7 @@
 """Workspace confinement: paths that escape by '..', absolute paths or symlinks are refused."""
 import os
+import sys
+import time
 
 import pytest
 
@@ -49,3 +51,59 @@ def test_size_limit(tmp_path):
     ws = Workspace(tmp_path / "small", max_file=10).create()
     with pytest.raises(DriverError, match="exceed"):
         ws.write("big", "x" * 11)
+
+
+FLIPPER = """
+import ctypes, os, sys
+d, link, outside = (os.fsencode(a) for a in sys.argv[1:])
+os.symlink(outside, link)
+libc = ctypes.CDLL(None, use_errno=True)
+while True:  # swap the folder and the link atomically (renameat2 RENAME_EXCHANGE): d is always one of them
+    libc.renameat2(-100, d, -100, link, 2)
+"""
+
+
+def test_racing_a_folder_against_a_link_never_escapes(ws, tmp_path):
+    """Another process swaps the folder ``d`` for a link out of the workspace and back as fast
+    as it can, while writes and reads go through ``d``: none may land or read outside."""
+    import subprocess
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "f").write_text("secret")
+    (ws.root / "d").mkdir()
+    (ws.root / "d" / "f").write_text("inside")
+    flipper = subprocess.Popen([sys.executable, "-c", FLIPPER, str(ws.root / "d"), str(ws.root / "d-link"),
+                                str(outside)])
+    tries, leaked = 0, []
+    deadline = time.monotonic() + 4.0
+    try:
+        for i in range(4000):
+            if time.monotonic() > deadline:
+                break
+            tries += 1
+            for op in (lambda i=i: ws.write(f"d/w{i}", "x"), lambda: ws.write("d/f", "inside"),
+                       lambda i=i: ws.write(f"d/a{i % 7}", "y", append=True), lambda: ws.read("d/f")):
+                try:
+                    if op() == "secret":
+                        leaked.append(i)
+                except DriverError:
+                    pass
+    finally:
+        flipper.kill()
+        flipper.wait()
+    escaped = sorted(p.name for p in outside.iterdir() if p.name != "f")
+    assert escaped == [] and leaked == []
+    assert tries >= 100  # the race really ran
+    assert (outside / "f").read_text() == "secret"
+
+
+def test_links_inside_are_not_followed_and_writes_replace_them(ws, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "t").write_text("keep")
+    os.symlink(outside / "t", ws.root / "l")
+    with pytest.raises(DriverError):
+        ws.read("l")
+    ws.write("l", "new")  # the link itself is replaced by a file; its target is untouched
+    assert (outside / "t").read_text() == "keep" and ws.read("l") == "new"
+    assert [e["path"] for e in ws.list(".")] == ["l"]

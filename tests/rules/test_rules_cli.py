@@ -20,7 +20,7 @@ def home():
     h = Home()
     app = h.path / "apps" / "deleter"
     app.mkdir(parents=True)
-    (app / "app.toml").write_text('name = "deleter"\nentry = "main:run"\n[permissions]\nsyscalls = ["fs.*"]\n')
+    (app / "app.toml").write_text('name = "deleter"\nentry = "main:run"\n[permissions]\nsyscalls = ["fs.*"]\nfiles = ["*.txt"]\n')
     (app / "main.py").write_text(DELETER)
     (h.path / "rules").mkdir()
     (h.path / "rules" / "mine.toml").write_text(MINE)

@@ -25,6 +25,7 @@ def _install(home: Home, name: str, isolation: str) -> None:
         isolation = "{isolation}"
         [permissions]
         syscalls = ["fs.*"]
+        files = ["result.txt"]
         """))
     (folder / "main.py").write_text(APP)
 
@@ -54,7 +55,9 @@ def test_container_app_on_the_daemon_and_halt_leaves_nothing(engine):
         home.teardown()
 
 
-def test_process_app_in_the_in_process_kernel_of_llmos_run():
+def test_isolated_app_in_the_in_process_kernel_of_llmos_run():
+    # a folder dropped into the home without `llmos install --trust` is not trusted: whatever its
+    # manifest asks, its code runs isolated (a container here, where Docker answers)
     home = Home()
     try:
         _install(home, "apart", "process")

@@ -9,6 +9,7 @@ import anyio
 import pytest
 
 from kernel import State
+from kernel.isolate_jail import app_uid
 from kernel.isolate_socket import SyscallSocket
 from syscalls import Sys
 from syscalls.errors import PermissionDenied
@@ -45,6 +46,7 @@ def isolated_app(root, name: str, isolation: str, code: str, extra: str = "") ->
         {extra}
         [permissions]
         syscalls = ["fs.*", "proc.*", "llm.*"]
+        files = ["**"]
         """))
     (folder / "main.py").write_text(textwrap.dedent(code))
 
@@ -66,7 +68,9 @@ async def test_process_isolation_uses_syscalls_from_another_process(kernel_facto
         assert (k.workspace_path(p.pid) / "notes" / "hello.txt").read_text() == "written from task-1"
         assert res["denied"] == "PermissionDenied:permission"  # the kernel's rules apply as in-kernel
         assert res["secret"] == ""  # the kernel's environment does not leak
-        assert res["cwd"] == str(k.workspace_path(p.pid).resolve())
+        assert res["cwd"] == "/work"  # a private scratch folder in its jail, as in a container
+        # its own unprivileged uid when the kernel is root; an unprivileged kernel's own otherwise
+        assert res["uid"] == (app_uid(p.pid) if os.geteuid() == 0 else os.getuid()) and res["uid"] != 0
 
 
 @pytest.mark.docker

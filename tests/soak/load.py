@@ -9,6 +9,7 @@ from pathlib import Path
 
 import anyio
 
+from apps.installer import Installer
 from kernel.journal import Journal
 from kernel.recovery import fold
 from llmos.client import Client, KernelError
@@ -31,14 +32,17 @@ entry = "main:run"
 [permissions]
 syscalls = ["fs.*", "llm.*", "tool.*"]
 tools = ["calculator"]
+files = ["f*.txt"]
 '''
 
 
 def install(home: Path, max_tokens: int) -> None:
-    folder = home / "apps" / "soaker"
+    """Installed trusted: the soak measures the kernel's own threads and descriptors with the app inside it."""
+    folder = home / "src" / "soaker"
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.toml").write_text(SOAKER_TOML)
     (folder / "main.py").write_text(SOAKER.replace("MAX_TOKENS", str(max_tokens)))
+    Installer(home).install(str(folder), trust=True, upgrade=True)
 
 
 def proc_counts(pid: int) -> dict[str, int]:
