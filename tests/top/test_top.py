@@ -114,7 +114,7 @@ async def test_tree_detail_pause_and_kernel_gone():
         await pilot.press("enter")
         await settle(pilot, app)
         detail = str(app.query_one("#detail", Static).render())
-        assert "pid 1 assistant" in detail and "proc.spawn" in detail
+        assert "pid 1 (assistant" in detail and "proc.spawn" in detail
         await pilot.press("p")
         src.procs[9] = proc(9)
         await settle(pilot, app)
