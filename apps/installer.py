@@ -78,6 +78,9 @@ class Installer:
         with tempfile.TemporaryDirectory(prefix=".staging-", dir=self.root) as tmp:
             staging = Path(tmp)
             path = Path(source).expanduser()
+            if not path.exists() and looks_like_path(source):
+                raise InstallError(f"{source}: no such file or folder (a folder with app.toml, a .whl file, "
+                                   "or a pip requirement such as 'my-app==1.0')")
             if path.is_dir():
                 manifest, app_dir, deps_dir = load_manifest(path), path, None
             else:
@@ -186,6 +189,16 @@ def describe(m: Manifest) -> list[str]:
 
 def manifest_json(m: Manifest) -> str:
     return json.dumps(msgspec.to_builtins(m), indent=2)
+
+
+
+def looks_like_path(source: str) -> bool:
+    """A source meant as a file or folder, not a pip requirement: it has a path separator (and is no URL),
+    starts with ``.`` or ``~``, or names a wheel or an archive.  pip would only call it an invalid requirement."""
+    if "://" in source or source.startswith("git+"):
+        return False
+    return ("/" in source or "\\" in source or source.startswith((".", "~"))
+            or source.endswith((".whl", ".tar.gz", ".zip")))
 
 
 __all__ = ["InstallError", "Installed", "Installer", "ManifestError", "describe", "manifest_json"]

@@ -149,3 +149,15 @@ def test_apps_from_pip_packages_in_the_environment(tmp_path, monkeypatch, capsys
     assert apps["pkgapp"].version == "1.0" and apps["pkgapp"].path == str(site / "pkg_app")
     assert main(["apps"]) == 0
     assert any(line.split()[:3] == ["pkgapp", "1.0", "package"] for line in capsys.readouterr().out.splitlines())
+
+
+@pytest.mark.parametrize("source", ["/nonexistent", "./not-here", "~/no-such-app", "apps/missing", "gone.whl",
+                                    "missing-1.0.tar.gz"])
+def test_a_path_that_does_not_exist_is_named_as_such_not_passed_to_pip(tmp_path, capsys, monkeypatch, source):
+    with pytest.raises(InstallError, match="no such file or folder") as err:
+        Installer(tmp_path / "home").install(source)
+    assert "Invalid requirement" not in str(err.value) and source in str(err.value)
+    monkeypatch.setenv("LLMOS_HOME", str(tmp_path / "home"))
+    assert main(["install", source]) == 1
+    err_line = capsys.readouterr().err.strip()
+    assert err_line.startswith(f"llmos: install failed: {source}: no such file or folder") and "\n" not in err_line
