@@ -112,6 +112,10 @@ def check(m: Manifest, folder: str = "") -> str:
         if not any(fnmatch.fnmatchcase(tool, g) for g in m.permissions.tools):
             return f"key 'agent.tools[{i}]': tool {tool!r} is not granted in permissions.tools"
     if m.is_prompt:
+        from .examples import problem
+        bad = problem(m.agent.examples, m.agent.tools)
+        if bad:
+            return bad
         if m.isolation != "kernel":
             return "key 'isolation': a prompt app runs in the kernel's agent loop; use isolation = \"kernel\""
         if not any(fnmatch.fnmatchcase("llm.json", p) for p in m.permissions.syscalls):

@@ -116,14 +116,17 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     convo = Conversation(sys, messages, context=context)
     seen: dict[str, str] = {}
     last = ""
+    empty = 0
     for _ in range(spec.max_steps):
         reply = await convo.json(schema, max_tokens=spec.max_tokens_per_step)  # adds the reply to convo
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
         if name == ANSWER:
-            if ANSWER in action:
+            if ANSWER in action and not blank(action[ANSWER]):
                 return action[ANSWER]
-            convo.add("user", f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}')
+            empty += ANSWER in action
+            convo.add("user", f'Your answer was empty. Give the answer itself: {{"tool": "{ANSWER}", '
+                              f'"{ANSWER}": ...}}')
             continue
         args, missing = tool_args(granted_tools[name], action)
         key = json.dumps([name, args], sort_keys=True)
@@ -140,4 +143,12 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             seen[key], repeated = output, False
         last = output
         convo.add("user", observation(name, output, repeated))
+    if empty:
+        raise AgentError(f"the model gave only empty answers ({empty} of {spec.max_steps} steps); an app's "
+                         "[[agent.examples]] show it what an answer looks like (docs/apps.md)")
     raise AgentError(f"no answer after {spec.max_steps} steps; last observation: {last[:200]!r}")
+
+
+def blank(answer: Any) -> bool:
+    """An answer that says nothing: an empty or blank string, null, or an empty object or list."""
+    return answer is None or (isinstance(answer, str) and not answer.strip()) or answer in ({}, [])
