@@ -27,10 +27,8 @@ RECORD = ".llmos-install.json"
 DEPS = ".deps"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", DEPS, RECORD, ".pytest_cache")
 
-
 class InstallError(Exception):
     """Installing or removing an app failed; the message says why and what to do."""
-
 
 class Installed(msgspec.Struct, kw_only=True):
     name: str
@@ -42,7 +40,6 @@ class Installed(msgspec.Struct, kw_only=True):
     dependencies: list[str] = []
     replaced: str = ""  # the version an upgrade replaced
 
-
 def pip_run(args: list[str]) -> None:
     """Run pip in a subprocess (the kernel's interpreter, but ``--target`` keeps it out of site-packages)."""
     cmd = [sys.executable, "-m", "pip", "--disable-pip-version-check", "--no-input", *args]
@@ -50,7 +47,6 @@ def pip_run(args: list[str]) -> None:
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
         raise InstallError("pip failed: " + " | ".join(tail))
-
 
 class Installer:
     def __init__(self, home: str | Path, *, pip_options: list[str] = ()):
@@ -147,7 +143,6 @@ class Installer:
         shutil.rmtree(trash, ignore_errors=True)
         return rec
 
-
 def _entry_point_folders(target: Path) -> list[Path]:
     """The app folders the ``llmos.apps`` entry points of the packages in ``target`` name."""
     out = []
@@ -169,7 +164,6 @@ def _entry_point_folders(target: Path) -> list[Path]:
             out.append(folder)
     return out
 
-
 def describe(m: Manifest) -> list[str]:
     """The permissions and budgets an app asks for, as lines a person reads before trusting it."""
     p, lines = m.permissions, []
@@ -186,11 +180,8 @@ def describe(m: Manifest) -> list[str]:
         lines.append(f"  dependencies (app-private): {', '.join(m.dependencies)}")
     return lines
 
-
 def manifest_json(m: Manifest) -> str:
     return json.dumps(msgspec.to_builtins(m), indent=2)
-
-
 
 def looks_like_path(source: str) -> bool:
     """A source meant as a file or folder, not a pip requirement: it has a path separator (and is no URL),
@@ -199,6 +190,5 @@ def looks_like_path(source: str) -> bool:
         return False
     return ("/" in source or "\\" in source or source.startswith((".", "~"))
             or source.endswith((".whl", ".tar.gz", ".zip")))
-
 
 __all__ = ["InstallError", "Installed", "Installer", "ManifestError", "describe", "manifest_json"]

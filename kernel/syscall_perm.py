@@ -12,8 +12,13 @@ def _globs(proc: Process, field: str, default: list[str]) -> list[str]:
 
 
 def path_granted(proc: Process, path: str) -> bool:
+    return path_in_scope(_globs(proc, "files", ["**"]), path)
+
+
+def path_in_scope(globs: list[str], path: str) -> bool:
+    """Whether a workspace path matches one of an app's ``files`` globs."""
     norm = posixpath.normpath(path.lstrip("./") or ".")
-    return any(fnmatch.fnmatchcase(norm, g) or g in ("**", "*") for g in _globs(proc, "files", ["**"]))
+    return any(fnmatch.fnmatchcase(norm, g) or g in ("**", "*") for g in globs)
 
 
 def tool_granted(proc: Process, tool: str) -> bool:

@@ -14,7 +14,7 @@ from drivers.llm import EngineError
 from kernel import Kernel, KernelConfig
 from syscalls.errors import SyscallError
 
-from . import approve_local
+from . import approve_local, notices
 
 
 def config_from(args: argparse.Namespace) -> KernelConfig:
@@ -73,11 +73,13 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
     try:
-        pid = await k.spawn(args.app, " ".join(args.task))
+        pid = await k.spawn(args.app, " ".join(args.task), files=getattr(args, "files", None))
     except SyscallError as exc:
         return failed(args.app, 1, exc.message)
     async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
         tg.start_soon(approve_local.serve, k)
         await k.wait(pid)
         tg.cancel_scope.cancel()
+    for line in notices.cut_inputs(pid, k.events.for_pid(pid)):
+        print(line, file=sys.stderr)
     return record_of(k, pid)
