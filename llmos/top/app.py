@@ -11,13 +11,13 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Static
 
 from . import readable
-from .actions import ApprovalScreen, inspect_screen, log_screen
+from .acting import RowActions
 from .screens import HelpScreen, SignalScreen
 from .source import LiveSource, Snapshot, Source, SourceGone
-from .view import COLUMNS, alive, arrange, cells, find, header, shown_by_default
+from .view import COLUMNS, alive, arrange, cells, header, shown_by_default
 
 
-class TopApp(App):
+class TopApp(RowActions, App):
     TITLE = "llmos top"
     CSS = """
     #header { height: 2; padding: 0 1; background: $boost; }
@@ -229,87 +229,6 @@ class TopApp(App):
         self.needle = self.search = ""
         self.query_one(DataTable).focus()
         self.render_table()
-
-    def action_search(self) -> None:
-        box = self.query_one("#search", Input)
-        box.display = True
-        box.focus()
-
-    def action_find(self, step: int) -> None:
-        if not self.search:
-            self.set_status("f finds a process first; n and N then jump to the next and previous match")
-            return
-        self.jump(step)
-
-    def jump(self, step: int, *, from_cursor: bool = True) -> None:
-        rows = [p for p, _ in self.shown()]
-        if not rows:
-            return
-        table = self.query_one(DataTable)
-        start = table.cursor_row if from_cursor else -1
-        i = find(rows, self.search, start, step or 1)
-        if i is None:
-            self.set_status(f"no process matches {self.search!r}")
-            return
-        table.move_cursor(row=i, animate=False)
-        self.set_status(f"found {self.search!r}: pid {rows[i].pid}")
-
-    @work(group="open")
-    async def action_logs(self) -> None:
-        pid = self.selected_pid()
-        if pid is None:
-            self.set_status("no process selected")
-            return
-        try:
-            events = await self.source.events(pid)
-        except SourceGone as exc:
-            self.set_status(f"the kernel went away: {exc}")
-            return
-        self.push_screen(log_screen(pid, events))
-
-    @work(group="open")
-    async def action_inspect(self) -> None:
-        proc = self.selected()
-        if proc is None:
-            self.set_status("no process selected")
-            return
-        try:
-            events = await self.source.events(proc.pid)
-        except SourceGone as exc:
-            self.set_status(f"the kernel went away: {exc}")
-            return
-        self.push_screen(inspect_screen(proc, events))
-
-    @work(group="open")
-    async def action_approval(self) -> None:
-        pid = self.selected_pid()
-        if pid is None:
-            self.set_status("no process selected")
-            return
-        try:
-            waiting = [a for a in await self.source.approvals() if a.pid == pid]
-        except SourceGone as exc:
-            self.set_status(f"the kernel went away: {exc}")
-            return
-        if not waiting:
-            self.set_status(f"pid {pid} has no approval waiting")
-            return
-        approval = waiting[0]
-
-        def answered(yes: bool | None) -> None:
-            if yes is not None:
-                self.decide(approval.id, yes)
-        self.push_screen(ApprovalScreen(approval), answered)
-
-    @work(group="signal")
-    async def decide(self, approval: str, yes: bool) -> None:
-        try:
-            await self.source.decide(approval, yes)
-        except (ValueError, SourceGone) as exc:
-            self.set_status(f"{approval}: {exc}")
-            return
-        self.set_status(f"{'approved' if yes else 'denied'} {approval}")
-        self.refresh_data()
 
     def action_sort(self, step: int) -> None:
         self.sort = COLUMNS[(COLUMNS.index(self.sort) + step) % len(COLUMNS)]
