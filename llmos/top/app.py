@@ -8,6 +8,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, Static
 
 from . import readable
@@ -78,13 +79,16 @@ class TopApp(RowActions, App):
             self.gone = True
             self.set_status(f"the kernel went away: {exc} — showing the last state; q quits")
             return
-        if self.gone:
-            self.gone = False
-            self.set_status("")
-        self.snapshot = snap
-        self.render_table()
-        if self.detail_pid is not None:
-            await self.show_detail(self.detail_pid)
+        try:
+            if self.gone:
+                self.gone = False
+                self.set_status("")
+            self.snapshot = snap
+            self.render_table()
+            if self.detail_pid is not None:
+                await self.show_detail(self.detail_pid)
+        except NoMatches:  # the answer came as top was closing: its widgets are gone
+            return
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(text)
