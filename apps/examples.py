@@ -1,6 +1,7 @@
-"""The format of a prompt app's few-shot ``[[agent.examples]]``, checked when the manifest loads."""
+"""The format of a prompt app's few-shot ``[[agent.examples]]`` and ``[agent.route]``, checked when the manifest loads."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 FORMAT = ('each example is {task = "...", steps = [{action = {tool = "NAME", ARG = ...}, observation = "..."}, '
@@ -40,4 +41,16 @@ def problem(examples: list[dict[str, Any]], tools: list[str]) -> str:
                 return f"{at}: the last step must be {{tool = \"answer\", answer = \"...\"}}"
             if not isinstance(step.get("observation"), str):
                 return f"{at}: a tool step needs the 'observation' (the tool's output, as text)"
+    return ""
+
+
+def route_problem(route: dict[str, str], tools: list[str]) -> str:
+    """What is wrong with ``[agent.route]`` (tool -> regex over the task), or ""."""
+    for tool, pattern in route.items():
+        if tool not in tools:
+            return f"key 'agent.route.{tool}': {tool!r} is not one of agent.tools"
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            return f"key 'agent.route.{tool}': not a regular expression ({exc})"
     return ""

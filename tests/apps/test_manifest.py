@@ -99,3 +99,13 @@ def test_well_formed_examples_load(tmp_path):
                                        '  {action = {tool = "clock"}, observation = "09:30"},\n'
                                        '  {action = {tool = "answer", answer = "09:30"}},\n]\n')
     assert len(load_manifest(tmp_path).agent.examples) == 1
+
+
+@pytest.mark.parametrize("route,needle", [('python = "x"', "'python' is not one of agent.tools"),
+                                          ('clock = "(unclosed"', "not a regular expression")])
+def test_a_bad_route_is_refused(tmp_path, route, needle):
+    (tmp_path / "app.toml").write_text(PROMPT + "[agent.route]\n" + route + "\n")
+    with pytest.raises(ManifestError, match="agent.route"):
+        load_manifest(tmp_path)
+    with pytest.raises(ManifestError, match=needle):
+        load_manifest(tmp_path)

@@ -30,3 +30,29 @@ async def test_an_empty_answer_is_asked_again_and_a_real_one_returned(kernel_fac
     async with kernel_factory(engine) as k:
         proc = await k.wait(await k.spawn("blank2", "Write a haiku"), 30)
     assert (proc.exit_reason, proc.result) == ("exited", "Autumn moonlight")
+
+
+async def test_a_routed_task_must_call_its_tool_first(kernel_factory, make_app):
+    make_app("router", syscalls=("llm.*", "tool.*"),
+             toml_extra="[agent]\ntools = [\"clock\", \"calculator\"]\nmax_steps = 3\n"
+                        "[agent.route]\nclock = '\\\\bwhat time\\\\b'\n")
+    replies = iter([json.dumps({"tool": "clock"}), json.dumps({"tool": "answer", "answer": "It is late."})])
+    engine = ScriptedEngine(default=lambda req: next(replies))
+    async with kernel_factory(engine) as k:
+        proc = await k.wait(await k.spawn("router", "What time is it?"), 30)
+        calls = [e["call"] for e in k.events.for_pid(proc.pid) if e["kind"] == "syscall"]
+    assert proc.exit_reason == "exited", proc.error
+    first, second = engine.requests[0].json_schema, engine.requests[1].json_schema
+    assert first["properties"]["tool"] == {"enum": ["clock"]} and "answer" not in first["properties"]
+    assert "answer" in second["properties"]["tool"]["enum"]  # later steps choose freely
+    assert "tool.call" in calls
+
+
+async def test_an_unrouted_task_chooses_freely(kernel_factory, make_app):
+    make_app("router2", syscalls=("llm.*", "tool.*"),
+             toml_extra="[agent]\ntools = [\"clock\"]\nmax_steps = 2\n[agent.route]\nclock = '\\\\bwhat time\\\\b'\n")
+    engine = ScriptedEngine(default=json.dumps({"tool": "answer", "answer": "A haiku."}))
+    async with kernel_factory(engine) as k:
+        proc = await k.wait(await k.spawn("router2", "Write a haiku"), 30)
+    assert proc.result == "A haiku." and engine.requests[0].json_schema["properties"]["tool"]["enum"] == [
+        "clock", "answer"]
