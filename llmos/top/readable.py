@@ -1,6 +1,7 @@
 """Events and process details as a person reads them: clock times, not epoch floats; ``role: text``, not reprs."""
 from __future__ import annotations
 
+import ast
 import json
 import re
 import time
@@ -10,7 +11,8 @@ from ..format import ago, cpu, exit_text
 from ..textsafe import printable
 
 _TIME_KEYS = ("ts", "time", "started", "ended", "expires", "deadline")
-_REPR = re.compile(r"""^\w*Message\(role=['"](?P<role>\w+)['"],\s*content=(?P<q>['"])(?P<content>.*?)(?P=q)""", re.S)
+_REPR = re.compile(r"""\w*Message\(role=['"](?P<role>\w+)['"],\s*content=(?P<q>['"])(?P<content>.*?)(?<!\\)(?P=q)"""
+                   r"""[^)]*\)""", re.S)
 _SKIP = {"ts", "seq", "kind", "pid"}
 
 
@@ -46,14 +48,19 @@ def _plain(v: Any) -> str:
         return f"{v:g}"
     if not isinstance(v, str):
         return str(v)
-    m = _REPR.match(v)
-    if m:  # an object the kernel could only send as its repr
-        return f"{m['role']}: {m['content']}"
+    # objects the kernel could only send as their repr: ChatMessage(role='user', content='hi') -> user: hi
+    whole = _REPR.fullmatch(v.strip())
+    if whole:
+        return f"{whole['role']}: {whole['content']}"
+    v = _REPR.sub(lambda m: repr(f"{m['role']}: {m['content']}"), v)
     if v[:1] in "{[":
         try:
             return _plain(json.loads(v))
         except ValueError:
-            pass
+            try:  # a Python repr of a dict or list (the rules' decision events carry them)
+                return _plain(ast.literal_eval(v))
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                pass
     return v
 
 

@@ -123,7 +123,10 @@ async def test_l_shows_the_log_and_d_inspects_as_a_person_reads_them():
         {"ts": t0 + 1, "seq": 2, "kind": "syscall", "pid": 1, "call": "llm.chat",
          "messages": "ChatMessage(role='user', content='what is 17 * 23?')"},
         {"ts": t0 + 2, "seq": 3, "kind": "syscall", "pid": 1, "call": "llm.chat",
-         "args": '{"messages":[{"role":"user","content":"hello there"}]}'}]
+         "args": '{"messages":[{"role":"user","content":"hello there"}]}'},
+        {"ts": t0 + 3, "seq": 4, "kind": "rules.decision", "pid": 1, "effect": "allow", "time": t0 + 3,
+         "args": "{'messages': [ChatMessage(role='user', content='pay for it'), ChatMessage(role='assistant', "
+                 "content='ok')], 'max_tokens': 64}"}]
     app = TopApp(src, interval=60)
     async with app.run_test(size=(200, 40)) as pilot:
         await settle(pilot, app)
@@ -136,6 +139,8 @@ async def test_l_shows_the_log_and_d_inspects_as_a_person_reads_them():
         assert f"started={clock}" in body and str(t0) not in body and "1764840000" not in body
         assert "user: what is 17 * 23?" in body and "ChatMessage(" not in body
         assert "user: hello there" in body and '{"messages"' not in body
+        assert "messages=user: pay for it; assistant: ok, max_tokens=64" in body
+        assert f"time={time.strftime('%H:%M:%S', time.localtime(t0 + 3))}" in body
         await pilot.press("escape")
         await pilot.press("d")
         await settle(pilot, app)
