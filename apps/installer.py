@@ -27,10 +27,8 @@ from .registry import BUNDLED, ENTRY_GROUP, RECORD, trusted_install
 DEPS = ".deps"
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc", ".git", DEPS, RECORD, ".pytest_cache")
 
-
 class InstallError(Exception):
     """Installing or removing an app failed; the message says why and what to do."""
-
 
 class Installed(msgspec.Struct, kw_only=True):
     name: str
@@ -51,7 +49,6 @@ def pip_run(args: list[str]) -> None:
     if proc.returncode != 0:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-6:]
         raise InstallError("pip failed: " + " | ".join(tail))
-
 
 class Installer:
     def __init__(self, home: str | Path, *, pip_options: list[str] = ()):
@@ -82,6 +79,9 @@ class Installer:
         with tempfile.TemporaryDirectory(prefix=".staging-", dir=self.root) as tmp:
             staging = Path(tmp)
             path = Path(source).expanduser()
+            if not path.exists() and looks_like_path(source):
+                raise InstallError(f"{source}: no such file or folder (a folder with app.toml, a .whl file, "
+                                   "or a pip requirement such as 'my-app==1.0')")
             if path.is_dir():
                 manifest, app_dir, deps_dir = load_manifest(path), path, None
             else:
@@ -162,7 +162,6 @@ class Installer:
         shutil.rmtree(trash, ignore_errors=True)
         return rec
 
-
 def _entry_point_folders(target: Path) -> list[Path]:
     """The app folders the ``llmos.apps`` entry points of the packages in ``target`` name."""
     out = []
@@ -183,7 +182,6 @@ def _entry_point_folders(target: Path) -> list[Path]:
                 raise InstallError(f"entry point {value!r} names {module}, which has no app.toml beside it")
             out.append(folder)
     return out
-
 
 def describe(m: Manifest) -> list[str]:
     """The permissions and budgets an app asks for, as lines a person reads before trusting it."""
@@ -217,5 +215,13 @@ def runs(m: Manifest) -> str:
 def manifest_json(m: Manifest) -> str:
     return json.dumps(msgspec.to_builtins(m), indent=2)
 
+
+def looks_like_path(source: str) -> bool:
+    """A source meant as a file or folder, not a pip requirement: it has a path separator (and is no URL),
+    starts with ``.`` or ``~``, or names a wheel or an archive.  pip would only call it an invalid requirement."""
+    if "://" in source or source.startswith("git+"):
+        return False
+    return ("/" in source or "\\" in source or source.startswith((".", "~"))
+            or source.endswith((".whl", ".tar.gz", ".zip")))
 
 __all__ = ["InstallError", "Installed", "Installer", "ManifestError", "describe", "manifest_json", "runs"]

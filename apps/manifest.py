@@ -50,6 +50,8 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     max_steps: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
     max_tokens_per_step: Annotated[int, msgspec.Meta(ge=16, le=4096)] = 160
     examples: list[dict[str, Any]] = []  # few-shot turns: {"task": ..., "steps": [...]}
+    # tool -> a regex over the task: when it matches, the first step must call that tool (kernel/agent.py)
+    route: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=500)]] = {}
     plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent_plan.py)
 
 
@@ -118,6 +120,10 @@ def check(m: Manifest, folder: str = "") -> str:
         if not any(fnmatch.fnmatchcase(tool, g) for g in m.permissions.tools):
             return f"key 'agent.tools[{i}]': tool {tool!r} is not granted in permissions.tools"
     if m.is_prompt:
+        from .examples import problem, route_problem
+        bad = problem(m.agent.examples, m.agent.tools) or route_problem(m.agent.route, m.agent.tools)
+        if bad:
+            return bad
         if m.isolation != "kernel":
             return "key 'isolation': a prompt app runs in the kernel's agent loop; use isolation = \"kernel\""
         if not any(fnmatch.fnmatchcase("llm.json", p) for p in m.permissions.syscalls):

@@ -7,6 +7,7 @@ granted tools, so even a small model always produces an action that parses.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from apps.manifest import Agent
@@ -116,14 +117,19 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     convo = Conversation(sys, messages, context=context)
     seen: dict[str, str] = {}
     last = ""
-    for _ in range(spec.max_steps):
-        reply = await convo.json(schema, max_tokens=spec.max_tokens_per_step)  # adds the reply to convo
+    empty = 0
+    first = routed(spec.route, task, granted_tools)
+    for step in range(spec.max_steps):
+        now = forced_schema(first) if step == 0 and first is not None else schema
+        reply = await convo.json(now, max_tokens=spec.max_tokens_per_step)  # adds the reply to convo
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
         if name == ANSWER:
-            if ANSWER in action:
+            if ANSWER in action and not blank(action[ANSWER]):
                 return action[ANSWER]
-            convo.add("user", f'Give the answer itself: {{"tool": "{ANSWER}", "{ANSWER}": ...}}')
+            empty += ANSWER in action
+            convo.add("user", f'Your answer was empty. Give the answer itself: {{"tool": "{ANSWER}", '
+                              f'"{ANSWER}": ...}}')
             continue
         args, missing = tool_args(granted_tools[name], action)
         key = json.dumps([name, args], sort_keys=True)
@@ -140,4 +146,32 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             seen[key], repeated = output, False
         last = output
         convo.add("user", observation(name, output, repeated))
+    if empty:
+        raise AgentError(f"the model gave only empty answers ({empty} of {spec.max_steps} steps); an app's "
+                         "[[agent.examples]] show it what an answer looks like (docs/apps.md)")
     raise AgentError(f"no answer after {spec.max_steps} steps; last observation: {last[:200]!r}")
+
+
+def routed(route: dict[str, str], task: str, tools: dict[str, Any]) -> Any | None:
+    """The granted tool whose ``[agent.route]`` pattern the task matches (the first in the manifest), or None.
+
+    A small model asked "What time is it?" answers from its examples instead of calling the clock;
+    a route makes the first step a call of the tool the task plainly needs, decoded under a schema
+    that offers only that tool, so the answer is built on a real observation."""
+    for name, pattern in route.items():
+        if name in tools and re.search(pattern, task or "", re.IGNORECASE):
+            return tools[name]
+    return None
+
+
+def forced_schema(tool: Any) -> dict:
+    """The action schema with ``tool`` as the only choice (its arguments, no answer)."""
+    schema = action_schema([tool], None)
+    schema["properties"] = {k: v for k, v in schema["properties"].items() if k != ANSWER}
+    schema["properties"]["tool"] = {"enum": [tool.name]}
+    return schema
+
+
+def blank(answer: Any) -> bool:
+    """An answer that says nothing: an empty or blank string, null, or an empty object or list."""
+    return answer is None or (isinstance(answer, str) and not answer.strip()) or answer in ({}, [])

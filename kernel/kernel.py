@@ -18,10 +18,10 @@ from drivers.files import Workspace
 from drivers.llm import Engine
 from drivers.tools import Tool, builtin_tools
 from syscalls import InProcTransport, Sys
-from syscalls.errors import NotFound, PermissionDenied, SyscallError, Terminated
+from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Terminated
 from syscalls.proc import ProcInfo
 
-from . import boot, budget, klog, runner
+from . import boot, budget, klog, runner, transfer
 from .config import KernelConfig
 from .errors import ProcessExit
 from .events import EventLog
@@ -113,7 +113,10 @@ class Kernel:
     # -- processes -------------------------------------------------------------------------------
     async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
                     budgets: dict[str, float] | Budgets | None = None,
-                    permissions: list[str] | Permissions | None = None, pid: int | None = None) -> int:
+                    permissions: list[str] | Permissions | None = None, pid: int | None = None,
+                    files: dict[str, bytes] | None = None) -> int:
+        """Start ``app`` on ``task``; ``files`` (name -> bytes) are put in its workspace before it runs,
+        each within the app's files scope (kernel/transfer.py)."""
         try:
             manifest = self.registry.get(app)
         except KeyError:
@@ -136,10 +139,17 @@ class Kernel:
             if budget.breached(parent_proc, ("children",)):
                 parent_proc.usage.children -= 1
                 raise PermissionDenied(f"pid {parent} has used its budget of children")
+        for name, data in (files or {}).items():  # refuse before a pid is spent
+            transfer.check(manifest.name, perms, name)
+            if len(data) > transfer.MAX_COPY:
+                raise InvalidArgument(f"{name}: {len(data)} bytes is over the {transfer.MAX_COPY} bytes a copy "
+                                      "may carry")
         if pid is None or self.ptable.get(pid) is not None:  # a pid is given only to resume a journaled process
             pid = self.ptable.alloc_pid()
             self._save_next_pid(pid)
         ws = Workspace(self.home / "workspaces" / str(pid)).create()
+        for name, data in (files or {}).items():
+            transfer.put(ws, manifest.name, perms, name, data)
         proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
                        permissions=perms, budgets=budg, workspace=ws, lineage=lineage)
         proc.ctx_limit = self.engine.n_ctx // max(1, self.engine.n_slots)

@@ -44,6 +44,12 @@ def path_granted(proc: Process, path: str) -> bool:
     return chain_allows(proc, "files", path, path_match)
 
 
+def path_in_scope(globs: list[str], path: str) -> bool:
+    """Whether a workspace path matches an app's ``files`` globs alone (``llmos cp``, ``run --file``:
+    the person copies under the app's own scope), with the same pattern semantics."""
+    return allowed(globs, path, path_match)
+
+
 def tool_granted(proc: Process, tool: str) -> bool:
     return chain_allows(proc, "tools", tool)
 

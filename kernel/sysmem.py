@@ -75,8 +75,9 @@ def memories(hits: Sequence[Hit]) -> list[mem.Memory]:
 
 
 async def recall(k: "Kernel", proc: Process, req: mem.Recall) -> mem.Recalled:
-    hits = await _call(k, proc, "mem_recall", req.query, req.k, req.collection)
-    return mem.Recalled(memories=memories(hits))  # the kernel observes the untrusted ones (kernel/untrusted.py)
+    where = {"kind": {"$in": list(req.kinds)}} if req.kinds else None
+    hits = await _call(k, proc, "mem_recall", req.query, req.k, req.collection, where)
+    return mem.Recalled(memories=memories([h for h in hits if h.score >= req.min_score]))  # the kernel observes the untrusted ones (kernel/untrusted.py)
 
 
 async def forget(k: "Kernel", proc: Process, req: mem.Forget) -> Empty:

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import anyio
 
-from . import __version__, commands
-from .commands import procs
+from . import __version__, commands, home
+from .commands import files, procs
 from .format import outcome
 from .runlocal import run_local
 
@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--slots", type=_positive, default=None, help="LLM sequence slots (cores)")
     run.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
     run.add_argument("--detach", "-d", action="store_true", help="print the pid and return (needs `llmos boot`)")
+    files.add_run_flag(run)
     commands.add_parsers(sub)
     sub.add_parser("version", help="print the llmos version")
     return ap
@@ -44,8 +45,27 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     ap = build_parser()
     args = ap.parse_args(procs.signal_argv(sys.argv[1:] if argv is None else argv))
+    if args.cmd not in (None, "version", "new"):  # every command but these reads or writes the home
+        bad = home.check(getattr(args, "home", None))
+        if bad:
+            print(f"llmos: {bad}", file=sys.stderr)
+            return 2
+    try:
+        return _dispatch(ap, args)
+    except OSError as exc:  # a file-system failure met later (a sub-folder that is a file, a full disk)
+        print(f"llmos: {home.describe(exc)}", file=sys.stderr)
+        return 1
+
+
+def _dispatch(ap: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     if getattr(args, "func", None) is not None:
         return args.func(args)
+    if args.cmd == "run":  # --file: read them all now, so a bad one stops the run before it starts
+        try:
+            args.files = files.read_specs(args.file)
+        except files.FileArgError as exc:
+            print(f"llmos: {exc}", file=sys.stderr)
+            return 2
     if args.cmd is None:
         ap.print_help()
         return 2

@@ -122,8 +122,15 @@ class Client:
         return msgspec.convert(await self.call(m.Status()), m.KernelStats)
 
     async def spawn(self, app: str, task: str = "", *, priority: int | None = None,
-                    budgets: dict[str, float] | None = None) -> int:
-        return await self.call(m.Spawn(app=app, task=task, priority=priority, budgets=budgets or {}))
+                    budgets: dict[str, float] | None = None, files: dict[str, bytes] | None = None) -> int:
+        return await self.call(m.Spawn(app=app, task=task, priority=priority, budgets=budgets or {},
+                                       files=files or {}))
+
+    async def copy_in(self, pid: int, path: str, data: bytes) -> int:
+        return await self.call(m.CopyIn(pid=pid, path=path, data=data))
+
+    async def copy_out(self, pid: int, path: str) -> bytes:
+        return msgspec.convert(await self.call(m.CopyOut(pid=pid, path=path)), bytes)
 
     async def kill(self, pid: int, signal: str = "TERM") -> None:
         await self.call(m.Kill(pid=pid, signal=signal.upper().removeprefix("SIG")))

@@ -7,7 +7,7 @@ from typing import Any
 
 from .textsafe import clip, printable
 
-PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "TASK")
+PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "EXIT", "TASK")
 
 
 def duration(seconds: float) -> str:
@@ -27,11 +27,38 @@ def elapsed(info: Any, now: float | None = None) -> float:
     return (now or time.time()) - info.started
 
 
-def ps_rows(procs: Iterable[Any]) -> list[tuple[str, ...]]:
-    """One row per process; the app and task are untrusted text, shown escaped (textsafe)."""
-    return [(str(p.pid), str(p.ppid), printable(p.app), printable(p.state), str(p.priority),
-             f"{p.ctx_used}/{p.ctx_limit}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
-             clip(" ".join((p.task or "").split()), 40)) for p in procs]
+def ago(seconds: float) -> str:
+    """How long ago, as a person says it: ``5 s ago``, ``2 min ago``, ``3 h ago``, ``2 d ago``."""
+    s = max(0, int(seconds))
+    if s < 60:
+        return f"{s} s ago"
+    if s < 3600:
+        return f"{s // 60} min ago"
+    if s < 86400:
+        return f"{s // 3600} h ago"
+    return f"{s // 86400} d ago"
+
+
+def exit_text(p: Any, now: float | None = None) -> str:
+    """How a process (a ``ProcRow``) ended, e.g. ``killed (137) 2 min ago``; empty while it runs."""
+    if not p.exit_reason:
+        return ""
+    status = "" if p.exit_status is None else f" ({p.exit_status})"
+    when = f" {ago((now or time.time()) - p.ended)}" if p.ended else ""
+    return f"{printable(p.exit_reason)}{status}{when}"
+
+
+def task_text(task: str | None, limit: int = 40) -> str:
+    """A task on one line, safe to print, cut to ``limit`` characters."""
+    s = printable(" ".join((task or "").split()))
+    return s if len(s) <= limit else s[: limit - 1] + "…"
+
+
+def ps_rows(procs: Iterable[Any], now: float | None = None) -> list[tuple[str, ...]]:
+    """One row per process; the app, task and exit are untrusted text, shown escaped (textsafe)."""
+    return [(str(p.pid), str(p.ppid), printable(p.app), printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
+             str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time), exit_text(p, now),
+             task_text(p.task)) for p in procs]
 
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:

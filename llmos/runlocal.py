@@ -14,7 +14,7 @@ from kernel import Kernel, KernelConfig
 from kernel.rules import RulesError
 from syscalls.errors import SyscallError
 
-from . import runfollow
+from . import notices, runfollow
 from .channels import LocalChannel
 from .person import footer
 
@@ -78,11 +78,13 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
     try:
-        pid = await k.spawn(args.app, " ".join(args.task))
+        pid = await k.spawn(args.app, " ".join(args.task), files=getattr(args, "files", None))
     except SyscallError as exc:
         return failed(args.app, 1, exc.message)
     tty = runfollow.interactive() and not getattr(args, "json", False)
     _, seconds = await runfollow.follow(LocalChannel(k), pid, tty=tty, remote=False)  # its person is here
+    for line in notices.cut_inputs(pid, k.events.for_pid(pid)):
+        print(line, file=sys.stderr)
     record = record_of(k, pid)
     record["person_seconds"] = round(k.ptable.get(pid).usage.person_seconds, 3)
     if tty:

@@ -68,9 +68,13 @@ async def top_svg(env: dict, home: Path) -> str:
         await asyncio.sleep(3)
         ps = await c.ps()
         await c.kill(ps[-1].pid, "STOP")
+        await c.kill(ps[-2].pid, "KILL")  # an ended process stays, greyed out, with its EXIT
     app = TopApp(LiveSource(home), interval=0.5)
-    async with app.run_test(size=(130, 26)) as pilot:
+    async with app.run_test(size=(160, 28)) as pilot:
         await asyncio.sleep(2)
+        while app.sort != "TOKENS":  # sorted by tokens: the arrow marks the column
+            await pilot.press("greater_than_sign")
+        await asyncio.sleep(1)
         await pilot.press("down", "enter")
         await asyncio.sleep(1.5)
         return app.export_screenshot(title="llmos top")

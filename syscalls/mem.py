@@ -22,6 +22,8 @@ class Recall(Request, tag="mem.recall"):
     query: Text
     k: K = 5
     collection: Name | None = None
+    kinds: Annotated[list[Name], msgspec.Meta(max_length=16)] = []  # only memories of these kinds; [] any
+    min_score: Annotated[float, msgspec.Meta(ge=-1.0, le=1.0)] = -1.0  # only hits at least this relevant
 
 
 class Forget(Request, tag="mem.forget"):

@@ -95,8 +95,12 @@ class Mem(_Family):
         return await self._call(mem.Store(text=text, kind=kind, collection=collection, untrusted=untrusted,
                                           source=source))
 
-    async def recall(self, query: str, k: int = 5, *, collection: str | None = None) -> list[mem.Memory]:
-        return (await self._call(mem.Recall(query=query, k=k, collection=collection))).memories
+    async def recall(self, query: str, k: int = 5, *, collection: str | None = None,
+                     kinds: list[str] | None = None, min_score: float = -1.0) -> list[mem.Memory]:
+        """The ``k`` memories nearest ``query``; ``kinds`` keeps only those kinds (e.g. ``["preference"]``),
+        ``min_score`` drops hits less relevant than that cosine similarity."""
+        return (await self._call(mem.Recall(query=query, k=k, collection=collection, kinds=list(kinds or []),
+                                            min_score=min_score))).memories
 
     async def forget(self, id: str, *, collection: str | None = None) -> None:
         await self._call(mem.Forget(id=id, collection=collection))

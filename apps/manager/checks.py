@@ -21,18 +21,38 @@ def _number(text: str) -> float | None:
         return None
 
 
-def clean(check: object) -> dict | None:
-    """A usable check from a plan, or None (unknown kinds and malformed values are dropped)."""
-    if not isinstance(check, dict) or check.get("kind") not in KINDS:
-        return None
+FORMAT = ('a check is {"kind": KIND, "value": VALUE}: contains and regex take text, python a boolean '
+          'expression over `result`, max_words, min_words and number a number')
+
+
+def problem(check: object) -> str:
+    """What is wrong with a check (a sentence that ends with the format), or "" when it is usable."""
+    if not isinstance(check, dict):
+        return f"the check {check!r} is not an object; {FORMAT}"
+    extra = set(check) - {"kind", "value"}
+    if extra:
+        return f"the check has an unknown key {sorted(extra)[0]!r}; {FORMAT}"
+    if check.get("kind") not in KINDS:
+        return f"unknown check kind {check.get('kind')!r} (one of {', '.join(KINDS)}); {FORMAT}"
     value = check.get("value")
     if check["kind"] in ("max_words", "min_words", "number"):
         try:
-            value = float(value)
+            float(value)  # type: ignore[arg-type]
         except (TypeError, ValueError):
-            return None
+            return f"a {check['kind']} check needs a number as its value, not {value!r}; {FORMAT}"
     elif not isinstance(value, str) or not value:
+        return f"a {check['kind']} check needs non-empty text as its value, not {value!r}; {FORMAT}"
+    return ""
+
+
+def clean(check: object) -> dict | None:
+    """A usable check from a plan, or None (a model's malformed checks are dropped; see ``problem``)."""
+    if problem(check):
         return None
+    assert isinstance(check, dict)
+    value = check["value"]
+    if check["kind"] in ("max_words", "min_words", "number"):
+        value = float(value)
     return {"kind": check["kind"], "value": value}
 
 

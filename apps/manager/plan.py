@@ -4,8 +4,9 @@ from __future__ import annotations
 import json
 
 from syscalls import Sys
+from syscalls.errors import InvalidArgument
 
-from .checks import KINDS, clean
+from .checks import KINDS, clean, problem
 
 PLAN_SYSTEM = (
     "You are a manager. Split the user's task into independent sub-tasks that workers can do in "
@@ -41,7 +42,12 @@ def given(task: str) -> list[dict] | None:
     except ValueError:
         return None
     subs = data.get("subtasks") if isinstance(data, dict) else None
-    return normalize(subs) if isinstance(subs, list) else None
+    if not isinstance(subs, list):
+        return None
+    for i, s in enumerate(subs):  # the person wrote this plan: a check that would be dropped is an error
+        if isinstance(s, dict) and s.get("check") is not None and problem(s["check"]):
+            raise InvalidArgument(f"subtasks[{i}].check: {problem(s['check'])}")
+    return normalize(subs)
 
 
 def normalize(subs: list, max_workers: int = 8) -> list[dict]:

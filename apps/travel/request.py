@@ -85,10 +85,17 @@ PREFS_PROMPT = ("From what is remembered about the person, give their preferred 
                 "is mentioned) and seat (aisle, window, middle, or any).")
 
 
+RELEVANT = 0.3  # cosine similarity below which a remembered preference is not about flying
+
+
 async def preferences(sys: Sys, t: Trip) -> Trip:
-    """Remembered airline and seat preferences, when the memory service has any; without one, none."""
+    """Remembered airline and seat preferences, when the memory service has any; without one, none.
+
+    Only the person's *preferences* are asked for (a fact such as "my dog is Biscuit" is not one), and
+    only those that bear on a flight: the recall is scoped by kind and cut at a relevance floor."""
     try:
-        found = await sys.mem.recall("preferred airline and seat for flights", k=5, collection="user")
+        found = await sys.mem.recall(f"preferred airline and seat when flying from {t.origin} to {t.destination}",
+                                     k=5, collection="user", kinds=["preference"], min_score=RELEVANT)
     except SyscallError:  # no memory service, or not granted: book without preferences
         return t
     t.memories = [m.text for m in found if m.text.strip()][:5]

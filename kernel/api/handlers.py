@@ -10,6 +10,7 @@ import msgspec
 
 from syscalls.errors import NotFound, SyscallError
 
+from .. import transfer
 from ..rules.approvals import Approval
 from ..rules.review import is_bulk
 from . import memapi
@@ -56,7 +57,8 @@ async def status(kernel: Any, req: m.Status) -> m.KernelStats:
 
 async def spawn(kernel: Any, req: m.Spawn) -> int:
     budgets = {k: int(v) if float(v).is_integer() else v for k, v in req.budgets.items()}  # JSON has one number type
-    return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=budgets or None)
+    return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=budgets or None,
+                              files=dict(req.files) or None)
 
 
 async def kill(kernel: Any, req: m.Kill) -> None:
@@ -170,9 +172,26 @@ async def halt(kernel: Any, req: m.Halt) -> int:
     return await kernel.halt()
 
 
+async def copy_in(kernel: Any, req: m.CopyIn) -> int:
+    p = kernel.ptable.get(req.pid)
+    if p is None:
+        raise NotFound(f"no process {req.pid}")
+    if kernel.ptable.live(req.pid) is None:
+        raise ApiError("not_running", f"process {req.pid} has already exited; copy files into a running one")
+    return transfer.put(p.workspace, p.app, p.permissions, req.path, req.data)
+
+
+async def copy_out(kernel: Any, req: m.CopyOut) -> bytes:
+    p = kernel.ptable.get(req.pid)
+    if p is None:
+        raise NotFound(f"no process {req.pid} (`llmos ps -a` lists the ones this kernel knows)")
+    return transfer.get(p.workspace, p.app, p.permissions, req.path)
+
+
 HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
     m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
     m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Answer: answer, m.Halt: halt,
+    m.CopyIn: copy_in, m.CopyOut: copy_out,
 }
 HANDLERS.update(memapi.HANDLERS)  # llmos mem store/search/list/forget
 

@@ -28,6 +28,7 @@ class Spawn(Request, tag="spawn"):
     task: Text = ""
     priority: Annotated[int, msgspec.Meta(ge=0, le=39)] | None = None
     budgets: dict[str, float] = {}
+    files: dict[Name, bytes] = {}  # put in the workspace before it starts (``llmos run --file``)
 
 
 class Kill(Request, tag="kill"):
@@ -88,6 +89,21 @@ class Halt(Request, tag="halt"):
     pass
 
 
+class CopyIn(Request, tag="cp.in"):
+    """``llmos cp FILE PID:path``: a file into a process's workspace, within its app's files scope."""
+
+    pid: Pid
+    path: Name
+    data: bytes
+
+
+class CopyOut(Request, tag="cp.out"):
+    """``llmos cp PID:path FILE``: a file out of a process's workspace (the process may have ended)."""
+
+    pid: Pid
+    path: Name
+
+
 # -- long-term memory, as the person sees it (``llmos mem``; kernel/api/memapi.py) ---------------------
 Who = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
 
@@ -126,7 +142,7 @@ class MemItem(msgspec.Struct, kw_only=True):
 
 
 REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
-REQUESTS += (MemStore, MemSearch, MemList, MemForget)
+REQUESTS += (MemStore, MemSearch, MemList, MemForget, CopyIn, CopyOut)
 AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
 
 

@@ -295,5 +295,6 @@ class Context:
             page.text = ""
         page.refs = ids
         page.tokens = self.measure(page)
-        self.on_event("mem.truncate", page=page.id, tokens=full, kept=page.tokens, mem_ids=ids)
+        self.on_event("mem.truncate", page=page.id, tokens=full, kept=page.tokens, mem_ids=ids, role=page.role,
+                      page_kind=page.kind, limit=self.limit)
         return True

@@ -24,6 +24,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     rules.add_parsers(sub)
     from . import person
     person.add_parsers(sub)
+    from . import files
+    files.add_parsers(sub)
 
 
 __all__ = ["add_parsers"]

@@ -8,7 +8,7 @@ import anyio
 
 from kernel.recovery import boot_message
 
-from .. import daemonctl
+from .. import daemonctl, daemonflags
 from ..client import Client, KernelError, NotRunning
 from ..format import duration
 
@@ -37,7 +37,18 @@ def boot(args: argparse.Namespace) -> int:
             print(recovered)
         return 0
     print(f"llmos: the kernel is already running (pid {pid}) for {home}", file=sys.stderr)
+    try:
+        note = daemonflags.ignored(args, anyio.run(_status))
+    except (NotRunning, KernelError):
+        note = None
+    if note:
+        print(note, file=sys.stderr)
     return 1
+
+
+async def _status():
+    async with Client() as c:
+        return await c.status()
 
 
 async def _halt() -> tuple[int, int]:

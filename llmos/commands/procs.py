@@ -7,7 +7,7 @@ import sys
 
 import anyio
 
-from .. import daemonctl, runfollow
+from .. import daemonctl, daemonflags, notices, runfollow
 from ..channels import RemoteChannel
 from ..client import Client, KernelError, NotRunning
 from ..format import event_line, outcome, ps_table
@@ -20,7 +20,9 @@ SIGNALS = ("TERM", "KILL", "STOP", "CONT")
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ps", help="list processes")
     p.add_argument("-a", "--all", action="store_true", help="include processes already reaped")
-    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the pids, one a line (for scripts)")
+    p.add_argument("--format", choices=("table", "json"), default="table", help="table (default) or json")
+    p.add_argument("--json", dest="format", action="store_const", const="json", help="same as --format json")
     p.set_defaults(func=ps)
     p = sub.add_parser("kill", help="send a signal (default TERM) to processes",
                        usage="llmos kill [-TERM|-KILL|-STOP|-CONT] PID...")
@@ -66,7 +68,10 @@ def ps(args: argparse.Namespace) -> int:
         async with Client() as c:
             return await c.ps(all=args.all)
     procs = _run(go)
-    if args.json:
+    if args.quiet:
+        for p in procs:
+            print(p.pid)
+    elif args.format == "json":
         import msgspec
         print(msgspec.json.encode(procs).decode())
     else:
@@ -148,12 +153,18 @@ def run_on_daemon(args: argparse.Namespace) -> int:
 
     async def go():
         async with Client() as c:
-            pid = await c.spawn(args.app, task, budgets={"tokens": args.max_tokens} if args.max_tokens else None)
+            note = daemonflags.ignored(args, await c.status())
+            if note:
+                print(note, file=sys.stderr)
+            pid = await c.spawn(args.app, task, budgets={"tokens": args.max_tokens} if args.max_tokens else None,
+                                files=getattr(args, "files", None))
             if args.detach:
                 print(pid)
                 return None, 0.0
             try:
-                return await runfollow.follow(RemoteChannel(c), pid, tty=tty, remote=True)
+                info, seconds = await runfollow.follow(RemoteChannel(c), pid, tty=tty, remote=True)
+                await _notes(c, pid)
+                return info, seconds
             except BaseException:
                 with anyio.CancelScope(shield=True):
                     try:
@@ -176,6 +187,16 @@ def run_on_daemon(args: argparse.Namespace) -> int:
     if tty:
         print(footer(seconds), file=sys.stderr)
     return status
+
+
+async def _notes(c: Client, pid: int) -> None:
+    """Notices about the run its answer does not carry (a task cut to fit the context)."""
+    try:
+        events = await c.logs(pid)
+    except KernelError:
+        return
+    for line in notices.cut_inputs(pid, events):
+        print(line, file=sys.stderr)
 
 
 def daemon_running() -> bool:

@@ -1,28 +1,31 @@
 """llmos top: a Textual viewer of the kernel's processes with htop's habits."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Input, Static
 
-from ..textsafe import clip, printable
+from . import readable
+from .acting import RowActions
 from .screens import HelpScreen, SignalScreen
 from .source import LiveSource, Snapshot, Source, SourceGone
-from .view import COLUMNS, arrange, cells, header
+from .view import COLUMNS, alive, arrange, cells, header, shown_by_default
 
 
-class TopApp(App):
+class TopApp(RowActions, App):
     TITLE = "llmos top"
     CSS = """
     #header { height: 2; padding: 0 1; background: $boost; }
     #status { height: 1; padding: 0 1; color: $warning; }
     #table { height: 1fr; }
     #detail { height: 12; border-top: solid $accent; padding: 0 1; display: none; }
-    #filter { display: none; }
+    #filter, #search { display: none; }
     """
     BINDINGS = [
         Binding("q", "quit", "quit"), Binding("k", "kill", "kill"), Binding("K", "kill_now", "KILL"),
@@ -30,6 +33,9 @@ class TopApp(App):
         Binding("less_than_sign", "sort(-1)", "sort <"), Binding("greater_than_sign", "sort(1)", "sort >"),
         Binding("s", "reverse", "reverse"), Binding("t", "tree", "tree"), Binding("a", "dead", "all"),
         Binding("enter", "detail", "detail", show=False), Binding("p", "pause", "pause"),
+        Binding("f", "search", "find"), Binding("n", "find(1)", "next", show=False),
+        Binding("N", "find(-1)", "previous", show=False), Binding("l", "logs", "logs"),
+        Binding("d", "inspect", "inspect"), Binding("A", "approval", "approve/deny"),
         Binding("question_mark", "help", "help"), Binding("escape", "clear_filter", show=False),
     ]
 
@@ -42,20 +48,22 @@ class TopApp(App):
         self.paused, self.gone = False, False
         self.tagged: set[int] = set()
         self.detail_pid: int | None = None
+        self.search = ""
         self._order: list[int] = []
+        self._columns: tuple[str, ...] = ()
 
     def compose(self) -> ComposeResult:
         yield Static("connecting to the kernel ...", id="header", markup=False)
         yield Static("", id="status", markup=False)
         yield Input(placeholder="filter: pid, app, state, task or syscall (Enter keeps, Esc clears)", id="filter")
+        yield Input(placeholder="find: pid, app, state, task or syscall (Enter, then n / N for next / previous)",
+                    id="search")
         yield DataTable(id="table", cursor_type="row", zebra_stripes=True)
         yield Static("", id="detail", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        for c in COLUMNS:
-            table.add_column(c, key=c)
         table.focus()
         self.refresh_data()
         self.set_interval(self.interval, self.refresh_data)
@@ -71,13 +79,16 @@ class TopApp(App):
             self.gone = True
             self.set_status(f"the kernel went away: {exc} — showing the last state; q quits")
             return
-        if self.gone:
-            self.gone = False
-            self.set_status("")
-        self.snapshot = snap
-        self.render_table()
-        if self.detail_pid is not None:
-            await self.show_detail(self.detail_pid)
+        try:
+            if self.gone:
+                self.gone = False
+                self.set_status("")
+            self.snapshot = snap
+            self.render_table()
+            if self.detail_pid is not None:
+                await self.show_detail(self.detail_pid)
+        except NoMatches:  # the answer came as top was closing: its widgets are gone
+            return
 
     def set_status(self, text: str) -> None:
         self.query_one("#status", Static).update(text)
@@ -92,38 +103,65 @@ class TopApp(App):
             return None
         return int(key.value) if key and key.value else None
 
+    def labels(self) -> tuple[str, ...]:
+        """The column titles, with an arrow on the one the rows are sorted by."""
+        from .view import DESCENDING
+        down = (self.sort in DESCENDING) != self.reverse
+        return tuple(c + (" ▼" if down else " ▲") if c == self.sort else c for c in COLUMNS)
+
+    def shown(self) -> list[tuple[Any, int]]:
+        snap = self.snapshot
+        if snap is None:
+            return []
+        return arrange(snap.procs, needle=self.needle, sort=self.sort, reverse=self.reverse, tree=self.as_tree,
+                       show_dead=self.show_dead)
+
     def render_table(self) -> None:
         snap = self.snapshot
         if snap is None:
             return
-        self.query_one("#header", Static).update(header(snap.stats, snap.procs) + (
+        now = time.time()
+        self.query_one("#header", Static).update(header(snap.stats, [p for p in snap.procs
+                                                                     if shown_by_default(p, now)]) + (
             "   [PAUSED]" if self.paused else ""))
         table = self.query_one(DataTable)
-        rows = arrange(snap.procs, needle=self.needle, sort=self.sort, reverse=self.reverse, tree=self.as_tree,
-                       show_dead=self.show_dead)
+        keep = self.selected_pid()
+        labels = self.labels()
+        if labels != self._columns:  # the sort moved: new titles (the arrow), and the rows again
+            table.clear(columns=True)
+            for c, label in zip(COLUMNS, labels):
+                table.add_column(label, key=c)
+            self._columns, self._order = labels, []
+        rows = self.shown()
         order = [p.pid for p, _ in rows]
         live = set(order)
         self.tagged &= live
         if order != self._order:  # rows came, went or moved: rebuild, keeping the cursor on its pid
-            keep = self.selected_pid()
             table.clear()
             for p, depth in rows:
-                table.add_row(*self._cells(p, depth), key=str(p.pid))
+                table.add_row(*self._cells(p, depth, now), key=str(p.pid))
             self._order = order
             if keep in live:
-                table.move_cursor(row=order.index(keep))
+                table.move_cursor(row=order.index(keep), animate=False)
             return
         for p, depth in rows:  # same rows: update the cells in place
-            for col, value in zip(COLUMNS, self._cells(p, depth)):
+            for col, value in zip(COLUMNS, self._cells(p, depth, now)):
                 if table.get_cell(str(p.pid), col) != value:
                     table.update_cell(str(p.pid), col, value)
 
-    def _cells(self, p: Any, depth: int) -> tuple[Text, ...]:
-        """Plain Text cells: an app name or syscall text is never read as Textual markup."""
-        c = list(cells(p, depth if self.as_tree else 0))
+    def _cells(self, p: Any, depth: int, now: float) -> tuple[Text, ...]:
+        """Plain Text cells (an app name or syscall text is never read as Textual markup); an ended
+        process stays a while, greyed out."""
+        c = list(cells(p, depth if self.as_tree else 0, now))
         if p.pid in self.tagged:
             c[0] = "*" + c[0]
-        return tuple(Text(v) for v in c)
+        style = "" if alive(p) else "dim"
+        return tuple(Text(v, style=style) for v in c)
+
+    def selected(self) -> Any | None:
+        pid = self.selected_pid()
+        procs = self.snapshot.procs if self.snapshot else []
+        return next((p for p in procs if p.pid == pid), None)
 
     # -- actions ---------------------------------------------------------------------------------
     def targets(self) -> list[int]:
@@ -178,16 +216,22 @@ class TopApp(App):
         box.focus()
 
     def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "search":  # find as you type: the cursor jumps to the first match
+            self.search = event.value.strip()
+            if self.search:
+                self.jump(0, from_cursor=False)
+            return
         self.needle = event.value.strip()
         self.render_table()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.input.display = bool(event.value)
+        event.input.display = bool(event.value) and event.input.id == "filter"
         self.query_one(DataTable).focus()
 
     def action_clear_filter(self) -> None:
-        box = self.query_one("#filter", Input)
-        box.value, box.display, self.needle = "", False, ""
+        for box in self.query(Input):
+            box.value, box.display = "", False
+        self.needle = self.search = ""
         self.query_one(DataTable).focus()
         self.render_table()
 
@@ -232,21 +276,28 @@ class TopApp(App):
         await self.show_detail(pid)
 
     async def show_detail(self, pid: int) -> None:
-        from ..format import event_line
         try:
             events = await self.source.events(pid)
         except SourceGone:
             return
         proc = next((p for p in (self.snapshot.procs if self.snapshot else []) if p.pid == pid), None)
-        title = f"pid {pid} {printable(proc.app)}: {clip(proc.task, 100)}" if proc else f"pid {pid}"
-        lines = [event_line(e) for e in events[-10:]] or ["(no events)"]
-        self.query_one("#detail", Static).update(Text("\n".join([title, *lines])))  # Text: no markup
+        head = readable.summary(proc) if proc else [f"pid {pid}"]
+        lines = [readable.event(e) for e in events[-(11 - len(head)):]] or ["(no events)"]
+        self.query_one("#detail", Static).update(Text("\n".join([*head, *lines])))  # Text: no markup
 
     async def on_unmount(self) -> None:
         await self.source.aclose()
 
 
 def main() -> int:
+    """Open the viewer on this home's kernel; with none running, say so in one line instead."""
+    import sys
+
+    from ..daemonctl import home_of, is_running
+    if is_running() is None:
+        print(f"llmos: no kernel is running at {home_of()}; `llmos boot` starts one (or `llmos shell`)",
+              file=sys.stderr)
+        return 1
     TopApp().run()
     return 0
 

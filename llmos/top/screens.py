@@ -18,7 +18,11 @@ HELP = """\
  /        filter by pid, app, state, task or syscall (Esc clears)
  < >      sort by the previous / next column      s  reverse the sort
  t        tree by parent                           a  show exited processes too
+ f        find a process (the cursor jumps to it); n / N next / previous match
  enter    detail pane with the process's last events (enter again hides it)
+ l        the selected process's whole log          d  inspect it (times, usage, exit)
+ A        answer the selected process's pending approval (y approve, n deny)
+ ended processes stay greyed out for 5 minutes; the sorted column has an arrow
  p        pause / resume updates
  q        quit                                     ?  this help
 """

@@ -5,7 +5,7 @@ import abc
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kernel.api.messages import KernelStats, ProcRow
+from kernel.api.messages import ApprovalInfo, KernelStats, ProcRow
 
 from ..client import Client, KernelError, NotRunning
 
@@ -35,6 +35,14 @@ class Source(abc.ABC):
     async def kill(self, pid: int, signal: str) -> None:
         """Send ``signal``; raises ``ValueError`` with a message when the kernel refuses."""
 
+    @abc.abstractmethod
+    async def approvals(self) -> list[ApprovalInfo]:
+        """The approvals waiting for a person."""
+
+    @abc.abstractmethod
+    async def decide(self, approval: str, approve: bool) -> None:
+        """Approve or deny; raises ``ValueError`` with a message when the kernel refuses."""
+
     async def aclose(self) -> None:
         return None
 
@@ -47,7 +55,7 @@ class LiveSource(Source):
 
     async def snapshot(self) -> Snapshot:
         try:
-            return Snapshot(await self.client.status(), await self.client.ps())
+            return Snapshot(await self.client.status(), await self.client.ps(all=True))
         except NotRunning as exc:
             raise SourceGone(exc.message) from None
 
@@ -62,6 +70,20 @@ class LiveSource(Source):
     async def kill(self, pid: int, signal: str) -> None:
         try:
             await self.client.kill(pid, signal)
+        except NotRunning as exc:
+            raise SourceGone(exc.message) from None
+        except KernelError as exc:
+            raise ValueError(exc.message) from None
+
+    async def approvals(self) -> list[ApprovalInfo]:
+        try:
+            return await self.client.approvals()
+        except NotRunning as exc:
+            raise SourceGone(exc.message) from None
+
+    async def decide(self, approval: str, approve: bool) -> None:
+        try:
+            await (self.client.approve(approval) if approve else self.client.deny(approval, "denied in top"))
         except NotRunning as exc:
             raise SourceGone(exc.message) from None
         except KernelError as exc:

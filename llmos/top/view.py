@@ -1,29 +1,42 @@
 """top's table model, free of any UI: columns, filtering, sorting, the tree by parent, the header line."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
-from ..format import cpu, duration
+from ..format import cpu, duration, exit_text, task_text
 from ..textsafe import clip, printable
 
 LIVE = ("NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED")
-COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL")
+KEEP_EXITED = 300.0  # seconds an ended process stays in the table, greyed out, before it drops off
+COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL", "EXIT",
+           "TASK")
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
     "PID": lambda p: p.pid, "PPID": lambda p: p.ppid, "APP": lambda p: p.app, "STATE": lambda p: p.state,
     "PRIO": lambda p: p.priority, "CTX": lambda p: p.ctx_used, "TOK/s": lambda p: p.tokens_per_second,
     "TOKENS": lambda p: p.tokens_in + p.tokens_out, "SYSCALLS": lambda p: p.syscalls,
     "TIME": lambda p: p.cpu_time, "SYSCALL": lambda p: p.current,
+    "EXIT": lambda p: (p.ended or 0.0, p.exit_reason), "TASK": lambda p: p.task or "",
 }
 DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "CTX"}
 
 
-def cells(p: Any, depth: int = 0) -> tuple[str, ...]:
-    """One row's text; the app and current syscall are escaped (textsafe), as untrusted text is."""
+def cells(p: Any, depth: int = 0, now: float | None = None) -> tuple[str, ...]:
+    """One row's text; the app, syscall, exit and task are escaped (textsafe), as untrusted text is."""
     app = ("  " * depth + ("└ " if depth else "")) + printable(p.app)
     return (str(p.pid), str(p.ppid), app, printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
             f"{p.tokens_per_second:.1f}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
-            clip(p.current or "", 80))
+            clip(p.current or "", 80), exit_text(p, now), task_text(p.task, 48))
+
+
+def alive(p: Any) -> bool:
+    return p.state in LIVE
+
+
+def shown_by_default(p: Any, now: float) -> bool:
+    """Live processes, and ended ones for ``KEEP_EXITED`` seconds after they ended."""
+    return alive(p) or (p.ended is not None and now - p.ended < KEEP_EXITED)
 
 
 def matches(p: Any, needle: str) -> bool:
@@ -34,9 +47,10 @@ def matches(p: Any, needle: str) -> bool:
 
 
 def arrange(procs: list[Any], *, needle: str = "", sort: str = "PID", reverse: bool = False,
-            tree: bool = False, show_dead: bool = False) -> list[tuple[Any, int]]:
+            tree: bool = False, show_dead: bool = False, now: float | None = None) -> list[tuple[Any, int]]:
     """The rows to show, in order, each with its depth in the tree (0 when not a tree)."""
-    shown = [p for p in procs if (show_dead or p.state in LIVE) and matches(p, needle)]
+    now = now or time.time()
+    shown = [p for p in procs if (show_dead or shown_by_default(p, now)) and matches(p, needle)]
     key = SORT_KEYS.get(sort, SORT_KEYS["PID"])
     desc = (sort in DESCENDING) != reverse
     ordered = sorted(shown, key=key, reverse=desc)
@@ -55,6 +69,16 @@ def arrange(procs: list[Any], *, needle: str = "", sort: str = "PID", reverse: b
                 walk(p.pid, depth + 1)
     walk(0, 0)
     return out
+
+
+def find(rows: list[Any], needle: str, start: int, step: int = 1) -> int | None:
+    """The index of the next row after ``start`` (wrapping, in direction ``step``) that matches ``needle``."""
+    n = len(rows)
+    for i in range(1, n + 1):
+        j = (start + step * i) % n
+        if matches(rows[j], needle):
+            return j
+    return None
 
 
 def header(stats: Any, procs: list[Any]) -> str:

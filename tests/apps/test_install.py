@@ -178,3 +178,15 @@ def test_an_untrusted_wheel_app_runs_in_a_container_with_its_private_dependency(
             return await k.wait(await k.spawn("boxed"), 120)
     proc = anyio.run(go)
     assert (proc.exit_reason, proc.result) == ("exited", "42 1000 /work"), proc.error  # in the sandbox's container
+
+
+@pytest.mark.parametrize("source", ["/nonexistent", "./not-here", "~/no-such-app", "apps/missing", "gone.whl",
+                                    "missing-1.0.tar.gz"])
+def test_a_path_that_does_not_exist_is_named_as_such_not_passed_to_pip(tmp_path, capsys, monkeypatch, source):
+    with pytest.raises(InstallError, match="no such file or folder") as err:
+        Installer(tmp_path / "home").install(source)
+    assert "Invalid requirement" not in str(err.value) and source in str(err.value)
+    monkeypatch.setenv("LLMOS_HOME", str(tmp_path / "home"))
+    assert main(["install", source]) == 1
+    err_line = capsys.readouterr().err.strip()
+    assert err_line.startswith(f"llmos: install failed: {source}: no such file or folder") and "\n" not in err_line

@@ -71,3 +71,30 @@ async def test_workers_run_in_parallel(kernel_factory, router):
         proc = await k.wait(await k.spawn("manager", json.dumps(plan)), 30)
     assert proc.exit_reason == "exited", proc.error
     assert router.engine.stats().max_batch_seqs == 4  # four workers generating at once
+
+
+@pytest.mark.parametrize("check,words", [
+    ({"kind": "equals", "value": "4"}, "unknown check kind 'equals'"),
+    ({"kind": "number", "value": "four"}, "needs a number"),
+    ({"kind": "contains", "value": ""}, "needs non-empty text"),
+    ({"kind": "contains", "text": "x"}, "unknown key 'text'"),
+    ("contains 4", "is not an object"),
+])
+async def test_a_given_plan_with_a_bad_check_is_refused_not_silently_unchecked(kernel_factory, router, check, words):
+    plan = {"subtasks": [{"task": "Add 2 and 2.", "spec": "The number."},
+                         {"task": "Add 3 and 3.", "spec": "The number.", "check": check}]}
+    async with kernel_factory(router.engine) as k:
+        proc = await k.wait(await k.spawn("manager", json.dumps(plan)), 30)
+    assert proc.exit_reason == "error" and proc.exit_status == 1
+    assert "subtasks[1].check" in proc.error and words in proc.error and '{"kind": KIND' in proc.error
+    assert not any("Task: Add" in s for s in router.seen)  # no worker was started on a plan with a bad check
+
+
+def test_the_check_format_is_documented():
+    from pathlib import Path
+
+    from apps.manager.checks import KINDS
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "apps.md").read_text()
+    section = doc[doc.index("### The manager's checks"):]
+    for kind in KINDS:
+        assert f"`{kind}`" in section, kind

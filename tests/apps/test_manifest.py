@@ -66,3 +66,46 @@ def test_good_manifest_and_digest(tmp_path):
 def test_bundled_apps_are_valid(name):
     m = load_manifest(BUNDLED / name)
     assert m.name == name and m.description
+
+
+PROMPT = 'name = "demo"\n[permissions]\nsyscalls = ["llm.*", "tool.*"]\ntools = ["clock"]\n[agent]\ntools = ["clock"]\n'
+BAD_EXAMPLES = [
+    ('[[agent.examples]]\ntask = "hi"\n', "key 'agent.examples[0]': needs 'steps'"),
+    ('[[agent.examples]]\nsteps = [{action = {tool = "answer", answer = "x"}}]\n', "needs a non-empty 'task'"),
+    ('[[agent.examples]]\ntask = "t"\nanswer = "x"\nsteps = []\n', "unknown key 'answer'"),
+    ('[[agent.examples]]\ntask = "t"\nsteps = [{tool = "answer", answer = "x"}]\n', "steps[0]"),
+    ('[[agent.examples]]\ntask = "t"\nsteps = [{action = {tool = "answer"}}]\n', "non-empty 'answer'"),
+    ('[[agent.examples]]\ntask = "t"\nsteps = [{action = {tool = "clock"}, observation = "9:30"}]\n',
+     "the last step must be"),
+    ('[[agent.examples]]\ntask = "t"\nsteps = [{action = {tool = "clock"}}, {action = {tool = "answer", '
+     'answer = "x"}}]\n', "needs the 'observation'"),
+    ('[[agent.examples]]\ntask = "t"\nsteps = [{action = {tool = "python"}, observation = "1"}, '
+     '{action = {tool = "answer", answer = "1"}}]\n', "tool 'python' is not one of agent.tools"),
+    ('[[agent.examples]]\ntask = "t"\nsteps = [{action = {tool = "answer", answer = "1"}}, '
+     '{action = {tool = "answer", answer = "2"}}]\n', "the answer must be the last step"),
+]
+
+
+@pytest.mark.parametrize("text,needle", BAD_EXAMPLES, ids=[n for _, n in BAD_EXAMPLES])
+def test_malformed_examples_are_refused_with_the_format(tmp_path, text, needle):
+    (tmp_path / "app.toml").write_text(PROMPT + text)
+    with pytest.raises(ManifestError) as err:
+        load_manifest(tmp_path)
+    assert needle in str(err.value) and "agent.examples[0]" in str(err.value), str(err.value)
+
+
+def test_well_formed_examples_load(tmp_path):
+    (tmp_path / "app.toml").write_text(PROMPT + '[[agent.examples]]\ntask = "What time is it?"\nsteps = [\n'
+                                       '  {action = {tool = "clock"}, observation = "09:30"},\n'
+                                       '  {action = {tool = "answer", answer = "09:30"}},\n]\n')
+    assert len(load_manifest(tmp_path).agent.examples) == 1
+
+
+@pytest.mark.parametrize("route,needle", [('python = "x"', "'python' is not one of agent.tools"),
+                                          ('clock = "(unclosed"', "not a regular expression")])
+def test_a_bad_route_is_refused(tmp_path, route, needle):
+    (tmp_path / "app.toml").write_text(PROMPT + "[agent.route]\n" + route + "\n")
+    with pytest.raises(ManifestError, match="agent.route"):
+        load_manifest(tmp_path)
+    with pytest.raises(ManifestError, match=needle):
+        load_manifest(tmp_path)

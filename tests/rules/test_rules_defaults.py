@@ -66,3 +66,31 @@ def test_user_rules_cannot_loosen_system_asks():
     user = parse_rules('[[rule]]\nid = "u"\neffect = "allow"\nmatch = ["fs.*"]\n', level="user")
     e = RulesEngine.with_defaults(user)
     assert e.decide(Call(name="fs.delete", args={"path": "x"})).rule_id == "system.fs-delete"
+
+
+SEAT_PAGE = "http://127.0.0.1:8765/flights/seat.html"
+
+
+@pytest.mark.parametrize("label", ["Pay now", "Buy", "Place order", "Place an order", "Book now",
+                                   "Confirm booking", "Confirm booking and pay $420", "Confirm and pay",
+                                   "Complete purchase", "Subscribe", "Send money", "Donate $5",
+                                   "Continue and pay", "Proceed to checkout and pay",
+                                   "Review and pay"])
+def test_the_pay_button_rule_fires_on_paying(label):
+    d = decide("browser.click", {"index": 7, "element": label, "page_url": SEAT_PAGE})
+    assert (d.effect, d.rule_id) == ("ask", "system.browser-pay-button"), label
+
+
+@pytest.mark.parametrize("label", ["Continue to checkout", "Proceed to payment", "Go to checkout",
+                                   "Back to cart", "Continue to pay", "Review order", "Next", "Payment options",
+                                   "Return to booking", "View purchase history", "Skip to payment",
+                                   "Track order", "Cancel subscription"])
+def test_the_pay_button_rule_does_not_fire_on_navigating(label):
+    d = decide("browser.click", {"index": 7, "element": label, "page_url": SEAT_PAGE})
+    assert d.effect == "allow", (label, d.rule_id)
+
+
+def test_the_checkout_page_itself_still_asks():
+    d = decide("browser.click", {"index": 2, "element": "Continue", "page_url": "http://127.0.0.1:8765/flights/"
+                                                                                 "checkout.html"})
+    assert (d.effect, d.rule_id) == ("ask", "system.browser-pay-page")

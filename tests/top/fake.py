@@ -3,16 +3,17 @@ from __future__ import annotations
 
 import time
 
-from kernel.api.messages import KernelStats, ProcRow
+from kernel.api.messages import ApprovalInfo, KernelStats, ProcRow
 from llmos.top.source import Snapshot, Source, SourceGone
 
 
 def proc(pid: int, app: str = "assistant", state: str = "RUNNING", ppid: int = 0, tokens: int = 0,
-         current: str = "", task: str = "") -> ProcRow:
+         current: str = "", task: str = "", ended: float | None = None, exit_reason: str = "",
+         exit_status: int | None = None) -> ProcRow:
     return ProcRow(pid=pid, ppid=ppid, app=app, task=task or f"task of {pid}", state=state, priority=20,
                    ctx_used=100, ctx_limit=1024, tokens_in=tokens, tokens_out=0, syscalls=pid, steps=1,
-                   started=time.time(), cpu_time=0.5, current=current, exit_reason="", exit_status=None,
-                   result=None, tokens_per_second=float(tokens) / 10)
+                   started=time.time() - 300, cpu_time=0.5, current=current, exit_reason=exit_reason,
+                   exit_status=exit_status, result=None, tokens_per_second=float(tokens) / 10, ended=ended)
 
 
 class FakeSource(Source):
@@ -20,6 +21,9 @@ class FakeSource(Source):
         self.procs = {p.pid: p for p in procs or []}
         self.signals: list[tuple[int, str]] = []
         self.gone = False
+        self.pending: list[ApprovalInfo] = []
+        self.decided: list[tuple[str, bool]] = []
+        self.events_of: dict[int, list[dict]] = {}
 
     async def snapshot(self) -> Snapshot:
         if self.gone:
@@ -30,6 +34,8 @@ class FakeSource(Source):
         return Snapshot(stats, list(self.procs.values()))
 
     async def events(self, pid: int) -> list[dict]:
+        if pid in self.events_of:
+            return self.events_of[pid]
         return [{"ts": time.time(), "seq": 1, "kind": "proc.spawn", "pid": pid, "app": "assistant"},
                 {"ts": time.time(), "seq": 2, "kind": "syscall", "pid": pid, "call": "llm.json"}]
 
@@ -39,3 +45,12 @@ class FakeSource(Source):
         self.signals.append((pid, signal))
         if signal in ("KILL", "TERM"):
             del self.procs[pid]
+
+    async def approvals(self) -> list[ApprovalInfo]:
+        return list(self.pending)
+
+    async def decide(self, approval: str, approve: bool) -> None:
+        if approval not in {a.id for a in self.pending}:
+            raise ValueError(f"no pending approval {approval!r}")
+        self.pending = [a for a in self.pending if a.id != approval]
+        self.decided.append((approval, approve))

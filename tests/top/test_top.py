@@ -114,7 +114,7 @@ async def test_tree_detail_pause_and_kernel_gone():
         await pilot.press("enter")
         await settle(pilot, app)
         detail = str(app.query_one("#detail", Static).render())
-        assert "pid 1 assistant" in detail and "proc.spawn" in detail
+        assert "pid 1 (assistant" in detail and "proc.spawn" in detail
         await pilot.press("p")
         src.procs[9] = proc(9)
         await settle(pilot, app)
@@ -126,13 +126,19 @@ async def test_tree_detail_pause_and_kernel_gone():
 
 
 async def test_screenshot_shows_the_columns(tmp_path):
-    src = FakeSource([proc(1, current="llm.json", tokens=120), proc(2, state="STOPPED", ppid=1)])
+    import html
+    import re
+    import time
+    src = FakeSource([proc(1, current="llm.json", tokens=120, task="plan a trip"), proc(2, state="STOPPED", ppid=1),
+                      proc(3, state="KILLED", ended=time.time() - 130, exit_reason="killed", exit_status=137)])
     app = TopApp(src, interval=60)
-    async with app.run_test(size=(140, 24)) as pilot:
+    async with app.run_test(size=(200, 24)) as pilot:
         await settle(pilot, app)
         svg = app.export_screenshot()
         path = tmp_path / "top.svg"
         path.write_text(svg)
-    for word in ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL",
-                 "llm.json", "STOPPED", "LLM&#160;slots"):
-        assert word in svg, word
+    text = html.unescape("".join(re.findall(r"<text[^>]*>(.*?)</text>", svg))).replace("\xa0", " ")
+    for word in ("PID ▲", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL",
+                 "EXIT", "TASK", "llm.json", "STOPPED", "KILLED", "killed (137) 2 min ago", "plan a trip",
+                 "LLM slots"):
+        assert word in text, word

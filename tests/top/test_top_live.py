@@ -1,4 +1,5 @@
-"""top on a real daemon: a process appears, `K` kills it, and a halted kernel is reported plainly."""
+"""top on a real daemon: a process appears, `K` kills it (its row stays, ended), and a halted kernel is reported
+plainly."""
 from __future__ import annotations
 
 import anyio
@@ -43,7 +44,11 @@ async def test_live_rows_kill_and_kernel_gone(booted):
             table = app.query_one(DataTable)
             await until(pilot, app, lambda: str(pid) in [k.value for k in table.rows])
             await pilot.press("K")
-            await until(pilot, app, lambda: str(pid) not in [k.value for k in table.rows])
+
+            def cell(col: str) -> str:
+                return str(table.get_cell(str(pid), col)) if str(pid) in [k.value for k in table.rows] else ""
+            await until(pilot, app, lambda: cell("STATE") == "KILLED")  # it stays, greyed out, with its exit
+            assert cell("EXIT").startswith("killed (137)")
             info = await c.wait(pid, timeout=30)
             assert info.exit_reason == "killed"
             await c.halt()
