@@ -5,7 +5,7 @@ import time
 from collections.abc import Iterable
 from typing import Any
 
-PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "TASK")
+PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "READY", "TASK")
 
 
 def duration(seconds: float) -> str:
@@ -28,6 +28,7 @@ def elapsed(info: Any, now: float | None = None) -> float:
 def ps_rows(procs: Iterable[Any]) -> list[tuple[str, ...]]:
     return [(str(p.pid), str(p.ppid), p.app, p.state, str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
              str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
+             cpu(p.ready_time),
              (p.task or "").replace("\n", " ")[:40]) for p in procs]
 
 

@@ -70,6 +70,7 @@ class ProcInfo(Reply):
     exit_reason: str = ""
     exit_status: int | None = None
     result: str | None = None
+    ready_time: float = 0.0  # seconds spent READY (queued for an LLM slot), not counted in cpu_time
 
 
 class Waited(Reply):

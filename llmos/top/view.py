@@ -7,21 +7,21 @@ from typing import Any
 from ..format import cpu, duration
 
 LIVE = ("NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED")
-COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL")
+COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "SYSCALL")
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
     "PID": lambda p: p.pid, "PPID": lambda p: p.ppid, "APP": lambda p: p.app, "STATE": lambda p: p.state,
     "PRIO": lambda p: p.priority, "CTX": lambda p: p.ctx_used, "TOK/s": lambda p: p.tokens_per_second,
     "TOKENS": lambda p: p.tokens_in + p.tokens_out, "SYSCALLS": lambda p: p.syscalls,
-    "TIME": lambda p: p.cpu_time, "SYSCALL": lambda p: p.current,
+    "TIME": lambda p: p.cpu_time, "READY": lambda p: p.ready_time, "SYSCALL": lambda p: p.current,
 }
-DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "CTX"}
+DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "CTX"}
 
 
 def cells(p: Any, depth: int = 0) -> tuple[str, ...]:
     app = ("  " * depth + ("└ " if depth else "")) + p.app
     return (str(p.pid), str(p.ppid), app, p.state, str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
             f"{p.tokens_per_second:.1f}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
-            p.current or "")
+            cpu(p.ready_time), p.current or "")
 
 
 def matches(p: Any, needle: str) -> bool:
