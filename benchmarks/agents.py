@@ -14,6 +14,7 @@ from pathlib import Path
 import anyio
 
 from apps import AppRegistry
+from drivers.llm import LlamaEngine
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
 
@@ -95,11 +96,14 @@ def summary(times: list[float], failures: int, sent: int, computed: int, **extra
             "prompt_sent": sent, "prompt_computed": computed, "times": s, **extra}
 
 
-async def run_llmos(spec: dict, *, policy: str, kv_follow: bool, syscall_timeout: float = 120.0) -> dict:
-    """Every program as a process of the ``agent`` app at once; completion time from the common start."""
+async def run_llmos(spec: dict, *, policy: str, kv_follow: bool, syscall_timeout: float = 120.0,
+                    model: str = "") -> dict:
+    """Every program as a process of the ``agent`` app at once; completion time from the common start.
+    ``model="scripted"`` runs the same plumbing on the scripted engine (for tests)."""
     n = len(spec["programs"])
     with tempfile.TemporaryDirectory(prefix="llmos-agents-") as tmp:
-        engine = open_engine("", n_slots=N_SLOTS, n_ctx=N_CTX, n_threads=N_THREADS, kv_store_bytes=KV_STORE_MB << 20)
+        engine = (open_engine("scripted", n_slots=N_SLOTS, default="ok", token_delay=0.001) if model == "scripted" else
+                  open_engine(model, n_slots=N_SLOTS, n_ctx=N_CTX, n_threads=N_THREADS, kv_store_bytes=KV_STORE_MB << 20))
         config = KernelConfig(home=str(Path(tmp) / "home"), subsystems=[], n_slots=N_SLOTS, n_ctx=N_CTX,
                               policy=policy, kv_follow=kv_follow, syscall_timeout=syscall_timeout)
         async with Kernel(config, engine=engine, registry=AppRegistry(extra_dirs=[_app_dir(spec, Path(tmp))])) as k:
@@ -108,7 +112,7 @@ async def run_llmos(spec: dict, *, policy: str, kv_follow: bool, syscall_timeout
             pids = [await k.spawn("agent", str(i)) for i in range(n)]
             procs = [await k.wait(pid) for pid in pids]
             s1 = k.engine.stats()
-            store = engine.kv_store_stats()
+            store = k.engine.kv_store_stats() if isinstance(k.engine, LlamaEngine) else {"peak_bytes": 0}
             system_tokens = k.engine.count_tokens(spec["system"])
             bypassed = k.sched.max_bypassed
     done = [p for p in procs if p.exit_reason == "exited"]
@@ -140,7 +144,7 @@ def run_all(model: str, progress=None) -> dict:
                     r = agents_server.run(model, spec, slots=N_SLOTS, n_ctx=N_CTX, threads=N_THREADS,
                                           cache_ram_mb=KV_STORE_MB)
                 else:
-                    r = anyio.run(functools.partial(run_llmos, spec, **cfg))
+                    r = anyio.run(functools.partial(run_llmos, spec, model=model, **cfg))
             except Exception as exc:  # noqa: BLE001 - recorded in the report
                 r = {"skipped": f"{type(exc).__name__}: {str(exc)[:300]}"}
             out["results"].setdefault(name, {})[str(n)] = r
