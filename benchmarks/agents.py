@@ -22,6 +22,7 @@ SEED = 22
 N_SLOTS, N_CTX, N_THREADS = 4, 8192, 2
 MAX_TOKENS = 24  # per step
 KV_STORE_MB = 256  # llmos's saved-KV memory; llama-server's --cache-ram gets the same
+KV_SWAP_MB = 4096  # and the disk behind it (the engine's default)
 WAIT_S = (0.3, 2.5)  # a tool call's duration, uniform, fixed seed
 WORDS = ("river mountain ledger invoice parser window kernel garden shipment sensor lattice harbor engine "
          "folder archive signal market budget orbit compass ticket report cluster canvas meadow bridge "
@@ -103,7 +104,8 @@ async def run_llmos(spec: dict, *, policy: str, kv_follow: bool, syscall_timeout
     n = len(spec["programs"])
     with tempfile.TemporaryDirectory(prefix="llmos-agents-") as tmp:
         engine = (open_engine("scripted", n_slots=N_SLOTS, default="ok", token_delay=0.001) if model == "scripted" else
-                  open_engine(model, n_slots=N_SLOTS, n_ctx=N_CTX, n_threads=N_THREADS, kv_store_bytes=KV_STORE_MB << 20))
+                  open_engine(model, n_slots=N_SLOTS, n_ctx=N_CTX, n_threads=N_THREADS, kv_store_bytes=KV_STORE_MB << 20,
+                              kv_swap_dir=str(Path(tmp) / "swap"), kv_swap_bytes=KV_SWAP_MB << 20))
         config = KernelConfig(home=str(Path(tmp) / "home"), subsystems=[], n_slots=N_SLOTS, n_ctx=N_CTX,
                               policy=policy, kv_follow=kv_follow, syscall_timeout=syscall_timeout)
         async with Kernel(config, engine=engine, registry=AppRegistry(extra_dirs=[_app_dir(spec, Path(tmp))])) as k:
@@ -112,7 +114,8 @@ async def run_llmos(spec: dict, *, policy: str, kv_follow: bool, syscall_timeout
             pids = [await k.spawn("agent", str(i)) for i in range(n)]
             procs = [await k.wait(pid) for pid in pids]
             s1 = k.engine.stats()
-            store = k.engine.kv_store_stats() if isinstance(k.engine, LlamaEngine) else {"peak_bytes": 0}
+            store = (k.engine.kv_store_stats() if isinstance(k.engine, LlamaEngine)
+                     else {"peak_bytes": 0, "peak_disk_bytes": 0})
             system_tokens = k.engine.count_tokens(spec["system"])
             bypassed = k.sched.max_bypassed
     done = [p for p in procs if p.exit_reason == "exited"]
@@ -122,7 +125,8 @@ async def run_llmos(spec: dict, *, policy: str, kv_follow: bool, syscall_timeout
                    errors=errors, reprefills=s1.reprefills - s0.reprefills,
                    reprefill_tokens=s1.reprefill_tokens - s0.reprefill_tokens,
                    follow_resumes=s1.follow_resumes - s0.follow_resumes,
-                   kv_peak_mb=store["peak_bytes"] / 2**20, kv_budget_mb=KV_STORE_MB, max_bypassed=bypassed,
+                   kv_peak_mb=store["peak_bytes"] / 2**20, kv_budget_mb=KV_STORE_MB,
+                   kv_disk_peak_mb=store["peak_disk_bytes"] / 2**20, kv_disk_budget_mb=KV_SWAP_MB, max_bypassed=bypassed,
                    ready_mean_s=statistics.fmean(p.usage.ready_seconds for p in procs),
                    system_tokens=system_tokens)
 

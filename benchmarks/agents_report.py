@@ -82,7 +82,8 @@ def section(a: dict, plotted: bool) -> list[str]:
         lines += ["KV that follows the process (llmos+): " + "; ".join(
             f"{n} programs: {r['follow_resumes']} steps found their KV, {r['reprefills']} re-prefilled "
             f"({r['reprefill_tokens']:,} tokens), saved KV peaked at {_f(r['kv_peak_mb'], 1)} MB of its "
-            f"{r['kv_budget_mb']} MB bound, at most {r['max_bypassed']} overtakes of a waiting call, "
+            f"{r['kv_budget_mb']} MB bound in memory and {_f(r['kv_disk_peak_mb'], 1)} MB of its "
+            f"{r['kv_disk_budget_mb']} MB on disk, at most {r['max_bypassed']} overtakes of a waiting call, "
             f"{_f(r['ready_mean_s'], 1)} s READY per program on average" for n, r in kv) + ".", ""]
     errs = [f"- {b}, {n}: {e}" for b, by in a["results"].items() for n, r in by.items() for e in r.get("errors", [])]
     if errs:

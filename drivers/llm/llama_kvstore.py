@@ -79,8 +79,8 @@ class KVStore:
         self.entries[self._next] = SavedSeq(list(tokens), buf, n, key, expect)
         self.bytes += n
         self.saves += 1
+        self._fit()  # the bound holds between saves; one state is in transit while it is copied out
         self.peak_bytes = max(self.peak_bytes, self.bytes)
-        self._fit()
         return True
 
     def hint(self, key: str, expect: float) -> None:
