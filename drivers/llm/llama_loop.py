@@ -3,17 +3,18 @@ from __future__ import annotations
 
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from typing import Any
 
 from .base import EngineError, EngineStats, FinishReason, GenResult, Token
+from .llama_follow import OwnerHistory
 from .llama_handle import Done, ThreadedGeneration, deliver
 from .llama_kvcost import KVCost
 from .llama_kvstore import KVStore
 from .llama_native import NativeModel
 from .llama_sampling import SamplerChain
 from .llama_seq import Seq
-from .llama_slots import SlotTable, common_prefix
+from .llama_slots import SlotTable
 
 
 class DecodeLoop:
@@ -34,9 +35,7 @@ class DecodeLoop:
         self.kv_store = (KVStore(native.C, native.ctx, native.mem, kv_store_bytes, disk_dir=kv_swap_dir,
                                  disk_budget=kv_swap_bytes, cost=self.kv_cost)
                          if kv_store_bytes > 0 or kv_swap_dir else None)
-        # owner -> the tokens its KV held when its last kept sequence ended: a later sequence of that
-        # owner that has to compute any of them again is a re-prefill, and counted
-        self.history: OrderedDict[str, list[int]] = OrderedDict()
+        self.history = OwnerHistory()  # to count re-prefills of KV kept for its owner
         self._owner_news: list[tuple[str, float | None]] = []  # (owner, expected idle s, or None: gone)
         self.slots = SlotTable(native.C, native.mem, n_slots, self.kv_store, share_prefixes=share_prefixes)
         self.prefill_chunk = max(1, prefill_chunk)
@@ -144,7 +143,7 @@ class DecodeLoop:
         for key, idle_s in news:
             if idle_s is None:
                 self.slots.forget(key)
-                self.history.pop(key, None)
+                self.history.forget(key)
             else:
                 self.slots.hint(key, now + idle_s)
 
@@ -199,23 +198,9 @@ class DecodeLoop:
                 st.resumes += 1
             else:
                 st.prompt_tokens_sent += len(seq.context)
-                self._count_follow(req.key, seq.context, keep)
+                self.history.count(st, req.key, seq.context, keep)
             self.active.append(seq)
         self.queue.extendleft(reversed(held))
-
-    def _count_follow(self, key: str, context: list[int], keep: int) -> None:
-        """A new sequence of an owner whose KV was kept: resumed if it kept all of its history that it
-        reuses, else a re-prefill of what it must compute again."""
-        held = self.history.get(key) if key else None
-        if held is None:
-            return
-        reused = min(common_prefix(held, context), len(context) - 1)
-        st = self.stats
-        if keep >= reused:
-            st.follow_resumes += 1
-        else:
-            st.reprefills += 1
-            st.reprefill_tokens += reused - keep
 
     def _sibling_prefilling(self, seq: Seq) -> bool:
         """Whether ``seq`` should wait a step for a running sequence still prefilling its prefix."""
@@ -323,10 +308,7 @@ class DecodeLoop:
             follow = bool(seq.req.keep_kv and key) and reason in ("stop", "length")  # it will be back
             self.slots.release(seq.slot, parked=reason == "preempted" or follow, key=key)
             if follow:
-                self.history[key] = list(seq.slot.tokens)
-                self.history.move_to_end(key)
-                while len(self.history) > 4096:
-                    self.history.popitem(last=False)
+                self.history.kept(key, seq.slot.tokens)
             seq.slot = None
         if seq.sampler is not None:
             seq.sampler.close()

@@ -72,3 +72,16 @@ def test_cost_rates_are_learned():
     assert 9000 < c.prefill_tok_s <= 10000
     c.note_prefill(2, 1.0)  # too small a batch to time the prefill: ignored
     assert c.prefill_tok_s > 9000
+
+
+def test_owner_history_counts_resumes_and_reprefills():
+    from drivers.llm.base import EngineStats
+    from drivers.llm.llama_follow import OwnerHistory
+    h, st = OwnerHistory(), EngineStats()
+    h.count(st, "1", [1, 2, 3], 0)  # no history yet: a first step is neither
+    h.kept("1", [1, 2, 3, 4])
+    h.count(st, "1", [1, 2, 3, 4, 5, 6], 4)  # all of it found
+    h.count(st, "1", [1, 2, 3, 4, 5, 6], 1)  # three tokens of its own history computed again
+    h.forget("1")
+    h.count(st, "1", [1, 2, 3, 4, 5, 6], 0)
+    assert (st.follow_resumes, st.reprefills, st.reprefill_tokens) == (1, 1, 3)
