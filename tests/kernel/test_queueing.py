@@ -4,7 +4,9 @@ import anyio
 import pytest
 
 from drivers.llm import ScriptedEngine
+from kernel.api.messages import ProcRow
 from llmos.format import PS_HEADER, ps_rows
+from llmos.top.view import COLUMNS, SORT_KEYS, cells
 
 pytestmark = pytest.mark.anyio
 
@@ -83,3 +85,6 @@ async def test_ps_shows_ready_time(kernel_factory, make_app):
     assert waited.cpu_time < 2 * 0.01 * 8 * 2 + 0.5
     row = dict(zip(PS_HEADER, ps_rows([waited])[0]))
     assert row["READY"] == f"0:{waited.ready_time:04.1f}"
+    top_row = ProcRow(**{f: getattr(waited, f) for f in waited.__struct_fields__})
+    assert dict(zip(COLUMNS, cells(top_row)))["READY"] == row["READY"]
+    assert SORT_KEYS["READY"](top_row) == waited.ready_time
