@@ -34,6 +34,15 @@ BACKENDS = {  # name -> how llmos is configured (None: llama-server)
 }
 
 
+def backends() -> list[str]:
+    """``LLMOS_BENCH_AGENT_BACKENDS=llmos,llmos+`` runs only some of the backends."""
+    names = [x.strip() for x in os.environ.get("LLMOS_BENCH_AGENT_BACKENDS", ",".join(BACKENDS)).split(",") if x.strip()]
+    unknown = [x for x in names if x not in BACKENDS]
+    if unknown:
+        raise ValueError(f"unknown agent-bench backend {unknown[0]!r}: use some of {', '.join(BACKENDS)}")
+    return names
+
+
 def sizes() -> tuple[tuple[int, ...], int]:
     """Program counts and steps: ``LLMOS_BENCH_AGENTS=4,16`` and ``LLMOS_BENCH_AGENT_STEPS=3`` make a quick run."""
     counts = tuple(int(x) for x in os.environ.get("LLMOS_BENCH_AGENTS", "4,16,64").split(",") if x.strip())
@@ -140,7 +149,8 @@ def run_all(model: str, progress=None) -> dict:
                  "max_tokens": MAX_TOKENS, "wait_s": list(WAIT_S), "kv_store_mb": KV_STORE_MB, "results": {}}
     for n in counts:
         spec = workload(n, steps)
-        for name, cfg in BACKENDS.items():
+        for name in backends():
+            cfg = BACKENDS[name]
             if progress:
                 progress(f"agent programs: {name}, {n} x {steps} steps")
             try:

@@ -34,7 +34,7 @@ def _port() -> int:
 def command(exe: str, model: str, port: int, *, slots: int, n_ctx: int, threads: int, cache_ram_mb: int) -> list[str]:
     """Same model, slots, context and threads as the llmos engine; its host-RAM prompt cache on."""
     return [exe, "-m", model, "--host", "127.0.0.1", "--port", str(port), "-c", str(n_ctx), "-np", str(slots),
-            "-t", str(threads), "-tb", str(threads), "-b", "512", "-ub", "512", "--cache-ram", str(cache_ram_mb),
+            "-t", str(threads), "-tb", str(threads), "-b", "512", "-ub", "512", "--cache-ram", str(cache_ram_mb), "--no-kv-unified",
             "--no-webui"]
 
 

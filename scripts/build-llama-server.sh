@@ -14,6 +14,10 @@ else FLAVOR="noamx-avx2"; ARGS="$ARGS -DGGML_AVX512=OFF"; fi
 CACHE="${LLMOS_SERVER_CACHE:-$HOME/.cache/llmos/llama-server/$VERSION-$FLAVOR}"
 BIN="$CACHE/bin/llama-server"
 if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
+mkdir -p "$(dirname "$CACHE")"
+exec 9>"$CACHE.lock"  # one build at a time: a second caller waits for the first and uses its binary
+flock 9
+if [ -x "$BIN" ]; then echo "$BIN"; exit 0; fi
 command -v cmake >/dev/null || { echo "build-llama-server: cmake is needed (apt-get install cmake)" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
