@@ -9,6 +9,7 @@ from drivers.llm import GenRequest, LlamaEngine, Message
 
 pytestmark = [pytest.mark.real_model, pytest.mark.anyio]
 
+THREADS = 1  # one decode thread: on a loaded machine two spin at OpenMP barriers and run many times slower
 SYSTEM = Message("system", "You are a careful assistant who answers questions about geography in one sentence.")
 
 
@@ -34,10 +35,10 @@ async def _agent_steps(eng: LlamaEngine, pressure: bool) -> tuple[list[int], Gen
 
 
 async def test_a_process_back_from_a_tool_call_under_pressure_gets_its_kv_back(model_path, tmp_path):
-    quiet = LlamaEngine(model_path, n_slots=2, n_ctx=2048)
+    quiet = LlamaEngine(model_path, n_slots=2, n_ctx=2048, n_threads=THREADS)
     async with quiet:
         expected, _ = await _agent_steps(quiet, pressure=False)
-    eng = LlamaEngine(model_path, n_slots=2, n_ctx=2048, kv_swap_dir=str(tmp_path / "swap"))
+    eng = LlamaEngine(model_path, n_slots=2, n_ctx=2048, n_threads=THREADS, kv_swap_dir=str(tmp_path / "swap"))
     async with eng:
         got, res = await _agent_steps(eng, pressure=True)
         st, store = eng.stats(), eng.kv_store_stats()
@@ -49,18 +50,18 @@ async def test_a_process_back_from_a_tool_call_under_pressure_gets_its_kv_back(m
 
 async def test_the_kv_memory_bound_holds_under_64_processes(model_path, tmp_path):
     mem, disk = 6 << 20, 12 << 20
-    eng = LlamaEngine(model_path, n_slots=4, n_ctx=4096, kv_store_bytes=mem, kv_swap_dir=str(tmp_path / "swap"),
-                      kv_swap_bytes=disk)
+    eng = LlamaEngine(model_path, n_slots=4, n_ctx=4096, n_threads=THREADS, kv_store_bytes=mem,
+                      kv_swap_dir=str(tmp_path / "swap"), kv_swap_bytes=disk)
     sent = 0
     async with eng:
         async def agent(i: int) -> None:
             nonlocal sent
             convo = [SYSTEM, Message("user", f"Question {i}: which ocean is west of country {i}?")]
-            first = await eng.generate(_req(convo, str(i), max_tokens=4))
+            first = await eng.generate(_req(convo, str(i), max_tokens=2))
             eng.kv_pause(str(i), 0.5 + (i % 7))
             await anyio.sleep(0.01 * (i % 5))  # the 'tool call'
             convo += [Message("assistant", first.text), Message("user", f"Observation {i}: it is deep.")]
-            second = await eng.generate(_req(convo, str(i), max_tokens=4))
+            second = await eng.generate(_req(convo, str(i), max_tokens=2))
             sent += len(first.prompt) + len(second.prompt)
         async with anyio.create_task_group() as tg:
             for i in range(64):
