@@ -19,7 +19,8 @@ from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
 
 SEED = 22
-N_SLOTS, N_CTX, N_THREADS = 4, 8192, 2
+N_SLOTS, N_CTX = 4, 8192
+N_THREADS = int(os.environ.get("LLMOS_BENCH_AGENT_THREADS", "2"))  # decode threads, llmos and llama-server alike
 MAX_TOKENS = 24  # per step
 KV_STORE_MB = 256  # llmos's saved-KV memory; llama-server's --cache-ram gets the same
 KV_SWAP_MB = 4096  # and the disk behind it (the engine's default)
