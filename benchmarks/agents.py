@@ -148,6 +148,7 @@ def run_all(model: str, progress=None) -> dict:
     counts, steps = sizes()
     out: dict = {"counts": list(counts), "steps": steps, "slots": N_SLOTS, "n_ctx": N_CTX, "threads": N_THREADS,
                  "max_tokens": MAX_TOKENS, "wait_s": list(WAIT_S), "kv_store_mb": KV_STORE_MB, "results": {}}
+    load0 = os.getloadavg()[0]
     for n in counts:
         spec = workload(n, steps)
         for name in backends():
@@ -163,4 +164,5 @@ def run_all(model: str, progress=None) -> dict:
             except Exception as exc:  # noqa: BLE001 - recorded in the report
                 r = {"skipped": f"{type(exc).__name__}: {str(exc)[:300]}"}
             out["results"].setdefault(name, {})[str(n)] = r
+    out["load"] = [load0, os.getloadavg()[0]]
     return out

@@ -58,6 +58,13 @@ def section(a: dict, plotted: bool) -> list[str]:
               f"own commit) and run with `--cache-ram {a['kv_store_mb']}`, the memory llmos gets for saved KV. "
               "Completion time is from the common start to the program's end; ratios are to llama-server at "
               "the same size in the same run."), ""]
+    missing = [b for b in LABELS if b not in a["results"]]
+    if missing:
+        lines += [f"Not run this time: {', '.join(missing)} (`LLMOS_BENCH_AGENT_BACKENDS`); ratios to llama-server "
+                  "are then left out.", ""]
+    if a.get("load"):
+        lines += [f"Load average (1 min) at the start of this section {_f(a['load'][0])}, at its end "
+                  f"{_f(a['load'][1])}: figures from a loaded machine are slower and noisier than an idle one's.", ""]
     head = ["programs", "backend", "mean s", "p50 s", "p95 s", "max s", "makespan s", "mean vs server",
             "p95 vs server", "prompt tokens computed / sent", "computed vs server", "re-prefills", "failed"]
     rows = []
