@@ -33,7 +33,8 @@ def plot(a: dict, docs: Path) -> bool:
         ax.set(title=f"{n} programs x {a['steps']} steps, {a['slots']} slots", xlabel="program completion time (s)",
                ylabel="fraction of programs done", ylim=(0, 1.02))
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8, loc="lower right")
+    if axes[0][0].get_legend_handles_labels()[0]:
+        axes[0][0].legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     out = docs / IMAGE
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -43,7 +44,8 @@ def plot(a: dict, docs: Path) -> bool:
 
 
 def _ratio(r: dict, base: dict, key: str) -> str:
-    return _f(r[key] / base[key]) + "x" if base.get(key) else "-"
+    ok = base.get(key) and (key.startswith("prompt") or (r["times"] and base.get("times")))
+    return _f(r[key] / base[key]) + "x" if ok else "-"
 
 
 def section(a: dict, plotted: bool) -> list[str]:
@@ -77,8 +79,8 @@ def section(a: dict, plotted: bool) -> list[str]:
             if "skipped" in r:
                 rows.append([str(n), b, *["-"] * 10, f"skipped: {r['skipped'][:120]}"])
                 continue
-            rows.append([str(n), b, _f(r["mean_s"]), _f(r["p50_s"]), _f(r["p95_s"]), _f(r["max_s"]),
-                         _f(r["makespan_s"]), _ratio(r, base, "mean_s"), _ratio(r, base, "p95_s"),
+            times = [_f(r[k]) if r["times"] else "-" for k in ("mean_s", "p50_s", "p95_s", "max_s", "makespan_s")]
+            rows.append([str(n), b, *times, _ratio(r, base, "mean_s"), _ratio(r, base, "p95_s"),
                          f"{r['prompt_computed']:,} / {r['prompt_sent']:,}", _ratio(r, base, "prompt_computed"),
                          str(r.get("reprefills", "-")), str(r["failures"])])
     lines += ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] + ["| " + " | ".join(x) + " |" for x in rows]
