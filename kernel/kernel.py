@@ -21,7 +21,7 @@ from syscalls import InProcTransport, Sys
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Terminated
 from syscalls.proc import ProcInfo
 
-from . import boot, budget, klog, runner, transfer
+from . import boot, budget, klog, kvfollow, runner, transfer
 from .config import KernelConfig
 from .errors import ProcessExit
 from .events import EventLog
@@ -60,6 +60,7 @@ class Kernel:
         self._inboxes: dict[int, Inbox] = {}
         self.instruments: list[Any] = []  # trio-style hooks; ``token(proc)`` per generated token
         self.hooks = boot.Hooks()  # per-process spawn/exit hooks the subsystems add
+        self.pauses = kvfollow.PauseClock()  # how long each syscall keeps a process from the model
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._encoder = msgspec.json.Encoder()
@@ -74,7 +75,8 @@ class Kernel:
             from drivers.llm.factory import open_engine
             self.engine = open_engine(self.config.model, n_slots=self.config.n_slots, n_ctx=self.config.n_ctx)
         await self.engine.start()
-        self.sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum)
+        self.sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum,
+                               age_s=self.config.scheduler_age_s, max_bypass=self.config.scheduler_max_bypass)
         self.ptable = ProcTable(first_pid=self._next_pid_on_disk())
         self._stack = contextlib.AsyncExitStack()
         self._tg = await self._stack.enter_async_context(anyio.create_task_group())
@@ -200,6 +202,8 @@ class Kernel:
                 await release(str(proc.pid))
         await self._run_hooks(self.hooks.exit, proc)
         self.sched.forget(proc.pid)  # fair-share and priority-loan records of a process that is gone
+        if self.config.kv_follow:
+            self.engine.kv_forget(str(proc.pid))  # the KV kept for it is an ordinary prefix cache now
         proc.exit_reason, proc.exit_status = reason, status
         proc.result = result if isinstance(result, str) or result is None else self._encoder.encode(result).decode()
         proc.ended = time.time()
@@ -344,7 +348,7 @@ class Kernel:
                         tokens_in=p.usage.tokens_in, tokens_out=p.usage.tokens_out, syscalls=p.usage.syscalls,
                         steps=p.usage.steps, started=p.started, cpu_time=round(p.usage.llm_seconds, 3),
                         current=p.current, exit_reason=p.exit_reason, exit_status=p.exit_status, result=p.result,
-                        error=p.error[:2000])
+                        error=p.error[:2000], ready_time=round(p.usage.ready_seconds, 3))
 
     def workspace_path(self, pid: int) -> Path:
         return self.home / "workspaces" / str(pid)

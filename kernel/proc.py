@@ -39,12 +39,13 @@ class Usage:
     """What a process has consumed; budgets are checked against it."""
 
     __slots__ = ("tokens_in", "tokens_out", "children_tokens", "steps", "syscalls", "llm_seconds", "children",
-                 "sandbox_cpu_seconds", "person_seconds")
+                 "sandbox_cpu_seconds", "person_seconds", "ready_seconds")
 
     def __init__(self) -> None:
         self.tokens_in = self.tokens_out = self.children_tokens = self.steps = self.syscalls = self.children = 0
         self.llm_seconds = self.sandbox_cpu_seconds = 0.0
         self.person_seconds = 0.0  # time spent BLOCKED on a person (approvals, questions): not wall time
+        self.ready_seconds = 0.0  # time spent READY: queued for an LLM slot (not charged to llm_seconds)
 
     @property
     def tokens(self) -> int:
@@ -82,6 +83,7 @@ class Process:
         self.done = anyio.Event()
         self.scope: anyio.CancelScope | None = None
         self.syscall_cancel: anyio.CancelScope | None = None
+        self.deadlines: list[anyio.CancelScope] = []  # the time limits of the syscalls in flight (kernel/deadline.py)
         self.kill_reason = ""  # set when the kernel cancels the process
         self.ctx_used = 0
         self.ctx_limit = 0

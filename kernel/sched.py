@@ -2,21 +2,25 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import anyio
 
+from .deadline import queued
 from .proc import Process, State
 
-POLICIES = ("fifo", "rr", "priority", "fair")
+POLICIES = ("fifo", "rr", "priority", "fair", "plas")
 
 
 class _Waiter:
-    __slots__ = ("event", "granted", "proc", "seq")
+    __slots__ = ("bypassed", "event", "granted", "proc", "seq", "since")
 
     def __init__(self, proc: Process, seq: int):
         self.proc, self.seq, self.event, self.granted = proc, seq, anyio.Event(), False
+        self.since = time.monotonic()
+        self.bypassed = 0  # grants made to calls that asked later while this one waited (plas aging)
 
 
 class Scheduler:
@@ -28,16 +32,26 @@ class Scheduler:
       process with a better priority preempts a running one after its quantum.
     - ``fair``: least tokens consumed first, with the quantum.  A process's count starts at the
       least count among those competing when it first asks, so a newcomer cannot starve the rest.
+    - ``plas``: program-level attained service (Autellix): the process that has had the least model
+      time (``llm_seconds``) over its whole life goes first, so short agent programs are not stuck
+      behind long ones; a call is never preempted (its KV stays put).  Anti-starvation: a call that
+      has waited ``age_s`` seconds, or that ``max_bypass`` later calls have overtaken, is *aged*, and
+      aged calls are served first in arrival order, so no call is overtaken more than ``max_bypass``
+      times.
 
     Priority inheritance: while a process waits for its children (``proc.wait``), each child
     runs with the better of its own priority and the one lent by the waiter (``lend``).
     """
 
     def __init__(self, n_slots: int, policy: str = "fair", quantum: int = 64,
-                 on_grant: Callable[[Process], None] | None = None):
+                 on_grant: Callable[[Process], None] | None = None, *, age_s: float = 30.0, max_bypass: int = 64):
         if policy not in POLICIES:
             raise ValueError(f"unknown scheduler policy {policy!r}; choose one of {', '.join(POLICIES)}")
+        if age_s <= 0 or max_bypass < 1:
+            raise ValueError("scheduler aging needs age_s > 0 and max_bypass >= 1")
         self.n_slots, self.policy, self.quantum = n_slots, policy, quantum
+        self.age_s, self.max_bypass = age_s, max_bypass
+        self.max_bypassed = 0  # the most times any call was overtaken (plas keeps it <= max_bypass)
         self.running: dict[int, int] = {}  # pid -> tokens in the current quantum
         self._queue: list[_Waiter] = []
         self._seq = itertools.count()
@@ -95,12 +109,23 @@ class Scheduler:
             return (self.share(p), w.seq)
         return (w.seq,)
 
+    def _plas_pick(self, ready: list[_Waiter]) -> _Waiter:
+        now = time.monotonic()
+        aged = [w for w in ready if w.bypassed >= self.max_bypass or now - w.since >= self.age_s]
+        if aged:
+            return min(aged, key=lambda w: w.seq)
+        return min(ready, key=lambda w: (w.proc.usage.llm_seconds, w.seq))
+
     def _dispatch(self) -> None:
         while len(self.running) < self.n_slots:
             ready = [w for w in self._queue if not w.proc.stop_requested]  # a stopped process gets no slot
             if not ready:
                 return
-            w = min(ready, key=self._key)
+            w = self._plas_pick(ready) if self.policy == "plas" else min(ready, key=self._key)
+            for other in ready:  # count overtakes: ``w`` asked later than ``other`` but goes first
+                if other.seq < w.seq:
+                    other.bypassed += 1
+                    self.max_bypassed = max(self.max_bypassed, other.bypassed)
             self._queue.remove(w)
             w.granted = True
             self.running[w.proc.pid] = 0
@@ -123,7 +148,8 @@ class Scheduler:
         proc.set_state(State.READY)
         self._dispatch()
         try:
-            await w.event.wait()
+            with queued(proc):  # READY time: the syscall's time limit stands still
+                await w.event.wait()
         except BaseException:
             if w in self._queue:
                 self._queue.remove(w)
@@ -153,7 +179,7 @@ class Scheduler:
         if proc.pid not in self.running:
             return False
         used = self.running[proc.pid] = self.running[proc.pid] + tokens
-        if self.policy == "fifo" or not self._queue:  # the per-token common case: nobody waits
+        if self.policy in ("fifo", "plas") or not self._queue:  # the per-token common case: nobody waits
             return False
         ready = [w for w in self._queue if not w.proc.stop_requested]  # stopped waiters cannot take it
         if not ready:

@@ -17,7 +17,7 @@ import msgspec
 from .config import KernelConfig
 
 FILE = "llmos.toml"
-POLICIES = ("fifo", "rr", "priority", "fair")
+POLICIES = ("fifo", "rr", "priority", "fair", "plas")
 LOG_LEVELS = ("debug", "info", "warning", "error")
 EXPORTERS = ("", "off", "otlp", "jsonl")
 
@@ -57,6 +57,8 @@ CHECKS: dict[str, tuple[Any, str]] = {
     "n_ctx": (lambda v: 256 <= v <= 1 << 21, "a whole number of tokens from 256 to 2097152"),
     "policy": (lambda v: v in POLICIES, "one of " + ", ".join(POLICIES)),
     "quantum": (lambda v: v >= 1, "at least 1"),
+    "scheduler_age_s": (lambda v: v > 0, "more than 0 seconds"),
+    "scheduler_max_bypass": (lambda v: v >= 1, "at least 1"),
     "max_tokens": (lambda v: v is None or v >= 1, "at least 1"),
     "syscall_timeout": (lambda v: v > 0, "more than 0 seconds"),
     "approval_ttl": (lambda v: v > 0, "more than 0 seconds"),

@@ -13,7 +13,7 @@ from syscalls import Reply, Request
 from syscalls.errors import InvalidArgument, PermissionDenied, SyscallError, Terminated, Timeout
 from syscalls.table import TABLE, decode_request, encode, name_of
 
-from . import retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, systool, sysuser
+from . import deadline, kvfollow, retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, systool, sysuser
 from .errors import ProcessExit, from_driver
 from .proc import Process, State
 from .syscall_perm import refusal, syscall_granted
@@ -86,11 +86,11 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
         proc.current = name
         if proc.state in (State.NEW, State.READY, State.RUNNING):
             proc.set_state(State.WAITING)
-        with k.syscall_scope(proc):
+        with k.syscall_scope(proc), kvfollow.paused(k, proc, name, req, nested=bool(outer)):
             if name in NO_TIMEOUT:
                 reply = await handler(k, proc, req)
             else:
-                with anyio.fail_after(k.config.syscall_timeout):
+                with deadline.limit(proc, k.config.syscall_timeout):  # time queued for a slot is not counted
                     reply = await retry.call(k, name, handler, proc, req)
         for ins in k.instruments:
             if hasattr(ins, "syscall_after"):

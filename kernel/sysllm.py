@@ -30,6 +30,7 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
         capped = left - len(prompt) < req.max_tokens
         req.max_tokens = max(1, min(req.max_tokens, left - len(prompt)))
     req.prompt, req.messages, req.key = prompt, None, str(proc.pid)
+    req.keep_kv = k.config.kv_follow  # the process will be back with this conversation and more
     proc.usage.tokens_in += len(prompt)
     proc.usage.steps += 1
     proc.ctx_used = len(prompt)

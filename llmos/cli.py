@@ -34,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--model", default=None, help="model: a .gguf path, an http(s) URL, or 'scripted'")
     run.add_argument("--max-tokens", type=_positive, default=None, help="token budget for the process")
     run.add_argument("--slots", type=_positive, default=None, help="LLM sequence slots (cores)")
-    run.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
+    run.add_argument("--policy", choices=["fifo", "rr", "priority", "fair", "plas"], default=None)
     run.add_argument("--detach", "-d", action="store_true", help="print the pid and return (needs `llmos boot`)")
     files.add_run_flag(run)
     commands.add_parsers(sub)

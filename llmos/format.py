@@ -7,7 +7,7 @@ from typing import Any
 
 from .textsafe import clip, printable
 
-PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "EXIT", "TASK")
+PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "READY", "EXIT", "TASK")
 
 
 def duration(seconds: float) -> str:
@@ -57,13 +57,14 @@ def task_text(task: str | None, limit: int = 40) -> str:
 def ps_rows(procs: Iterable[Any], now: float | None = None) -> list[tuple[str, ...]]:
     """One row per process; the app, task and exit are untrusted text, shown escaped (textsafe)."""
     return [(str(p.pid), str(p.ppid), printable(p.app), printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
-             str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time), exit_text(p, now),
+             str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time), cpu(p.ready_time),
+             exit_text(p, now),
              task_text(p.task)) for p in procs]
 
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    right = {0, 1, 4, 6, 7, 8}
+    right = {0, 1, 4, 6, 7, 8, 9}
     def line(cells: tuple[str, ...]) -> str:
         out = []
         for i, c in enumerate(cells):

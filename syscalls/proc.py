@@ -76,6 +76,7 @@ class ProcInfo(Reply):
     exit_status: int | None = None
     result: str | None = None
     error: str = ""  # why it failed, when it did (the exit line and --json show it)
+    ready_time: float = 0.0  # seconds spent READY (queued for an LLM slot), not counted in cpu_time
 
 
 class Waited(Reply):

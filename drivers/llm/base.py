@@ -44,6 +44,7 @@ class GenRequest(msgspec.Struct):
     json_schema: dict | None = None  # constrain output to this JSON schema
     grammar: str | None = None  # or to this GBNF grammar
     key: str = ""  # who asks (a pid); used for stats and per-owner cache hints
+    keep_kv: bool = False  # the owner will continue this conversation: keep its KV attributed to ``key``
 
 
 class Token(msgspec.Struct, frozen=True):
@@ -85,6 +86,8 @@ class EngineStats(msgspec.Struct):
     reprefill_tokens: int = 0
     prefix_copies: int = 0  # new sequences that got a shared prompt prefix copied from another slot
     prefix_copied_tokens: int = 0
+    prompt_tokens_sent: int = 0  # prompt tokens of new requests (tokens_prefilled is what was computed)
+    follow_resumes: int = 0  # requests of an owner whose kept KV (``keep_kv``) was all still there
 
 
 class Generation(abc.ABC):
@@ -135,6 +138,15 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def stats(self) -> EngineStats: ...
+
+    def kv_pause(self, key: str, idle_s: float) -> None:
+        """Owner ``key`` (a process) is paused in a syscall expected to last ``idle_s`` seconds; an
+        engine that keeps owners' KV (``GenRequest.keep_kv``) evicts the one needed last first."""
+        return None  # an engine that keeps no KV per owner has nothing to do
+
+    def kv_forget(self, key: str) -> None:
+        """Owner ``key`` has ended: whatever KV an engine kept for it is no longer needed."""
+        return None
 
     async def generate(self, req: GenRequest) -> GenResult:
         """Convenience: run a request to completion."""

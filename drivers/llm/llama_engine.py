@@ -175,6 +175,18 @@ class LlamaEngine(Engine):
         """The rendered chat template text (for logs and debugging)."""
         return self._nm().chat_prompt(messages)
 
+    def kv_pause(self, key: str, idle_s: float) -> None:
+        if self._loop is not None:
+            self._loop.owner_news(key, max(0.0, idle_s))
+
+    def kv_forget(self, key: str) -> None:
+        if self._loop is not None:
+            self._loop.owner_news(key, None)
+
+    def kv_cost_stats(self) -> dict:
+        """The learned prefill speed and copy bandwidths, and the park/discard decisions taken."""
+        return self._loop.kv_cost.stats() if self._loop else {}
+
     def set_swap_dir(self, path: str | None) -> None:
         """Spill saved KV states to files under ``path`` when host memory for them is short."""
         self.kv_swap_dir = str(path) if path else None
@@ -187,7 +199,8 @@ class LlamaEngine(Engine):
         store = self._loop.kv_store if self._loop else None
         if store is None:
             return {"saves": 0, "restores": 0, "bytes": 0, "entries": 0, "spills": 0, "disk_restores": 0,
-                    "disk_bytes": 0, "dropped": 0, "lost": 0}
+                    "disk_bytes": 0, "dropped": 0, "lost": 0, "peak_bytes": 0, "peak_disk_bytes": 0,
+                    "budget": 0, "disk_budget": 0}
         return store.stats()
 
     def stats(self) -> EngineStats:

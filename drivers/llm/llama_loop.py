@@ -7,7 +7,9 @@ from collections import deque
 from typing import Any
 
 from .base import EngineError, EngineStats, FinishReason, GenResult, Token
+from .llama_follow import OwnerHistory
 from .llama_handle import Done, ThreadedGeneration, deliver
+from .llama_kvcost import KVCost
 from .llama_kvstore import KVStore
 from .llama_native import NativeModel
 from .llama_sampling import SamplerChain
@@ -29,9 +31,12 @@ class DecodeLoop:
                  kv_store_bytes: int = 0, kv_swap_dir: str | None = None, kv_swap_bytes: int = 4 << 30,
                  share_prefixes: bool = True):
         self.nm, self.C, self.stats = native, native.C, stats
+        self.kv_cost = KVCost()
         self.kv_store = (KVStore(native.C, native.ctx, native.mem, kv_store_bytes, disk_dir=kv_swap_dir,
-                                 disk_budget=kv_swap_bytes)
+                                 disk_budget=kv_swap_bytes, cost=self.kv_cost)
                          if kv_store_bytes > 0 or kv_swap_dir else None)
+        self.history = OwnerHistory()  # to count re-prefills of KV kept for its owner
+        self._owner_news: list[tuple[str, float | None]] = []  # (owner, expected idle s, or None: gone)
         self.slots = SlotTable(native.C, native.mem, n_slots, self.kv_store, share_prefixes=share_prefixes)
         self.prefill_chunk = max(1, prefill_chunk)
         self.n_batch = native.n_batch
@@ -54,6 +59,13 @@ class DecodeLoop:
     def submit(self, seq: Seq) -> None:
         with self._cv:
             self._inbox.append(seq)
+            self._cv.notify()
+
+    def owner_news(self, key: str, idle_s: float | None) -> None:
+        """Owner ``key`` paused for about ``idle_s`` seconds, or (None) has gone; applied by the thread."""
+        with self._cv:
+            self._owner_news.append((key, idle_s))
+            self._wakeups += 1
             self._cv.notify()
 
     def poke(self) -> None:
@@ -94,7 +106,9 @@ class DecodeLoop:
                 self.queue.extend(self._inbox)
                 self._inbox.clear()
                 self._wakeups = 0
+                news, self._owner_news = self._owner_news, []
             try:
+                self._apply_owner_news(news)
                 self._reap_cancelled()
                 self._admit()
                 if self.active:
@@ -123,6 +137,15 @@ class DecodeLoop:
         self._events = []
         for waker, items in by_waker.values():
             waker(deliver, items)
+
+    def _apply_owner_news(self, news: list[tuple[str, float | None]]) -> None:
+        now = time.monotonic()
+        for key, idle_s in news:
+            if idle_s is None:
+                self.slots.forget(key)
+                self.history.forget(key)
+            else:
+                self.slots.hint(key, now + idle_s)
 
     def _reap_cancelled(self) -> None:
         for seq in [s for s in self.queue if s.gen.cancel_reason]:
@@ -163,7 +186,7 @@ class DecodeLoop:
             except Exception as exc:  # noqa: BLE001 - llama.cpp raises on tokens the grammar refuses
                 self._finish(seq, "error", f"cannot replay generated tokens: {exc}", code="invalid")
                 continue
-            slot, keep = self.slots.claim(seq, seq.context)
+            slot, keep = self.slots.claim(seq, seq.context, req.key)
             seq.slot, seq.cached, seq.n_past = slot, keep, keep
             seq.todo = seq.context[keep:]
             st = self.stats
@@ -173,6 +196,9 @@ class DecodeLoop:
                 st.reprefill_tokens += len(seq.context) - 1 - keep
             elif req.generated:
                 st.resumes += 1
+            else:
+                st.prompt_tokens_sent += len(seq.context)
+                self.history.count(st, req.key, seq.context, keep)
             self.active.append(seq)
         self.queue.extendleft(reversed(held))
 
@@ -219,7 +245,10 @@ class DecodeLoop:
             return
         batch.n_tokens = n
         copied = self.slots.flush_copies()
+        t0 = time.perf_counter()
         rc = C.llama_decode(self.nm.ctx, batch)
+        if chunks:
+            self.kv_cost.note_prefill(n - decoding, time.perf_counter() - t0)
         if rc != 0:
             involved = {id(s): s for s, _ in rows} | {id(s): s for s, _ in chunks}
             for slot in self.slots.slots:
@@ -275,7 +304,11 @@ class DecodeLoop:
         if seq in self.active:
             self.active.remove(seq)
         if seq.slot is not None:
-            self.slots.release(seq.slot, parked=reason == "preempted")
+            key = seq.req.key
+            follow = bool(seq.req.keep_kv and key) and reason in ("stop", "length")  # it will be back
+            self.slots.release(seq.slot, parked=reason == "preempted" or follow, key=key)
+            if follow:
+                self.history.kept(key, seq.slot.tokens)
             seq.slot = None
         if seq.sampler is not None:
             seq.sampler.close()

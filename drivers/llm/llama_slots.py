@@ -1,6 +1,7 @@
 """Sequence slots of one llama.cpp context: who holds each, which tokens its KV holds, prefix reuse and copies."""
 from __future__ import annotations
 
+import time
 from typing import Any
 
 
@@ -21,14 +22,16 @@ def common_prefix(a: list[int], b: list[int]) -> int:
 class Slot:
     """One llama.cpp sequence id.  ``tokens`` mirrors exactly the KV cells the sequence holds."""
 
-    __slots__ = ("last_used", "owner", "parked", "seq_id", "tokens")
+    __slots__ = ("expect", "key", "last_used", "owner", "parked", "seq_id", "tokens")
 
     def __init__(self, seq_id: int):
         self.seq_id = seq_id
         self.tokens: list[int] = []
         self.owner: Any = None
         self.last_used = 0
-        self.parked = False  # holds a preempted sequence's KV: save it before overwriting
+        self.parked = False  # holds a paused sequence's KV: save it before overwriting
+        self.key = ""  # whose paused KV it holds (a process, for KV that follows it across its syscalls)
+        self.expect = 0.0  # when that owner is expected back (monotonic seconds)
 
 
 class SlotTable:
@@ -60,32 +63,45 @@ class SlotTable:
         self._clock = 0
 
     def free(self) -> list[Slot]:
-        return [s for s in self.slots if s.owner is None]
+        """Slots no sequence runs in (a slot a queued prefix copy reads from is not free until it is done)."""
+        sources = {src for src, _, _ in self.copies}
+        return [s for s in self.slots if s.owner is None and s.seq_id not in sources]
+
+    def _pool(self, free: list[Slot], key: str) -> list[Slot]:
+        """The free slots a sequence of ``key`` may take without displacing another owner's paused KV;
+        when there are none, the one paused slot whose owner is expected back last (KVFlow's
+        steps-to-next-use), ties to the least recently used."""
+        open_ = [s for s in free if not s.parked or (key and s.key == key)]
+        return open_ or [max(free, key=lambda s: (s.expect, -s.last_used))]
 
     def busy(self) -> int:
         return sum(1 for s in self.slots if s.owner is not None)
 
-    def claim(self, owner: Any, context: list[int]) -> tuple[Slot, int]:
+    def claim(self, owner: Any, context: list[int], key: str = "") -> tuple[Slot, int]:
         """Give ``owner`` a free slot for ``context``; returns the slot and how many tokens of KV it keeps.
 
-        At least one token is always left to evaluate, so the caller gets logits for it.
+        ``key`` names who asks: a slot holding that owner's own paused KV may be taken, another
+        owner's only when no other slot is free.  At least one token is always left to evaluate, so
+        the caller gets logits for it.
         """
         free = self.free()
         if not free:
             raise RuntimeError("no free slot")
-        best, keep = free[0], -1
-        for s in free:  # longest common prefix; ties: an unparked slot, then the least recently used
+        pool = self._pool(free, key)
+        best, keep = pool[0], -1
+        for s in pool:  # longest common prefix; ties: an unparked slot, then the least recently used
             n = common_prefix(s.tokens, context)
             if n > keep or (n == keep and (s.parked, s.last_used) < (best.parked, best.last_used)):
                 best, keep = s, n
         if self.store is not None and self.store.entries:
-            key, n = self.store.best(context)
-            saved = len(self.store.entries[key].tokens) if key is not None else 0
-            # restore a continuation of the saved sequence, not a mere shared system prompt
-            if key is not None and n >= keep + self.MIN_RESTORE and n >= saved - 1:
-                target = min(free, key=lambda s: (s.parked, s.last_used))
+            entry, n = self.store.best(context, key)
+            saved = len(self.store.entries[entry].tokens) if entry is not None else 0
+            mine = bool(key) and self.store.owner(entry) == key
+            # restore a continuation of the saved sequence (or the asker's own), not a mere shared prefix
+            if entry is not None and n >= keep + self.MIN_RESTORE and (n >= saved - 1 or mine):
+                target = min(pool, key=lambda s: (s.parked, s.last_used))
                 self._evict(target, 0)
-                tokens = self.store.restore(key, target.seq_id)
+                tokens = self.store.restore(entry, target.seq_id)
                 target.tokens = list(tokens) if tokens is not None else []
                 best, keep = target, common_prefix(target.tokens, context)
         keep = max(min(keep, len(context) - 1), 0)
@@ -135,13 +151,14 @@ class SlotTable:
         return False
 
     def _copy_source(self, target: Slot, context: list[int]) -> tuple[Slot | None, int]:
-        """The busy slot holding the longest prefix of ``context`` (not one still waiting for its own copy)."""
+        """The busy or paused slot holding the longest prefix of ``context`` (not one still waiting for
+        its own copy)."""
         if not self.share_prefixes:
             return None, 0
         pending = self.pending()
         best, n_best = None, 0
         for s in self.slots:
-            if s.owner is not None and s is not target and s.seq_id not in pending:
+            if (s.owner is not None or s.parked) and s is not target and s.seq_id not in pending:
                 n = common_prefix(s.tokens, context)
                 if n > n_best:
                     best, n_best = s, n
@@ -162,16 +179,35 @@ class SlotTable:
     def _evict(self, slot: Slot, keep: int) -> None:
         """Before ``slot`` loses KV beyond ``keep`` tokens, save it if a preempted sequence owns it."""
         if slot.parked and self.store is not None and len(slot.tokens) > keep + self.MIN_RESTORE:
-            self.store.save(slot.seq_id, slot.tokens)
-        slot.parked = False
+            self.store.save(slot.seq_id, slot.tokens, slot.key, slot.expect)
+        slot.parked, slot.key = False, ""
 
-    def release(self, slot: Slot, *, parked: bool = False) -> None:
-        """Free the slot; its KV (and ``tokens``) stay for a later request with the same prefix."""
+    def release(self, slot: Slot, *, parked: bool = False, key: str = "") -> None:
+        """Free the slot; its KV (and ``tokens``) stay for a later request with the same prefix.
+        ``parked`` KV belongs to a paused sequence (of owner ``key``): it is saved before it is overwritten."""
         slot.owner = None
         slot.parked = parked
+        slot.key = key if parked else ""
+        slot.expect = time.monotonic()
+
+    def hint(self, key: str, expect: float) -> None:
+        """Owner ``key`` is expected back at ``expect`` (monotonic seconds)."""
+        for s in self.slots:
+            if s.parked and s.key == key:
+                s.expect = expect
+        if self.store is not None:
+            self.store.hint(key, expect)
+
+    def forget(self, key: str) -> None:
+        """Owner ``key`` has gone: its KV is an ordinary prefix cache now, its saved states are dropped."""
+        for s in self.slots:
+            if s.key == key and s.owner is None:
+                s.parked, s.key = False, ""
+        if self.store is not None:
+            self.store.forget(key)
 
     def clear(self, slot: Slot) -> None:
         """Forget the slot's KV (after a failed decode left it in an unknown state)."""
         self.C.llama_memory_seq_rm(self.mem, slot.seq_id, -1, -1)
         slot.tokens.clear()
-        slot.parked = False
+        slot.parked, slot.key = False, ""

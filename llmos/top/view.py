@@ -10,16 +10,16 @@ from ..textsafe import clip, printable
 
 LIVE = ("NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED")
 KEEP_EXITED = 300.0  # seconds an ended process stays in the table, greyed out, before it drops off
-COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "SYSCALL", "EXIT",
-           "TASK")
+COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "SYSCALL",
+           "EXIT", "TASK")
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
     "PID": lambda p: p.pid, "PPID": lambda p: p.ppid, "APP": lambda p: p.app, "STATE": lambda p: p.state,
     "PRIO": lambda p: p.priority, "CTX": lambda p: p.ctx_used, "TOK/s": lambda p: p.tokens_per_second,
     "TOKENS": lambda p: p.tokens_in + p.tokens_out, "SYSCALLS": lambda p: p.syscalls,
-    "TIME": lambda p: p.cpu_time, "SYSCALL": lambda p: p.current,
+    "TIME": lambda p: p.cpu_time, "READY": lambda p: p.ready_time, "SYSCALL": lambda p: p.current,
     "EXIT": lambda p: (p.ended or 0.0, p.exit_reason), "TASK": lambda p: p.task or "",
 }
-DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "CTX"}
+DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "CTX"}
 
 
 def cells(p: Any, depth: int = 0, now: float | None = None) -> tuple[str, ...]:
@@ -27,7 +27,7 @@ def cells(p: Any, depth: int = 0, now: float | None = None) -> tuple[str, ...]:
     app = ("  " * depth + ("└ " if depth else "")) + printable(p.app)
     return (str(p.pid), str(p.ppid), app, printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
             f"{p.tokens_per_second:.1f}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
-            clip(p.current or "", 80), exit_text(p, now), task_text(p.task, 48))
+            cpu(p.ready_time), clip(p.current or "", 80), exit_text(p, now), task_text(p.task, 48))
 
 
 def alive(p: Any) -> bool:
