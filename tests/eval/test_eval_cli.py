@@ -1,0 +1,62 @@
+"""``llmos eval`` from the command line on the scripted model: a report, a comparison, one-line errors."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from llmos.cli import main
+
+ITEMS = [{"id": f"q{n}", "category": "sums" if n % 2 else "words", "task": f"question {n}", "expect": n,
+          "checker": "number"} for n in range(6)]
+
+
+@pytest.fixture
+def scripted(tmp_path, monkeypatch):
+    """A home whose kernel boots no subsystems, and a script that answers question n with n (but 3 with 0)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "llmos.toml").write_text("[kernel]\nsubsystems = []\n")
+    monkeypatch.setenv("LLMOS_HOME", str(home))
+    script = tmp_path / "script.json"
+    rules = [{"when": f"question {n}", "reply": json.dumps({"tool": "answer", "answer": str(0 if n == 3 else n)})}
+             for n in range(6)]
+    script.write_text(json.dumps({"rules": rules}))
+    monkeypatch.setenv("LLMOS_SCRIPT", str(script))
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text("".join(json.dumps(i) + "\n" for i in ITEMS))
+    return suite
+
+
+def test_eval_writes_a_report_and_compares_with_an_earlier_one(scripted, tmp_path, capsys):
+    assert main(["eval", "assistant", str(scripted), "--model", "scripted", "--out", str(tmp_path / "r1")]) == 0
+    first = json.loads((tmp_path / "r1" / "report.json").read_text())
+    assert (first["overall"]["passed"], first["overall"]["total"]) == (5, 6)
+    assert first["failures"]["model"] == {"wrong": 1} and first["system_failures"] == 0
+    assert first["app"] == "assistant" and "in-process kernel" in first["backend"]
+    out = capsys.readouterr().out
+    assert "assistant on suite (all): 83% (5/6" in out and "report.md" in out
+
+    assert main(["eval", "assistant", str(scripted), "--model", "scripted", "--split", "dev",
+                 "--out", str(tmp_path / "r2"), "--compare", str(tmp_path / "r1" / "report.json")]) == 0
+    second = json.loads((tmp_path / "r2" / "report.json").read_text())
+    assert second["overall"]["total"] == 4  # two dev items from each category of three
+    assert second["compare"]["overall"]["test"] == "two_proportion_z"  # not the same items: unpaired
+    assert "against" in (tmp_path / "r2" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nosuch-suite"], "no suite named 'nosuch-suite'"),
+    (["SUITE", "--compare", "missing.json"], "missing.json: cannot read"),
+])
+def test_bad_input_is_one_line_and_no_run(scripted, tmp_path, capsys, args, message):
+    args = [str(scripted) if a == "SUITE" else a for a in args]
+    assert main(["eval", "assistant", *args, "--model", "scripted", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()
+
+
+def test_an_unknown_app_is_refused_before_any_run(scripted, tmp_path, capsys):
+    assert main(["eval", "no-such-app", str(scripted), "--model", "scripted", "--out", str(tmp_path / "r")]) == 2
+    assert "no app named 'no-such-app'" in capsys.readouterr().err and not (tmp_path / "r").exists()
