@@ -46,6 +46,25 @@ class GenRequest(msgspec.Struct):
     key: str = ""  # who asks (a pid); used for stats and per-owner cache hints
 
 
+class ScoreRequest(msgspec.Struct):
+    """Score candidate continuations of one prompt: give ``messages`` (the assistant turn is opened)
+    or ``prompt`` tokens; each candidate is plain text that would follow it."""
+
+    candidates: list[str]
+    messages: list[Message] | None = None
+    prompt: list[int] | None = None
+    key: str = ""
+
+
+class ScoreResult(msgspec.Struct):
+    """Per candidate: the sum of its tokens' log-probabilities (natural log) and its token count."""
+
+    logprobs: list[float]
+    tokens: list[int]
+    prompt_tokens: int
+    duration_s: float = 0.0
+
+
 class Token(msgspec.Struct, frozen=True):
     id: int
     text: str
@@ -135,6 +154,11 @@ class Engine(abc.ABC):
 
     @abc.abstractmethod
     def stats(self) -> EngineStats: ...
+
+    async def score(self, req: ScoreRequest) -> ScoreResult:
+        """The log-likelihood of each candidate after the prompt, in one batched pass.  Engines that
+        cannot read their model's probabilities (most HTTP endpoints) answer ``unsupported``."""
+        raise EngineError(f"the {self.name} engine cannot score candidates", code="unsupported")
 
     async def generate(self, req: GenRequest) -> GenResult:
         """Convenience: run a request to completion."""
