@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--concurrency", type=_positive, default=2, help="items run at once (default 2)")
     p.add_argument("--timeout", type=_positive, default=600, help="seconds an item may run before it is killed")
     p.add_argument("--limit", type=_positive, default=None, help="only the first N items of the split")
+    p.add_argument("--wrap", default=None, metavar="TEMPLATE",
+                   help='send each task inside TEMPLATE, {task} standing for it as a JSON string '
+                        '(e.g. \'{"question": {task}, "rank": false}\' to turn off an app option)')
     p.add_argument("--out", type=Path, default=None, help="folder for report.json/.md (default eval-runs/...)")
     p.add_argument("--compare", type=Path, default=None, metavar="OLD.json", help="an earlier report.json to test against")
     p.set_defaults(func=main)
@@ -52,6 +55,10 @@ def main(args: argparse.Namespace) -> int:
         old = report.load(args.compare) if args.compare else None
     except (SuiteError, ValueError) as exc:
         return _error(str(exc))
+    if args.wrap is not None:
+        if "{task}" not in args.wrap:
+            return _error("--wrap needs {task} in its template")
+        suite = wrap(suite, args.wrap)
     items = suite.half(args.split)[: args.limit]
     if not items:
         return _error(f"the {args.split} split of {suite.name} is empty")
@@ -60,7 +67,7 @@ def main(args: argparse.Namespace) -> int:
     if on_daemon and (args.model or args.slots):
         return _error("--model and --slots set an in-process kernel; a kernel daemon is running (`llmos halt` first)")
     out = args.out or Path("eval-runs") / f"{args.app}-{suite.name}-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}"
-    meta = {"app": args.app, "suite": suite.name, "split": args.split, "samples": args.samples,
+    meta = {"app": args.app, "suite": suite.name, "split": args.split, "samples": args.samples, "wrap": args.wrap,
             "concurrency": args.concurrency, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     t0 = time.monotonic()
     try:
@@ -85,6 +92,15 @@ def main(args: argparse.Namespace) -> int:
         print(text, end="")
     print(f"wrote {js} and {md}")
     return 0
+
+
+def wrap(suite: Any, template: str) -> Any:
+    """The suite with every turn put inside ``template`` (``{task}`` becomes the turn as a JSON string)."""
+    import msgspec
+    items = [msgspec.structs.replace(i, task=[template.replace("{task}", json.dumps(t)) for t in i.turns]
+                                     if isinstance(i.task, list) else template.replace("{task}", json.dumps(i.task)))
+             for i in suite.items]
+    return msgspec.structs.replace(suite, items=items)
 
 
 class _Stop(Exception):

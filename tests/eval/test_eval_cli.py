@@ -60,3 +60,17 @@ def test_bad_input_is_one_line_and_no_run(scripted, tmp_path, capsys, args, mess
 def test_an_unknown_app_is_refused_before_any_run(scripted, tmp_path, capsys):
     assert main(["eval", "no-such-app", str(scripted), "--model", "scripted", "--out", str(tmp_path / "r")]) == 2
     assert "no app named 'no-such-app'" in capsys.readouterr().err and not (tmp_path / "r").exists()
+
+
+def test_wrap_sends_each_task_inside_a_template(scripted, tmp_path, capsys):
+    suite = tmp_path / "echo.jsonl"
+    suite.write_text(json.dumps({"id": "e", "category": "c", "task": "hello", "expect": "wrapped:", "checker": "contains"}) + "\n")
+    assert main(["eval", "assistant", str(suite), "--model", "scripted", "--out", str(tmp_path / "w"),
+                 "--wrap", "wrapped: {task}"]) == 0
+    report = json.loads((tmp_path / "w" / "report.json").read_text())
+    assert report["overall"]["passed"] == 1 and report["wrap"] == "wrapped: {task}"
+    assert report["items"][0]["answer"] == 'you said: wrapped: "hello"'  # the scripted model echoes its task
+    assert main(["eval", "assistant", str(suite), "--model", "scripted", "--out", str(tmp_path / "n")]) == 0
+    assert json.loads((tmp_path / "n" / "report.json").read_text())["overall"]["passed"] == 0
+    assert main(["eval", "assistant", str(suite), "--wrap", "no placeholder"]) == 2
+    assert "--wrap needs {task}" in capsys.readouterr().err
