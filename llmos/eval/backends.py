@@ -35,7 +35,10 @@ class KernelBackend:
         with anyio.move_on_after(timeout) as scope:
             await proc.done.wait()
         if scope.cancelled_caught:
-            self.k.signal(pid, "KILL")
+            try:
+                self.k.signal(pid, "KILL")
+            except SyscallError:  # it ended just now
+                pass
             with anyio.move_on_after(30):
                 await proc.done.wait()
         return Run(exit_reason="timeout" if scope.cancelled_caught else proc.exit_reason,
