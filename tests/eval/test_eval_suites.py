@@ -101,3 +101,18 @@ def test_the_rule_is_by_id_within_category():
     suite = load_suite("math")
     for item in suite.items:
         assert split_of(item, suite.items) == split_of(item, list(reversed(suite.items)))
+
+
+def test_the_clock_checkers_accept_now_and_refuse_another_time():
+    import datetime as dt
+    now = dt.datetime.now(dt.timezone.utc)
+    items = {i.expect: i for i in load_suite("tools").items if i.category == "clock"}
+    good = {"year": f"It is {now.year}.", "date": now.strftime("Today is %Y-%m-%d."), "month": now.strftime("It is %B."),
+            "weekday": now.strftime("Today is %A."), "hour": now.strftime("It is %H:%M UTC.")}
+    other = now - dt.timedelta(days=400, hours=5)
+    bad = {"year": f"It is {other.year}.", "date": other.strftime("%Y-%m-%d"), "month": "It is Smarch.",
+           "weekday": "It is Blursday.", "hour": f"It is {(now.hour + 5) % 24} o'clock UTC."}
+    assert set(items) == set(good)
+    for kind, item in items.items():
+        assert check(item, good[kind], SUITES_DIR), kind
+        assert not check(item, bad[kind], SUITES_DIR), kind
