@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -70,13 +71,25 @@ def main(args: argparse.Namespace) -> int:
     meta = {"app": args.app, "suite": suite.name, "split": args.split, "samples": args.samples, "wrap": args.wrap,
             "concurrency": args.concurrency, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     t0 = time.monotonic()
+    done: list = []  # outcomes as they finish: an interrupted run still reports them
+    state = {"backend": "?"}
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
-        outcomes, backend = anyio.run(_go, args, suite, items, on_daemon)
+        outcomes, state["backend"] = anyio.run(_go, args, suite, items, on_daemon, done, state)
     except _Stop as exc:
         return _error(str(exc))
     except KeyboardInterrupt:
+        if not done:
+            return 130
+        summary = report.summarize(done, {**meta, "backend": state["backend"], "partial": True, "planned": len(items) * args.samples,
+                                          "seconds": round(time.monotonic() - t0, 1)})
+        js, md = report.write(summary, out)
+        print(f"llmos eval: interrupted; wrote a partial report of {len(done)} of {len(items) * args.samples} runs: {js}",
+              file=sys.stderr)
         return 130
-    summary = report.summarize(outcomes, {**meta, "backend": backend, "seconds": round(time.monotonic() - t0, 1)})
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    summary = report.summarize(outcomes, {**meta, "backend": state["backend"], "seconds": round(time.monotonic() - t0, 1)})
     js, md = report.write(summary, out)
     print(f"{args.app} on {suite.name} ({args.split}): {report.pct(summary['overall'])}; "
           f"{summary['wrong_answers']} wrong, {summary['system_failures']} system failures")
@@ -103,11 +116,16 @@ def wrap(suite: Any, template: str) -> Any:
     return msgspec.structs.replace(suite, items=items)
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt  # TERM ends the run as Ctrl-C does: what finished is still reported
+
+
 class _Stop(Exception):
     """A reason the run cannot start, said in one line."""
 
 
-async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool) -> tuple[list, str]:
+async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool, done: list,
+              state: dict) -> tuple[list, str]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..eval.runner import run_suite
@@ -117,6 +135,7 @@ async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool
         task = bar.add_task(f"{args.app} on {suite.name}", total=len(items) * args.samples)
 
         def tick(o) -> None:
+            done.append(o)
             counts["ok" if o.passed else "system" if o.system else "wrong"] += 1
             bar.update(task, advance=1, description=f"{args.app} on {suite.name}: {counts['ok']} right, "
                                                     f"{counts['wrong']} wrong, {counts['system']} system")
@@ -129,11 +148,12 @@ async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool
             from ..eval.backends import DaemonBackend
             async with Client() as c:
                 b = DaemonBackend(c)
+                state["backend"] = b.name
                 return await run(b), b.name
-        return await _local(args, run)
+        return await _local(args, run, state)
 
 
-async def _local(args: argparse.Namespace, run) -> tuple[list, str]:
+async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]:
     """An in-process kernel built as ``llmos run`` builds one (llmos/runlocal.py)."""
     import msgspec
 
@@ -159,6 +179,7 @@ async def _local(args: argparse.Namespace, run) -> tuple[list, str]:
     try:
         async with Kernel(cfg, engine=engine_of(cfg), registry=registry) as k:
             b = KernelBackend(k)
+            state["backend"] = b.name
             return await run(b), b.name
     except EngineError as exc:
         raise _Stop(f"cannot start the model: {exc}") from None

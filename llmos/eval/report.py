@@ -62,7 +62,10 @@ def markdown(s: dict[str, Any], plot: str | None = None) -> str:
     c = s["cost_per_task"]
     lines = [f"# llmos eval: {s.get('app', '?')} on {s.get('suite', '?')} ({s.get('split', 'all')})", "",
              f"- when: {s.get('started', '?')}, {s.get('seconds', 0):.0f} s in all, on {s.get('backend', '?')}",
-             f"- samples per item: {s.get('samples', 1)}; concurrency: {s.get('concurrency', 1)}",
+             f"- samples per item: {s.get('samples', 1)}; concurrency: {s.get('concurrency', 1)}"
+             + (f"; tasks sent inside `{s['wrap']}`" if s.get("wrap") else ""),
+             *([f"- **partial**: interrupted after {s['overall']['total']} of {s.get('planned', '?')} runs; the ones "
+                "that finished first, not a sample of the suite"] if s.get("partial") else []),
              f"- **success: {pct(s['overall'])}**",
              f"- of the runs the system completed: {pct(s['answered'])}",
              f"- wrong answers: {s['wrong_answers']}; system failures (timeouts, engine errors, crashes, budgets): "

@@ -74,3 +74,34 @@ def test_wrap_sends_each_task_inside_a_template(scripted, tmp_path, capsys):
     assert json.loads((tmp_path / "n" / "report.json").read_text())["overall"]["passed"] == 0
     assert main(["eval", "assistant", str(suite), "--wrap", "no placeholder"]) == 2
     assert "--wrap needs {task}" in capsys.readouterr().err
+
+
+def test_an_interrupted_run_reports_what_finished(scripted, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+    script = json.loads(Path(os.environ["LLMOS_SCRIPT"]).read_text())
+    script["token_delay"] = 0.05
+    script["rules"].insert(0, {"when": "slow", "reply": json.dumps({"tool": "answer", "answer": "slow " * 600})})
+    Path(os.environ["LLMOS_SCRIPT"]).write_text(json.dumps(script))
+    suite = tmp_path / "slow.jsonl"
+    suite.write_text("".join(json.dumps(i) + "\n" for i in ITEMS[:2])
+                     + json.dumps({"id": "s", "category": "c", "task": "slow one", "expect": 1, "checker": "number"}) + "\n")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-m", "llmos", "eval", "assistant", str(suite), "--model", "scripted",
+                             "--concurrency", "3", "--out", str(tmp_path / "p")], cwd=root, text=True,
+                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    log = Path(os.environ["LLMOS_HOME"]) / "logs" / "kernel.jsonl"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not log.exists() or log.read_text().count('"proc.exit"') < 2):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    rep = json.loads((tmp_path / "p" / "report.json").read_text())
+    assert rep["partial"] and rep["planned"] == 3 and {i["id"] for i in rep["items"]} == {"q0", "q1"}
+    assert "partial report of 2 of 3 runs" in err and "Traceback" not in err
+    assert "**partial**: interrupted after 2 of 3 runs" in (tmp_path / "p" / "report.md").read_text()
