@@ -14,6 +14,7 @@ from apps.manifest import Agent
 from syscalls import Sys
 from syscalls.errors import SyscallError
 
+from . import agent_steps
 from .agentctx import Conversation
 from .toolschema import describe, inline_refs, union
 from .untrusted import defang
@@ -102,6 +103,19 @@ def example_turns(examples: list[dict]) -> list[dict]:
     return turns
 
 
+async def act(convo: Conversation, schema: dict, spec: Agent) -> Any:
+    """One action.  A reply cut off at the length limit never ends the loop: it is asked again with every
+    string bounded, then for the answer alone (kernel/agent_steps.py)."""
+    tries = [schema, agent_steps.tight(schema), agent_steps.answer_only(ANSWER, spec.output_schema)]
+    for i, s in enumerate(tries):
+        try:
+            return await convo.json(s, max_tokens=spec.max_tokens_per_step)
+        except SyscallError as exc:
+            if not agent_steps.truncated(exc) or i == len(tries) - 1:
+                raise
+            convo.cut_off(agent_steps.CUT_NOTE)
+
+
 async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context: bool = False) -> Any:
     """``planner``: the rules check a whole plan first (kernel/agent_plan.py); ``context``: the kernel
     keeps the conversation as the process's pages (kernel/agentctx.py)."""
@@ -115,13 +129,17 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     if planner is not None:  # kernel/agent_plan.py: the rules check the whole plan first
         messages = await planner.agree(sys, messages, tools)
     convo = Conversation(sys, messages, context=context)
+    calc = granted_tools.get("calculator")
+    first = agent_steps.calculator_first() if calc is not None and "expression" in arg_schemas(calc) \
+        and agent_steps.arithmetic(task) else None  # arithmetic: the first step is a calculator call
     seen: dict[str, str] = {}
     last = ""
     empty = 0
-    first = routed(spec.route, task, granted_tools)
+    route = routed(spec.route, task, granted_tools)  # a task that plainly needs one tool starts with it
+    if route is not None and (first is None or route is not calc):  # calculator_first is the stricter schema
+        first = forced_schema(route)
     for step in range(spec.max_steps):
-        now = forced_schema(first) if step == 0 and first is not None else schema
-        reply = await convo.json(now, max_tokens=spec.max_tokens_per_step)  # adds the reply to convo
+        reply = await act(convo, first if step == 0 and first else schema, spec)  # adds the reply to convo
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
         if name == ANSWER:

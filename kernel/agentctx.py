@@ -20,6 +20,14 @@ class Conversation:
     def add(self, role: str, content: str) -> None:
         self.messages.append({"role": role, "content": content})
 
+    def cut_off(self, note: str) -> None:
+        """A reply stopped at the length limit.  Held by the kernel, the new messages and the cut reply
+        are already pages, so the next step says only ``note``; held here, the cut reply was never
+        added and the same messages are simply asked again."""
+        if self.context:
+            self.sent = len(self.messages)
+            self.add("user", note)
+
     async def json(self, schema: dict, *, max_tokens: int) -> Any:
         reply = None
         if self.context:

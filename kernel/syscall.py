@@ -13,7 +13,7 @@ from syscalls import Reply, Request
 from syscalls.errors import InvalidArgument, PermissionDenied, SyscallError, Terminated, Timeout
 from syscalls.table import TABLE, decode_request, encode, name_of
 
-from . import deadline, kvfollow, retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, systool, sysuser
+from . import deadline, kvfollow, retry, sysbrowser, sysfile, sysllm, sysmem, sysproc, sysscore, systool, sysuser
 from .errors import ProcessExit, from_driver
 from .proc import Process, State
 from .syscall_perm import refusal, syscall_granted
@@ -26,6 +26,7 @@ Handler = Callable[["Kernel", Process, Request], Awaitable[Reply]]
 # The static table: syscall name -> handler.  Families not listed answer "unavailable".
 HANDLERS: dict[str, Handler] = {
     "llm.chat": sysllm.chat, "llm.complete": sysllm.complete, "llm.json": sysllm.json_,
+    "llm.score": sysscore.score,
     "fs.read": sysfile.read, "fs.write": sysfile.write, "fs.list": sysfile.list_, "fs.stat": sysfile.stat,
     "fs.delete": sysfile.delete,
     "proc.spawn": sysproc.spawn, "proc.wait": sysproc.wait, "proc.kill": sysproc.kill, "proc.ps": sysproc.ps,

@@ -124,8 +124,8 @@ async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
         sampling=Sampling(temperature=req.temperature, seed=req.seed), json_schema=req.schema))
     try:
         value = json.loads(res.text)
-    except ValueError:
+    except ValueError:  # greedy, the same request stops at the same place again: no use retrying it
         raise SyscallError(f"the model's JSON did not complete (finish_reason={res.finish_reason}, "
                            f"{len(res.tokens)} tokens); raise max_tokens or simplify the schema",
-                           code="llm_error", retryable=True) from None
+                           code="llm_error", retryable=req.temperature > 0) from None
     return llm.JsonReply(value=value, text=res.text, tokens_in=len(res.prompt), tokens_out=len(res.tokens))

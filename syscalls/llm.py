@@ -1,4 +1,4 @@
-"""The ``llm`` family: chat, complete, and schema-constrained JSON."""
+"""The ``llm`` family: chat, complete, schema-constrained JSON, and scoring candidate continuations."""
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -48,6 +48,18 @@ class Json(Request, tag="llm.json"):
     seed: Seed = 0
 
 
+Candidates = Annotated[list[Annotated[str, msgspec.Meta(min_length=1, max_length=4000)]],
+                      msgspec.Meta(min_length=1, max_length=32)]
+
+
+class Score(Request, tag="llm.score"):
+    """The log-likelihood of each candidate as the assistant's reply to ``messages``, in one batched
+    pass: an app ranks candidate answers or programs by the model's own belief in them."""
+
+    messages: Messages
+    candidates: Candidates
+
+
 class Completion(Reply):
     text: str
     finish_reason: str
@@ -60,3 +72,9 @@ class JsonReply(Reply):
     text: str
     tokens_in: int
     tokens_out: int
+
+
+class ScoreReply(Reply):
+    logprobs: list[float]  # per candidate: the sum of its tokens' log-probabilities (natural log)
+    tokens: list[int]  # per candidate: its length in tokens (divide for a per-token mean)
+    tokens_in: int

@@ -38,6 +38,10 @@ class Llm(_Family):
         return await self._call(llm.Json(messages=_msgs(messages), schema=schema, max_tokens=max_tokens,
                                          temperature=temperature, context=context, seed=seed))
 
+    async def score(self, messages, candidates: list[str]) -> llm.ScoreReply:
+        """Log-likelihoods of ``candidates`` as the reply to ``messages`` (one batched pass)."""
+        return await self._call(llm.Score(messages=_msgs(messages), candidates=list(candidates)))
+
 
 class Fs(_Family):
     async def read(self, path: str) -> str:

@@ -4,6 +4,9 @@ The task is the word problem, or JSON ``{"question": ..., "samples": n}`` (defau
 is sampled n times (the first greedy, then each with its own seed) and the answers vote
 (self-consistency).  Without
 a sandbox (no ``python`` tool) the same program line is computed by the calculator tool.
+
+Two mechanisms can be turned off in the JSON form, to measure them: ``"units": false`` (no unit
+facts from units.py) and ``"rank": false`` (no ranking of untied programs by ``llm.score``).
 """
 from __future__ import annotations
 
@@ -19,14 +22,35 @@ from . import program as prog
 SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
 
 
-def options(task: str) -> tuple[str, int]:
+class Options:
+    def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True):
+        self.question, self.samples, self.units, self.rank = question, samples, units, rank
+
+
+def options(task: str) -> Options:
     try:
         data = json.loads(task)
     except ValueError:
-        return task, SAMPLES
+        return Options(task)
     if isinstance(data, dict) and isinstance(data.get("question"), str):
-        return data["question"], max(1, min(15, int(data.get("samples", SAMPLES))))
-    return task, SAMPLES
+        return Options(data["question"], max(1, min(15, int(data.get("samples", SAMPLES)))),
+                       data.get("units", True) is not False, data.get("rank", True) is not False)
+    return Options(task)
+
+
+async def ranked(sys: Sys, question: str, exprs: dict[str, str]) -> str | None:
+    """The answer whose program the model itself finds most likely (mean log-probability per token),
+    used when the samples agree on nothing; None when scoring is not available."""
+    answers = list(exprs)
+    cands = [f'{{"expression": "{exprs[a]}"}}' for a in answers]
+    try:
+        res = await sys.llm.score(prog.messages(question), cands)
+    except SyscallError as exc:
+        if exc.code in ("budget", "killed", "terminated"):
+            raise
+        return None
+    best = max(range(len(answers)), key=lambda i: res.logprobs[i] / max(1, res.tokens[i]))
+    return answers[best]
 
 
 async def execute(sys: Sys, code: str, expression: str, sandbox: bool) -> tuple[str | None, str]:
@@ -46,13 +70,15 @@ async def _replay(answers: list[str | None], i: int) -> str | None:
 
 
 async def run(sys: Sys, task: str) -> str:
-    raw, n = options(task)
-    question = prog.normalize(raw)
+    opt = options(task)
+    n = opt.samples
+    question = prog.normalize(opt.question)
     sandbox = await available(sys)
     programs: dict[str | None, str] = {}  # answer -> the program that gave it
+    exprs: dict[str, str] = {}  # answer -> the expression that gave it
 
     async def sample(i: int) -> str | None:
-        reply = await sys.llm.json(prog.messages(question), prog.schema(question), max_tokens=48,
+        reply = await sys.llm.json(prog.messages(question), prog.schema(question, use_units=opt.units), max_tokens=48,
                                    temperature=0.0 if i == 0 else 0.7, seed=i)  # the greedy one votes first
         expression = reply.value.get("expression", "") if isinstance(reply.value, dict) else ""
         if not expression:
@@ -60,6 +86,8 @@ async def run(sys: Sys, task: str) -> str:
         code = prog.program(question, expression)
         answer, _how = await execute(sys, code, expression, sandbox)
         programs.setdefault(answer, code)
+        if answer is not None:
+            exprs.setdefault(answer, expression)
         return answer
 
     answers: list[str | None] = []
@@ -70,6 +98,9 @@ async def run(sys: Sys, task: str) -> str:
     vote = await self_consistency(remember, n, accept=prog.plausible)
     if vote.winner is None and any(answers):  # nothing plausible: the plain majority
         vote = await self_consistency(lambda i: _replay(answers, i), len(answers))
+    if opt.rank and vote.winner is not None and vote.count == 1 and len(exprs) > 1:  # no two samples agree
+        pool = {a: e for a, e in exprs.items() if prog.plausible(a)} or exprs
+        vote.winner = await ranked(sys, question, pool) if len(pool) > 1 else vote.winner
     if programs:
         try:
             await sys.fs.write("program.py", programs.get(vote.winner) or next(iter(programs.values())))

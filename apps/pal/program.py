@@ -13,6 +13,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from . import units
+
 # Worked examples of the form.  None of them is an evaluation problem.
 EXAMPLES = [
     ("A shirt costs 15 dollars. Paul pays with a 20 dollar bill for one shirt. How much change does he get?",
@@ -50,17 +52,22 @@ def messages(question: str) -> list[dict]:
     return out + [{"role": "user", "content": question}]
 
 
-def schema(question: str) -> dict:
+def schema(question: str, *, use_units: bool = True) -> dict:
     """An object with one ``expression``: the question's numbers joined by operators; each of them
-    exactly once when there are two to four, else any of them (and the unit factors) up to six atoms."""
+    exactly once when there are two to four, else any of them (and the unit factors) up to six atoms.
+    With ``use_units`` the factors the unit table finds for the question (units.py) count as
+    numbers of the question, and a question about powers may also use ``**``."""
     found = NUM.findall(question)
-    if len(found) in EACH_ONCE and not UNIT_FACTORS:
-        orders = sorted({" [-+*/] ".join(re.escape(n) for n in p) for p in itertools.permutations(found)})
+    extra = [f for f in units.factors(question) if f not in found] if use_units else []
+    op = "( [-+*/] | \\*\\* )" if use_units and units.powers(question) else " [-+*/] "
+    atoms = found + extra
+    if len(atoms) in EACH_ONCE and not UNIT_FACTORS:
+        orders = sorted({op.join(re.escape(n) for n in p) for p in itertools.permutations(atoms)})
         pattern = "^(" + "|".join(f"({o})" for o in orders) + ")$"
     else:
-        nums = sorted(set(found) | set(UNIT_FACTORS), key=lambda n: (-len(n), n))
+        nums = sorted(set(atoms) | set(UNIT_FACTORS), key=lambda n: (-len(n), n))
         atom = "(" + "|".join(re.escape(n) for n in nums) + ")"
-        pattern = f"^{atom}( [-+*/] {atom}){{0,5}}$"
+        pattern = f"^{atom}({op}{atom}){{0,5}}$"
     return {"type": "object", "required": ["expression"],
             "properties": {"expression": {"type": "string", "pattern": pattern}}}
 

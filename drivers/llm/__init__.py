@@ -9,6 +9,8 @@ from .base import (
     GenResult,
     Message,
     Sampling,
+    ScoreRequest,
+    ScoreResult,
     Token,
 )
 from .factory import open_engine
@@ -29,6 +31,8 @@ __all__ = [
     "Message",
     "OpenAIEngine",
     "Sampling",
+    "ScoreRequest",
+    "ScoreResult",
     "ScriptedEngine",
     "Token",
     "default_model_path",

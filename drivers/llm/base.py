@@ -47,6 +47,25 @@ class GenRequest(msgspec.Struct):
     keep_kv: bool = False  # the owner will continue this conversation: keep its KV attributed to ``key``
 
 
+class ScoreRequest(msgspec.Struct):
+    """Score candidate continuations of one prompt: give ``messages`` (the assistant turn is opened)
+    or ``prompt`` tokens; each candidate is plain text that would follow it."""
+
+    candidates: list[str]
+    messages: list[Message] | None = None
+    prompt: list[int] | None = None
+    key: str = ""
+
+
+class ScoreResult(msgspec.Struct):
+    """Per candidate: the sum of its tokens' log-probabilities (natural log) and its token count."""
+
+    logprobs: list[float]
+    tokens: list[int]
+    prompt_tokens: int
+    duration_s: float = 0.0
+
+
 class Token(msgspec.Struct, frozen=True):
     id: int
     text: str
@@ -147,6 +166,11 @@ class Engine(abc.ABC):
     def kv_forget(self, key: str) -> None:
         """Owner ``key`` has ended: whatever KV an engine kept for it is no longer needed."""
         return None
+
+    async def score(self, req: ScoreRequest) -> ScoreResult:
+        """The log-likelihood of each candidate after the prompt, in one batched pass.  Engines that
+        cannot read their model's probabilities (most HTTP endpoints) answer ``unsupported``."""
+        raise EngineError(f"the {self.name} engine cannot score candidates", code="unsupported")
 
     async def generate(self, req: GenRequest) -> GenResult:
         """Convenience: run a request to completion."""

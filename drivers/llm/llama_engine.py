@@ -16,10 +16,13 @@ from .base import (
     GenRequest,
     GenResult,
     Message,
+    ScoreRequest,
+    ScoreResult,
 )
 from .llama_handle import Done, ThreadedGeneration, current_waker
 from .llama_loop import DecodeLoop
 from .llama_native import NativeModel
+from .llama_score import Scorer
 from .llama_seq import Seq
 from .model import default_model_path
 from .weights import FORMATS, requantized
@@ -69,6 +72,7 @@ class LlamaEngine(Engine):
         self.n_gpu_layers = int(os.environ.get("LLMOS_N_GPU_LAYERS", "0") or 0) if n_gpu_layers is None else n_gpu_layers
         self._native: NativeModel | None = None
         self._loop: DecodeLoop | None = None
+        self._scorer: Scorer | None = None  # made at the first llm.score
         self._stats = EngineStats(n_slots=n_slots, n_ctx=n_ctx)
 
     # -- lifetime ----------------------------------------------------------------------------------
@@ -111,8 +115,10 @@ class LlamaEngine(Engine):
         return native
 
     async def close(self) -> None:
-        loop, native = self._loop, self._native
-        self._loop = None
+        loop, native, scorer = self._loop, self._native, self._scorer
+        self._loop, self._scorer = None, None
+        if scorer is not None:
+            await anyio.to_thread.run_sync(scorer.close)
         if loop is not None:
             loop.stop()
             await anyio.to_thread.run_sync(loop.thread.join)
@@ -154,6 +160,27 @@ class LlamaEngine(Engine):
     def _cancel(self, gen: ThreadedGeneration, reason: FinishReason) -> None:
         if self._loop is not None:
             self._loop.poke()
+
+    async def score(self, req: ScoreRequest) -> ScoreResult:
+        """drivers/llm/llama_score.py: the prompt once, the candidates together, in a context of their own."""
+        native = self._nm()
+        if req.prompt is not None:
+            prompt = list(req.prompt)
+        elif req.messages is not None:
+            prompt = native.apply_template(req.messages)
+        else:
+            raise EngineError("request has neither messages nor prompt", code="invalid")
+        cands = [native.tokenize(c) for c in req.candidates]
+        if self._scorer is None:
+            made = await anyio.to_thread.run_sync(
+                lambda: Scorer(native, n_ctx=min(4096, native.n_ctx), n_threads=self.n_threads))
+            if self._scorer is None:
+                self._scorer = made
+            else:  # another first call made one meanwhile
+                made.close()
+        logprobs, seconds = await anyio.to_thread.run_sync(self._scorer.score, prompt, cands)
+        return ScoreResult(logprobs=logprobs, tokens=[len(c) for c in cands], prompt_tokens=len(prompt),
+                           duration_s=seconds)
 
     # -- tokens --------------------------------------------------------------------------------------
     def _nm(self) -> NativeModel:

@@ -7,9 +7,22 @@ from typing import AsyncIterator, Callable, Iterable
 
 import anyio
 
-from .base import Engine, EngineError, EngineStats, FinishReason, Generation, GenRequest, GenResult, Message, Token
+from .base import (
+    Engine,
+    EngineError,
+    EngineStats,
+    FinishReason,
+    Generation,
+    GenRequest,
+    GenResult,
+    Message,
+    ScoreRequest,
+    ScoreResult,
+    Token,
+)
 
 Reply = str | Callable[[GenRequest], str]
+Scorer = Callable[[str, str], float]  # (prompt text, candidate) -> log-likelihood
 _PIECE = re.compile(r"\s*\S+|\s+")
 
 
@@ -99,17 +112,21 @@ class ScriptedEngine(Engine):
 
     When the script runs out, ``default`` answers (a string or callable); without one,
     the request fails with an ``EngineError``.  ``token_delay`` paces tokens so tests
-    can observe a generation in flight.
+    can observe a generation in flight.  ``scorer(prompt_text, candidate)`` gives ``score``'s
+    log-likelihoods (default: -1 per token, so shorter candidates rank first); every score
+    request is kept in ``score_requests``.
     """
 
     name = "scripted"
 
     def __init__(self, script: Iterable[Reply | Exception] = (), *, default: Reply | None = None,
-                 n_slots: int = 4, n_ctx: int = 4096, token_delay: float = 0.0):
+                 n_slots: int = 4, n_ctx: int = 4096, token_delay: float = 0.0, scorer: Scorer | None = None):
         self.script: deque[Reply | Exception] = deque(script)
         self.default = default
         self.n_slots, self.n_ctx, self.token_delay = n_slots, n_ctx, token_delay
         self.requests: list[GenRequest] = []  # every request seen, for assertions
+        self.scorer = scorer
+        self.score_requests: list[ScoreRequest] = []
         self._vocab = _Vocab()
         self._slots = anyio.Semaphore(n_slots)
         self._busy = 0
@@ -135,6 +152,16 @@ class ScriptedEngine(Engine):
             item = EngineError("scripted engine: script exhausted")
         reply = item(req) if callable(item) and not isinstance(item, Exception) else item
         return ScriptedGeneration(self, req, reply)
+
+    async def score(self, req: ScoreRequest) -> ScoreResult:
+        self.score_requests.append(req)
+        prompt = req.prompt if req.prompt is not None else self.apply_template(req.messages or [])
+        text = self.detokenize(prompt)
+        tokens = [len(self.tokenize(c)) for c in req.candidates]
+        if not req.candidates or not all(tokens):
+            raise EngineError("scoring needs non-empty candidates", code="invalid")
+        scores = [self.scorer(text, c) if self.scorer else -float(n) for c, n in zip(req.candidates, tokens)]
+        return ScoreResult(logprobs=scores, tokens=tokens, prompt_tokens=len(prompt))
 
     def tokenize(self, text: str) -> list[int]:
         return self._vocab.encode(text)

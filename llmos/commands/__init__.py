@@ -26,6 +26,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     person.add_parsers(sub)
     from . import files
     files.add_parsers(sub)
+    from . import eval as eval_cmd
+    eval_cmd.add_parser(sub)
 
 
 __all__ = ["add_parsers"]

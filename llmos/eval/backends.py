@@ -1,0 +1,89 @@
+"""Where eval runs an app: an in-process kernel (as ``llmos run`` without a daemon) or the kernel daemon."""
+from __future__ import annotations
+
+import time
+from typing import Protocol
+
+import anyio
+
+from .outcome import Run
+
+
+class Backend(Protocol):
+    """Runs one process of ``app`` on ``task`` to its end (or kills it after ``timeout`` s)."""
+
+    name: str
+
+    async def run(self, app: str, task: str, timeout: float) -> Run: ...
+
+
+class KernelBackend:
+    """A kernel object in this process (``kernel.Kernel``, entered by the caller)."""
+
+    def __init__(self, kernel) -> None:
+        self.k = kernel
+        self.name = f"in-process kernel on {kernel.engine.name}"
+
+    async def run(self, app: str, task: str, timeout: float) -> Run:
+        from syscalls.errors import SyscallError
+        t0 = time.monotonic()
+        try:
+            pid = await self.k.spawn(app, task)
+        except SyscallError as exc:
+            return Run(exit_reason="spawn", error=str(exc))
+        proc = self.k.ptable.get(pid)
+        with anyio.move_on_after(timeout) as scope:
+            await proc.done.wait()
+        if scope.cancelled_caught:
+            try:
+                self.k.signal(pid, "KILL")
+            except SyscallError:  # it ended just now
+                pass
+            with anyio.move_on_after(30):
+                await proc.done.wait()
+        return Run(exit_reason="timeout" if scope.cancelled_caught else proc.exit_reason,
+                   result=proc.result, error=proc.error,
+                   tokens_in=proc.usage.tokens_in, tokens_out=proc.usage.tokens_out,
+                   llm_seconds=round(proc.usage.llm_seconds, 3), wall_seconds=round(time.monotonic() - t0, 3))
+
+
+class DaemonBackend:
+    """The running kernel daemon, through the kernel API (``llmos.client.Client``)."""
+
+    name = "kernel daemon"
+
+    def __init__(self, client) -> None:
+        self.c = client
+
+    async def run(self, app: str, task: str, timeout: float) -> Run:
+        from ..client import KernelError
+        t0 = time.monotonic()
+        try:
+            pid = await self.c.spawn(app, task)
+        except KernelError as exc:
+            return Run(exit_reason="spawn", error=exc.message)
+        timed_out = False
+        try:
+            info = await self.c.wait(pid, timeout)
+        except KernelError as exc:
+            if exc.code != "timeout":  # the daemon went away or refused: the system's failure
+                return Run(exit_reason="killed", error=f"{exc.code}: {exc.message}",
+                           wall_seconds=round(time.monotonic() - t0, 3))
+            timed_out = True
+            try:
+                await self.c.kill(pid, "KILL")
+                info = await self.c.wait(pid, 30)
+            except KernelError as exc:
+                return Run(exit_reason="timeout", error=exc.message, wall_seconds=round(time.monotonic() - t0, 3))
+        error = ""
+        if info.exit_reason != "exited":
+            try:  # the error text travels in the process's exit event
+                for ev in await self.c.logs(pid):
+                    if ev.get("kind") == "proc.exit":
+                        error = str(ev.get("error", ""))
+            except KernelError:
+                pass
+        return Run(exit_reason="timeout" if timed_out else info.exit_reason, result=info.result, error=error,
+                   tokens_in=info.tokens_in, tokens_out=info.tokens_out, llm_seconds=round(info.cpu_time, 3),
+                   wall_seconds=round(time.monotonic() - t0, 3))
+
