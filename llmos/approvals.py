@@ -73,6 +73,13 @@ def render_approval(a: ApprovalInfo, *, full: bool, now: float | None = None, wi
     if width == 0:
         width = max(40, shutil.get_terminal_size((100, 24)).columns)
     app = f" ({printable(a.app)})" if a.app else ""
+    left = max(0, int(a.expires - (now or time.time()))) if a.expires else None
+    tail = f"  (expires in {left} s)" if left is not None else ""
+    if a.kind != "approval":  # a process's question to its person (user.ask / user.confirm)
+        out = _wrap(f"question {printable(a.id)}: pid {a.pid}{app} asks: ", printable(a.reason, newlines=True), width)
+        how = f"`answer {printable(a.id)} TEXT`" if a.kind == "ask" else \
+            f"`approve {printable(a.id)}` (yes) or `deny {printable(a.id)}` (no)"
+        return "\n".join(out + (_wrap("  ", how + tail, width) if hint else ([tail] if tail else [])))
     out = [*_wrap(f"approval {printable(a.id)}: pid {a.pid}{app} wants ", printable(a.call), width),
            *_wrap("  reason: ", printable(a.reason), width)]
     values = a.leaves or a.args  # an older kernel sends only the shortened summary
@@ -92,8 +99,6 @@ def render_approval(a: ApprovalInfo, *, full: bool, now: float | None = None, wi
         out += _wrap(f"  {digest}; ", f"every argument in full: llmos approvals show {printable(a.id)}", width)
     elif a.digest:
         out.append(f"  {digest}")
-    left = max(0, int(a.expires - (now or time.time()))) if a.expires else None
-    tail = f"  (expires in {left} s)" if left is not None else ""
     if hint:
         out += _wrap("  ", f"`approve {printable(a.id)}` or `deny {printable(a.id)} [reason]`{tail}", width)
     elif tail:

@@ -112,8 +112,8 @@ def _questions(kernel: Any) -> list[m.ApprovalInfo]:
     """Questions waiting for a person (kernel/person.py), listed with the approvals."""
     if kernel.desk is None:
         return []
-    return [m.ApprovalInfo(id=q.id, pid=q.pid, call=f"user.{q.kind}", reason="", app=q.app,
-                           args={"question": q.text}, leaves={"question": q.text}, expires=q.expires, kind=q.kind)
+    return [m.ApprovalInfo(id=q.id, pid=q.pid, call=f"user.{q.kind}", reason=q.text, app=q.app,
+                           args={"question": q.text}, expires=q.expires, kind=q.kind)
             for q in kernel.desk.pending()]
 
 

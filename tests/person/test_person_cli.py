@@ -44,7 +44,7 @@ def test_run_without_a_terminal_says_at_once_what_waits_and_how_to_answer(daemon
 def test_attach_answers_a_detached_process_question_and_run_asks_inline(daemon):
     pid = daemon.llmos("run", "--detach", "asker", "confirm").stdout.strip()
     listed = daemon.llmos("approvals").stdout
-    assert re.search(rf"approval \w+: pid {pid} \(asker\) wants user\.confirm", listed), listed  # it waits there meanwhile
+    assert re.search(rf"question \w+: pid {pid} \(asker\) asks: Pay \$120 for SK123\?", listed), listed  # it waits there meanwhile
     child = pexpect.spawn(sys.executable, ["-m", "llmos", "attach", pid], env=daemon.env, cwd=str(ROOT),
                           encoding="utf-8", timeout=30, dimensions=(30, 160))
     child.expect(rf"pid {pid} asks: Pay \$120 for SK123\?")
@@ -67,7 +67,7 @@ def test_attach_answers_a_detached_process_question_and_run_asks_inline(daemon):
 def test_answer_answers_a_question_from_another_terminal(daemon):
     pid = daemon.llmos("run", "--detach", "asker", "ask").stdout.strip()
     deadline = time.monotonic() + 20
-    while not (m := re.search(rf"approval (\w+): pid {pid} ", daemon.llmos("approvals").stdout)):
+    while not (m := re.search(rf"question (\w+): pid {pid} ", daemon.llmos("approvals").stdout)):
         assert time.monotonic() < deadline
         time.sleep(0.2)
     assert daemon.llmos("answer", m.group(1), "Ada", "Lovelace").returncode == 0
