@@ -81,6 +81,7 @@ class Process:
         self.ctx_limit = 0
         self.inbox: Any = None  # message queue (proc.send / proc.recv)
         self.tokens_window: list[tuple[float, int]] = []  # (time, tokens) for TOK/s
+        self.program: Any = None  # an external program it runs instead of an app entry (kernel/execprog.py)
 
     @property
     def alive(self) -> bool:

@@ -10,7 +10,7 @@ import msgspec
 
 from syscalls.errors import NotFound, SyscallError
 
-from . import memapi
+from . import execapi, memapi
 from . import messages as m
 
 
@@ -132,6 +132,7 @@ HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
     m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Halt: halt,
 }
 HANDLERS.update(memapi.HANDLERS)  # llmos mem store/search/list/forget
+HANDLERS.update(execapi.HANDLERS)  # llmos exec, and API keys
 
 
 def error_of(exc: BaseException) -> tuple[str, str]:

@@ -22,6 +22,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     mcp.add_parsers(sub)
     from . import rules
     rules.add_parsers(sub)
+    from . import exec as exec_cmd
+    exec_cmd.add_parser(sub)
 
 
 __all__ = ["add_parsers"]
