@@ -11,7 +11,7 @@ import msgspec
 import numpy as np
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -99,16 +99,21 @@ class OpenAIApp:
         if length is not None and (not length.isdigit() or int(length) > self.max_body):
             raise ApiError(413, f"request body larger than {self.max_body} bytes", code="request_too_large")
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > self.max_body:
-                raise ApiError(413, f"request body larger than {self.max_body} bytes", code="request_too_large")
+        try:
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > self.max_body:
+                    raise ApiError(413, f"request body larger than {self.max_body} bytes", code="request_too_large")
+        except ClientDisconnect:  # gone before the body was whole: nobody reads the answer
+            raise bad_request("the client hung up before the body was complete") from None
         try:
             return msgspec.json.decode(bytes(body), type=schema)
         except msgspec.ValidationError as exc:
             raise bad_request(f"invalid request: {exc}", _field(exc)) from None
         except msgspec.DecodeError as exc:
             raise bad_request(f"the body is not valid JSON: {exc}") from None
+        except UnicodeDecodeError as exc:  # msgspec's strings must be UTF-8, as JSON's are
+            raise bad_request(f"the body is not UTF-8: {exc.reason} at byte {exc.start}") from None
 
     # -- routes ----------------------------------------------------------------------------------
     async def models(self, request: Request) -> Response:
