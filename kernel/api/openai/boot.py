@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from typing import TYPE_CHECKING
 
 import anyio
@@ -26,7 +27,9 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     try:
         sock = bind(cfg.api_host, cfg.api_port)
     except OSError as exc:
-        k.events.emit("api.error", error=f"cannot listen on {cfg.api_host}:{cfg.api_port}: {exc}")
+        message = f"cannot listen on {cfg.api_host}:{cfg.api_port}: {exc.strerror or exc}"
+        k.events.emit("api.error", error=message)
+        print(f"llmos: OpenAI API off: {message} (set [api] port in llmos.toml)", file=sys.stderr, flush=True)
         return
     server = HttpServer(OpenAIApp(k, calls, max_body=cfg.api_max_body).asgi, sock)
     tg = await stack.enter_async_context(anyio.create_task_group())
