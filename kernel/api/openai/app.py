@@ -46,9 +46,9 @@ def _field(exc: msgspec.ValidationError) -> str | None:
 class OpenAIApp:
     """Holds the kernel, its ``Calls`` and the body limit; ``asgi`` is the Starlette app."""
 
-    def __init__(self, kernel: Any, calls: Calls, *, max_body: int = 4 << 20):
+    def __init__(self, kernel: Any, calls: Calls, *, max_body: int = 4 << 20, mcp: Any = None):
         self.k, self.calls, self.max_body = kernel, calls, max_body
-        routes = [Route("/v1/models", self._wrap(self.models), methods=["GET"]),
+        routes = [*([Route("/mcp", mcp, methods=["GET", "POST", "DELETE"])] if mcp is not None else []),Route("/v1/models", self._wrap(self.models), methods=["GET"]),
                   Route("/v1/models/{model:path}", self._wrap(self.model), methods=["GET"]),
                   Route("/v1/chat/completions", self._wrap(self.chat), methods=["POST"]),
                   Route("/v1/completions", self._wrap(self.completions), methods=["POST"]),

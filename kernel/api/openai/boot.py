@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import anyio
 
+from . import mcp
 from .app import OpenAIApp
 from .calls import Calls
 from .server import HttpServer, bind
@@ -31,7 +32,9 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
         k.events.emit("api.error", error=message)
         print(f"llmos: OpenAI API off: {message} (set [api] port in llmos.toml)", file=sys.stderr, flush=True)
         return
-    server = HttpServer(OpenAIApp(k, calls, max_body=cfg.api_max_body).asgi, sock)
+    endpoint, sessions = mcp.build(calls)
+    await stack.enter_async_context(sessions.run())  # MCP's own task group, closed after the server below
+    server = HttpServer(OpenAIApp(k, calls, max_body=cfg.api_max_body, mcp=endpoint).asgi, sock)
     tg = await stack.enter_async_context(anyio.create_task_group())
     k.api_url = await tg.start(server.serve)
     stack.callback(server.stop)
