@@ -15,6 +15,7 @@ import msgspec
 from apps.manifest import Manifest, Permissions
 from syscalls.errors import InvalidArgument, NotFound, Unavailable
 
+from . import execbox
 from .errors import ProcessExit
 
 if TYPE_CHECKING:
@@ -51,18 +52,23 @@ def environment(k: "Kernel", proc: "Process", program: Program, key: str) -> dic
 
 
 async def run(k: "Kernel", proc: "Process", program: Program) -> Any:
-    if program.isolation != "host":
-        raise Unavailable("--isolation container is not available yet; use --isolation host")
-    if k.api_calls is None or not k.api_url:
+    if k.api_calls is None or (not k.api_url and program.isolation == "host"):
         raise Unavailable("the kernel's OpenAI API is off or could not listen (see [api] in docs/config.md)")
     key = k.api_calls.issue(proc.pid)
-    k.events.emit("proc.exec", proc.pid, argv=[a[:200] for a in program.argv[:32]], cwd=program.cwd)
+    k.events.emit("proc.exec", proc.pid, argv=[a[:200] for a in program.argv[:32]], cwd=program.cwd,
+                  isolation=program.isolation)
+    tail: list[str] = []
+    if program.isolation == "container":
+        try:
+            code = await execbox.run(k, proc, program, key, lambda stream, raw: _line(k, proc, stream, raw, tail))
+        finally:
+            k.api_calls.keys.revoke(proc.pid)
+        raise ProcessExit("\n".join(tail)[-RESULT_CHARS:], code if code >= 0 else 128 - code)
     try:
         p = await anyio.open_process(program.argv, env=environment(k, proc, program, key), cwd=program.cwd or None,
                                      stdin=subprocess.DEVNULL, start_new_session=True)
     except OSError as exc:
         raise NotFound(f"cannot run {program.argv[0]!r}: {exc.strerror or exc}") from None
-    tail: list[str] = []
 
     def forward(ev: dict) -> None:  # kill -TERM/-STOP/-CONT reach the program's whole process group
         sig = _SIGNALS.get(ev.get("signal", "")) if ev.get("kind") == "proc.signal" else None

@@ -40,8 +40,8 @@ def url_of(sock: socket.socket) -> str:
 class HttpServer:
     """``await tg.start(server.serve)`` serves until ``stop()``; ``url`` is the API's base URL."""
 
-    def __init__(self, app: Any, sock: socket.socket):
-        self.sock, self.url = sock, url_of(sock)
+    def __init__(self, app: Any, sock: socket.socket, url: str = ""):
+        self.sock, self.url = sock, url or url_of(sock)
         config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", server_header=False,
                                 timeout_graceful_shutdown=2, timeout_keep_alive=30)
         self._server = _Server(config)
