@@ -17,6 +17,7 @@ from syscalls.errors import InvalidArgument, NotFound, Unavailable
 
 from . import execbox
 from .errors import ProcessExit
+from .proc import State
 
 if TYPE_CHECKING:
     from .kernel import Kernel
@@ -58,6 +59,7 @@ async def run(k: "Kernel", proc: "Process", program: Program) -> Any:
     k.events.emit("proc.exec", proc.pid, argv=[a[:200] for a in program.argv[:32]], cwd=program.cwd,
                   isolation=program.isolation)
     tail: list[str] = []
+    proc.set_state(State.WAITING)  # on its program, which makes its syscalls over the API
     if program.isolation == "container":
         try:
             code = await execbox.run(k, proc, program, key, lambda stream, raw: _line(k, proc, stream, raw, tail))

@@ -5,7 +5,6 @@ import sys
 from contextlib import asynccontextmanager
 
 import httpx
-import pytest
 
 from drivers.llm import ScriptedEngine
 from kernel.execprog import Program, spawn
@@ -32,8 +31,3 @@ def client(k, key: str) -> httpx.AsyncClient:
 
 
 CHAT = {"model": "any", "messages": [{"role": "user", "content": "hi"}]}
-
-
-@pytest.fixture
-def anyio_backend():
-    return "asyncio"

@@ -38,6 +38,8 @@ class Calls:
         if kind == "proc.exit":
             self.keys.revoke(pid)
             self._locks.pop(pid, None)
+            if not self._scopes.get(pid):
+                self._scopes.pop(pid, None)
 
     def issue(self, pid: int) -> str:
         return self.keys.issue(pid)
