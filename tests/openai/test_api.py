@@ -242,3 +242,41 @@ async def test_embeddings(kernel_factory):
 async def test_the_api_can_be_switched_off(kernel_factory):
     async with api_kernel(kernel_factory, api_enabled=False) as k:
         assert k.api_url == "" and k.api_calls is not None
+
+
+async def test_a_client_hanging_up_mid_stream_frees_the_slot_and_the_process_lives_on(kernel_factory):
+    eng = ScriptedEngine(default="tok " * 500, token_delay=0.02)
+    async with api_kernel(kernel_factory, eng, n_slots=1) as k:
+        pid, key = await external(k)
+        async with client(k, key) as c:
+            async with c.stream("POST", "/chat/completions", json={**CHAT, "stream": True, "max_tokens": 400}) as r:
+                lines = 0
+                async for _ in r.aiter_lines():
+                    lines += 1
+                    if lines == 6:
+                        break  # leaving the block closes the connection
+        with anyio.fail_after(1):
+            while k.sched.busy:
+                await anyio.sleep(0.01)
+        assert k.ptable.get(pid).alive and eng.requests[-1].max_tokens == 400
+        async with client(k, key) as c:  # and the process can go on calling
+            assert (await c.post("/chat/completions", json={**CHAT, "max_tokens": 2})).status_code == 200
+
+
+async def test_concurrent_requests_of_one_process_run_one_at_a_time(kernel_factory):
+    eng = ScriptedEngine(default="a b c d", token_delay=0.02)
+    async with api_kernel(kernel_factory, eng) as k:
+        _, key = await external(k)
+        most = [0]
+
+        async def watch() -> None:
+            while True:
+                most[0] = max(most[0], k.sched.busy)
+                await anyio.sleep(0.005)
+        async with client(k, key) as c, anyio.create_task_group() as tg:
+            tg.start_soon(watch)
+            async with anyio.create_task_group() as calls:
+                for _ in range(4):
+                    calls.start_soon(lambda: c.post("/chat/completions", json=CHAT))
+            tg.cancel_scope.cancel()
+        assert most[0] == 1 and len(eng.requests) == 4
