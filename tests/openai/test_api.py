@@ -280,3 +280,28 @@ async def test_concurrent_requests_of_one_process_run_one_at_a_time(kernel_facto
                     calls.start_soon(lambda: c.post("/chat/completions", json=CHAT))
             tg.cancel_scope.cancel()
         assert most[0] == 1 and len(eng.requests) == 4
+
+
+async def test_tools_and_response_format_reach_the_engine_as_a_schema(kernel_factory):
+    from .tools_fixture import TOOLS
+    call = '{"name": "add-numbers", "parameters": {"a": 1, "b": 2}}'
+    eng = ScriptedEngine([call, call, '{"answer": 42}'])
+    async with api_kernel(kernel_factory, eng) as k:
+        _, key = await external(k)
+        async with client(k, key) as c:
+            r = await c.post("/chat/completions", json={**CHAT, "tools": TOOLS, "tool_choice": "required"})
+            msg = r.json()["choices"][0]
+            assert msg["finish_reason"] == "tool_calls" and msg["message"]["content"] is None
+            assert msg["message"]["tool_calls"][0]["function"] == {"name": "add-numbers", "arguments": '{"a": 1, "b": 2}'}
+            assert len(eng.requests[-1].json_schema["anyOf"]) == len(TOOLS)
+            assert "add-numbers" in eng.detokenize(eng.requests[-1].prompt)  # the tools are described to the model
+            r = await c.post("/chat/completions", json={**CHAT, "tools": TOOLS, "stream": True})
+            chunks = events(r.text)
+            calls = [e["choices"][0]["delta"]["tool_calls"] for e in chunks[:-1] if e["choices"][0]["delta"].get("tool_calls")]
+            assert calls[0][0]["function"]["name"] == "add-numbers" and calls[0][0]["index"] == 0
+            assert chunks[-2]["choices"][0]["finish_reason"] == "tool_calls"
+            schema = {"type": "object", "properties": {"answer": {"type": "integer"}}, "required": ["answer"]}
+            r = await c.post("/chat/completions", json={**CHAT, "response_format": {
+                "type": "json_schema", "json_schema": {"name": "a", "schema": schema, "strict": True}}})
+            assert json.loads(r.json()["choices"][0]["message"]["content"]) == {"answer": 42}
+            assert eng.requests[-1].json_schema == schema
