@@ -61,7 +61,8 @@ def test_the_grammar_admits_valid_calls_and_nothing_else():
     schema = plan(req(tools=TOOLS)).schema
     good = [{"name": "get_weather", "parameters": {"city": "Paris", "unit": "celsius"}},
             {"name": "add-numbers", "parameters": {"a": -3, "b": 40}},
-            {"name": "Book_Seat", "parameters": {"flight": "AF123", "seats": 9, "seat": "aisle", "meal": True}},
+            # keys in the grammar's order: required ones by name, then optional ones
+            {"name": "Book_Seat", "parameters": {"flight": "AF123", "seat": "aisle", "seats": 9, "meal": True}},
             {"name": "now", "parameters": {}},
             {"content": "plain text"}]
     bad = [{"name": "get_weather", "parameters": {"city": "Paris", "unit": "kelvin"}},
