@@ -16,6 +16,7 @@ class LiveDaemon:
 
     def __init__(self, rules: str = ""):
         self.home = Home(model="")
+        self.home.env["LLMOS_SYSCALL_TIMEOUT"] = "900"  # a loaded test machine queues calls for minutes
         if rules:
             (self.home.path / "rules").mkdir(exist_ok=True)
             (self.home.path / "rules" / "test.toml").write_text(rules)
