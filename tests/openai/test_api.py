@@ -305,3 +305,27 @@ async def test_tools_and_response_format_reach_the_engine_as_a_schema(kernel_fac
                 "type": "json_schema", "json_schema": {"name": "a", "schema": schema, "strict": True}}})
             assert json.loads(r.json()["choices"][0]["message"]["content"]) == {"answer": 42}
             assert eng.requests[-1].json_schema == schema
+
+
+async def test_a_call_whose_process_is_killed_or_whose_model_fails_is_503(kernel_factory):
+    from drivers.llm import EngineError
+    fire = EngineError("the GPU caught fire")
+    eng = ScriptedEngine(["tok " * 300, fire, fire, fire], token_delay=0.02)  # the kernel retries a generation twice
+    async with api_kernel(kernel_factory, eng) as k:
+        pid, key = await external(k)
+        async with client(k, key) as c, anyio.create_task_group() as tg:
+            got: list = []
+
+            async def ask() -> None:
+                got.append(await c.post("/chat/completions", json={**CHAT, "max_tokens": 300}))
+            tg.start_soon(ask)
+            with anyio.fail_after(5):
+                while k.ptable.get(pid).current != "llm.chat":
+                    await anyio.sleep(0.01)
+            k.signal(pid, "KILL")
+        assert got[0].status_code == 503 and got[0].json()["error"]["type"] == "process_ended"
+        pid, key = await external(k)
+        async with client(k, key) as c:
+            r = await c.post("/chat/completions", json=CHAT)
+        assert r.status_code == 503 and "the GPU caught fire" in r.json()["error"]["message"]
+        assert "Traceback" not in r.text
