@@ -41,6 +41,16 @@ def test_inconsistent_tool_requests_are_400(kw):
     assert e.value.status == 400
 
 
+def test_bounded_integers_are_decoded_as_their_values():
+    seats = plan(req(tools=TOOLS, tool_choice="required")).schema["anyOf"][2]["properties"]["parameters"]
+    assert seats["properties"]["seats"]["enum"] == list(range(1, 10))
+    wide = req(response_format={"type": "json_schema", "json_schema": {"schema": {
+        "type": "object", "properties": {"n": {"type": "integer", "exclusiveMinimum": 0, "exclusiveMaximum": 4},
+                                         "big": {"type": "integer", "minimum": 0, "maximum": 10**6}}}}})
+    props = plan(wide).schema["properties"]
+    assert props["n"]["enum"] == [1, 2, 3] and "enum" not in props["big"]
+
+
 def test_a_decoded_call_becomes_an_openai_tool_call_with_the_exact_name():
     p = plan(req(tools=TOOLS, tool_choice="required"))
     out = outcome(p, '{"name": "Book_Seat", "parameters": {"flight": "AF123", "seats": 2, "seat": "window"}}', "stop")
@@ -70,6 +80,7 @@ def test_the_grammar_admits_valid_calls_and_nothing_else():
            {"name": "add-numbers", "parameters": {"a": 1.5, "b": 2}},
            {"name": "add-numbers", "parameters": {"a": 1}},
            {"name": "Book_Seat", "parameters": {"flight": "af123", "seats": 2, "seat": "aisle"}},
+           {"name": "Book_Seat", "parameters": {"flight": "AF123", "seat": "aisle", "seats": 12}},  # maximum 9
            {"name": "get_weather", "parameters": {"city": "Paris", "unit": "celsius", "extra": 1}},
            {"content": 5}]
     assert [accepts(schema, v) for v in good] == [True] * len(good)

@@ -42,10 +42,29 @@ def params_schema(tool: Tool) -> dict:
     return _closed(schema)
 
 
+MAX_ENUM = 1024  # an integer range up to this size is decoded as the list of its values
+
+
+def _int_range(s: dict) -> list[int] | None:
+    """The values of a bounded integer (llama.cpp's converter ignores ``minimum`` and ``maximum``)."""
+    if s.get("type") != "integer" or "enum" in s or "const" in s:
+        return None
+    lo = s.get("minimum", s["exclusiveMinimum"] + 1 if isinstance(s.get("exclusiveMinimum"), int) else None)
+    hi = s.get("maximum", s["exclusiveMaximum"] - 1 if isinstance(s.get("exclusiveMaximum"), int) else None)
+    if not isinstance(lo, int) or not isinstance(hi, int) or not 0 <= hi - lo < MAX_ENUM:
+        return None
+    return list(range(lo, hi + 1))
+
+
 def _closed(s: Any, depth: int = 0) -> Any:
+    """``s`` narrowed to what the grammar can enforce and every reply still satisfies: objects that name
+    their properties admit no others, and a small integer range becomes its list of values."""
     if not isinstance(s, dict) or depth > 16:
         return s
     out = {k: (_closed(v, depth + 1) if k in ("items", "additionalProperties") else v) for k, v in s.items()}
+    values = _int_range(s)
+    if values is not None:
+        out["enum"] = values
     if isinstance(s.get("properties"), dict):
         out["properties"] = {k: _closed(v, depth + 1) for k, v in s["properties"].items()}
         out.setdefault("additionalProperties", False)
@@ -68,7 +87,7 @@ def response_schema(req: ChatRequest) -> dict | None:
         return {"type": "object"}
     if rf.json_schema is None or not isinstance(rf.json_schema.schema, dict):
         raise bad_request("response_format.json_schema.schema must be a JSON schema object", "response_format")
-    return inline_refs(rf.json_schema.schema)
+    return _closed(inline_refs(rf.json_schema.schema))
 
 
 def plan(req: ChatRequest) -> Plan:
