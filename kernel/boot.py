@@ -36,9 +36,15 @@ STEPS: dict[str, Attach] = {
     "browser": boot_browser.attach,
     "perf": boot_perf.attach,
     **boot_reliability.STEPS,  # journal (and crash recovery, after the parts it cleans up), watchdog, faults
+    "openai_api": lambda k, stack: _openai_api(k, stack),  # the OpenAI-compatible HTTP API (docs/agents.md)
 }
 
 REQUIRED = frozenset({"rules"})  # a kernel does not boot without these
+
+
+async def _openai_api(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
+    from .api.openai import attach  # kernel.api imports the kernel itself: loaded once the kernel is
+    await attach(k, stack)
 
 
 async def attach_all(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:

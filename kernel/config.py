@@ -50,6 +50,11 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     watchdog_action: str = "kill"  # kill (exit reason `looping`) | stop
     retries: int = 2  # extra tries of a safe call (a read, a generation) that failed with a retryable error
     faults: str = ""  # fault injection, e.g. "llm.submit=error*2,sandbox.exec=hang"; or $LLMOS_FAULTS
+    # the OpenAI-compatible HTTP API every process may call with its key (kernel/api/openai, docs/agents.md)
+    api_enabled: bool = True
+    api_host: str = "127.0.0.1"  # loopback: only programs on this machine
+    api_port: int = 8470  # 0: any free port (the one-shot kernel of `llmos exec` uses that)
+    api_max_body: int = 4 * 1024 * 1024  # bytes in one request body; more is 413
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

@@ -61,6 +61,8 @@ class Kernel:
         self.instruments: list[Any] = []  # trio-style hooks; ``token(proc)`` per generated token
         self.hooks = boot.Hooks()  # per-process spawn/exit hooks the subsystems add
         self.pauses = kvfollow.PauseClock()  # how long each syscall keeps a process from the model
+        self.api_calls: Any = None  # the OpenAI API's keys and calls (kernel/api/openai), set at boot
+        self.api_url = ""  # where that API listens, e.g. http://127.0.0.1:8470/v1 ("" when off)
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack | None = None
         self._encoder = msgspec.json.Encoder()
@@ -116,11 +118,14 @@ class Kernel:
     async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
                     budgets: dict[str, float] | Budgets | None = None,
                     permissions: list[str] | Permissions | None = None, pid: int | None = None,
-                    files: dict[str, bytes] | None = None) -> int:
+                    files: dict[str, bytes] | None = None, manifest: Manifest | None = None,
+                    program: Any = None) -> int:
         """Start ``app`` on ``task``; ``files`` (name -> bytes) are put in its workspace before it runs,
-        each within the app's files scope (kernel/transfer.py)."""
+        each within the app's files scope (kernel/transfer.py).  ``manifest`` runs an app that is not
+        installed (``llmos exec --manifest``); ``program`` makes the process an external program
+        (kernel/execprog.py) instead of the app's entry."""
         try:
-            manifest = self.registry.get(app)
+            manifest = manifest or self.registry.get(app)
         except KeyError:
             raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
         perms, budg, lineage = manifest.permissions, manifest.budgets, ()
@@ -156,6 +161,7 @@ class Kernel:
                        permissions=perms, budgets=budg, workspace=ws, lineage=lineage)
         proc.ctx_limit = self.engine.n_ctx // max(1, self.engine.n_slots)
         proc.scope = anyio.CancelScope()
+        proc.program = program
         self.ptable.add(proc)
         self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200])
         await self._run_hooks(self.hooks.spawn, proc, manifest)

@@ -92,6 +92,7 @@ class Process:
         self.wall_scope: anyio.CancelScope | None = None  # enforces wall_seconds; paused while BLOCKED
         self._person_since: float | None = None
         self._wall_left = 0.0
+        self.program: Any = None  # an external program it runs instead of an app entry (kernel/execprog.py)
 
     @property
     def alive(self) -> bool:

@@ -15,7 +15,7 @@ from apps.manifest import Budgets, Manifest, Permissions
 from sandbox import SandboxError
 from syscalls.errors import PermissionDenied, Unavailable
 
-from . import agent, agent_plan, budget
+from . import agent, agent_plan, budget, execprog
 from .isolate import isolate
 from .proc import Process
 
@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 
 async def run_app(k: Kernel, proc: Process, manifest: Manifest) -> Any:
+    if proc.program is not None:  # `llmos exec`: a program llmos did not write, calling the OpenAI API
+        return await execprog.run(k, proc, proc.program)
     sys = k.sys_for(proc)
     if manifest.is_prompt:
         planner = agent_plan.for_process(k, proc) if getattr(manifest.agent, "plan", False) else None

@@ -37,6 +37,7 @@ ENV = {
     "LLMOS_QUANTUM": "quantum", "LLMOS_MAX_TOKENS": "max_tokens", "LLMOS_SYSCALL_TIMEOUT": "syscall_timeout",
     "LLMOS_LOG_LEVEL": "log_level", "LLMOS_RULES": "rules_files", "LLMOS_TELEMETRY": "telemetry_exporter",
     "LLMOS_TELEMETRY_ENDPOINT": "telemetry_endpoint", "LLMOS_TELEMETRY_FILE": "telemetry_file",
+    "LLMOS_API": "api_enabled", "LLMOS_API_HOST": "api_host", "LLMOS_API_PORT": "api_port",
 }
 def _model_spec(v: str) -> bool:
     """The shape of an engine spec (drivers/llm/factory.py); whether the file or server is there is
@@ -65,6 +66,9 @@ CHECKS: dict[str, tuple[Any, str]] = {
     "term_grace": (lambda v: v >= 0, "0 seconds or more"),
     "log_level": (lambda v: v.lower() in LOG_LEVELS, "one of " + ", ".join(LOG_LEVELS)),
     "telemetry_exporter": (lambda v: v.lower() in EXPORTERS, "one of off, otlp, jsonl"),
+    "api_host": (lambda v: bool(v.strip()), "an address to listen on, e.g. 127.0.0.1"),
+    "api_port": (lambda v: 0 <= v <= 65535, "a port from 0 (any free one) to 65535"),
+    "api_max_body": (lambda v: 1024 <= v <= 1 << 30, "a number of bytes from 1024 to 1073741824"),
 }
 FIELDS = set(KernelConfig.__struct_fields__) - {"home"}
 

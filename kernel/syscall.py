@@ -25,7 +25,7 @@ Handler = Callable[["Kernel", Process, Request], Awaitable[Reply]]
 
 # The static table: syscall name -> handler.  Families not listed answer "unavailable".
 HANDLERS: dict[str, Handler] = {
-    "llm.chat": sysllm.chat, "llm.complete": sysllm.complete, "llm.json": sysllm.json_,
+    "llm.chat": sysllm.chat, "llm.complete": sysllm.complete, "llm.json": sysllm.json_, "llm.embed": sysllm.embed,
     "llm.score": sysscore.score,
     "fs.read": sysfile.read, "fs.write": sysfile.write, "fs.list": sysfile.list_, "fs.stat": sysfile.stat,
     "fs.delete": sysfile.delete,

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import json
 import time
-from typing import TYPE_CHECKING
+from contextvars import ContextVar
+from typing import TYPE_CHECKING, Callable
 
 import anyio
 
@@ -16,6 +17,10 @@ from .proc import Process
 
 if TYPE_CHECKING:
     from .kernel import Kernel
+
+# Where a generation's text goes as it is decoded, for callers that stream it (the OpenAI API's SSE);
+# set by the caller around ``dispatch``, read in ``generate``.  None: nobody streams.
+TOKEN_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("llmos_token_sink", default=None)
 
 
 async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
@@ -39,6 +44,7 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
                                              "gen_ai.usage.input_tokens": len(prompt),
                                              "gen_ai.request.max_tokens": req.max_tokens})
     rounds, parts = 0, []
+    sink = TOKEN_SINK.get()
     while True:
         await k.wait_while_stopped(proc)
         rounds += 1
@@ -48,6 +54,8 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
             tokens = gen.__aiter__()
             try:
                 async for _tok in tokens:
+                    if sink is not None:
+                        sink(_tok.text)
                     proc.usage.tokens_out += 1
                     proc.note_tokens(1)
                     k.tokens_out += 1
@@ -104,16 +112,17 @@ async def _from_messages(k: "Kernel", proc: Process, req: llm.Chat | llm.Json, g
 
 async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
     res = await _from_messages(k, proc, req, GenRequest(
-        messages=_messages(req.messages), max_tokens=req.max_tokens,
-        sampling=Sampling(temperature=req.temperature, seed=req.seed), stop=req.stop))
+        messages=_messages(req.messages), max_tokens=req.max_tokens, json_schema=req.schema,
+        sampling=Sampling(temperature=req.temperature, seed=req.seed, top_p=req.top_p), stop=req.stop))
     return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
                           tokens_out=len(res.tokens))
 
 
 async def complete(k: "Kernel", proc: Process, req: llm.Complete) -> llm.Completion:
     prompt = await anyio.to_thread.run_sync(k.engine.tokenize, req.prompt)
-    res = await generate(k, proc, GenRequest(prompt=prompt, max_tokens=req.max_tokens,
-                                             sampling=Sampling(temperature=req.temperature, seed=req.seed), stop=req.stop))
+    res = await generate(k, proc, GenRequest(prompt=prompt, max_tokens=req.max_tokens, stop=req.stop,
+                                             sampling=Sampling(temperature=req.temperature, seed=req.seed,
+                                                               top_p=req.top_p)))
     return llm.Completion(text=res.text, finish_reason=res.finish_reason, tokens_in=len(res.prompt),
                           tokens_out=len(res.tokens))
 
@@ -129,3 +138,24 @@ async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
                            f"{len(res.tokens)} tokens); raise max_tokens or simplify the schema",
                            code="llm_error", retryable=req.temperature > 0) from None
     return llm.JsonReply(value=value, text=res.text, tokens_in=len(res.prompt), tokens_out=len(res.tokens))
+
+
+_embedder: list = []  # the offline embedding model, loaded on the first llm.embed
+
+
+def _embed(texts: list[str]) -> tuple[list[list[float]], int]:
+    if not _embedder:
+        from drivers.vectors import OfflineEmbedding
+        _embedder.append(OfflineEmbedding())
+    emb = _embedder[0]
+    return emb.embed(texts).tolist(), emb.count_tokens(texts)
+
+
+async def embed(k: "Kernel", proc: Process, req: llm.Embed) -> llm.Embeddings:
+    """Vectors from the kernel's offline embedder (drivers/vectors); its tokens count as input tokens."""
+    vectors, tokens = await anyio.to_thread.run_sync(_embed, list(req.texts))
+    proc.usage.tokens_in += tokens
+    proc.usage.steps += 1
+    k.events.emit("llm.embed", proc.pid, texts=len(req.texts), **{"gen_ai.usage.input_tokens": tokens})
+    from drivers.vectors.embedding import NAME
+    return llm.Embeddings(vectors=vectors, model=NAME, tokens_in=tokens)

@@ -11,6 +11,7 @@ Temperature = Annotated[float, msgspec.Meta(ge=0.0, le=2.0)]
 MaxTokens = Annotated[int, msgspec.Meta(ge=1, le=32768)]
 Seed = Annotated[int, msgspec.Meta(ge=0, le=2**32 - 1)]  # with temperature > 0: the same seed, the same sample
 Role = Annotated[str, msgspec.Meta(pattern="^(system|user|assistant|tool)$")]
+TopP = Annotated[float, msgspec.Meta(gt=0.0, le=1.0)]
 
 
 class ChatMessage(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -29,6 +30,8 @@ class Chat(Request, tag="llm.chat"):
     stop: Stops = []
     context: bool = False  # True: ``messages`` join the process's context and the model reads all of it
     seed: Seed = 0
+    top_p: TopP = 0.95
+    schema: dict[str, Any] | None = None  # decode under this JSON schema; the text is returned unparsed
 
 
 class Complete(Request, tag="llm.complete"):
@@ -37,6 +40,7 @@ class Complete(Request, tag="llm.complete"):
     temperature: Temperature = 0.0
     stop: Stops = []
     seed: Seed = 0
+    top_p: TopP = 0.95
 
 
 class Json(Request, tag="llm.json"):
@@ -77,4 +81,16 @@ class JsonReply(Reply):
 class ScoreReply(Reply):
     logprobs: list[float]  # per candidate: the sum of its tokens' log-probabilities (natural log)
     tokens: list[int]  # per candidate: its length in tokens (divide for a per-token mean)
+    tokens_in: int
+
+
+class Embed(Request, tag="llm.embed"):
+    """Vectors for texts from the kernel's offline embedding model."""
+
+    texts: Annotated[list[Text], msgspec.Meta(min_length=1, max_length=MAX_ITEMS)]
+
+
+class Embeddings(Reply):
+    vectors: list[list[float]]
+    model: str
     tokens_in: int

@@ -32,6 +32,7 @@ TABLE: dict[str, Entry] = {e.name: e for e in (
     _e(llm.Complete, llm.Completion),
     _e(llm.Json, llm.JsonReply),
     _e(llm.Score, llm.ScoreReply),
+    _e(llm.Embed, llm.Embeddings),
     _e(fs.Read, fs.FileData),
     _e(fs.Write, fs.FileInfo),
     _e(fs.List, fs.Listing),

@@ -124,6 +124,11 @@ class OfflineEmbedding(EmbeddingFunction[Documents]):
             out[idx] = pooled
         return out
 
+    def count_tokens(self, texts: Sequence[str]) -> int:
+        """Word-piece tokens in ``texts`` (special tokens included), as the model reads them."""
+        tok, _ = self._ensure()
+        return sum(sum(e.attention_mask) for e in tok.encode_batch(list(texts)))
+
     @staticmethod
     def name() -> str:
         return NAME

@@ -13,7 +13,7 @@ from syscalls.errors import NotFound, SyscallError
 from .. import transfer
 from ..rules.approvals import Approval
 from ..rules.review import is_bulk
-from . import memapi
+from . import execapi, memapi
 from . import messages as m
 
 
@@ -194,6 +194,7 @@ HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
     m.CopyIn: copy_in, m.CopyOut: copy_out,
 }
 HANDLERS.update(memapi.HANDLERS)  # llmos mem store/search/list/forget
+HANDLERS.update(execapi.HANDLERS)  # llmos exec, and API keys
 
 
 def error_of(exc: BaseException) -> tuple[str, str]:

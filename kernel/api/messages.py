@@ -141,8 +141,38 @@ class MemItem(msgspec.Struct, kw_only=True):
     time: float = 0.0
 
 
+# -- programs llmos did not write (``llmos exec``; kernel/api/execapi.py) ------------------------------
+Arg = Annotated[str, msgspec.Meta(max_length=64 * 1024)]
+
+
+class Exec(Request, tag="exec"):
+    """Run ``argv`` as a process: with its own OpenAI API key, under an app's manifest or the default one."""
+
+    argv: Annotated[list[Arg], msgspec.Meta(min_length=1, max_length=4096)]
+    app: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    manifest: Annotated[str, msgspec.Meta(max_length=4096)] = ""  # an app folder or its app.toml
+    name: Annotated[str, msgspec.Meta(max_length=256)] = ""
+    priority: Annotated[int, msgspec.Meta(ge=0, le=39)] | None = None
+    budgets: dict[str, float] = {}
+    isolation: Annotated[str, msgspec.Meta(pattern="^(host|container)$")] = "host"
+    cwd: Annotated[str, msgspec.Meta(max_length=4096)] = ""
+    env: Annotated[dict[str, Arg], msgspec.Meta(max_length=4096)] = {}
+
+
+class ApiKey(Request, tag="api.key"):
+    """A new OpenAI API key for a live process (the socket's owner only)."""
+
+    pid: Pid
+
+
+class ExecStarted(msgspec.Struct, kw_only=True):
+    pid: int
+    url: str  # the API's base URL the program was given
+
+
 REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
 REQUESTS += (MemStore, MemSearch, MemList, MemForget, CopyIn, CopyOut)
+REQUESTS += (Exec, ApiKey)
 AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
 
 

@@ -28,6 +28,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     files.add_parsers(sub)
     from . import eval as eval_cmd
     eval_cmd.add_parser(sub)
+    from . import exec as exec_cmd
+    exec_cmd.add_parser(sub)
 
 
 __all__ = ["add_parsers"]

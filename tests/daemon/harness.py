@@ -26,7 +26,7 @@ class Home:
         (self.path / "script.json").write_text(json.dumps(SCRIPT))
         self.env = {**os.environ, "LLMOS_HOME": str(self.path), "LLMOS_MODEL": model,
                     "LLMOS_SCRIPT": str(self.path / "script.json"), "PYTHONPATH": str(ROOT),
-                    "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm"}
+                    "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm", "LLMOS_API_PORT": "0"}
 
     def llmos(self, *args: str, timeout: float = 120, check: bool = False) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "llmos", *args], env=self.env, capture_output=True,

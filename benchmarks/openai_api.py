@@ -1,0 +1,132 @@
+"""The OpenAI API's cost: 8 streaming HTTP clients against 8 in-kernel processes on one engine (tokens/s), and
+the HTTP layer's added latency per request over an in-kernel ``llm.chat`` on the scripted model (p50)."""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from drivers.llm import ScriptedEngine  # noqa: E402 - after the path set-up above
+from kernel import Kernel, KernelConfig  # noqa: E402
+from kernel.execprog import Program, spawn  # noqa: E402
+from kernel.syscall import dispatch  # noqa: E402
+from syscalls import llm  # noqa: E402
+
+SLEEP = [sys.executable, "-c", "import time; time.sleep(3600)"]
+PROMPTS = ["Write about the sea.", "Describe a forest.", "Tell me about trains.", "Explain rain.",
+           "Write about cities.", "Describe the moon.", "Tell me about bread.", "Explain wind."]
+
+
+async def _procs(k: Kernel, n: int) -> list[tuple[int, str]]:
+    out = []
+    for _ in range(n):
+        pid = await spawn(k, Program(argv=SLEEP))
+        out.append((pid, k.api_calls.issue(pid)))
+    return out
+
+
+async def _in_kernel(k: Kernel, pids: list[int], tokens: int) -> tuple[int, float]:
+    done: list[int] = []
+
+    async def one(i: int, pid: int) -> None:
+        r = await dispatch(k, k.ptable.get(pid), llm.Chat(messages=[llm.ChatMessage(role="user", content=PROMPTS[i])],
+                                                          max_tokens=tokens))
+        done.append(r.tokens_out)
+    t0 = time.perf_counter()
+    async with anyio.create_task_group() as tg:
+        for i, pid in enumerate(pids):
+            tg.start_soon(one, i, pid)
+    return sum(done), time.perf_counter() - t0
+
+
+CLIENTS = """
+import json, sys, threading, time
+import httpx
+mode, url, keys, tokens, prompts = json.loads(sys.argv[1])
+out = []
+def stream(key, prompt):
+    body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": tokens, "stream": True,
+            "stream_options": {"include_usage": True}}
+    with httpx.Client(base_url=url, headers={"authorization": "Bearer " + key}, timeout=600) as c:
+        with c.stream("POST", "/chat/completions", json=body) as r:
+            for line in r.iter_lines():
+                if line.startswith('data: {"id"') and '"usage":{' in line:
+                    out.append(json.loads(line[6:])["usage"]["completion_tokens"])
+if mode == "stream":
+    threads = [threading.Thread(target=stream, args=(k, p)) for k, p in zip(keys, prompts)]
+    t0 = time.perf_counter()
+    for t in threads: t.start()
+    for t in threads: t.join()
+    print(json.dumps([sum(out), time.perf_counter() - t0]))
+else:
+    body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
+    with httpx.Client(base_url=url, headers={"authorization": "Bearer " + keys[0]}) as c:
+        for _ in range(tokens):
+            t0 = time.perf_counter()
+            c.post("/chat/completions", json=body).raise_for_status()
+            out.append(time.perf_counter() - t0)
+    print(json.dumps(out))
+"""
+
+
+async def _clients(mode: str, url: str, keys: list[str], n: int) -> object:
+    """HTTP clients in a program of their own, as agents would be (no share of the kernel's interpreter)."""
+    arg = json.dumps([mode, url, keys, n, PROMPTS[:len(keys)]])
+    r = await anyio.run_process([sys.executable, "-c", CLIENTS, arg], check=True)
+    return json.loads(r.stdout.decode().strip().splitlines()[-1])
+
+
+async def _http(k: Kernel, keys: list[str], tokens: int) -> tuple[int, float]:
+    total, seconds = await _clients("stream", k.api_url, keys, tokens)
+    return total, seconds
+
+
+async def throughput(model: str = "", n: int = 8, tokens: int = 64, rounds: int = 2, engine=None) -> dict:
+    """Aggregate tokens/s of ``n`` in-kernel processes and of ``n`` streaming HTTP clients, alternated
+    (the embedded model unless ``model`` or ``engine`` says otherwise)."""
+    with tempfile.TemporaryDirectory() as home:
+        cfg = KernelConfig(home=home, model=model, n_slots=n, subsystems=["openai_api"], api_port=0)
+        async with Kernel(cfg, engine=engine) as k:
+            procs = await _procs(k, n)
+            kin, http = [], []
+            for _ in range(rounds):
+                t, s = await _in_kernel(k, [p for p, _ in procs], tokens)
+                kin.append(t / s)
+                t, s = await _http(k, [key for _, key in procs], tokens)
+                http.append(t / s)
+            await k.halt()
+    best_k, best_h = max(kin), max(http)
+    return {"clients": n, "tokens": tokens, "in_kernel_tok_s": round(best_k, 1), "http_tok_s": round(best_h, 1),
+            "ratio": round(best_h / best_k, 3), "samples": {"in_kernel": kin, "http": http}}
+
+
+async def overhead(requests: int = 300) -> dict:
+    """p50 latency of one non-streamed chat over HTTP (a client in its own thread, keep-alive) and of the
+    same ``llm.chat`` made in the kernel, on the scripted model."""
+    with tempfile.TemporaryDirectory() as home:
+        cfg = KernelConfig(home=home, subsystems=["openai_api"], api_port=0)
+        async with Kernel(cfg, engine=ScriptedEngine(default="ok fine")) as k:
+            (pid, key), = await _procs(k, 1)
+            proc, req = k.ptable.get(pid), llm.Chat(messages=[llm.ChatMessage(role="user", content="hi")], max_tokens=8)
+            kin = []
+            for _ in range(requests):
+                t0 = time.perf_counter()
+                await dispatch(k, proc, req)
+                kin.append(time.perf_counter() - t0)
+            http = await _clients("post", k.api_url, [key], requests)
+            await k.halt()
+    p50k, p50h = statistics.median(kin) * 1000, statistics.median(http) * 1000
+    return {"requests": requests, "in_kernel_p50_ms": round(p50k, 3), "http_p50_ms": round(p50h, 3),
+            "added_p50_ms": round(p50h - p50k, 3)}
+
+
+def run(model: str = "", n: int = 8, tokens: int = 64) -> dict:
+    return {"throughput": anyio.run(lambda: throughput(model, n, tokens)), "overhead": anyio.run(overhead)}
