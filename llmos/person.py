@@ -125,8 +125,9 @@ class Follow:
             self.pids.add(ev.get("pid", 0))
         return ev.get("pid") in self.pids
 
-    def note(self, ev: dict) -> Pending | None:
-        """Take one kernel event; a new Pending when it asks the person something."""
+    def note(self, ev: dict, info: Any = None) -> Pending | None:
+        """Take one kernel event; a new Pending when it asks the person something (``info``: the
+        kernel's whole ApprovalInfo for an approval, when the caller fetched it)."""
         if not self.mine(ev):
             return None
         gone = settled_id(ev)
@@ -134,6 +135,8 @@ class Follow:
             self.pending.pop(gone, None)
             return None
         p = from_event(ev)
+        if p is not None and info is not None:
+            p.info = info
         if p is not None and p.id not in self.pending:
             self.pending[p.id] = p
             return p
@@ -193,13 +196,14 @@ async def pump(channel: Channel, follow: Follow, on_new: Any, on_event: Any = No
         for p in await follow.catch_up():
             await on_new(p)
         async for ev in events:
-            p = follow.note(ev)
+            info = None
+            if ev.get("kind") == "approval.requested" and ev.get("pid") in follow.pids:
+                with contextlib.suppress(Exception):  # the event carries a summary; the prompt shows targets whole
+                    info = next((a for a in await channel.pending() if a.id == ev.get("approval")), None)
+            p = follow.note(ev, info)
             if on_event is not None and follow.mine(ev):
                 on_event(ev)
             if p is not None:
-                if p.kind == "approval":  # the event carries a summary; the prompt shows every target whole
-                    with contextlib.suppress(Exception):
-                        p.info = next((a for a in await channel.pending() if a.id == p.id), None)
                 await on_new(p)
 
 

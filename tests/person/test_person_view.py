@@ -44,7 +44,7 @@ async def test_an_approval_is_answered_inline_with_details_first(kernel_factory,
         out, said = await view(k, pid, ["d", "maybe", "y", "n"], blocked)
     assert out.info.result == "a.txt:deleted | b.txt:approval_denied:fs.delete was not approved " \
                               "(denied by the person): deleting a file cannot be undone"
-    assert said[0].startswith("approval ") and "  path = a.txt" in said[0]  # d: every argument
+    assert said[0].startswith("approval ") and "  path = a.txt" in said[0], said  # d: every argument
     assert said[1] == "llmos: answer y (yes), n (no) or d (details)"
     assert said[2].startswith("approved ") and said[3].startswith("denied ")
     assert out.seconds > 0 and not out.stopped and out.typeahead == []
