@@ -2,8 +2,6 @@
 within the app's ``files`` scope, the same scope its ``fs`` syscalls have."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 from drivers.errors import DriverError
@@ -25,45 +23,46 @@ def check(app: str, permissions: Any, path: str) -> None:
                                f"{', '.join(globs) or 'none'}); see permissions.files in its app.toml")
 
 
-def _typed(exc: DriverError) -> Exception:
+def _typed(exc: DriverError, path: str = "") -> Exception:
+    if exc.code == "not_found" and path:
+        return NotFound(f"no file {path!r} in the workspace")
     return (NotFound if exc.code == "not_found" else PermissionDenied if exc.code == "denied"
             else InvalidArgument)(str(exc))
 
 
+def _parts(ws: Workspace, path: str) -> list[str]:
+    """A path that cannot name a place in the workspace is refused before its scope is asked."""
+    try:
+        return ws.parts(path)
+    except DriverError as exc:
+        raise _typed(exc) from None
+
+
 def put(ws: Workspace, app: str, permissions: Any, path: str, data: bytes) -> int:
-    """Write ``data`` to ``path`` in the workspace; returns its size."""
+    """Write ``data`` to ``path`` in the workspace; returns its size.  The workspace walks the path by
+    directory descriptors and never follows a link (drivers/files/workspace.py)."""
+    _parts(ws, path)
     check(app, permissions, path)
     if len(data) > MAX_COPY:
         raise InvalidArgument(f"{path}: {len(data)} bytes is over the {MAX_COPY} bytes a copy may carry")
     try:
-        target = ws.resolve(path)
+        ws.write_bytes(path, data)
     except DriverError as exc:
         raise _typed(exc) from None
-    if target == ws.root or target.is_dir():
-        raise InvalidArgument(f"{path} is a folder in the workspace; name a file")
-    if target.is_symlink():
-        raise PermissionDenied(f"refusing to write through a symlink: {path}")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.part")
-        tmp.write_bytes(data)
-        os.replace(tmp, target)
-    except OSError as exc:
-        raise InvalidArgument(f"{path}: {exc.strerror or exc}") from None
     return len(data)
 
 
 def get(ws: Workspace, app: str, permissions: Any, path: str) -> bytes:
     """The bytes of ``path`` in the workspace."""
+    _parts(ws, path)
     check(app, permissions, path)
     try:
-        target = ws.resolve(path)
+        info = ws.stat(path)
+        if info["kind"] != "file":
+            raise NotFound(f"no file {path!r} in the workspace (it is a folder)")
+        if info["size"] > MAX_COPY:
+            raise InvalidArgument(f"{path}: {info['size']} bytes is over the {MAX_COPY} bytes a copy may carry; "
+                                  f"the file is at {ws.resolve(path)}")
+        return ws.read_bytes(path)
     except DriverError as exc:
-        raise _typed(exc) from None
-    if not target.is_file():
-        raise NotFound(f"no file {path!r} in the workspace" + (" (it is a folder)" if target.is_dir() else ""))
-    size = target.stat().st_size
-    if size > MAX_COPY:
-        raise InvalidArgument(f"{path}: {size} bytes is over the {MAX_COPY} bytes a copy may carry; "
-                              f"the file is at {target}")
-    return Path(target).read_bytes()
+        raise _typed(exc, path) from None

@@ -1,6 +1,7 @@
 """Shared fixtures: an anyio backend, throwaway llmos homes, app folders written by tests, and kernels."""
 from __future__ import annotations
 
+import inspect
 import os
 import textwrap
 from pathlib import Path
@@ -15,6 +16,30 @@ from kernel import Kernel, KernelConfig
 @pytest.fixture(scope="session")
 def anyio_backend():
     return "asyncio"
+
+
+@pytest.fixture(autouse=True)
+def _no_async_library_left_over(request):
+    """A plain (sync) test runs outside any event loop, as a person's ``llmos run`` does.
+
+    anyio marks the running library in sniffio's context variable (installed with the openai
+    client); a session-scoped async fixture (the browser driver) leaves that mark in the main
+    context between tests, and a later sync test's ``anyio.run`` would then refuse with
+    "Already running asyncio in this thread".  The mark is cleared for sync tests only."""
+    try:
+        import sniffio
+    except ImportError:
+        yield
+        return
+    if inspect.iscoroutinefunction(getattr(request.node, "function", None)):
+        yield
+        return
+    before = sniffio.current_async_library_cvar.get()
+    sniffio.current_async_library_cvar.set(None)
+    try:
+        yield
+    finally:
+        sniffio.current_async_library_cvar.set(before)
 
 
 @pytest.fixture(autouse=True)

@@ -115,7 +115,8 @@ async def run_local(req: dict[str, Any]) -> int:
     from kernel.settings import SettingsError, load
     from syscalls.errors import SyscallError
 
-    from .. import approve_local
+    from .. import runfollow
+    from ..channels import LocalChannel
     from .daemon import engine_of
     print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
     try:
@@ -142,10 +143,8 @@ async def run_local(req: dict[str, Any]) -> int:
             except SyscallError as exc:
                 print(f"llmos: {printable(exc.message)}", file=sys.stderr)
                 return 1
-            async with anyio.create_task_group() as tg:  # approvals asked on this terminal while it runs
-                tg.start_soon(approve_local.serve, k)
-                await k.wait(pid_box[0])
-                tg.cancel_scope.cancel()
+            # its person is here: approvals and questions are asked on this terminal (refused without one)
+            await runfollow.follow(LocalChannel(k), pid_box[0], tty=runfollow.interactive(), remote=False)
             unsubscribe()
             return status[0] if status else 1
     except EngineError as exc:

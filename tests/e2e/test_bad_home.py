@@ -22,6 +22,8 @@ ARGV = {
     "mem": ["mem", "list"], "sandbox": ["sandbox", "status"], "shell": ["shell"], "top": ["top"],
     "config": ["config", "show"], "mcp": ["mcp", "serve"], "rules": ["rules", "list"],
     "approvals": ["approvals"], "approve": ["approve", "a1"], "deny": ["deny", "a1"], "cp": ["cp", "3:a", "b"],
+    "answer": ["answer", "q1", "yes"], "attach": ["attach", "3"], "exec": ["exec", "--", "true"],
+    "eval": ["eval", "assistant", "math"],
 }
 EXEMPT = {"version", "new"}  # they never touch the home
 

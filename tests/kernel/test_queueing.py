@@ -83,8 +83,8 @@ async def test_ps_shows_ready_time(kernel_factory, make_app):
     waited = max(infos, key=lambda i: i.ready_time)
     assert waited.ready_time > 0.1
     assert waited.cpu_time < 2 * 0.01 * 8 * 2 + 0.5
-    row = dict(zip(PS_HEADER, ps_rows([waited])[0]))
+    top_row = ProcRow(**{f: getattr(waited, f) for f in waited.__struct_fields__})  # what ps and top get
+    row = dict(zip(PS_HEADER, ps_rows([top_row])[0]))
     assert row["READY"] == f"0:{waited.ready_time:04.1f}"
-    top_row = ProcRow(**{f: getattr(waited, f) for f in waited.__struct_fields__})
     assert dict(zip(COLUMNS, cells(top_row)))["READY"] == row["READY"]
     assert SORT_KEYS["READY"](top_row) == waited.ready_time

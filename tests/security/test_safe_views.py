@@ -45,10 +45,12 @@ def test_top_cells_are_escaped_plain_text_not_markup():
     from llmos.top.app import TopApp
 
     app = TopApp(FakeSource())
-    cells = app._cells(proc(4, app="[bold red]fake[/]", current=EVIL), 0)
+    cells = app._cells(proc(4, app="[bold red]fake[/]", current=EVIL), 0, 0.0)
     assert all(isinstance(c, Text) for c in cells)
     assert cells[2].plain == "[bold red]fake[/]" and not cells[2].spans  # markup stays literal text
-    assert _clean(cells[-1].plain) and "\\x1b" in cells[-1].plain
+    from llmos.top.view import COLUMNS
+    syscall = cells[COLUMNS.index("SYSCALL")].plain
+    assert _clean(syscall) and "\\x1b" in syscall
 
 
 def test_shell_say_escapes_but_keeps_line_breaks(tmp_path):
