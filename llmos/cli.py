@@ -9,19 +9,10 @@ from types import SimpleNamespace
 import anyio
 
 from . import __version__, commands, home
+from .argtypes import positive as _positive
 from .commands import files, procs
 from .format import outcome
 from .runlocal import run_local
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {n}")
-    return n
 
 
 def build_parser() -> argparse.ArgumentParser:

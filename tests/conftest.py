@@ -1,7 +1,7 @@
 """Shared fixtures: an anyio backend, throwaway llmos homes, app folders written by tests, and kernels."""
 from __future__ import annotations
 
-import inspect
+import contextlib
 import os
 import textwrap
 from pathlib import Path
@@ -18,28 +18,47 @@ def anyio_backend():
     return "asyncio"
 
 
-@pytest.fixture(autouse=True)
-def _no_async_library_left_over(request):
-    """A plain (sync) test runs outside any event loop, as a person's ``llmos run`` does.
+def _outside_any_loop():
+    """Each test phase starts with no async library marked as running in this thread.
 
-    anyio marks the running library in sniffio's context variable (installed with the openai
-    client); a session-scoped async fixture (the browser driver) leaves that mark in the main
-    context between tests, and a later sync test's ``anyio.run`` would then refuse with
-    "Already running asyncio in this thread".  The mark is cleared for sync tests only."""
+    anyio's pytest plugin caches the running library's name in sniffio's context variable
+    (sniffio comes with the openai client) for as long as its test runner lives, and a
+    session-scoped async fixture (the browser driver) keeps that runner alive between tests.
+    A sync test or fixture that then calls ``anyio.run`` (as ``llmos run`` does) would be
+    refused with "Already running asyncio in this thread", although no loop runs.  The cache
+    is only a shortcut: inside the runner's loop the library is found from the running task."""
     try:
         import sniffio
     except ImportError:
-        yield
-        return
-    if inspect.iscoroutinefunction(getattr(request.node, "function", None)):
-        yield
-        return
-    before = sniffio.current_async_library_cvar.get()
-    sniffio.current_async_library_cvar.set(None)
-    try:
-        yield
-    finally:
-        sniffio.current_async_library_cvar.set(before)
+        return contextlib.nullcontext()
+
+    @contextlib.contextmanager
+    def cleared():
+        before = sniffio.current_async_library_cvar.get()
+        sniffio.current_async_library_cvar.set(None)
+        try:
+            yield
+        finally:
+            sniffio.current_async_library_cvar.set(before)
+    return cleared()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    with _outside_any_loop():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    with _outside_any_loop():
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    with _outside_any_loop():
+        return (yield)
 
 
 @pytest.fixture(autouse=True)

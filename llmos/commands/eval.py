@@ -11,19 +11,10 @@ from typing import Any
 
 import anyio
 
+from ..argtypes import positive as _positive
 from ..eval import compare as cmp
 from ..eval import report
 from ..eval.suite import SPLITS, SuiteError, load_suite
-
-
-def _positive(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if n <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {n}")
-    return n
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
