@@ -30,7 +30,7 @@ async def view(k, pid, keys: list[str], ready) -> tuple[object, list[str]]:
             for key in keys:
                 await ready(k, pid)
                 with anyio.fail_after(5):
-                    while v.follow.pending == {}:
+                    while v._shown is None or v._shown.id not in v.follow.pending:  # the question is on screen
                         await anyio.sleep(0.01)
                 inp.send_text(key + "\r")
                 await anyio.sleep(0.3)
