@@ -52,18 +52,23 @@ import json, sys, threading, time
 import httpx
 mode, url, keys, tokens, prompts = json.loads(sys.argv[1])
 out = []
-def stream(key, prompt):
+def stream(client, prompt):
     body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": tokens, "stream": True,
             "stream_options": {"include_usage": True}}
-    with httpx.Client(base_url=url, headers={"authorization": "Bearer " + key}, timeout=600) as c:
-        with c.stream("POST", "/chat/completions", json=body) as r:
-            for line in r.iter_lines():
-                if line.startswith('data: {"id"') and '"usage":{' in line:
-                    out.append(json.loads(line[6:])["usage"]["completion_tokens"])
+    ready.wait()  # every client connected first: the run times serving, not client start-up
+    with client.stream("POST", "/chat/completions", json=body) as r:
+        for line in r.iter_lines():
+            if line.startswith('data: {"id"') and '"usage":{' in line:
+                out.append(json.loads(line[6:])["usage"]["completion_tokens"])
 if mode == "stream":
-    threads = [threading.Thread(target=stream, args=(k, p)) for k, p in zip(keys, prompts)]
-    t0 = time.perf_counter()
+    clients = [httpx.Client(base_url=url, headers={"authorization": "Bearer " + k}, timeout=600) for k in keys]
+    for c in clients:
+        c.get("/models").raise_for_status()  # open each keep-alive connection before the clock starts
+    ready = threading.Barrier(len(clients) + 1)
+    threads = [threading.Thread(target=stream, args=(c, p)) for c, p in zip(clients, prompts)]
     for t in threads: t.start()
+    ready.wait()
+    t0 = time.perf_counter()
     for t in threads: t.join()
     print(json.dumps([sum(out), time.perf_counter() - t0]))
 else:
@@ -89,7 +94,7 @@ async def _http(k: Kernel, keys: list[str], tokens: int) -> tuple[int, float]:
     return total, seconds
 
 
-async def throughput(model: str = "", n: int = 8, tokens: int = 64, rounds: int = 2, engine=None) -> dict:
+async def throughput(model: str = "", n: int = 8, tokens: int = 128, rounds: int = 3, engine=None) -> dict:
     """Aggregate tokens/s of ``n`` in-kernel processes and of ``n`` streaming HTTP clients, alternated
     (the embedded model unless ``model`` or ``engine`` says otherwise)."""
     with tempfile.TemporaryDirectory() as home:
@@ -97,6 +102,8 @@ async def throughput(model: str = "", n: int = 8, tokens: int = 64, rounds: int 
         async with Kernel(cfg, engine=engine) as k:
             procs = await _procs(k, n)
             kin, http = [], []
+            await _in_kernel(k, [p for p, _ in procs], tokens)  # warm-up of both paths, not counted
+            await _http(k, [key for _, key in procs], tokens)
             for _ in range(rounds):
                 t, s = await _in_kernel(k, [p for p, _ in procs], tokens)
                 kin.append(t / s)
@@ -128,5 +135,5 @@ async def overhead(requests: int = 300) -> dict:
             "added_p50_ms": round(p50h - p50k, 3)}
 
 
-def run(model: str = "", n: int = 8, tokens: int = 64) -> dict:
+def run(model: str = "", n: int = 8, tokens: int = 128) -> dict:
     return {"throughput": anyio.run(lambda: throughput(model, n, tokens)), "overhead": anyio.run(overhead)}

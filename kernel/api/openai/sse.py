@@ -57,13 +57,22 @@ class SSEResponse(Response):
             tg.start_soon(hangup)
             async with items_out:
                 await send({"type": "http.response.body", "body": self.render.start(), "more_body": True})
-                async for kind, value in items_out:
-                    body = (self.render.text(value) if kind == "text" else
-                            self.render.error(value) if kind == "error" else self.render.done(value))
+                async for item in items_out:
+                    body = self._body(*item)
+                    while True:  # what queued meanwhile goes out in the same write: one wake-up, not one per token
+                        try:
+                            body += self._body(*items_out.receive_nowait())
+                        except (anyio.WouldBlock, anyio.EndOfStream):
+                            break
                     if body:
                         await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             tg.cancel_scope.cancel()
+
+    def _body(self, kind: str, value: Any) -> bytes:
+        if kind == "text":
+            return self.render.text(value)
+        return self.render.error(value) if kind == "error" else self.render.done(value)
 
 
 class Renderer:
