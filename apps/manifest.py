@@ -50,9 +50,9 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     max_steps: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
     max_tokens_per_step: Annotated[int, msgspec.Meta(ge=16, le=4096)] = 160
     examples: list[dict[str, Any]] = []  # few-shot turns: {"task": ..., "steps": [...]}
-    # tool -> a regex over the task: when it matches, the first step must call that tool (kernel/agent.py)
+    # tool -> a regex over the task: when it matches, the first step must call that tool (kernel/agent/loop.py)
     route: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=500)]] = {}
-    plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent_plan.py)
+    plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent/plan.py)
 
 
 class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):

@@ -3,7 +3,7 @@
 It also says which of them the person trusts to run inside the kernel (``Manifest.trusted``):
 bundled apps, folders the caller names itself (``extra_dirs``), and installed apps whose install
 record says ``--trust`` for the very ``app.toml`` now on disk.  Apps from pip packages and every
-other installed app are untrusted: their code runs isolated (kernel/runner.py)."""
+other installed app are untrusted: their code runs isolated (kernel/proc/runner.py)."""
 from __future__ import annotations
 
 import importlib.util

@@ -114,7 +114,7 @@ def _pcts(xs: list[float]) -> dict:
 async def syscall_overhead(n: int = 20000) -> dict:
     """Syscalls/s and latency for ``proc.ps`` and a one-token ``llm.chat`` on the scripted model,
     against the baseline of calling the ``proc.ps`` handler directly (no dispatch, checks or log)."""
-    from kernel import sysproc
+    from kernel.proc import sysproc
     from syscalls import proc as p
 
     out: dict = {}

@@ -16,8 +16,8 @@ sys.path.insert(0, str(ROOT))
 
 from drivers.llm import ScriptedEngine  # noqa: E402 - after the path set-up above
 from kernel import Kernel, KernelConfig  # noqa: E402
-from kernel.execprog import Program, spawn  # noqa: E402
-from kernel.syscall import dispatch  # noqa: E402
+from kernel.proc.execprog import Program, spawn  # noqa: E402
+from kernel.syscall.dispatch import dispatch  # noqa: E402
 from syscalls import llm  # noqa: E402
 
 SLEEP = [sys.executable, "-c", "import time; time.sleep(3600)"]

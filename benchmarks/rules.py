@@ -96,7 +96,7 @@ async def _dispatch_us(subsystems: list[str], n: int) -> float:
     from apps import AppRegistry
     from drivers.llm import ScriptedEngine
     from kernel import Kernel, KernelConfig
-    from kernel.syscall import dispatch
+    from kernel.syscall.dispatch import dispatch
     from syscalls import fs
 
     with tempfile.TemporaryDirectory() as tmp:

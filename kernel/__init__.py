@@ -1,7 +1,7 @@
 """The llmos kernel: process table, scheduler, syscall dispatch, signals, budgets, event log."""
-from .config import KernelConfig, default_home
-from .kernel import Kernel
-from .proc import Process, State
-from .sched import POLICIES, Scheduler
+from kernel.config import KernelConfig, default_home
+from kernel.kernel import Kernel
+from kernel.proc.process import Process, State
+from kernel.sched.scheduler import POLICIES, Scheduler
 
 __all__ = ["Kernel", "KernelConfig", "default_home", "Process", "State", "Scheduler", "POLICIES"]

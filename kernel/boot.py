@@ -18,17 +18,24 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from . import boot_browser, boot_mcp, boot_memory, boot_perf, boot_reliability, boot_rules, boot_sandbox, person, trace
+from kernel.browser import boot as boot_browser
+from kernel.memory import boot as boot_memory
+from kernel.reliability import boot as boot_reliability
+from kernel.reliability import trace
+from kernel.rules import boot as boot_rules
+from kernel.sandbox import boot as boot_sandbox
+from kernel.sched import boot as boot_perf
+from kernel.syscall import boot_mcp, person
 
 if TYPE_CHECKING:
-    from .kernel import Kernel
+    from kernel.kernel import Kernel
 
 Attach = Callable[["Kernel", contextlib.AsyncExitStack], Awaitable[None]]
 
 # name -> attach step, in boot order.  Each subsystem registers itself here with one line.
 STEPS: dict[str, Attach] = {
     "traces": trace.attach,
-    "person": person.attach,  # user.ask/confirm go to whoever started the process (kernel/person.py)
+    "person": person.attach,  # user.ask/confirm go to whoever started the process (kernel/syscall/person.py)
     "rules": boot_rules.attach,
     "memory": boot_memory.attach,  # context as RAM, the vector store as disk
     "mcp": boot_mcp.attach,
@@ -43,7 +50,7 @@ REQUIRED = frozenset({"rules"})  # a kernel does not boot without these
 
 
 async def _openai_api(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
-    from .api.openai import attach  # kernel.api imports the kernel itself: loaded once the kernel is
+    from kernel.api.openai import attach  # kernel.api imports the kernel itself: loaded once the kernel is
     await attach(k, stack)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import msgspec
 
-from .memory.config import MemoryConfig
+from kernel.memory.config import MemoryConfig
 
 
 def default_home() -> Path:

@@ -17,19 +17,21 @@ from apps.registry import AppRegistry
 from drivers.files import Workspace
 from drivers.llm import Engine
 from drivers.tools import Tool, builtin_tools
+from kernel import boot, klog
+from kernel.config import KernelConfig
+from kernel.errors import ProcessExit
+from kernel.events import EventLog
+from kernel.proc import budget, runner
+from kernel.proc.inbox import Inbox
+from kernel.proc.process import Process, State
+from kernel.proc.ptable import ProcTable
+from kernel.sched import kvfollow
+from kernel.sched.scheduler import Scheduler
+from kernel.syscall import transfer
+from kernel.syscall.dispatch import dispatch
 from syscalls import InProcTransport, Sys
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Terminated
 from syscalls.proc import ProcInfo
-
-from . import boot, budget, klog, kvfollow, runner, transfer
-from .config import KernelConfig
-from .errors import ProcessExit
-from .events import EventLog
-from .inbox import Inbox
-from .proc import Process, State
-from .ptable import ProcTable
-from .sched import Scheduler
-from .syscall import dispatch
 
 SIGNALS = ("TERM", "KILL", "STOP", "CONT")
 STATUS = {"killed": 137, "terminated": 143}
@@ -50,7 +52,7 @@ class Kernel:
         self.registry = registry or AppRegistry(installed_dir=self.home / "apps")
         self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
         self.memory, self.person, self.rules = memory, person, rules
-        self.desk: Any = None  # questions waiting for a person (kernel/person.py), set at boot
+        self.desk: Any = None  # questions waiting for a person (kernel/syscall/person.py), set at boot
         self.sandbox, self.browser = sandbox, browser
         self.ptable = ProcTable(first_pid=1)
         self.events = EventLog()
@@ -121,9 +123,9 @@ class Kernel:
                     files: dict[str, bytes] | None = None, manifest: Manifest | None = None,
                     program: Any = None) -> int:
         """Start ``app`` on ``task``; ``files`` (name -> bytes) are put in its workspace before it runs,
-        each within the app's files scope (kernel/transfer.py).  ``manifest`` runs an app that is not
+        each within the app's files scope (kernel/syscall/transfer.py).  ``manifest`` runs an app that is not
         installed (``llmos exec --manifest``); ``program`` makes the process an external program
-        (kernel/execprog.py) instead of the app's entry."""
+        (kernel/proc/execprog.py) instead of the app's entry."""
         try:
             manifest = manifest or self.registry.get(app)
         except KeyError:

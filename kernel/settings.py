@@ -14,7 +14,7 @@ from typing import Any
 
 import msgspec
 
-from .config import KernelConfig
+from kernel.config import KernelConfig
 
 FILE = "llmos.toml"
 POLICIES = ("fifo", "rr", "priority", "fair", "plas")

@@ -69,8 +69,8 @@ def check_rules(home: Path) -> None:
     """Raise BootError naming the file, line and problem of the first rules file that does not
     load: the daemon would refuse to boot with it, and saying so here spares the model's load."""
     from apps.registry import AppRegistry
-    from kernel.boot_rules import check_home
     from kernel.rules import RulesError
+    from kernel.rules.boot import check_home
     from kernel.settings import SettingsError, load
     try:
         cfg = load(home).config

@@ -12,6 +12,22 @@ import os
 import sys
 
 
+def _as_package(folder: str) -> str:
+    """The app's folder as the package ``llmos_app``, so its modules' relative imports work."""
+    import importlib.util
+    init = os.path.join(folder, "__init__.py")
+    if os.path.isfile(init):
+        spec = importlib.util.spec_from_file_location("llmos_app", init, submodule_search_locations=[folder])
+    else:
+        spec = importlib.util.spec_from_loader("llmos_app", loader=None, is_package=True)
+        spec.submodule_search_locations = [folder]
+    pkg = importlib.util.module_from_spec(spec)
+    sys.modules["llmos_app"] = pkg
+    if spec.loader is not None:
+        spec.loader.exec_module(pkg)
+    return "llmos_app"
+
+
 def main() -> int:
     env = os.environ
     sys.path.insert(0, env["LLMOS_APP_DIR"])
@@ -26,7 +42,7 @@ def main() -> int:
     from syscalls.transport import SocketTransport
 
     module_name, func_name = env["LLMOS_ENTRY"].split(":")
-    entry = getattr(importlib.import_module(module_name), func_name)
+    entry = getattr(importlib.import_module(f"{_as_package(env['LLMOS_APP_DIR'])}.{module_name}"), func_name)
     task = env.get("LLMOS_TASK", "")
 
     async def go() -> None:

@@ -11,10 +11,10 @@ from typing import Any
 
 import anyio
 
-from .. import pids
-from ..config import KernelConfig
-from ..kernel import Kernel
-from .server import ApiServer
+from kernel.api.server import ApiServer
+from kernel.config import KernelConfig
+from kernel.kernel import Kernel
+from kernel.proc import pids
 
 SOCKET, PIDFILE = "kernel.sock", "kernel.pid"
 BOOT_SECONDS = 120  # a daemon without a socket this long after its pid file is taken for dead

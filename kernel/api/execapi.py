@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from kernel.api import messages as m
+from kernel.proc.execprog import Program, spawn
 from syscalls.errors import NotFound, Unavailable
-
-from ..execprog import Program, spawn
-from . import messages as m
 
 
 def _budgets(raw: dict[str, float]) -> dict[str, float]:

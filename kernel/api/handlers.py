@@ -8,13 +8,12 @@ from typing import Any
 
 import msgspec
 
+from kernel.api import execapi, memapi
+from kernel.api import messages as m
+from kernel.rules.approvals import Approval
+from kernel.rules.review import is_bulk
+from kernel.syscall import transfer
 from syscalls.errors import NotFound, SyscallError
-
-from .. import transfer
-from ..rules.approvals import Approval
-from ..rules.review import is_bulk
-from . import execapi, memapi
-from . import messages as m
 
 
 class ApiError(Exception):
@@ -109,7 +108,7 @@ async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
 
 
 def _questions(kernel: Any) -> list[m.ApprovalInfo]:
-    """Questions waiting for a person (kernel/person.py), listed with the approvals."""
+    """Questions waiting for a person (kernel/syscall/person.py), listed with the approvals."""
     if kernel.desk is None:
         return []
     return [m.ApprovalInfo(id=q.id, pid=q.pid, call=f"user.{q.kind}", reason=q.text, app=q.app,

@@ -5,9 +5,8 @@ from typing import Any
 
 from drivers.errors import DriverError
 from drivers.vectors import Hit, Item
-
-from ..memory.admin import MemoryAdmin
-from . import messages as m
+from kernel.api import messages as m
+from kernel.memory.admin import MemoryAdmin
 
 
 def item(collection: str, it: Item | Hit) -> m.MemItem:
@@ -33,7 +32,7 @@ def do_list(admin: MemoryAdmin, req: m.MemList) -> list[m.MemItem]:
 def do_forget(admin: MemoryAdmin, req: m.MemForget) -> str:
     name = admin.forget(req.mem_id)
     if name is None:
-        from .handlers import ApiError
+        from kernel.api.handlers import ApiError
         raise ApiError("not_found", f"no memory {req.mem_id!r} in any user or app collection")
     return name
 
@@ -44,12 +43,12 @@ DO = {m.MemStore: do_store, m.MemSearch: do_search, m.MemList: do_list, m.MemFor
 async def handle(kernel: Any, req: Any) -> Any:
     mm = getattr(kernel, "memory", None)
     if mm is None:
-        from .handlers import ApiError
+        from kernel.api.handlers import ApiError
         raise ApiError("unavailable", "this kernel runs without its memory manager")
     try:
         return await mm.run(DO[type(req)], mm.admin, req)
     except DriverError as exc:  # the store refused (disk full, read-only, ...): say so, typed
-        from .handlers import ApiError
+        from kernel.api.handlers import ApiError
         raise ApiError(exc.code, str(exc)) from None
 
 

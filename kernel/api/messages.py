@@ -241,7 +241,7 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
     bulk: list[str] = []  # leaves that are payloads (data, content ...), not targets
     untrusted: list[str] = []  # leaves derived from untrusted text
     digest: str = ""  # sha256 of the exact call the approval is bound to
-    kind: str = "approval"  # approval | ask | confirm (a process's question to its person, kernel/person.py)
+    kind: str = "approval"  # approval | ask | confirm (a process's question to its person, kernel/syscall/person.py)
 
 
 AnyMessage = Union[Ok, Error, Event, Stats]

@@ -3,7 +3,7 @@
 No input ends the kernel: every failure inside one connection (a frame past a bound, bytes that do not
 decode, a handler or a stream that breaks) closes that connection and nothing else.  Bounds: frame
 size, time to finish a frame, bytes held for unfinished frames of all clients together, nesting depth
-(kernel/framing.py) and the number of connections."""
+(kernel/syscall/framing.py) and the number of connections."""
 from __future__ import annotations
 
 import contextlib
@@ -14,11 +14,10 @@ import anyio
 import msgspec
 import structlog
 
+from kernel.api import handlers
+from kernel.api import messages as m
+from kernel.syscall.framing import ByteBudget, FrameError, FrameReader, too_deep
 from syscalls.transport import write_frame
-
-from ..framing import ByteBudget, FrameError, FrameReader, too_deep
-from . import handlers
-from . import messages as m
 
 MAX_REQUEST = 1024 * 1024  # bytes in one request frame; the largest request (spawn's task) is 256 KiB
 MAX_CLIENTS = 64  # connections at once; one more is told "busy" and closed

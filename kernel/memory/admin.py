@@ -5,10 +5,9 @@ import time
 from typing import Any, Callable
 
 from drivers.vectors import Hit, Item
-
-from .grants import app_collection, user_collection
-from .prefs import preference_item
-from .swap import new_mem_id
+from kernel.memory.grants import app_collection, user_collection
+from kernel.memory.prefs import preference_item
+from kernel.memory.swap import new_mem_id
 
 
 def long_term(name: str) -> bool:

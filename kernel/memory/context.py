@@ -6,11 +6,11 @@ from typing import Callable, Sequence
 
 import msgspec
 
-from .fit import longest_prefix
-from .page import CACHED_KINDS, Page
-from .policy import Policy, make_policy
-from .state import VERSION, ContextFull, ContextState
-from .swap import Swap, make_stub, new_mem_id
+from kernel.memory.fit import longest_prefix
+from kernel.memory.page import CACHED_KINDS, Page
+from kernel.memory.policy import Policy, make_policy
+from kernel.memory.state import VERSION, ContextFull, ContextState
+from kernel.memory.swap import Swap, make_stub, new_mem_id
 
 CountTokens = Callable[[str], int]
 OnEvent = Callable[..., None]

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from typing import Protocol, Sequence
 
-from .page import Page
+from kernel.memory.page import Page
 
 #: kind bias of the scored policy: how much a kind is worth keeping, before age, use and importance.
 KIND_WEIGHT = {"scratch": -10.0, "recall": 0.1, "observation": 0.2, "stub": 0.4, "message": 0.5}

@@ -5,8 +5,7 @@ import hashlib
 from typing import Any, Sequence
 
 from drivers.vectors import Item
-
-from .swap import new_mem_id
+from kernel.memory.swap import new_mem_id
 
 
 def preference_item(text: str, *, user: str, base: dict[str, Any], now: float, **meta: Any) -> Item:

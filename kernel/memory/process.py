@@ -5,13 +5,12 @@ import time
 from typing import Any, Callable, Sequence
 
 from drivers.vectors import Hit, Item
-
-from .context import Context
-from .grants import Grants, MemoryDenied, user_collection
-from .page import Page
-from .prefs import choice_item, preference_item
-from .recall import best_hits, recall_page
-from .swap import new_mem_id
+from kernel.memory.context import Context
+from kernel.memory.grants import Grants, MemoryDenied, user_collection
+from kernel.memory.page import Page
+from kernel.memory.prefs import choice_item, preference_item
+from kernel.memory.recall import best_hits, recall_page
+from kernel.memory.swap import new_mem_id
 
 OnEvent = Callable[..., None]
 

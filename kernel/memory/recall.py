@@ -4,9 +4,8 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from drivers.vectors import Hit
-
-from .fit import longest_prefix
-from .page import Page
+from kernel.memory.fit import longest_prefix
+from kernel.memory.page import Page
 
 HEADER = "Recalled from memory (what you know that bears on this step):"
 

@@ -5,11 +5,11 @@ import threading
 import time
 from typing import Any, Callable, Iterable
 
-from .context import Context, CountTokens
-from .grants import Grants, proc_collection
-from .policy import Policy
-from .process import ProcessMemory
-from .swap import Swap
+from kernel.memory.context import Context, CountTokens
+from kernel.memory.grants import Grants, proc_collection
+from kernel.memory.policy import Policy
+from kernel.memory.process import ProcessMemory
+from kernel.memory.swap import Swap
 
 OnEvent = Callable[..., None]
 

@@ -5,7 +5,7 @@ from typing import Any
 
 import msgspec
 
-from .page import Page
+from kernel.memory.page import Page
 
 VERSION = 1
 

@@ -8,8 +8,7 @@ import uuid
 from typing import Any, Callable, Sequence
 
 from drivers.vectors import Item
-
-from .page import Page
+from kernel.memory.page import Page
 
 CHUNK_WORDS = 150  # the embedding model reads 256 word pieces; ~150 words stay under that
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]{2,}")

@@ -5,13 +5,13 @@ The kernel builds a `Call` for every syscall, asks `RulesEngine.decide(call)`, l
 awaits it while the process is BLOCKED. See docs/rules.md.
 """
 
-from .approvals import Approval, ApprovalBook, UnknownApproval, call_hash
-from .audit import summarise_args, to_event
-from .engine import RulesEngine
-from .errors import RulesError
-from .model import Call, Decision, Effect, Explanation, PlanItem, PlanStep, PlanVerdict
-from .names import KNOWN_SYSCALLS
-from .parse import RuleSet, default_rules_path, load_rules_file, parse_rules
+from kernel.rules.approvals import Approval, ApprovalBook, UnknownApproval, call_hash
+from kernel.rules.audit import summarise_args, to_event
+from kernel.rules.engine import RulesEngine
+from kernel.rules.errors import RulesError
+from kernel.rules.model import Call, Decision, Effect, Explanation, PlanItem, PlanStep, PlanVerdict
+from kernel.rules.names import KNOWN_SYSCALLS
+from kernel.rules.parse import RuleSet, default_rules_path, load_rules_file, parse_rules
 
 __all__ = [
     "KNOWN_SYSCALLS",

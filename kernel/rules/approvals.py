@@ -11,7 +11,7 @@ from typing import Any, Literal
 import anyio
 import msgspec
 
-from .model import Call
+from kernel.rules.model import Call
 
 Outcome = Literal["approved", "denied", "expired", "cancelled"]
 State = Literal["pending", "approved", "denied", "expired", "cancelled", "used"]
@@ -103,8 +103,8 @@ class ApprovalBook:
     # ---- the flow ------------------------------------------------------------------
     def request(self, call: Call, reason: str, *, ttl: float | None = None) -> Approval:
         """Open a pending approval for this exact call; the process then BLOCKS on wait()."""
-        from .audit import summarise_args
-        from .review import leaves
+        from kernel.rules.audit import summarise_args
+        from kernel.rules.review import leaves
 
         self._expire()
         now = self.clock()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reprlib
 from typing import Any
 
-from .model import Call, Decision
+from kernel.rules.model import Call, Decision
 
 MAX_VALUE_CHARS = 80
 MAX_ARGS = 16

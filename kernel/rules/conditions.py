@@ -12,9 +12,9 @@ import operator
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from .model import Call
-from .normalize import HostForms, Unnormalisable, path_forms, text_forms
-from .patterns import DomainPattern, SafeRegex, domain_matches
+from kernel.rules.model import Call
+from kernel.rules.normalize import HostForms, Unnormalisable, path_forms, text_forms
+from kernel.rules.patterns import DomainPattern, SafeRegex, domain_matches
 
 MISSING = object()
 MAX_LIST_ITEMS = 1000

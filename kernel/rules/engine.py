@@ -7,11 +7,11 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .errors import RulesError
-from .model import EFFECTS, Call, Decision, Explanation, PlanItem, PlanStep, PlanVerdict
-from .parse import DEFAULT_HOME, RuleSet, default_rules_path, load_rules_file
-from .ratelimit import RateWindows
-from .rule import Rule
+from kernel.rules.errors import RulesError
+from kernel.rules.model import EFFECTS, Call, Decision, Explanation, PlanItem, PlanStep, PlanVerdict
+from kernel.rules.parse import DEFAULT_HOME, RuleSet, default_rules_path, load_rules_file
+from kernel.rules.ratelimit import RateWindows
+from kernel.rules.rule import Rule
 
 CACHE_LIMIT = 4096
 Source = RuleSet | str | Path | tuple

@@ -9,12 +9,11 @@ from typing import Any
 
 import msgspec
 
+from kernel.rules.approvals import ApprovalBook
+from kernel.rules.audit import to_event
+from kernel.rules.engine import RulesEngine, engine_error
+from kernel.rules.model import Call, PlanItem, PlanStep, PlanVerdict
 from syscalls.errors import ApprovalDenied, Denied
-
-from .approvals import ApprovalBook
-from .audit import to_event
-from .engine import RulesEngine, engine_error
-from .model import Call, PlanItem, PlanStep, PlanVerdict
 
 Hook = Callable[..., Any]
 
@@ -146,7 +145,7 @@ def _set_state(proc: Any, state_name: str | None) -> None:
     if state_name is None or not hasattr(proc, "set_state"):
         return
     try:
-        from kernel.proc import State  # the kernel's own state enum
+        from kernel.proc.process import State  # the kernel's own state enum
         target = State(state_name)
         if target is State.BLOCKED and proc.state is not State.WAITING:
             proc.set_state(State.WAITING)

@@ -13,9 +13,9 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .engine import RulesEngine
-from .errors import RulesError
-from .parse import default_rules_path
+from kernel.rules.engine import RulesEngine
+from kernel.rules.errors import RulesError
+from kernel.rules.parse import default_rules_path
 
 APP_RULES = "rules.toml"  # an app's own rules file, next to its app.toml
 

@@ -1,18 +1,6 @@
-"""The syscall names the design defines (§6), used to warn about rules that match none."""
-
+"""The syscall names rules may match, derived from the syscall table (syscalls/table.py), so they cannot drift."""
 from __future__ import annotations
 
-FAMILIES: dict[str, tuple[str, ...]] = {
-    "llm": ("chat", "complete", "json"),
-    "mem": ("store", "recall", "forget", "pin"),
-    "fs": ("read", "write", "list", "stat", "delete"),
-    "browser": ("open", "snapshot", "click", "type", "select", "scroll", "extract", "back",
-                "screenshot", "submit"),
-    "tool": ("list", "call"),
-    "proc": ("spawn", "wait", "kill", "send", "recv", "ps", "exit"),
-    "user": ("ask", "confirm", "notify"),
-}
+from syscalls.table import TABLE
 
-KNOWN_SYSCALLS: frozenset[str] = frozenset(
-    f"{family}.{call}" for family, calls in FAMILIES.items() for call in calls
-)
+KNOWN_SYSCALLS: frozenset[str] = frozenset(TABLE)

@@ -7,7 +7,7 @@ import re
 import unicodedata
 from urllib.parse import unquote, urlsplit
 
-from .confusables import skeleton
+from kernel.rules.confusables import skeleton
 
 MAX_PATH_CHARS = 4096
 MAX_URL_CHARS = 8192

@@ -10,7 +10,7 @@ from typing import Any
 
 import msgspec
 
-from .conditions import (
+from kernel.rules.conditions import (
     NUM_OPS,
     SYMBOL_OPS,
     BudgetCondition,
@@ -22,13 +22,13 @@ from .conditions import (
     RegexCondition,
     UntrustedCondition,
 )
-from .errors import RulesError
-from .model import EFFECTS
-from .names import KNOWN_SYSCALLS
-from .normalize import normalise_pattern_path
-from .patterns import DomainPattern, PatternError, SafeRegex, name_glob, path_glob_regex
-from .ratelimit import parse_rate
-from .rule import Rule
+from kernel.rules.errors import RulesError
+from kernel.rules.model import EFFECTS
+from kernel.rules.names import KNOWN_SYSCALLS
+from kernel.rules.normalize import normalise_pattern_path
+from kernel.rules.patterns import DomainPattern, PatternError, SafeRegex, name_glob, path_glob_regex
+from kernel.rules.ratelimit import parse_rate
+from kernel.rules.rule import Rule
 
 LEVELS = ("system", "user", "app")
 TOP_KEYS = {"version", "rule"}

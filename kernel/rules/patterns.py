@@ -12,7 +12,7 @@ try:  # the `regex` module gives every match a timeout; stdlib re is the fallbac
 except ImportError:  # pragma: no cover - depends on the environment
     _regex = None
 
-from .normalize import HostForms, Unnormalisable, host_ascii
+from kernel.rules.normalize import HostForms, Unnormalisable, host_ascii
 
 try:
     from re import _parser as _sre_parse  # Python 3.11+

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from .model import PRECEDENCE, Call
-from .ratelimit import RateWindows
+from kernel.rules.model import PRECEDENCE, Call
+from kernel.rules.ratelimit import RateWindows
 
 Matcher = Callable[[str], Any]
 

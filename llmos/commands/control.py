@@ -6,7 +6,7 @@ import sys
 
 import anyio
 
-from kernel.recovery import boot_message
+from kernel.reliability.recovery import boot_message
 
 from .. import daemonctl, daemonflags
 from ..client import Client, KernelError, NotRunning

@@ -111,7 +111,7 @@ async def run_local(req: dict[str, Any]) -> int:
 
     from drivers.llm import EngineError
     from kernel import Kernel
-    from kernel.execprog import Program, spawn
+    from kernel.proc.execprog import Program, spawn
     from kernel.settings import SettingsError, load
     from syscalls.errors import SyscallError
 

@@ -94,7 +94,7 @@ async def call(client: Client | None, req: m.Request) -> Any:
 def local_user() -> str:
     import os
 
-    from kernel.memkernel import _login
+    from kernel.memory.kernelmem import _login
     return os.environ.get("LLMOS_USER") or _login()
 
 

@@ -124,9 +124,9 @@ async def run(sys, task):
 
 def test_narrowing_is_an_intersection_of_grants():
     from apps.manifest import Budgets, Permissions
-    from kernel.proc import Process
-    from kernel.runner import lineage
-    from kernel.syscall_perm import path_granted, spawn_granted, syscall_granted, tool_granted
+    from kernel.proc.process import Process
+    from kernel.proc.runner import lineage
+    from kernel.syscall.perm import path_granted, spawn_granted, syscall_granted, tool_granted
     parent = Process(1, 0, "p", "", permissions=Permissions(syscalls=["llm.chat", "fs.*"], tools=["calculator"],
                                                             files=["out/*"], spawn=["worker"]), budgets=Budgets())
     own = Permissions(syscalls=["llm.*", "fs.read", "proc.*"], tools=["*"], files=["**"], spawn=["*"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from kernel.inbox import Inbox
+from kernel.proc.inbox import Inbox
 from syscalls.errors import Busy
 
 pytestmark = pytest.mark.anyio

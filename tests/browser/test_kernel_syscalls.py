@@ -8,7 +8,7 @@ import pytest
 from apps import AppRegistry
 from drivers.llm import ScriptedEngine
 from kernel import Kernel, KernelConfig
-from kernel.sysbrowser import fence
+from kernel.browser.sysbrowser import fence
 from syscalls.errors import PermissionDenied, SyscallError, Timeout, Unavailable
 from tests.browser.conftest import write_app
 
@@ -157,8 +157,8 @@ async def test_unavailable_without_a_browser(tmp_path, site):
 
 def test_grants_and_describe_for_the_rules():
     from apps.manifest import Permissions
-    from kernel.proc import Process
-    from kernel.sysbrowser import describe, grants
+    from kernel.browser.sysbrowser import describe, grants
+    from kernel.proc.process import Process
 
     p = Process(7, 0, "app", "", permissions=Permissions(browser=["127.0.0.1:*", "!downloads"]))
     assert grants(p) == (["127.0.0.1:*"], True)

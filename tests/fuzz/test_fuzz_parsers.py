@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from apps.manifest import ManifestError, parse_manifest
 from drivers.errors import DriverError
 from drivers.files import Workspace
-from kernel.journal import Record, frame, parse
+from kernel.reliability.journal import Record, frame, parse
 from kernel.rules import RulesError, parse_rules
-from kernel.syscall import validate
+from kernel.syscall.dispatch import validate
 from syscalls.errors import InvalidArgument
 from syscalls.table import TABLE
 from syscalls.transport import MAX_FRAME, read_frame

@@ -9,9 +9,9 @@ import pytest
 
 from drivers.llm.base import GenRequest
 from drivers.llm.llama_sampling import grammar_for
-from kernel.agent import action_schema, system_prompt, tool_args
-from kernel.agent_plan import plan_schema
-from kernel.toolschema import ANY, MAX_DEPTH, inline_refs, union
+from kernel.agent.loop import action_schema, system_prompt, tool_args
+from kernel.agent.plan import plan_schema
+from kernel.syscall.toolschema import ANY, MAX_DEPTH, inline_refs, union
 from tests.conftest import model_available, require
 
 POINT = {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}, "required": ["x", "y"]}

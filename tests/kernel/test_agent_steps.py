@@ -7,7 +7,7 @@ import json
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.agent_steps import arithmetic, tight
+from kernel.agent.steps import arithmetic, tight
 
 pytestmark = pytest.mark.anyio
 

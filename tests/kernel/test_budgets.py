@@ -81,5 +81,5 @@ async def run(sys, task):
         assert parent.result == "error"  # the child could not write: fs.* was not the parent's to give
         child = [q for q in k.ptable.reaped.values() if q.ppid == parent.pid][0]
         assert "fs.write" in child.error and "app 'narrow'" in child.error  # the refusal names the parent
-        from kernel.syscall_perm import syscall_granted
+        from kernel.syscall.perm import syscall_granted
         assert not syscall_granted(child, "fs.write") and syscall_granted(child, "llm.chat")

@@ -3,7 +3,7 @@ per tool and passed on as hints, and a process's KV is forgotten when it ends.""
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.kvfollow import FIRST_GUESS_S, PauseClock
+from kernel.sched.kvfollow import FIRST_GUESS_S, PauseClock
 
 pytestmark = pytest.mark.anyio
 

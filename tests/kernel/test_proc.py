@@ -1,8 +1,8 @@
 """The process state machine and the process table."""
 import pytest
 
-from kernel.proc import Process, State
-from kernel.ptable import ProcTable
+from kernel.proc.process import Process, State
+from kernel.proc.ptable import ProcTable
 
 
 def test_legal_path_to_exit():

@@ -3,7 +3,7 @@ import anyio
 import pytest
 
 from drivers.tools import Tool
-from kernel.syscall import dispatch
+from kernel.syscall.dispatch import dispatch
 from syscalls.errors import InvalidArgument, PermissionDenied, SyscallError
 
 pytestmark = pytest.mark.anyio

@@ -1,11 +1,11 @@
-"""kernel/transfer.py: a person's copies into and out of a workspace stay inside it and inside the app's scope."""
+"""kernel/syscall/transfer.py: a person's copies into and out of a workspace stay inside it and inside the app's scope."""
 from __future__ import annotations
 
 import pytest
 
 from apps.manifest import Permissions
 from drivers.files import Workspace
-from kernel import transfer
+from kernel.syscall import transfer
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied
 
 ALL = Permissions(files=["**"])

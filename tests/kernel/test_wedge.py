@@ -9,7 +9,7 @@ import time
 import anyio
 import pytest
 
-from kernel.wedge import run_abandonable
+from kernel.proc.wedge import run_abandonable
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +31,7 @@ async def test_cancelling_abandons_the_call():
 
 def test_an_abandoned_call_does_not_hold_the_process_at_exit():
     code = ("import anyio, time\n"
-            "from kernel.wedge import run_abandonable\n"
+            "from kernel.proc.wedge import run_abandonable\n"
             "async def main():\n"
             "    with anyio.move_on_after(0.2):\n"
             "        await run_abandonable(lambda: time.sleep(120))\n"

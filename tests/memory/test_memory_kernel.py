@@ -105,7 +105,7 @@ async def test_a_wedged_store_cannot_keep_the_kernel_from_shutting_down(kernel_f
     import threading
     import time
 
-    from kernel import memkernel
+    from kernel.memory import kernelmem as memkernel
 
     monkeypatch.setattr(memkernel, "CLOSE_TIMEOUT", 0.3)
     release = threading.Event()

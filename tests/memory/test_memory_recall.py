@@ -68,7 +68,7 @@ def test_recall_page_respects_its_budget(disk):
 @pytest.mark.parametrize("where", ["disk", "ram"])
 def test_the_untrusted_flag_survives_the_store_and_comes_back(where, request, events):
     from drivers.vectors import MemoryVectorStore
-    from kernel.sysmem import memories
+    from kernel.memory.sysmem import memories
     store = request.getfixturevalue("disk") if where == "disk" else MemoryVectorStore()
     svc = MemoryService(store, kernel_id="t1", on_event=events)
     pm = svc.open(4, app="assistant", user="ann", limit=300, count_tokens=words)

@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from drivers.vectors import MemoryVectorStore
-from kernel.memkernel import template_cost
 from kernel.memory import MemoryService
 from kernel.memory.config import MemoryConfig
-from kernel.memprompt import build
+from kernel.memory.kernelmem import template_cost
+from kernel.memory.prompt import build
 from tests.conftest import require
 
 pytestmark = pytest.mark.real_model

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from drivers.llm import ScriptedEngine
-from kernel.execprog import Program, spawn
+from kernel.proc.execprog import Program, spawn
 
 SLEEPER = [sys.executable, "-c", "import time; time.sleep(120)"]
 

@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.execprog import Program, spawn
+from kernel.proc.execprog import Program, spawn
 
 from .conftest import api_kernel
 

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.execprog import Program, spawn
+from kernel.proc.execprog import Program, spawn
 from tests.sandbox.sandbox_support import docker_client
 
 from .conftest import api_kernel

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from drivers.llm import ScriptedEngine
 from kernel import Kernel, KernelConfig
-from kernel.execprog import Program, spawn
+from kernel.proc.execprog import Program, spawn
 
 OK = {200, 400, 401, 404, 405, 413}
 FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))

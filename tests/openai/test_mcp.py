@@ -7,7 +7,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 from apps.manifest import Manifest, Permissions
-from kernel.execprog import Program
+from kernel.proc.execprog import Program
 
 from .conftest import SLEEPER, api_kernel, external
 

@@ -8,7 +8,7 @@ import pytest
 
 from kernel.api import handlers
 from kernel.api import messages as m
-from kernel.proc import State
+from kernel.proc.process import State
 from llmos.format import outcome
 from tests.rules.test_rules_live import DELETER, blocked
 

@@ -10,7 +10,7 @@ import pytest
 from drivers.browser import BrowserDriver, find_chromium
 from drivers.errors import DriverError
 from kernel.errors import from_driver
-from kernel.recovery import remove_dead_profiles
+from kernel.reliability.recovery import remove_dead_profiles
 from tests.conftest import require
 from tests.sites.server import SITES, serve
 

@@ -4,7 +4,7 @@ import pytest
 
 from drivers.llm import ScriptedEngine
 from kernel import Kernel, KernelConfig
-from kernel.faults import FaultPlan
+from kernel.reliability.faults import FaultPlan
 
 pytestmark = pytest.mark.anyio
 

@@ -6,11 +6,11 @@ import pytest
 
 from drivers.llm import ScriptedEngine
 from kernel import Kernel, KernelConfig, State
-from kernel.journal import MAGIC, Journal, Record, frame, parse
 from kernel.memory.config import MemoryConfig
 from kernel.memory.context import Context
 from kernel.memory.page import Page
-from kernel.recovery import INTERRUPTED, boot_message
+from kernel.reliability.journal import MAGIC, Journal, Record, frame, parse
+from kernel.reliability.recovery import INTERRUPTED, boot_message
 
 pytestmark = pytest.mark.anyio
 

@@ -8,7 +8,7 @@ import pytest
 
 from drivers.llm import ScriptedEngine
 from kernel import Kernel, KernelConfig
-from kernel.journal import Journal, Record
+from kernel.reliability.journal import Journal, Record
 from sandbox import Sandbox, SandboxError, image_exists, image_tag
 from sandbox.engine import connect
 from tests.conftest import require

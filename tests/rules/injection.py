@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from drivers.tools import Tool, ToolOutput
-from kernel.syscall import dispatch
+from kernel.syscall.dispatch import dispatch
 from syscalls import fs
 from syscalls import proc as p
 from syscalls.errors import SyscallError

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from kernel.syscall import dispatch
+from kernel.syscall.dispatch import dispatch
 from syscalls import fs
 from syscalls.errors import Denied
 

@@ -5,7 +5,7 @@ import anyio
 import pytest
 
 from kernel.rules import patterns
-from kernel.syscall import dispatch
+from kernel.syscall.dispatch import dispatch
 from syscalls import browser, fs
 from syscalls.errors import Denied, InvalidArgument
 

@@ -10,8 +10,8 @@ import argparse
 
 import pytest
 
-from kernel import boot_rules
 from kernel.rules import Call, RulesEngine, RulesError, parse_rules, patterns
+from kernel.rules import boot as boot_rules
 from llmos import daemonctl
 from llmos.cli import main
 

@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from kernel.events import EventLog
-from kernel.proc import Process, State
+from kernel.proc.process import Process, State
 from kernel.rules import ApprovalBook, RulesEngine, parse_rules
 from kernel.rules.gate import RulesGate
 from syscalls.errors import ApprovalDenied, Denied

@@ -6,7 +6,7 @@ import pytest
 
 from kernel.api import handlers
 from kernel.api import messages as m
-from kernel.proc import State
+from kernel.proc.process import State
 
 pytestmark = pytest.mark.anyio
 

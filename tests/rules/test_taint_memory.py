@@ -6,7 +6,7 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from kernel.untrusted import MAX_BYTES, Taint
+from kernel.rules.untrusted import MAX_BYTES, Taint
 
 pytestmark = pytest.mark.anyio
 

@@ -9,8 +9,8 @@ import anyio
 import pytest
 
 from kernel import State
-from kernel.isolate_jail import app_uid
-from kernel.isolate_socket import SyscallSocket
+from kernel.proc.isolate_jail import app_uid
+from kernel.proc.isolate_socket import SyscallSocket
 from syscalls import Sys
 from syscalls.errors import PermissionDenied
 from syscalls.transport import SocketTransport

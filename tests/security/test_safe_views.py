@@ -12,7 +12,7 @@ from rich.text import Text
 
 from kernel.api import handlers
 from kernel.api import messages as m
-from kernel.proc import State
+from kernel.proc.process import State
 from llmos.approvals import render_approval
 from llmos.format import event_line, ps_table
 from tests.top.fake import FakeSource, proc

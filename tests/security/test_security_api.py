@@ -13,7 +13,7 @@ import pytest
 
 from kernel.api import messages as m
 from kernel.api.server import MAX_REQUEST, ApiServer
-from kernel.framing import MAX_DEPTH, too_deep
+from kernel.syscall.framing import MAX_DEPTH, too_deep
 from tests.fuzz.api_live import LiveApi
 
 NESTED = b'{"op": "status", "id": 5, "x": ' + b"[" * 2000 + b"]" * 2000 + b"}"  # 4 KB, 2,000 deep

@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 
 from apps.manifest import Permissions
 from drivers.browser import Allowlist
-from kernel.grantglob import allowed, name_match, path_match
+from kernel.browser.sysbrowser import grants as browser_grants
+from kernel.browser.sysbrowser import within
 from kernel.memory.grants import Grants
-from kernel.proc import Process
-from kernel.runner import lineage
-from kernel.sysbrowser import grants as browser_grants
-from kernel.sysbrowser import within
-from kernel.syscall_perm import path_granted, spawn_granted, syscall_granted, tool_granted
+from kernel.proc.process import Process
+from kernel.proc.runner import lineage
+from kernel.syscall.grantglob import allowed, name_match, path_match
+from kernel.syscall.perm import path_granted, spawn_granted, syscall_granted, tool_granted
 
 PROPS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -199,7 +199,7 @@ async def run(sys, task):
 
 
 def test_a_refusal_names_the_set_that_refuses():
-    from kernel.syscall_perm import refusal
+    from kernel.syscall.perm import refusal
     child = family(perms(files=["?"]), perms(files=["*"]))
     child.app = "kid"
     assert "a process above it (app 'app0')" in refusal(child, "files", "ab", "files matching 'ab'", path_match)

@@ -14,7 +14,7 @@ import textwrap
 import anyio
 import pytest
 
-from kernel.isolate_socket import HELLO_MAX, MAX_CLIENTS, SyscallSocket
+from kernel.proc.isolate_socket import HELLO_MAX, MAX_CLIENTS, SyscallSocket
 from syscalls import Sys
 from syscalls.errors import PermissionDenied
 from syscalls.transport import SocketTransport

@@ -10,8 +10,8 @@ from pathlib import Path
 import anyio
 
 from apps.installer import Installer
-from kernel.journal import Journal
-from kernel.recovery import fold
+from kernel.reliability.journal import Journal
+from kernel.reliability.recovery import fold
 from llmos.client import Client, KernelError
 
 SOAKER = '''

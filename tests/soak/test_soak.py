@@ -11,8 +11,8 @@ from pathlib import Path
 import anyio
 import pytest
 
-from kernel.journal import Journal
-from kernel.recovery import fold
+from kernel.reliability.journal import Journal
+from kernel.reliability.recovery import fold
 from llmos.client import Client
 from tests.daemon.harness import Home
 

@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode
 
 from drivers.llm import ScriptedEngine
-from kernel.trace import Tracer
+from kernel.reliability.trace import Tracer
 
 pytestmark = pytest.mark.anyio
 

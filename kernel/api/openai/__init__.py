@@ -1,6 +1,6 @@
 """The OpenAI-compatible HTTP API: any program holding a process's key calls the model as that process."""
-from .boot import attach
-from .calls import Calls
-from .keys import KeyTable
+from kernel.api.openai.boot import attach
+from kernel.api.openai.calls import Calls
+from kernel.api.openai.keys import KeyTable
 
 __all__ = ["attach", "Calls", "KeyTable"]

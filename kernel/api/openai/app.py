@@ -15,14 +15,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from kernel.api.openai import chat
+from kernel.api.openai.calls import Calls
+from kernel.api.openai.errors import ApiError, bad_request
+from kernel.api.openai.schemas import ChatRequest, CompletionRequest, EmbeddingRequest
+from kernel.api.openai.sse import Renderer, SSEResponse
+from kernel.api.openai.toolcalls import outcome, plan
 from syscalls import llm
-
-from . import chat
-from .calls import Calls
-from .errors import ApiError, bad_request
-from .schemas import ChatRequest, CompletionRequest, EmbeddingRequest
-from .sse import Renderer, SSEResponse
-from .toolcalls import outcome, plan
 
 DIM = 384  # the offline embedder's vectors
 

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 import anyio
 
-from . import mcp
-from .app import OpenAIApp
-from .calls import Calls
-from .server import HttpServer, bind
+from kernel.api.openai import mcp
+from kernel.api.openai.app import OpenAIApp
+from kernel.api.openai.calls import Calls
+from kernel.api.openai.server import HttpServer, bind
 
 if TYPE_CHECKING:
-    from ...kernel import Kernel
+    from kernel.kernel import Kernel
 
 
 async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:

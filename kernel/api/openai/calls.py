@@ -7,15 +7,14 @@ from typing import Any
 
 import anyio
 
+from kernel.api.openai.errors import ApiError, ended, from_syscall, unauthorized
+from kernel.api.openai.keys import KeyTable
+from kernel.proc import budget
+from kernel.proc.process import Process
+from kernel.sched.sysllm import TOKEN_SINK
+from kernel.syscall.dispatch import dispatch
 from syscalls import Reply, Request
 from syscalls.errors import SyscallError
-
-from ... import budget
-from ...proc import Process
-from ...syscall import dispatch
-from ...sysllm import TOKEN_SINK
-from .errors import ApiError, ended, from_syscall, unauthorized
-from .keys import KeyTable
 
 _ENDING = ("proc.exit", "proc.budget")
 

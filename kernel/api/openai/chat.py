@@ -6,13 +6,12 @@ import time
 import uuid
 from typing import Any
 
+from kernel.api.openai.errors import bad_request
+from kernel.api.openai.schemas import ChatRequest, CompletionRequest, Message
+from kernel.api.openai.toolcalls import Outcome, Plan, render_call
 from syscalls import llm
 from syscalls.base import MAX_TEXT
 from syscalls.tool import ToolResult
-
-from .errors import bad_request
-from .schemas import ChatRequest, CompletionRequest, Message
-from .toolcalls import Outcome, Plan, render_call
 
 MAX_TOKENS = 32768  # the syscall's own bound
 ROLES = {"developer": "system", "function": "tool"}

@@ -9,10 +9,9 @@ from mcp.server.lowlevel import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.types import Receive, Scope, Send
 
+from kernel.api.openai.calls import Calls
+from kernel.api.openai.errors import ApiError
 from syscalls import tool
-
-from .calls import Calls
-from .errors import ApiError
 
 
 def _auth(ctx: Any) -> str | None:

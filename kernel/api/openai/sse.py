@@ -12,11 +12,10 @@ import msgspec
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from kernel.api.openai.chat import new_id, usage
+from kernel.api.openai.errors import ApiError
+from kernel.api.openai.toolcalls import Plan, outcome
 from syscalls import llm
-
-from .chat import new_id, usage
-from .errors import ApiError
-from .toolcalls import Plan, outcome
 
 HEADERS = [(b"content-type", b"text/event-stream; charset=utf-8"), (b"cache-control", b"no-cache"),
            (b"x-accel-buffering", b"no")]  # no content-length: the body is chunked

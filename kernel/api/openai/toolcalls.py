@@ -12,10 +12,9 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from kernel.toolschema import describe, inline_refs
-
-from .errors import bad_request
-from .schemas import ChatRequest, NamedTool, Tool
+from kernel.api.openai.errors import bad_request
+from kernel.api.openai.schemas import ChatRequest, NamedTool, Tool
+from kernel.syscall.toolschema import describe, inline_refs
 
 CALL_KEYS = ("name", "parameters")  # in this order (the grammar orders keys by name; "name" comes first)
 

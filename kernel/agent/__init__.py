@@ -1,0 +1,1 @@
+"""The built-in agent loop for prompt apps: think, act, observe under a JSON schema, with plans and step guards."""

@@ -1,0 +1,60 @@
+"""Step guards for the agent loop: a reply cut off at the length limit is asked again under a tighter
+schema, and a task that asks for arithmetic starts with the calculator."""
+from __future__ import annotations
+
+import copy
+import re
+from typing import Any
+
+from syscalls.errors import SyscallError
+
+TIGHT_CHARS = 120  # every string of the action at most this long on the second try
+ANSWER_CHARS = 80  # the answer-only schema of the last try
+CUT_NOTE = "That reply was cut off at the length limit. Reply again with a shorter JSON object."
+# an arithmetic question: two numbers joined by an operator sign or word, or a power/root/percent of a number
+_OP = r"(?:[-+*/x×÷^]|plus|minus|times|multiplied by|divided by|percent of|% of)"
+ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square root of|power of|to the power)\b",
+                   re.IGNORECASE)
+EXPRESSION = r"^[0-9 .+*/()^%-]{1,60}$"  # what the forced first calculator call may write
+
+
+def truncated(exc: SyscallError) -> bool:
+    """The model's JSON action stopped at ``max_tokens`` (kernel/sched/sysllm.py's message for it)."""
+    return exc.code == "llm_error" and "finish_reason=length" in exc.message
+
+
+def tight(schema: dict, chars: int = TIGHT_CHARS) -> dict:
+    """The same action schema with every free string bounded to ``chars`` characters, so the JSON closes
+    within the step's tokens."""
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "string" and "enum" not in node and "pattern" not in node:
+                node["maxLength"] = min(int(node.get("maxLength", chars)), chars)
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+    walk(out)
+    return out
+
+
+def answer_only(answer: str, output_schema: dict | None) -> dict:
+    """The shortest action there is: the answer, a short string unless the app fixed its form."""
+    sub = tight(output_schema, ANSWER_CHARS) if output_schema else {"type": "string", "maxLength": ANSWER_CHARS}
+    return {"type": "object", "properties": {"tool": {"enum": [answer]}, answer: sub}, "required": ["tool", answer]}
+
+
+def arithmetic(task: str) -> bool:
+    """Whether the task asks for a computation the calculator can do (``1000 minus 357``, ``17% of 300``,
+    ``12 squared``)."""
+    return bool(ARITH.search(re.sub(r"\d{4}-\d\d-\d\d|\d{1,2}:\d\d", " ", task)))  # dates and times are not sums
+
+
+def calculator_first(arg: str = "expression") -> dict:
+    """The first step's schema for an arithmetic task: a calculator call with a plain expression."""
+    return {"type": "object", "properties": {"tool": {"enum": ["calculator"]},
+                                              arg: {"type": "string", "pattern": EXPRESSION}},
+            "required": ["tool", arg]}

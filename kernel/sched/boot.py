@@ -1,0 +1,19 @@
+"""Boot step ``perf``: KV swap files under the llmos home."""
+from __future__ import annotations
+
+import contextlib
+import shutil
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+
+async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
+    """Cheap: sets a directory; the swap files appear only when memory for saved KV runs short."""
+    swap = k.home / "swap"
+    setter = getattr(k.engine, "set_swap_dir", None)
+    if setter is not None:
+        shutil.rmtree(swap, ignore_errors=True)  # states of a previous boot belong to sequences that are gone
+        setter(str(swap))
+        stack.callback(shutil.rmtree, swap, True)
