@@ -28,6 +28,15 @@ class EventLog:
         self.recent.append(ev)
         if pid:
             self._rings.setdefault(pid, collections.deque(maxlen=RING)).append(ev)
+        return self._send(ev)
+
+    def note(self, kind: str, pid: int = 0, **fields: Any) -> Event:
+        """Like ``emit``, to the log file and subscribers, but not kept in the recent rings: for the frequent
+        events (state changes) that would push the syscalls out of ``logs`` and top's detail pane."""
+        return self._send(Event(ts=time.time(), seq=next(self._seq), kind=kind, pid=pid, **fields))
+
+    def _send(self, ev: Event) -> Event:
+        kind = ev["kind"]
         try:
             self.log.info(kind, **{k: v for k, v in ev.items() if k not in ("kind", "ts")})
         except Exception:  # a broken log sink must not take the kernel down

@@ -7,7 +7,7 @@ import time
 import traceback
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import anyio
 import msgspec
@@ -27,11 +27,22 @@ from kernel.proc.process import Process, State
 from kernel.proc.ptable import ProcTable
 from kernel.sched import kvfollow
 from kernel.sched.scheduler import Scheduler
+from kernel.seams import Instrument, Rules
 from kernel.syscall import transfer
 from kernel.syscall.dispatch import dispatch
 from syscalls import InProcTransport, Sys
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Terminated
 from syscalls.proc import ProcInfo
+
+if TYPE_CHECKING:
+    from drivers.browser import BrowserDriver
+    from kernel.api.openai.calls import Calls
+    from kernel.memory.kernelmem import KernelMemory
+    from kernel.reliability.boot_journal import Journaler
+    from kernel.reliability.faults import FaultPlan
+    from kernel.reliability.watchdog import Watchdog
+    from kernel.syscall.person import PersonDesk
+    from sandbox import Sandbox
 
 SIGNALS = ("TERM", "KILL", "STOP", "CONT")
 STATUS = {"killed": 137, "terminated": 143}
@@ -44,26 +55,33 @@ class Kernel:
 
     def __init__(self, config: KernelConfig | None = None, *, engine: Engine | None = None,
                  registry: AppRegistry | None = None, tools: dict[str, Tool] | None = None,
-                 memory: Any = None, person: Person | None = None, rules: Any = None,
-                 sandbox: Any = None, browser: Any = None):
+                 memory: KernelMemory | None = None, person: Person | None = None, rules: Rules | None = None,
+                 sandbox: Sandbox | None = None, browser: BrowserDriver | None = None):
         self.config = config or KernelConfig()
         self.home = self.config.home_path()
         self.engine = engine
         self.registry = registry or AppRegistry(installed_dir=self.home / "apps")
         self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
-        self.memory, self.person, self.rules = memory, person, rules
-        self.desk: Any = None  # questions waiting for a person (kernel/syscall/person.py), set at boot
-        self.sandbox, self.browser = sandbox, browser
+        # the optional parts (kernel/boot.py): None until their boot step sets them, and when it could not
+        self.memory: KernelMemory | None = memory  # context as RAM, the vector store as disk
+        self.person: Person | None = person
+        self.rules: Rules | None = rules
+        self.desk: PersonDesk | None = None  # questions waiting for a person (kernel/syscall/person.py)
+        self.sandbox: Sandbox | None = sandbox
+        self.browser: BrowserDriver | None = browser
+        self.watchdog: Watchdog | None = None  # kernel/reliability/watchdog.py
+        self.journal: Journaler | None = None  # kernel/reliability/boot_journal.py
+        self.faults: FaultPlan | None = None  # kernel/reliability/faults.py (tests)
         self.ptable = ProcTable(first_pid=1)
         self.events = EventLog()
         self.sched: Scheduler | None = None
         self.tokens_out = 0
         self.started = time.time()
         self._inboxes: dict[int, Inbox] = {}
-        self.instruments: list[Any] = []  # trio-style hooks; ``token(proc)`` per generated token
+        self.instruments: list[Instrument] = []  # trio-style hooks (kernel/seams.py)
         self.hooks = boot.Hooks()  # per-process spawn/exit hooks the subsystems add
         self.pauses = kvfollow.PauseClock()  # how long each syscall keeps a process from the model
-        self.api_calls: Any = None  # the OpenAI API's keys and calls (kernel/api/openai), set at boot
+        self.api_calls: Calls | None = None  # the OpenAI API's keys and calls (kernel/api/openai), set at boot
         self.api_url = ""  # where that API listens, e.g. http://127.0.0.1:8470/v1 ("" when off)
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack | None = None
@@ -137,8 +155,8 @@ class Kernel:
         if isinstance(budgets, dict):
             budgets = msgspec.convert(budgets, Budgets)
         if budgets is not None:
-            budg = msgspec.structs.replace(budg, **{f: getattr(budgets, f) for f in budgets.__struct_fields__
-                                                   if getattr(budgets, f) is not None})
+            given = msgspec.structs.asdict(budgets)
+            budg = msgspec.structs.replace(budg, **{f: v for f, v in given.items() if v is not None})
         if budg.tokens is None and self.config.max_tokens is not None:
             budg = msgspec.structs.replace(budg, tokens=self.config.max_tokens)
         if parent_proc is not None:
@@ -164,6 +182,7 @@ class Kernel:
         proc.ctx_limit = self.engine.n_ctx // max(1, self.engine.n_slots)
         proc.scope = anyio.CancelScope()
         proc.program = program
+        proc.on_state = self._state_changed
         self.ptable.add(proc)
         self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200])
         await self._run_hooks(self.hooks.spawn, proc, manifest)
@@ -231,7 +250,7 @@ class Kernel:
                 with anyio.fail_after(self.config.syscall_timeout):  # a hung subsystem must not hang the kernel
                     await hook(*args)
             except Exception as exc:  # a subsystem's hook must not take a process or the kernel down
-                self.events.emit("kernel.hook", args[0].pid, hook=getattr(hook, "__qualname__", "?"),
+                self.events.emit("kernel.hook", args[0].pid, hook=getattr(hook, "__qualname__", "?"),  # probe: a partial has no name
                                  error=f"{type(exc).__name__}: {exc}")
 
     def signal(self, pid: int, sig: str) -> None:
@@ -251,12 +270,15 @@ class Kernel:
             self._tg.start_soon(self._term_grace, proc)
         elif sig == "STOP" and not proc.stop_requested:
             proc.stop_requested, proc.cont_event = True, anyio.Event()
-            proc.resume_state, proc.state = proc.state, State.STOPPED
+            proc.stop()
         elif sig == "CONT" and proc.stop_requested:
             proc.stop_requested = False
-            proc.state = proc.resume_state
+            proc.cont()
             proc.cont_event.set()
             self.sched.wake()  # it may have been waiting for a slot while stopped
+
+    def _state_changed(self, proc: Process, old: State, new: State) -> None:
+        self.events.note("proc.state", proc.pid, old=old.value, new=new.value)
 
     def _kill(self, proc: Process, reason: str) -> None:
         if not proc.kill_reason:

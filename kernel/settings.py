@@ -138,7 +138,7 @@ def check(name: str, value: Any, label: str, *, strict: bool = True) -> Any:
     """``value`` converted to the type of field ``name``, or a ``SettingsError`` that starts with ``label``
     (where the value came from: "FILE:LINE: table.key", "env LLMOS_X", "flag --x")."""
     try:
-        got = getattr(msgspec.convert({name: value}, KernelConfig, strict=strict), name)
+        got = msgspec.structs.asdict(msgspec.convert({name: value}, KernelConfig, strict=strict))[name]
     except msgspec.ValidationError as exc:
         raise SettingsError(f"{label} {_why(exc)}, got {value!r}") from None
     rule = CHECKS.get(name)

@@ -163,6 +163,10 @@ class Engine(abc.ABC):
         engine that keeps owners' KV (``GenRequest.keep_kv``) evicts the one needed last first."""
         return None  # an engine that keeps no KV per owner has nothing to do
 
+    def set_swap_dir(self, path: str | None) -> None:
+        """Where saved KV may spill to disk when its RAM runs short; ``None``: nowhere."""
+        return None  # an engine that saves no KV has nothing to spill
+
     def kv_forget(self, key: str) -> None:
         """Owner ``key`` has ended: whatever KV an engine kept for it is no longer needed."""
         return None

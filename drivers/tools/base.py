@@ -18,6 +18,9 @@ class Tool(abc.ABC):
     name: str
     description: str
     schema: dict[str, Any]  # JSON schema of the arguments object
+    # whether its output is the kernel's own text (a clock, a calculator) rather than the world's; None: the
+    # kernel decides by the tool's name (kernel/rules/untrusted.py, TRUSTED_TOOLS)
+    trusted_output: bool | None = None
 
     @abc.abstractmethod
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput: ...

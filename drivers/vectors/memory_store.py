@@ -50,6 +50,9 @@ class MemoryVectorStore:
         self._lock = threading.RLock()
         self._data: dict[str, dict[str, tuple[Item, list[float]]]] = {}
 
+    def warm(self) -> None:
+        """Nothing to load ahead of the first call: pure Python, in memory."""
+
     def collection(self, name: str) -> str:
         with self._lock:
             self._data.setdefault(check_name(name), {})

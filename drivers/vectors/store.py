@@ -65,6 +65,10 @@ class VectorStore:
         self._col(name, create=True)
         return name
 
+    def warm(self) -> None:
+        """Load the embedding model now (off the boot path), not on the first call that needs it."""
+        self.embedding.embed(["warm up"])
+
     def exists(self, name: str) -> bool:
         return self._col(name, create=False) is not None
 

@@ -74,7 +74,7 @@ class Planner:
 
 def for_process(k: Any, proc: Any) -> Planner | None:
     """A planner whose plans the kernel's rules check for ``proc``; None when the kernel has no rules."""
-    check_plan = getattr(k.rules, "check_plan", None)
-    if check_plan is None:
+    rules = k.rules
+    if rules is None:
         return None
-    return Planner(lambda calls: check_plan(k, proc, calls))
+    return Planner(lambda calls: rules.check_plan(k, proc, calls))

@@ -4,16 +4,19 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from kernel.api import execapi, memapi
 from kernel.api import messages as m
-from kernel.rules.approvals import Approval
+from kernel.rules.approvals import Approval, ApprovalBook
 from kernel.rules.review import is_bulk
 from kernel.syscall import transfer
 from syscalls.errors import NotFound, SyscallError
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
 
 
 class ApiError(Exception):
@@ -24,14 +27,9 @@ class ApiError(Exception):
         self.code = code
 
 
-def approval_book(kernel: Any) -> Any:
-    """The rules integration's book of pending approvals, if the kernel has one."""
-    rules = getattr(kernel, "rules", None)
-    for name in ("approvals", "book"):
-        book = getattr(rules, name, None)
-        if book is not None and hasattr(book, "pending"):
-            return book
-    return None
+def approval_book(kernel: Kernel) -> ApprovalBook | None:
+    """The rules gate's book of pending approvals (None in a kernel booted without rules)."""
+    return kernel.rules.book if kernel.rules is not None else None
 
 
 def stats(kernel: Any) -> m.KernelStats:
@@ -42,7 +40,7 @@ def stats(kernel: Any) -> m.KernelStats:
     now = time.monotonic()
     sched = kernel.sched
     return m.KernelStats(
-        pid=os.getpid(), home=str(kernel.home), model=getattr(kernel.engine, "name", ""),
+        pid=os.getpid(), home=str(kernel.home), model=kernel.engine.name,
         policy=kernel.config.policy, started=kernel.started, uptime=round(time.time() - kernel.started, 1),
         slots_busy=sched.busy if sched else 0, slots_total=sched.n_slots if sched else 0,
         queued=sched.queued if sched else 0, tokens_out=kernel.tokens_out,
@@ -94,7 +92,7 @@ async def logs(kernel: Any, req: m.Logs) -> list[dict]:
 
 
 async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
-    return [m.AppInfo(name=a.name, version=getattr(a, "version", ""), description=getattr(a, "description", ""))
+    return [m.AppInfo(name=a.name, version=a.version, description=a.description)
             for a in sorted(kernel.registry.all().values(), key=lambda a: a.name)]
 
 
@@ -201,7 +199,7 @@ def error_of(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, ApiError):
         return exc.code, str(exc)
     if isinstance(exc, SyscallError):
-        return getattr(exc, "code", "error") or "error", getattr(exc, "message", str(exc))
+        return exc.code or "error", exc.message
     if isinstance(exc, ValueError):
         return "invalid", str(exc)
     return "internal", f"{type(exc).__name__}: {exc}"

@@ -1,12 +1,15 @@
 """The kernel API's ``mem.*`` requests: the person's long-term memory, served from the kernel's one store."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drivers.errors import DriverError
 from drivers.vectors import Hit, Item
 from kernel.api import messages as m
 from kernel.memory.admin import MemoryAdmin
+
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
 
 
 def item(collection: str, it: Item | Hit) -> m.MemItem:
@@ -40,8 +43,8 @@ def do_forget(admin: MemoryAdmin, req: m.MemForget) -> str:
 DO = {m.MemStore: do_store, m.MemSearch: do_search, m.MemList: do_list, m.MemForget: do_forget}
 
 
-async def handle(kernel: Any, req: Any) -> Any:
-    mm = getattr(kernel, "memory", None)
+async def handle(kernel: Kernel, req: Any) -> Any:
+    mm = kernel.memory
     if mm is None:
         from kernel.api.handlers import ApiError
         raise ApiError("unavailable", "this kernel runs without its memory manager")

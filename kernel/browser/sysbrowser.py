@@ -62,7 +62,7 @@ def _page(proc: Process, shot: Snapshot) -> browser.Page:
 def describe(proc: Process, name: str, args: dict) -> dict:
     """What the rules may match on besides a call's own arguments: the page it acts on
     (``page_url``) and the visible label of the element at ``index`` (``element``)."""
-    page = getattr(proc, "browser_page", None)
+    page = proc.browser_page
     if not name.startswith("browser.") or not page:
         return {}
     out = {"page_url": page["url"]}
@@ -117,7 +117,7 @@ async def extract(k: Kernel, proc: Process, req: browser.Extract) -> browser.Ext
     """Answer ``question`` from the page's visible text with the process's own LLM time."""
     drv = _driver(k)
     text = await drv.extract_text(str(proc.pid))
-    url = getattr(proc, "browser_page", {}).get("url", "")
+    url = (proc.browser_page or {}).get("url", "")
     overhead = len(await anyio.to_thread.run_sync(k.engine.tokenize, EXTRACT_SYSTEM + req.question)) + 64
     room = max(64, (proc.ctx_limit or k.engine.n_ctx) - overhead - EXTRACT_ANSWER_TOKENS)
     text, cut = await _fit(k, text, room)

@@ -158,13 +158,11 @@ class KernelMemory:
         except Exception as exc:  # the first call that needs the store reports it again, typed
             self.k.events.emit("mem.store", ok=False, error=f"{type(exc).__name__}: {exc}")
         else:
-            self.k.events.emit("mem.store", ok=True, path=str(getattr(self.store, "path", "")))
+            self.k.events.emit("mem.store", ok=True, path=str(self.store.path))
 
     def _warm(self) -> None:
         store = self.store.open() if isinstance(self.store, LazyStore) else self.store
-        embed = getattr(getattr(store, "embedding", None), "embed", None)
-        if embed is not None:
-            embed(["warm up"])
+        store.warm()
 
     async def close(self) -> None:
         """Close the store (at shutdown, while the kernel's task group is being cancelled: shielded).

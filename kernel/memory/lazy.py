@@ -43,7 +43,7 @@ class LazyStore:
         if store is not None:
             store.close()
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # probe: stands in for the store until it opens
         if name in LazyStore.METHODS:
             return getattr(self.open(), name)
         raise AttributeError(name)

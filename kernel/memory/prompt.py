@@ -30,7 +30,7 @@ async def prepare(k: "Kernel", proc: Process, messages: Sequence[Any], gen: GenR
         gen.prompt = await mm.run(build, mm, pm, proc.task, msgs, gen.max_tokens)
     gen.messages = None
     hits, pm.fault_hits = pm.fault_hits, []
-    if hits and hasattr(k.rules, "observe"):  # paged-in memories count as a mem.recall the process made
+    if hits and k.rules is not None:  # paged-in memories count as a mem.recall the process made
         k.rules.observe(proc, "mem.recall", mem.Recalled(memories=memories(hits)))
     return gen
 

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 from drivers.vectors import Hit
@@ -41,16 +43,16 @@ def typed_errors() -> Iterator[None]:
         raise InvalidArgument(str(exc)) from None
 
 
-async def _call(k: "Kernel", proc: Process, method: str, *args: Any, **kwargs: Any) -> Any:
+async def _call(k: "Kernel", proc: Process, method: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    """Run ``method(pm, ...)`` (a ``ProcessMemory`` method) on this process's memory, in the manager's thread."""
     mm, pm = memory_of(k, proc)
     with typed_errors():
-        return await mm.run(getattr(pm, method), *args, **kwargs)
+        return await mm.run(partial(method, pm), *args, **kwargs)
 
 
 def tainted(k: "Kernel", proc: Process, text: str) -> bool:
     """The text repeats untrusted text the process saw recently (needs the rules' taint tracker)."""
-    taint = getattr(k.rules, "taint", None)
-    return bool(taint is not None and taint.tainted(proc.pid, {"text": text}))
+    return bool(k.rules is not None and k.rules.taint.tainted(proc.pid, {"text": text}))
 
 
 async def store(k: "Kernel", proc: Process, req: mem.Store) -> mem.Stored:
@@ -60,9 +62,9 @@ async def store(k: "Kernel", proc: Process, req: mem.Store) -> mem.Stored:
     if flags and (req.source or seen):
         flags["source"] = req.source or "observed"
     if req.kind == "preference" and req.collection is None:  # the person's preference: their collection
-        mid, name = await _call(k, proc, "remember_preference", req.text, **flags)
+        mid, name = await _call(k, proc, ProcessMemory.remember_preference, req.text, **flags)
     else:
-        mid, name = await _call(k, proc, "mem_store", req.text, req.kind, req.collection, **flags)
+        mid, name = await _call(k, proc, ProcessMemory.mem_store, req.text, req.kind, req.collection, **flags)
     return mem.Stored(id=mid, collection=name)
 
 
@@ -75,25 +77,25 @@ def memories(hits: Sequence[Hit]) -> list[mem.Memory]:
 
 async def recall(k: "Kernel", proc: Process, req: mem.Recall) -> mem.Recalled:
     where = {"kind": {"$in": list(req.kinds)}} if req.kinds else None
-    hits = await _call(k, proc, "mem_recall", req.query, req.k, req.collection, where)
+    hits = await _call(k, proc, ProcessMemory.mem_recall, req.query, req.k, req.collection, where)
     return mem.Recalled(memories=memories([h for h in hits if h.score >= req.min_score]))  # the kernel observes the untrusted ones (kernel/rules/untrusted.py)
 
 
 async def forget(k: "Kernel", proc: Process, req: mem.Forget) -> Empty:
-    if not await _call(k, proc, "mem_forget", req.id, req.collection):
+    if not await _call(k, proc, ProcessMemory.mem_forget, req.id, req.collection):
         raise NotFound(f"no memory {req.id!r} in the collections pid {proc.pid} may see")
     return Empty()
 
 
 async def pin(k: "Kernel", proc: Process, req: mem.Pin) -> Empty:
-    await _call(k, proc, "mem_pin", text=req.text)
+    await _call(k, proc, ProcessMemory.mem_pin, text=req.text)
     return Empty()
 
 
 async def add(k: "Kernel", proc: Process, req: mem.Add) -> mem.Added:
     page = Page(text=req.text, kind=req.kind, role=req.role, untrusted=req.untrusted, source=req.source,
                 importance=req.importance)
-    added = await _call(k, proc, "add", page)
+    added = await _call(k, proc, ProcessMemory.add, page)
     ctx = memory_of(k, proc)[1].context
     return mem.Added(page=added.id, tokens=added.tokens, used=ctx.used, limit=ctx.limit,
                      evicted=ctx.stats()["evicted_pages"])
@@ -102,5 +104,5 @@ async def add(k: "Kernel", proc: Process, req: mem.Add) -> mem.Added:
 async def learn(k: "Kernel", proc: Process, req: mem.Learn) -> mem.Stored:
     if req.chosen.strip().lower() not in {o.strip().lower() for o in req.options}:
         raise InvalidArgument(f"chosen {req.chosen!r} is not one of the options offered")
-    mid, name = await _call(k, proc, "learn_choice", req.options, req.chosen, req.evidence, collection=req.collection)
+    mid, name = await _call(k, proc, ProcessMemory.learn_choice, req.options, req.chosen, req.evidence, collection=req.collection)
     return mem.Stored(id=mid, collection=name)

@@ -77,7 +77,7 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
             if exc.name is None or not full.startswith(exc.name):
                 raise  # the app's own import of something missing: its error, as it is
             raise Unavailable(f"app '{manifest.name}': cannot read module {module_name!r}: no such file") from None
-    fn = getattr(mod, func, None)
+    fn = getattr(mod, func, None)  # probe: the manifest names the entry function as text
     if not callable(fn):
         raise Unavailable(f"app '{manifest.name}': entry {manifest.entry!r} names no function in {module_name}")
     return fn

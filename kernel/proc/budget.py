@@ -1,6 +1,8 @@
 """Budgets the kernel enforces: which limit, if any, a process has crossed."""
 from __future__ import annotations
 
+import msgspec
+
 from kernel.proc.process import Process
 
 # budget name -> how to read the matching usage
@@ -19,7 +21,8 @@ def limits(proc: Process) -> dict[str, float]:
     b = proc.budgets
     if b is None:
         return {}
-    return {k: getattr(b, k) for k in _READ if getattr(b, k, None) is not None}
+    fields = msgspec.structs.asdict(b)
+    return {k: fields[k] for k in _READ if fields.get(k) is not None}
 
 
 def breached(proc: Process, only: tuple[str, ...] | None = None) -> str | None:

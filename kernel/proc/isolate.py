@@ -144,7 +144,7 @@ async def _in_container(k: "Kernel", proc: "Process", manifest: Manifest, sock: 
     timeout = min(wall, SYSTEM_MAX.timeout_s) if wall else sb.system_max.timeout_s
     env = _env(proc, manifest, sock, "/work/app")
     r = await sb.run_app(str(proc.pid), ["python3", "-P", "/work/.llmos/appmain.py"], sock.path, env=env,
-                         limits=getattr(manifest, "sandbox", None) or None, files=files,
+                         limits=manifest.sandbox or None, files=files,
                          timeout=max(1.0, timeout))
     proc.usage.sandbox_cpu_seconds += r.cpu_s
     if r.killed and sock.exit is None:

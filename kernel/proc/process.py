@@ -4,6 +4,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -92,12 +93,15 @@ class Process:
         self._person_since: float | None = None
         self._wall_left = 0.0
         self.program: Any = None  # an external program it runs instead of an app entry (kernel/proc/execprog.py)
+        self.browser_page: dict[str, Any] | None = None  # the page it last saw (kernel/browser/sysbrowser.py)
+        self.on_state: Callable[[Process, State, State], None] | None = None  # the kernel's event log, set at spawn
 
     @property
     def alive(self) -> bool:
         return self.state in LIVE
 
     def set_state(self, new: State) -> None:
+        """The one way a process changes state: checked against the state machine, then reported."""
         self._person_clock(new is State.BLOCKED)
         if self.state == State.STOPPED and new not in DEAD and new != State.STOPPED:
             self.resume_state = new  # stays stopped; CONT resumes into this state
@@ -108,7 +112,32 @@ class Process:
             raise RuntimeError(f"pid {self.pid}: cannot leave {self.state.value}")
         if new not in DEAD and new not in _ALLOWED[self.state]:
             raise RuntimeError(f"pid {self.pid}: illegal transition {self.state.value} -> {new.value}")
-        self.state = new
+        old, self.state = self.state, new
+        if self.on_state is not None:
+            self.on_state(self, old, new)
+
+    def stop(self) -> None:
+        """SIGSTOP: STOPPED until ``cont``, which returns it to the state it was in (or has reached since)."""
+        if self.state in DEAD or self.state == State.STOPPED:
+            return
+        self.resume_state = self.state
+        self.set_state(State.STOPPED)
+
+    def cont(self) -> None:
+        if self.state == State.STOPPED:  # the one door out of STOPPED: back to where it was
+            old, self.state = self.state, self.resume_state
+            if self.on_state is not None:
+                self.on_state(self, old, self.state)
+
+    def block(self) -> None:
+        """Waiting for a person (an approval, a question): BLOCKED, by way of WAITING."""
+        if self.state in (State.NEW, State.READY, State.RUNNING):
+            self.set_state(State.WAITING)
+        self.set_state(State.BLOCKED)
+
+    def unblock(self) -> None:
+        if self.alive:
+            self.set_state(State.WAITING)
 
     def _person_clock(self, waiting: bool) -> None:
         """Waiting for a person stops the wall clock: the wall_seconds deadline moves out by the wait."""

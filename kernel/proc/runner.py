@@ -25,7 +25,7 @@ async def run_app(k: Kernel, proc: Process, manifest: Manifest) -> Any:
         return await execprog.run(k, proc, proc.program)
     sys = k.sys_for(proc)
     if manifest.is_prompt:
-        planner = agent_plan.for_process(k, proc) if getattr(manifest.agent, "plan", False) else None
+        planner = agent_plan.for_process(k, proc) if manifest.agent.plan else None
         return await agent.run(sys, manifest.agent, proc.task, planner, context=k.memory is not None)
     mode = await isolation(k, manifest)
     if mode != "kernel":
@@ -77,9 +77,10 @@ def inherit(parent: Process, budg: Budgets) -> Budgets:
         raise PermissionDenied(f"pid {parent.pid} has used its budget of children ({kids:g})")
     left = budget.remaining(parent)
     caps = {}
+    own_limits = msgspec.structs.asdict(budg)
     for name in ("tokens", "steps", "syscalls", "wall_seconds", "llm_seconds", "sandbox_cpu_seconds"):
         if name in left:
-            own = getattr(budg, name)
+            own = own_limits[name]
             caps[name] = type(left[name])(max(0, left[name])) if own is None else min(own, max(0, left[name]))
     if "tokens" in caps:
         if caps["tokens"] <= 0:
@@ -97,8 +98,9 @@ def settle(parent: Process | None, child: Process) -> None:
 
 def releasers(k: Kernel) -> list[Callable[[str], Awaitable[None]]]:
     """Per-owner clean-up hooks of the drivers a process may have used."""
-    out = []
-    for drv in (k.sandbox, k.browser):
-        if drv is not None and hasattr(drv, "release"):
-            out.append(drv.release)
+    out: list[Callable[[str], Awaitable[Any]]] = []
+    if k.sandbox is not None:
+        out.append(k.sandbox.release)
+    if k.browser is not None:
+        out.append(k.browser.release)
     return out

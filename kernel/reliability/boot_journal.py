@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from apps.manifest import Manifest
 from kernel.proc.process import Process
 from kernel.reliability import recovery
 from kernel.reliability.journal import Journal, Record
@@ -76,19 +77,18 @@ class Journaler:
         """Hand the journaled context to the memory manager; its untrusted pages are untrusted again
         (the rules' taint tracker sees them as if just read), so a crash does not launder them."""
         ctx = self.folded.ctx.get(spawn.pid)
-        restore = getattr(self.k.memory, "restore", None)
-        if ctx is None or restore is None:
+        memory = self.k.memory
+        if ctx is None or memory is None:
             return False
         try:
             manifest = self.k.registry.get(spawn.app)
-            pm = await restore(spawn.pid, ctx.data, app=spawn.app, grants=manifest.permissions.memory)
+            pm = await memory.restore(spawn.pid, ctx.data, app=spawn.app, grants=manifest.permissions.memory)
         except Exception as exc:  # noqa: BLE001 - the process still resumes, with a fresh context
             self.k.events.emit("proc.context_lost", spawn.pid, app=spawn.app, error=f"{type(exc).__name__}: {exc}"[:300])
             return False
-        taint = getattr(self.k.rules, "taint", None)
-        if taint is not None:
+        if self.k.rules is not None:
             for page in [pg for pg in pm.context.pages if pg.untrusted]:  # all: the memory is bounded by bytes
-                taint.observe(spawn.pid, page.text)
+                self.k.rules.taint.observe(spawn.pid, page.text)
         return True
 
     def summary(self) -> str:
@@ -98,7 +98,7 @@ class Journaler:
 
     async def clean_orphans(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        current = getattr(self.k.sandbox, "kernel_id", "") or ""
+        current = self.k.sandbox.kernel_id if self.k.sandbox is not None else ""
         if current:
             self._write(Record(kind="sandbox", boot=self.boot.boot, ts=self.boot.ts, task=current))
             self.folded.sandboxes[current] = self.boot.ts
@@ -135,9 +135,9 @@ class Journaler:
             if self.errors == 1 or self.errors % 100 == 0:
                 self.k.events.emit("journal.error", error=f"{type(exc).__name__}: {exc}", count=self.errors)
 
-    async def on_spawn(self, proc: Process, manifest: Any) -> None:
+    async def on_spawn(self, proc: Process, manifest: Manifest) -> None:
         self._write(Record(kind="spawn", pid=proc.pid, ppid=proc.ppid, app=proc.app, task=proc.task,
-                           priority=proc.priority, restart=getattr(manifest, "restart", "never"),
+                           priority=proc.priority, restart=manifest.restart,
                            ts=time.time(), started=proc.started))
 
     def on_event(self, ev: dict) -> None:
@@ -154,12 +154,10 @@ class Journaler:
 
     def _journal_context(self, pid: int) -> None:
         """A process's context, when the memory service holds one that can be serialised."""
-        get = getattr(self.k.memory, "get", None)
-        pm = get(pid) if get is not None else None
-        to_bytes = getattr(getattr(pm, "context", None), "to_bytes", None)
-        if to_bytes is not None:
+        pm = self.k.memory.get(pid) if self.k.memory is not None else None
+        if pm is not None:
             with contextlib.suppress(Exception):
-                self._write(Record(kind="ctx", pid=pid, ts=time.time(), data=to_bytes()))
+                self._write(Record(kind="ctx", pid=pid, ts=time.time(), data=pm.context.to_bytes()))
 
 
 async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:

@@ -101,7 +101,7 @@ class FaultyEngine:
     def submit(self, req: GenRequest) -> Generation:
         return FaultyGeneration(self._inner.submit(req), self._plan)
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # probe: a proxy passes every other attribute through
         return getattr(self._inner, name)
 
 
@@ -111,7 +111,7 @@ class Faulty:
     def __init__(self, inner: Any, plan: FaultPlan, prefix: str):
         self._inner, self._plan, self._prefix = inner, plan, prefix
 
-    def __getattr__(self, name: str) -> Any:
+    def __getattr__(self, name: str) -> Any:  # probe: a proxy wraps whatever the part it stands for has
         attr = getattr(self._inner, name)
         site = f"{self._prefix}.{name}"
         if site not in self._plan.faults or not inspect.iscoroutinefunction(attr):
@@ -124,14 +124,19 @@ class Faulty:
 
 
 def plan_of(k: Kernel) -> FaultPlan:
-    return FaultPlan(getattr(k.config, "faults", "") or os.environ.get("LLMOS_FAULTS", ""))
+    return FaultPlan(k.config.faults or os.environ.get("LLMOS_FAULTS", ""))
 
 
 def wrap_drivers(k: Kernel, plan: FaultPlan) -> None:
-    for attr in ("memory", "sandbox", "browser"):
-        drv = getattr(k, attr)
-        if drv is not None and any(s.startswith(attr + ".") for s in plan.faults):
-            setattr(k, attr, Faulty(drv, plan, attr))
+    def hit(site: str) -> bool:
+        return any(s.startswith(site + ".") for s in plan.faults)
+    # each part is wrapped in a proxy that fails where the plan says and passes every other call through
+    if k.memory is not None and hit("memory"):
+        k.memory = Faulty(k.memory, plan, "memory")  # type: ignore[assignment]  # a proxy of the same interface
+    if k.sandbox is not None and hit("sandbox"):
+        k.sandbox = Faulty(k.sandbox, plan, "sandbox")  # type: ignore[assignment]  # a proxy of the same interface
+    if k.browser is not None and hit("browser"):
+        k.browser = Faulty(k.browser, plan, "browser")  # type: ignore[assignment]  # a proxy of the same interface
     for name, tool in list(k.tools.items()):
         if any(s.startswith(f"tools.{name}.") for s in plan.faults):
             k.tools[name] = Faulty(tool, plan, f"tools.{name}")

@@ -84,11 +84,12 @@ def restored(spawn: Record, end: Record | None) -> Process:
     p = Process(spawn.pid, spawn.ppid, spawn.app, spawn.task, priority=spawn.priority)
     p.started = spawn.started or spawn.ts
     if end is None:
-        p.state, p.exit_reason, p.exit_status = State.KILLED, "interrupted", INTERRUPTED
+        p.set_state(State.KILLED)
+        p.exit_reason, p.exit_status = "interrupted", INTERRUPTED
         p.error = "the kernel stopped while this process ran (crash or kill -9); run it again"
         p.ended = time.time()
     else:
-        p.state = State.KILLED if end.reason not in ("exited", "error", "crashed") else State.EXITED
+        p.set_state(State.KILLED if end.reason not in ("exited", "error", "crashed") else State.EXITED)
         p.exit_reason, p.exit_status, p.result, p.error = end.reason, end.status, end.result, end.error
         p.ended = end.ts
         p.usage.tokens_in, p.usage.tokens_out, p.usage.syscalls = end.tokens_in, end.tokens_out, end.syscalls

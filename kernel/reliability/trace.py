@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -40,10 +41,13 @@ class Tracer:
         self.procs: dict[int, Any] = {}  # pid -> its invoke_agent span
         self.chats: dict[int, Any] = {}  # pid -> its chat span in flight
         self.models: dict[int, str] = {}
+        self._handlers: dict[str, Callable[[dict], None]] = {
+            "proc.spawn": self._proc_spawn, "proc.exit": self._proc_exit, "llm.request": self._llm_request,
+            "llm.response": self._llm_response, "syscall": self._syscall}
         self._unsubscribe = events.subscribe(self.on_event)
 
     def on_event(self, ev: dict) -> None:
-        handler = getattr(self, "_" + ev.get("kind", "").replace(".", "_"), None)
+        handler = self._handlers.get(ev.get("kind", ""))
         if handler is not None:
             handler(ev)
 

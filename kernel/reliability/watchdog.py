@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any
 import anyio.lowlevel
 
 from kernel.proc.process import Process
+from kernel.seams import Instrument
+from syscalls import llm
 from syscalls.errors import SyscallError
 from syscalls.llm import ChatMessage
 from syscalls.table import encode
@@ -68,16 +70,16 @@ class _Track:
 
 def _shown(req: Any, text: str) -> bool:
     """Does ``req`` show the model ``text`` as something it said (an assistant turn, or in the prompt)?"""
-    if hasattr(req, "messages"):
+    if isinstance(req, (llm.Chat, llm.Json)):
         return any(m.role == "assistant" and m.content.strip() == text.strip() for m in req.messages)
-    return text.strip() in getattr(req, "prompt", "")
+    return isinstance(req, llm.Complete) and text.strip() in req.prompt
 
 
 def _digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=12).digest()
 
 
-class Watchdog:
+class Watchdog(Instrument):
     """One per kernel, installed as an instrument.  ``action`` is ``"kill"`` or ``"stop"``."""
 
     def __init__(self, k: Kernel, *, repeats: int = 3, steps: int = 25, grace: int = 2, action: str = "kill"):
@@ -86,9 +88,6 @@ class Watchdog:
         self.k, self.repeats, self.steps, self.grace, self.action = k, repeats, steps, grace, action
         self._procs: dict[int, _Track] = {}
         self.warnings = self.stops = 0
-
-    def token(self, proc: Process) -> None:  # the instrument interface; tokens are not watched
-        return None
 
     def forget(self, pid: int) -> None:
         self._procs.pop(pid, None)
@@ -135,7 +134,7 @@ class Watchdog:
             return
         t = self._track(proc.pid)
         if name in LLM:
-            text = getattr(reply, "text", "")
+            text = reply.text if isinstance(reply, (llm.Completion, llm.JsonReply)) else ""
             t.out_runs = t.out_runs + 1 if text == t.last_out and t.echo else 1
             t.last_out = text
             if t.out_runs >= self.repeats and not t.warned:

@@ -176,7 +176,7 @@ class RulesEngine:
                     budgets_left=dict(budgets_left or {}), now=now)
                 decision = self._evaluate(call, full=False, record=False, extra=extra)[0]
             except Exception as exc:  # noqa: BLE001 - fail closed, never raise into the kernel
-                call = item if isinstance(item, Call) else Call(name=str(getattr(item, "name", "?")))
+                call = item if isinstance(item, Call) else Call(name=str(item.name))
                 decision = engine_error(exc)
             verdict.decisions.append(decision)
             if decision.effect == "deny":

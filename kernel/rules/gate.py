@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 import msgspec
 
+from kernel.proc.process import Process
 from kernel.rules.approvals import ApprovalBook
 from kernel.rules.audit import to_event
 from kernel.rules.engine import RulesEngine, engine_error
+from kernel.rules.errors import RulesError
 from kernel.rules.model import Call, PlanItem, PlanStep, PlanVerdict
+from kernel.rules.untrusted import Taint
 from syscalls.errors import ApprovalDenied, Denied
 
 Hook = Callable[..., Any]
@@ -40,15 +42,19 @@ class RulesGate:
     def __init__(self, engine: RulesEngine, book: ApprovalBook | None = None, *,
                  approval_timeout: float | None = None, untrusted: Hook | None = None,
                  budgets_left: Hook | None = None, enrich: Hook | None = None,
-                 user: Hook | None = None, observe: Hook | None = None):
+                 user: Hook | None = None, observe: Hook | None = None, taint: Taint | None = None,
+                 sources: list[Any] | None = None, load_errors: list[RulesError] | None = None):
         self.engine = engine
         self.book = book or ApprovalBook()
         self.approval_timeout = approval_timeout
-        self._untrusted = untrusted or (lambda proc, name, req: list(getattr(proc, "untrusted_args", [])))
+        self._untrusted = untrusted or (lambda proc, name, req: [])
         self._budgets = budgets_left or (lambda proc: {})
         self._enrich = enrich
-        self._user = user or (lambda proc: getattr(proc, "user", ""))
+        self._user = user or (lambda proc: "")
         self._observe = observe
+        self.taint = taint or Taint()  # the untrusted text each process has read
+        self.sources = sources or []  # the rules files in force (``llmos rules``)
+        self.load_errors = load_errors or []
 
     def observe(self, proc: Any, name: str, reply: Any) -> None:
         """The kernel shows the gate every reply, so it can note the untrusted text a process sees."""
@@ -66,7 +72,7 @@ class RulesGate:
                     untrusted_args=list(self._untrusted(proc, name, req) or []),
                     budgets_left=dict(self._budgets(proc) or {}), now=time.time())
 
-    async def check(self, k: Any, proc: Any, name: str, req: Any) -> None:
+    async def check(self, k: Any, proc: Process, name: str, req: Any) -> None:
         """Return when the call may go ahead; raise Denied or ApprovalDenied otherwise."""
         try:
             call = self.build_call(proc, name, req)
@@ -85,22 +91,18 @@ class RulesGate:
         approval = self.book.request(call, decision.reason)
         _emit(k, proc, {"event": "approval.requested", "approval": approval.id, "syscall": name,
                         "reason": decision.reason, "args": approval.args_summary})
-        previous = getattr(proc, "state", None)
-        _set_state(proc, "BLOCKED")
-        if hasattr(proc, "current"):
-            proc.current = f"{name} [approve {approval.id}]"  # what ps and top show while it waits
-        scope = getattr(k, "syscall_scope", None)  # TERM ends the wait at once (Terminated)
+        proc.block()
+        proc.current = f"{name} [approve {approval.id}]"  # what ps and top show while it waits
         try:
-            with scope(proc) if scope is not None else contextlib.nullcontext():
+            with k.syscall_scope(proc):  # TERM ends the wait at once (Terminated)
                 outcome = await self.book.wait(approval.id, self.approval_timeout)
         except BaseException:
             if self.book.cancel(approval.id):  # TERM or KILL while waiting: nobody answers it any more
                 _emit(k, proc, {"event": "approval.cancelled", "approval": approval.id, "syscall": name})
             raise
         finally:
-            _set_state(proc, "WAITING" if previous is not None else None)
-            if hasattr(proc, "current"):
-                proc.current = name
+            proc.unblock()
+            proc.current = name
         _emit(k, proc, {"event": "approval." + outcome, "approval": approval.id, "syscall": name})
         if outcome == "approved" and self.book.consume(call):
             return
@@ -129,27 +131,10 @@ class RulesGate:
         return self.book.cancel_for(pid)
 
 
-def _emit(k: Any, proc: Any, event: dict[str, Any]) -> None:
-    events = getattr(k, "events", None)
-    if events is None:
-        return
+def _emit(k: Any, proc: Process, event: dict[str, Any]) -> None:
     fields = {key: v for key, v in event.items() if key not in ("event", "pid")}
     try:
-        events.emit(event["event"], proc.pid, **fields)
+        k.events.emit(event["event"], proc.pid, **fields)
     except Exception:  # noqa: BLE001, S110 - logging must not change the decision
         pass
 
-
-def _set_state(proc: Any, state_name: str | None) -> None:
-    """Move the process through WAITING to BLOCKED (and back) if it has a state machine."""
-    if state_name is None or not hasattr(proc, "set_state"):
-        return
-    try:
-        from kernel.proc.process import State  # the kernel's own state enum
-        target = State(state_name)
-        if target is State.BLOCKED and proc.state is not State.WAITING:
-            proc.set_state(State.WAITING)
-        if proc.state is not target:
-            proc.set_state(target)
-    except Exception:  # noqa: BLE001, S110 - a display state must not decide the call
-        pass

@@ -44,7 +44,7 @@ def rule_sources(home: str | Path, manifests: Iterable[Any] = (),
     if user_dir.is_dir():
         out += [Source(p, "user") for p in sorted(user_dir.glob("*.toml")) if p.is_file()]
     for m in sorted(manifests, key=lambda m: m.name):
-        f = Path(m.path) / APP_RULES if getattr(m, "path", "") else None
+        f = Path(m.path) / APP_RULES if m.path else None
         if f is not None and f.is_file():
             out.append(Source(f, "app", m.name))
     out += [Source(Path(p).expanduser(), "user") for p in extra]

@@ -118,7 +118,7 @@ def domain_matches(patterns: list[DomainPattern], forms: HostForms, restrictive:
 # --- regular expressions ------------------------------------------------------------
 
 _REPEATS = {_sre_parse.MAX_REPEAT, _sre_parse.MIN_REPEAT}
-_POSSESSIVE = getattr(_sre_parse, "POSSESSIVE_REPEAT", None)
+_POSSESSIVE = getattr(_sre_parse, "POSSESSIVE_REPEAT", None)  # probe: only Python 3.11+ has possessive repeats
 _MAXREPEAT = _sre_parse.MAXREPEAT
 
 
@@ -175,7 +175,7 @@ def _sub_items(op, av) -> list:
         return [av[1]]
     if op is _sre_parse.GROUPREF_EXISTS:
         return [x for x in av[1:] if x is not None]
-    if getattr(_sre_parse, "ATOMIC_GROUP", None) is op:
+    if getattr(_sre_parse, "ATOMIC_GROUP", None) is op:  # probe: only Python 3.11+ has atomic groups
         return [av]
     return []
 

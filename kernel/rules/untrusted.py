@@ -28,6 +28,8 @@ from typing import Any
 
 import msgspec
 
+from syscalls import fs, mem, proc, tool
+
 MAX_BYTES = 32 * 1024 * 1024  # remembered per process (text and fingerprints, about 6 MB of text)
 MAX_TOTAL_BYTES = 512 * 1024 * 1024  # remembered for all processes together
 MIN_CHARS = 5  # shorter values ("ok", "2", "yes") are too common to say they were copied
@@ -84,18 +86,18 @@ def _leaves(args: dict[str, Any], prefix: str = "", depth: int = 0) -> Iterator[
 
 def reply_text(name: str, reply: Any, tools: dict[str, Any] | None = None) -> str | None:
     """The untrusted text a syscall reply brings into the process, or None if it brings none."""
-    if name == "fs.read":
-        return getattr(reply, "data", None)
-    if name == "proc.recv":
-        return "\n".join(_strings(msgspec.to_builtins(getattr(reply, "message", None))))
-    if name == "tool.call":
-        tool = (tools or {}).get(getattr(reply, "name", ""))
-        trusted = getattr(tool, "trusted_output", None)
-        if trusted or (trusted is None and getattr(reply, "name", "") in TRUSTED_TOOLS):
+    if isinstance(reply, fs.FileData):
+        return reply.data
+    if isinstance(reply, proc.Message):
+        return "\n".join(_strings(msgspec.to_builtins(reply.message)))
+    if isinstance(reply, tool.ToolResult):
+        spec = (tools or {}).get(reply.name)
+        trusted = spec.trusted_output if spec is not None else None
+        if trusted or (trusted is None and reply.name in TRUSTED_TOOLS):
             return None
-        return "\n".join(_strings([getattr(reply, "output", ""), msgspec.to_builtins(getattr(reply, "data", None))]))
-    if name == "mem.recall":  # only memories stored from untrusted text; the person's own stay trusted
-        return "\n".join(m.text for m in getattr(reply, "memories", ()) if getattr(m, "untrusted", False)) or None
+        return "\n".join(_strings([reply.output, msgspec.to_builtins(reply.data)]))
+    if isinstance(reply, mem.Recalled):  # only memories stored from untrusted text; the person's own stay trusted
+        return "\n".join(m.text for m in reply.memories if m.untrusted) or None
     if name.startswith("browser."):
         try:
             return "\n".join(_strings(msgspec.to_builtins(reply)))

@@ -12,8 +12,6 @@ if TYPE_CHECKING:
 async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     """Cheap: sets a directory; the swap files appear only when memory for saved KV runs short."""
     swap = k.home / "swap"
-    setter = getattr(k.engine, "set_swap_dir", None)
-    if setter is not None:
-        shutil.rmtree(swap, ignore_errors=True)  # states of a previous boot belong to sequences that are gone
-        setter(str(swap))
-        stack.callback(shutil.rmtree, swap, True)
+    shutil.rmtree(swap, ignore_errors=True)  # states of a previous boot belong to sequences that are gone
+    k.engine.set_swap_dir(str(swap))
+    stack.callback(shutil.rmtree, swap, True)

@@ -81,8 +81,7 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
             raise Terminated("TERM received: clean up and exit")
         check_permission(proc, name)
         for ins in k.instruments:  # the watchdog: a call repeated again and again is refused
-            if hasattr(ins, "syscall_before"):
-                await ins.syscall_before(proc, name, req)
+            await ins.syscall_before(proc, name, req)
         await k.check_rules(proc, name, req)
         handler = HANDLERS.get(name)
         if handler is None:
@@ -97,11 +96,10 @@ async def dispatch(k: "Kernel", proc: Process, raw: Request | bytes | str) -> Re
                 with deadline.limit(proc, k.config.syscall_timeout):  # time queued for a slot is not counted
                     reply = await retry.call(k, name, handler, proc, req)
         for ins in k.instruments:
-            if hasattr(ins, "syscall_after"):
-                ins.syscall_after(proc, name, reply)
+            ins.syscall_after(proc, name, reply)
         k.events.emit("syscall", proc.pid, call=name, ok=True, args=summarize(req),
                       ms=round((time.perf_counter() - t0) * 1000, 3))
-        if hasattr(k.rules, "observe"):  # the rules note untrusted text the reply brings in
+        if k.rules is not None:  # the rules note untrusted text the reply brings in
             k.rules.observe(proc, name, reply)
         return reply
     except SyscallError as exc:

@@ -9,8 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from apps.manifest import Permissions
 from kernel.proc.process import Process
 from kernel.syscall.grantglob import Match, allowed, name_match, path_match
+
+
+def listed(perms: Permissions, field: str) -> list[str]:
+    """What one grant set lists under ``field`` of ``[permissions]``."""
+    lists = {"syscalls": perms.syscalls, "tools": perms.tools, "files": perms.files, "browser": perms.browser,
+             "memory": perms.memory, "spawn": perms.spawn}
+    return lists[field]
 
 
 def grant_sets(proc: Process) -> list[tuple[str, Any]]:
@@ -21,14 +29,14 @@ def grant_sets(proc: Process) -> list[tuple[str, Any]]:
 
 
 def chain_allows(proc: Process, field: str, value: str, match: Match = name_match) -> bool:
-    return all(allowed(getattr(perms, field), value, match) for _app, perms in grant_sets(proc))
+    return all(allowed(listed(perms, field), value, match) for _app, perms in grant_sets(proc))
 
 
 def refusal(proc: Process, field: str, value: str, what: str, match: Match = name_match) -> str:
     """Why ``value`` is refused, naming the set that refuses it: the app's own manifest, or an
     ancestor (what a person needs to know to fix it)."""
     for i, (app, perms) in enumerate(grant_sets(proc)):
-        if not allowed(getattr(perms, field), value, match):
+        if not allowed(listed(perms, field), value, match):
             if i == 0 and proc.permissions is not None:
                 return f"app '{proc.app}' is not granted {what} (add it to [permissions] {field})"
             return (f"app '{proc.app}' may not use {what}: a process above it (app '{app}') is not granted it, "

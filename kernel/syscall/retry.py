@@ -24,15 +24,15 @@ BASE_DELAY = 0.05  # seconds before the first retry; doubled each time, with jit
 async def call(k: Kernel, name: str, handler: Callable[..., Awaitable[Any]], proc: Process, req: Any) -> Any:
     """``handler(k, proc, req)``, tried again (up to ``ATTEMPTS``) when it is safe and the error is retryable.
     The whole loop runs inside the syscall's timeout, so retries never outlast it."""
-    attempts = getattr(k.config, "retries", ATTEMPTS - 1) + 1 if name in SAFE else 1
+    attempts = k.config.retries + 1 if name in SAFE else 1
     for attempt in range(1, attempts + 1):
         try:
             return await handler(k, proc, req)
         except (SyscallError, DriverError) as exc:
-            if attempt >= attempts or not getattr(exc, "retryable", False):
+            if attempt >= attempts or not exc.retryable:
                 raise
             delay = BASE_DELAY * 2 ** (attempt - 1) * (0.5 + random.random())
-            k.events.emit("syscall.retry", proc.pid, call=name, attempt=attempt, error=getattr(exc, "code", "?"),
+            k.events.emit("syscall.retry", proc.pid, call=name, attempt=attempt, error=exc.code,
                           message=str(exc)[:200], delay=round(delay, 3))
             await anyio.sleep(delay)
     raise AssertionError("unreachable")

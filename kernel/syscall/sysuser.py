@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from kernel.proc.process import Process, State
+from kernel.proc.process import Process
 from syscalls import Empty, user
 from syscalls.errors import Unavailable
 
@@ -14,12 +14,11 @@ if TYPE_CHECKING:
 async def _ask(k: "Kernel", proc: Process, kind: str, text: str) -> str:
     if k.person is None:
         raise Unavailable("no person is attached to this kernel to answer")
-    proc.set_state(State.BLOCKED)
+    proc.block()
     try:
         return await k.person(proc, kind, text)
     finally:
-        if proc.alive:
-            proc.set_state(State.WAITING)
+        proc.unblock()
 
 
 async def ask(k: "Kernel", proc: Process, req: user.Ask) -> user.Answer:

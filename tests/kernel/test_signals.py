@@ -132,3 +132,19 @@ async def test_signal_errors(kernel_factory):
             k.signal(999, "KILL")
         with pytest.raises(ValueError, match="unknown signal"):
             k.signal(1, "HUP")
+
+
+async def test_state_changes_reach_the_event_stream_but_not_the_per_process_ring(kernel_factory, make_app):
+    make_app("chat", code=CHAT)
+    eng = ScriptedEngine(default=LONG, n_slots=1, token_delay=0.01)
+    async with kernel_factory(eng) as k:
+        seen = []
+        k.events.subscribe(lambda ev: seen.append((ev["old"], ev["new"])) if ev["kind"] == "proc.state" else None)
+        pid = await k.spawn("chat", "go")
+        await _running(k, pid)
+        k.signal(pid, "STOP")
+        k.signal(pid, "CONT")
+        k.signal(pid, "KILL")
+        await k.wait(pid, 10)
+    assert ("RUNNING", "STOPPED") in seen and ("STOPPED", "RUNNING") in seen and seen[-1][1] == "KILLED"
+    assert not any(e["kind"] == "proc.state" for e in k.events.for_pid(pid))  # `logs` keeps the syscalls

@@ -56,7 +56,7 @@ class OpenAIApp:
 
     @property
     def model_name(self) -> str:
-        return getattr(self.k.engine, "name", "llmos") or "llmos"
+        return self.k.engine.name or "llmos"
 
     # -- plumbing --------------------------------------------------------------------------------
     def _wrap(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -87,10 +87,10 @@ class OpenAIApp:
             raise ApiError(500, "internal error in the llmos API", "server_error") from None
 
     async def _http_error(self, request: Request, exc: Exception) -> Response:
-        status = getattr(exc, "status_code", 500)
+        status, detail = (exc.status_code, exc.detail) if isinstance(exc, HTTPException) else (500, "bad request")
         kinds = {404: ("not_found_error", f"no route {request.method} {request.url.path}"),
                  405: ("invalid_request_error", f"method {request.method} is not allowed on {request.url.path}")}
-        kind, message = kinds.get(status, ("invalid_request_error", str(getattr(exc, "detail", "bad request"))))
+        kind, message = kinds.get(status, ("invalid_request_error", str(detail)))
         return error_response(ApiError(status, message, kind, code="unknown_url" if status == 404 else None))
 
     async def _body(self, request: Request, schema: type) -> Any:

@@ -18,7 +18,7 @@ ROLES = {"developer": "system", "function": "tool"}
 
 
 def max_tokens(req: ChatRequest | CompletionRequest, default: int) -> int:
-    asked = getattr(req, "max_completion_tokens", None) or req.max_tokens or default
+    asked = (req.max_completion_tokens if isinstance(req, ChatRequest) else None) or req.max_tokens or default
     return min(asked, MAX_TOKENS)
 
 
