@@ -154,11 +154,11 @@ def bench_recall(sizes=(10_000, 100_000), queries: int = 200, workdir: str | Non
 def bench_eviction(pages: int = 300, limit: int = 400, workdir: str | None = None) -> dict:
     """Cost of evicting a page to the real disk (embedding + chromadb write), per page."""
     from drivers.vectors import VectorStore
-    from kernel.memory import MemoryService, Page
+    from kernel.memory import MemoryRegistry, Page
 
     work = Path(workdir or tempfile.mkdtemp(prefix="llmos-bench-evict-"))
     store = VectorStore(work / "evict")
-    svc = MemoryService(store, kernel_id="bench")
+    svc = MemoryRegistry(store, kernel_id="bench")
     pm = svc.open(1, app="bench", user="u", limit=limit, count_tokens=lambda s: len(s.split()),
                   system="You are a benchmark.")
     texts = corpus(pages, seed=3)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 import anyio
 
 from drivers.llm import Message
-from kernel.memory import MemoryService, ProcessMemory
+from kernel.memory import MemoryRegistry, ProcessMemory
 from kernel.memory.admin import MemoryAdmin
 from kernel.memory.config import MemoryConfig
 from kernel.memory.lazy import LazyStore
@@ -61,7 +61,7 @@ class KernelMemory:
         self.kernel_id = stable_id(k.home / "state" / "kernel_id")
         self.user = self.cfg.user or os.environ.get("LLMOS_USER") or _login()
         self._events: collections.deque[tuple[str, dict]] = collections.deque()
-        self.service = MemoryService(self.store, kernel_id=self.kernel_id, on_event=self._queue)
+        self.service = MemoryRegistry(self.store, kernel_id=self.kernel_id, on_event=self._queue)
         self.admin = MemoryAdmin(self.store, default_user=self.user)
         self.per_message, self.fixed = template_cost(k.engine)
         self._keep: set[int] = set()

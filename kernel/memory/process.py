@@ -29,7 +29,6 @@ class ProcessMemory:
         self.pid, self.app, self.user = pid, app, user
         self.on_event = on_event or (lambda kind, **f: None)
         self.clock = clock
-        self.fault_hits: list[Hit] = []  # the hits the last page fault paged in (the kernel taints untrusted ones)
 
     @property
     def collection(self) -> str:
@@ -55,11 +54,17 @@ class ProcessMemory:
 
     def recall_for(self, query: str, k: int = 3, threshold: float = 0.3, *, long_term: bool = True,
                    max_tokens: int | None = None) -> Page | None:
+        """``page_fault``'s page alone."""
+        return self.page_fault(query, k, threshold, long_term=long_term, max_tokens=max_tokens)[0]
+
+    def page_fault(self, query: str, k: int = 3, threshold: float = 0.3, *, long_term: bool = True,
+                   max_tokens: int | None = None) -> tuple[Page | None, list[Hit]]:
         """The kernel's page fault: find the evicted pages (and, with ``long_term``,
         granted long-term facts) most relevant to ``query`` and page them back in as
         one ``recall`` page, replacing the previous one.  Hits already shown in the
         current recall page are not repeated by a *different* query; below
-        ``threshold`` (cosine similarity) nothing is recalled.  Returns the page or None."""
+        ``threshold`` (cosine similarity) nothing is recalled.  Returns the page (or None) and the hits
+        it paged in (the kernel taints the untrusted ones)."""
         names = self._visible() if long_term else [self.collection]
         hits = self._search(names, query, max(k * 2, k + 2), where={"kind": {"$ne": "scratch"}})
         chosen = best_hits(hits, k, threshold)
@@ -67,9 +72,8 @@ class ProcessMemory:
         page = recall_page(chosen, budget, self.context.measure) if chosen else None
         if page is None:
             self.on_event("mem.fault", query=query[:200], hits=0)
-            return None
-        self.fault_hits = [h for h in chosen if h.id in page.refs]
-        return self.context.put_recall(page, query=query, hits=len(page.refs))
+            return None, []
+        return self.context.put_recall(page, query=query, hits=len(page.refs)), [h for h in chosen if h.id in page.refs]
 
     # -- mem.* syscalls ------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from drivers.errors import DriverError
 from drivers.llm import GenRequest, Message
+from drivers.vectors import Hit
 from kernel.memory import ContextFull, Page, ProcessMemory
 from kernel.memory.sysmem import memories, memory_of, typed_errors
 from kernel.proc.process import Process
@@ -27,9 +28,8 @@ async def prepare(k: "Kernel", proc: Process, messages: Sequence[Any], gen: GenR
     mm, pm = memory_of(k, proc)
     msgs = [(m.role, m.content) for m in messages]
     with typed_errors():
-        gen.prompt = await mm.run(build, mm, pm, proc.task, msgs, gen.max_tokens)
+        gen.prompt, hits = await mm.run(build, mm, pm, proc.task, msgs, gen.max_tokens)
     gen.messages = None
-    hits, pm.fault_hits = pm.fault_hits, []
     if hits and k.rules is not None:  # paged-in memories count as a mem.recall the process made
         k.rules.observe(proc, "mem.recall", mem.Recalled(memories=memories(hits)))
     return gen
@@ -42,21 +42,23 @@ async def commit(k: "Kernel", proc: Process, text: str) -> None:
         await mm.run(pm.add, Page(text=text, kind="message", role="assistant"))
 
 
-def build(mm: "KernelMemory", pm: ProcessMemory, task: str, msgs: list[tuple[str, str]], max_tokens: int) -> list[int]:
-    """Blocking (a worker thread): pages in, recall, then the prompt's tokens."""
+def build(mm: "KernelMemory", pm: ProcessMemory, task: str, msgs: list[tuple[str, str]],
+          max_tokens: int) -> tuple[list[int], list[Hit]]:
+    """Blocking (a worker thread): pages in, recall, then the prompt's tokens and the hits recalled."""
     ctx = pm.context
     *head, last = msgs
     for role, text in head:
         add_message(pm, role, text)
+    hits: list[Hit] = []
     if mm.cfg.recall_k and last[0] != "system":
         query = fault_query(task, last[1])
         try:
-            pm.recall_for(query, k=mm.cfg.recall_k, threshold=mm.cfg.recall_threshold,
+            _, hits = pm.page_fault(query, k=mm.cfg.recall_k, threshold=mm.cfg.recall_threshold,
                           max_tokens=max(16, int(ctx.limit * mm.cfg.recall_share)))
         except DriverError as exc:  # the disk failed a read: the step runs on what is in RAM
             pm.on_event("mem.fault", query=query[:200], hits=0, error=f"{exc.code}: {exc}"[:300])
     add_message(pm, *last)
-    return fit(mm, pm, max_tokens)
+    return fit(mm, pm, max_tokens), hits
 
 
 def add_message(pm: ProcessMemory, role: str, text: str) -> None:

@@ -5,14 +5,14 @@ import pytest
 from memhelpers import words
 
 from drivers.vectors import chroma_name
-from kernel.memory import Grants, MemoryDenied, MemoryService, Page
+from kernel.memory import Grants, MemoryDenied, MemoryRegistry, Page
 
 SECRET = "Project Nightjar launches on the ninth of June"
 
 
 @pytest.fixture
 def two_apps(disk, events):
-    svc = MemoryService(disk, kernel_id="k9", on_event=events)
+    svc = MemoryRegistry(disk, kernel_id="k9", on_event=events)
     a = svc.open(10, app="alpha", user="ann", limit=200, count_tokens=words, grants=["app:{app}", "user:{user}"])
     b = svc.open(11, app="beta", user="ann", limit=200, count_tokens=words, grants=["app:{app}"])
     a.mem_store(SECRET, kind="fact", collection="app")
@@ -60,7 +60,7 @@ def test_broad_globs_never_grant_other_processes_collections():
 
 
 def test_shared_collections_by_glob(disk):
-    svc = MemoryService(disk, kernel_id="k9")
+    svc = MemoryRegistry(disk, kernel_id="k9")
     a = svc.open(20, app="alpha", user="ann", limit=100, count_tokens=words, grants=["app:team-*"])
     b = svc.open(21, app="beta", user="ann", limit=100, count_tokens=words, grants=["app:team-*"])
     a.mem_store("The team standup moved to 9:30", collection="app:team-notes")

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from memhelpers import words
 
-from kernel.memory import MemoryService, Page
+from kernel.memory import MemoryRegistry, Page
 
 
 def test_preferences_outlive_the_process(disk, events):
-    svc = MemoryService(disk, kernel_id="kp", on_event=events)
+    svc = MemoryRegistry(disk, kernel_id="kp", on_event=events)
     first = svc.open(1, app="travel", user="ann", limit=100, count_tokens=words)
     first.remember_preference("I prefer aisle seats")
     first.learn_choice(["window seat", "aisle seat", "middle seat"], "aisle seat", "picked 12C on the LH flight")
@@ -24,7 +24,7 @@ def test_preferences_outlive_the_process(disk, events):
 
 
 def test_the_same_choice_again_strengthens_one_memory(disk):
-    svc = MemoryService(disk, kernel_id="kp")
+    svc = MemoryRegistry(disk, kernel_id="kp")
     pm = svc.open(3, app="food", user="bo", limit=100, count_tokens=words)
     ids = {pm.learn_choice(["tea", "coffee"], "tea", "ordered tea")[0] for _ in range(3)}
     assert len(ids) == 1
@@ -34,7 +34,7 @@ def test_the_same_choice_again_strengthens_one_memory(disk):
 
 
 def test_another_user_does_not_see_them(disk):
-    svc = MemoryService(disk, kernel_id="kp")
+    svc = MemoryRegistry(disk, kernel_id="kp")
     ann = svc.open(4, app="travel", user="ann", limit=100, count_tokens=words)
     ann.remember_preference("I prefer aisle seats")
     bob = svc.open(5, app="travel", user="bob", limit=100, count_tokens=words)
@@ -43,7 +43,7 @@ def test_another_user_does_not_see_them(disk):
 
 
 def test_pinned_fact_from_mem_pin_stays_in_context(disk):
-    svc = MemoryService(disk, kernel_id="kp")
+    svc = MemoryRegistry(disk, kernel_id="kp")
     pm = svc.open(6, app="travel", user="ann", limit=40, count_tokens=words)
     pinned = pm.mem_pin(text="Ann is allergic to peanuts.")
     for n in range(30):

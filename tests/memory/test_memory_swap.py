@@ -6,13 +6,13 @@ import pytest
 from memhelpers import words
 
 from drivers.vectors import VectorStore
-from kernel.memory import Context, MemoryService, Page
+from kernel.memory import Context, MemoryRegistry, Page
 
 
 def test_context_survives_a_kernel_restart(tmp_path, embedding, events):
     path = tmp_path / "home" / "vectors"
     disk = VectorStore(path, embedding=embedding)
-    svc = MemoryService(disk, kernel_id="kX", on_event=events)
+    svc = MemoryRegistry(disk, kernel_id="kX", on_event=events)
     pm = svc.open(5, app="assistant", user="ann", limit=120, count_tokens=words, policy="scored",
                   system="You are Ann's assistant.")
     pm.mem_pin(text="Ann is vegetarian.")
@@ -26,7 +26,7 @@ def test_context_survives_a_kernel_restart(tmp_path, embedding, events):
     disk.close()  # the kernel goes down
 
     disk2 = VectorStore(path, embedding=embedding)  # ... and comes back
-    svc2 = MemoryService(disk2, kernel_id="kX")
+    svc2 = MemoryRegistry(disk2, kernel_id="kX")
     assert svc2.reap(live_pids=[5]) == []  # the journaled process's collection is kept
     pm2 = svc2.resume(5, journal, app="assistant", user="ann", count_tokens=words)
     assert pm2.context.pages_for_prompt() == before
@@ -54,12 +54,12 @@ def test_bytes_are_plain_msgpack_with_a_version(count):
 
 
 def test_reap_drops_collections_of_processes_that_are_gone(disk):
-    svc = MemoryService(disk, kernel_id="kR")
+    svc = MemoryRegistry(disk, kernel_id="kR")
     for pid in (1, 2, 3):
         pm = svc.open(pid, app="a", user="u", limit=10, count_tokens=words)
         for n in range(6):
             pm.add(Page(text=f"p{pid} message {n} with words"))
-    other = MemoryService(disk, kernel_id="kOther").open(1, app="a", user="u", limit=10, count_tokens=words)
+    other = MemoryRegistry(disk, kernel_id="kOther").open(1, app="a", user="u", limit=10, count_tokens=words)
     for n in range(6):
         other.add(Page(text=f"other kernel message {n}"))
     dropped = svc.reap(live_pids=[2])

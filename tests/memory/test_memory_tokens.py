@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from drivers.llm import EngineError, default_model_path
 from drivers.llm.factory import open_engine
 from drivers.vectors import MemoryVectorStore
-from kernel.memory import MemoryService
+from kernel.memory import MemoryRegistry
 from kernel.memory.config import MemoryConfig
 from kernel.memory.kernelmem import template_cost
 from kernel.memory.prompt import build
@@ -50,12 +50,12 @@ def test_every_prompt_fits_with_its_reply(engine, conversation, policy):
     per, fixed = template_cost(engine)
     cfg = MemoryConfig(policy=policy)
     mm = SimpleNamespace(cfg=cfg, share=lambda _: SHARE, k=SimpleNamespace(engine=engine))
-    svc = MemoryService(MemoryVectorStore(), kernel_id="t")
+    svc = MemoryRegistry(MemoryVectorStore(), kernel_id="t")
     pm = svc.open(1, app="a", user="u", limit=SHARE - 128 - fixed, count_tokens=engine.count_tokens,
                   policy=policy, page_overhead=per)
     msgs = [("system", "You are a careful assistant. Answer briefly.")]
     for new, max_tokens in conversation:
-        prompt = build(mm, pm, "the task", msgs + new, max_tokens)
+        prompt, _ = build(mm, pm, "the task", msgs + new, max_tokens)
         msgs = []
         assert len(prompt) + max_tokens <= SHARE
         assert pm.context.used <= pm.context.limit
@@ -67,13 +67,13 @@ def test_every_prompt_fits_with_its_reply(engine, conversation, policy):
 def test_a_long_conversation_pages_out_and_stays_in_budget(engine):
     per, fixed = template_cost(engine)
     mm = SimpleNamespace(cfg=MemoryConfig(), share=lambda _: SHARE, k=SimpleNamespace(engine=engine))
-    pm = MemoryService(MemoryVectorStore(), kernel_id="t").open(1, app="a", user="u", limit=SHARE - 128 - fixed,
+    pm = MemoryRegistry(MemoryVectorStore(), kernel_id="t").open(1, app="a", user="u", limit=SHARE - 128 - fixed,
                                                                  count_tokens=engine.count_tokens, page_overhead=per)
     msgs = [("system", "You keep the harbour log."), ("user", "The harbour master is called Idris Okonkwo.")]
     for i in range(30):
-        prompt = build(mm, pm, "keep the log", msgs + [("user", f"Entry {i}: " + " ".join(WORDS[:12]) * 3)], 64)
+        prompt, _ = build(mm, pm, "keep the log", msgs + [("user", f"Entry {i}: " + " ".join(WORDS[:12]) * 3)], 64)
         msgs = []
         assert len(prompt) + 64 <= SHARE
     assert pm.context.stats()["evicted_pages"] >= 20
-    text = engine.detokenize(build(mm, pm, "keep the log", [("user", "Who is the harbour master?")], 64))
+    text = engine.detokenize(build(mm, pm, "keep the log", [("user", "Who is the harbour master?")], 64)[0])
     assert "[paged out:" in text and "Idris Okonkwo" in text  # stub, and the fact recalled from swap

@@ -1,4 +1,4 @@
-"""MemoryService: the kernel's memory manager; opens, resumes and releases each process's memory."""
+"""MemoryRegistry: every process's memory, by pid (open, resume, release); KernelMemory (kernelmem.py) is the manager that uses it."""
 from __future__ import annotations
 
 import threading
@@ -14,7 +14,7 @@ from kernel.memory.swap import Swap
 OnEvent = Callable[..., None]
 
 
-class MemoryService:
+class MemoryRegistry:
     """One per kernel.  ``store`` is the kernel's single ``VectorStore`` (or a
     ``MemoryVectorStore`` in tests); ``kernel_id`` names this kernel's process
     collections (``proc:<kernel_id>:<pid>``), so it must stay the same across
