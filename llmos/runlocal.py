@@ -10,21 +10,13 @@ import msgspec
 
 from apps.registry import AppRegistry
 from drivers.llm import EngineError
-from kernel import Kernel, KernelConfig
+from kernel import Kernel
 from kernel.rules import RulesError
 from syscalls.errors import SyscallError
 
-from . import notices, runfollow
+from . import kflags, notices, runfollow
 from .channels import LocalChannel
 from .person import footer
-
-
-def config_from(args: argparse.Namespace) -> KernelConfig:
-    """llmos.toml in the home, then LLMOS_* variables, then ``llmos run``'s flags (kernel/settings.py)."""
-    from kernel.settings import load
-    flag = lambda name: getattr(args, name, None)  # noqa: E731
-    return load(flags={"model": ("--model", flag("model")), "max_tokens": ("--max-tokens", flag("max_tokens")),
-                       "n_slots": ("--slots", flag("slots")), "policy": ("--policy", flag("policy"))}).config
 
 
 def uses_sandbox(registry: AppRegistry, app: str) -> bool:
@@ -58,17 +50,15 @@ def record_of(k: Kernel, pid: int) -> dict[str, Any]:
 async def run_local(args: argparse.Namespace) -> dict[str, Any]:
     print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
     from kernel.settings import SettingsError
-
-    from .commands.daemon import engine_of
     try:
-        cfg = config_from(args)
+        cfg = kflags.config_from(args)
     except SettingsError as exc:
         return failed(args.app, 2, f"configuration error: {exc}")
     registry = AppRegistry(installed_dir=cfg.home_path() / "apps")
     if not uses_sandbox(registry, args.app):  # nothing to warm containers for (they cost about 1 s at exit)
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     try:
-        async with Kernel(cfg, engine=engine_of(cfg), registry=registry) as k:
+        async with Kernel(cfg, engine=kflags.engine_for(cfg), registry=registry) as k:
             return await _serve(k, args)
     except EngineError as exc:  # a model file that is not there, a model that does not load
         return failed(args.app, 2, f"cannot start the model: {exc}")

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import argparse
 
-from . import apps, control, daemon, procs
+from . import apps, control, daemon, procs, run
 from . import mem as mem_cmd
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
+    run.add_parsers(sub)
     control.add_parsers(sub)
     apps.add_parsers(sub)
     procs.add_parsers(sub)

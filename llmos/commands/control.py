@@ -8,16 +8,14 @@ import anyio
 
 from kernel.reliability.recovery import boot_message
 
-from .. import daemonctl, daemonflags
+from .. import daemonctl, daemonflags, kflags
 from ..client import Client, KernelError, NotRunning
 from ..format import duration
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("boot", help="start the kernel daemon for this llmos home")
-    p.add_argument("--model", default=None, help="model: '' embedded, a .gguf path, an http(s) URL, or 'scripted'")
-    p.add_argument("--slots", type=int, default=None, help="LLM sequence slots")
-    p.add_argument("--policy", choices=["fifo", "rr", "priority", "fair"], default=None)
+    kflags.add(p)
     p.set_defaults(func=boot)
     sub.add_parser("halt", help="kill every process and stop the kernel daemon").set_defaults(func=halt)
     sub.add_parser("status", help="say whether the kernel daemon runs, and how busy it is").set_defaults(func=status)

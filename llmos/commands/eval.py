@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 
+from .. import kflags
 from ..argtypes import positive as _positive
 from ..eval import compare as cmp
 from ..eval import report
@@ -23,8 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("suite", help="a bundled suite (math, tools, functions, memory) or a path to a .jsonl file")
     p.add_argument("--split", choices=SPLITS, default="all", help="dev, heldout or all items (default: all)")
     p.add_argument("--samples", type=_positive, default=1, help="runs of each item (default 1)")
-    p.add_argument("--model", default=None, help="model: a .gguf path, an http(s) URL, or 'scripted'")
-    p.add_argument("--slots", type=_positive, default=None, help="LLM sequence slots of an in-process kernel")
+    kflags.add(p, policy=False, slots_help="LLM sequence slots of an in-process kernel")
     p.add_argument("--concurrency", type=_positive, default=2, help="items run at once (default 2)")
     p.add_argument("--timeout", type=_positive, default=600, help="seconds an item may run before it is killed")
     p.add_argument("--limit", type=_positive, default=None, help="only the first N items of the split")
@@ -154,8 +154,8 @@ async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]
     from kernel.settings import SettingsError
 
     from ..eval.backends import KernelBackend
-    from ..runlocal import config_from, uses_sandbox
-    from .daemon import engine_of
+    from ..kflags import config_from
+    from ..runlocal import uses_sandbox
     try:
         cfg = config_from(args)
     except SettingsError as exc:
@@ -168,7 +168,7 @@ async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]
     if not uses_sandbox(registry, args.app):
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     try:
-        async with Kernel(cfg, engine=engine_of(cfg), registry=registry) as k:
+        async with Kernel(cfg, engine=kflags.engine_for(cfg), registry=registry) as k:
             b = KernelBackend(k)
             state["backend"] = b.name
             return await run(b), b.name

@@ -12,6 +12,7 @@ from typing import Any
 
 import anyio
 
+from .. import kflags
 from ..client import Client, KernelError, NotRunning
 from ..textsafe import printable
 
@@ -117,7 +118,6 @@ async def run_local(req: dict[str, Any]) -> int:
 
     from .. import runfollow
     from ..channels import LocalChannel
-    from .daemon import engine_of
     print("llmos: no kernel daemon running; starting an in-process kernel", file=sys.stderr)
     try:
         cfg = msgspec.structs.replace(load().config, api_port=0, api_enabled=True, sandbox_pool=0)
@@ -126,7 +126,7 @@ async def run_local(req: dict[str, Any]) -> int:
         return 2
     program = Program(argv=req["argv"], cwd=req["cwd"], env=req["env"], isolation=req["isolation"])
     try:
-        async with Kernel(cfg, engine=engine_of(cfg)) as k:
+        async with Kernel(cfg, engine=kflags.engine_for(cfg)) as k:
             status: list[int] = []
 
             def on_event(ev: dict) -> None:

@@ -109,11 +109,10 @@ def test_key_lines_follow_tables_and_dotted_keys():
 
 
 def test_daemon_and_run_read_the_settings(home, monkeypatch):
-    from llmos.commands.daemon import config_of
-    from llmos.runlocal import config_from
+    from llmos.kflags import config_from
     monkeypatch.setenv("LLMOS_HOME", str(home))
     monkeypatch.setenv("LLMOS_MODEL", "scripted")
-    cfg = config_of(argparse.Namespace(home=None, model=None, slots=3, policy=None))
+    cfg = config_from(argparse.Namespace(home=None, model=None, slots=3, policy=None))
     assert (cfg.model, cfg.n_slots, cfg.policy) == ("scripted", 3, "rr")
     cfg = config_from(argparse.Namespace(model=None, max_tokens=50, slots=None, policy="fair"))
     assert (cfg.max_tokens, cfg.n_slots, cfg.policy, cfg.home) == (50, 8, "fair", str(home))

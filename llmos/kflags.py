@@ -1,0 +1,44 @@
+"""The kernel flags commands share (``--model``, ``--slots``, ``--policy``, ``--max-tokens``): declared once,
+and mapped once onto the kernel's configuration (defaults < llmos.toml < LLMOS_* < these flags)."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from kernel import KernelConfig
+from kernel.sched.scheduler import POLICIES
+
+from .argtypes import positive
+
+# flag -> (argparse dest, KernelConfig field)
+FLAGS = {"--model": ("model", "model"), "--slots": ("slots", "n_slots"), "--policy": ("policy", "policy"),
+         "--max-tokens": ("max_tokens", "max_tokens")}
+MODEL_HELP = "model: '' embedded, a .gguf path, an http(s) URL, or 'scripted'"
+
+
+def add(p: argparse.ArgumentParser, *, policy: bool = True, max_tokens: bool = False,
+        slots_help: str = "LLM sequence slots (cores)") -> None:
+    """Add the kernel flags to a command's parser."""
+    p.add_argument("--model", default=None, help=MODEL_HELP)
+    p.add_argument("--slots", type=positive, default=None, help=slots_help)
+    if policy:
+        p.add_argument("--policy", choices=POLICIES, default=None, help="scheduling policy (docs/performance.md)")
+    if max_tokens:
+        p.add_argument("--max-tokens", type=positive, default=None, help="token budget for the process")
+
+
+def config_from(args: argparse.Namespace, home: str | None = None) -> KernelConfig:
+    """The effective configuration for these flags (those the command has; kernel/settings.py)."""
+    from kernel.settings import load
+    given = vars(args)
+    flags = {field: (flag, given[dest]) for flag, (dest, field) in FLAGS.items() if dest in given}
+    return load(home, flags=flags).config
+
+
+def engine_for(cfg: KernelConfig) -> Any:
+    """The engine a command hands its kernel: the scripted model reads its replies from ``$LLMOS_SCRIPT``
+    (llmos/script.py); for any other model, None lets the kernel open ``cfg.model`` itself."""
+    if cfg.model.strip() == "scripted":
+        from .script import scripted_engine
+        return scripted_engine(n_slots=cfg.n_slots)
+    return None
