@@ -47,4 +47,8 @@ class EventLog:
 
     def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:
         self._subscribers.append(fn)
-        return lambda: fn in self._subscribers and self._subscribers.remove(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._subscribers:
+                self._subscribers.remove(fn)
+        return unsubscribe

@@ -93,7 +93,7 @@ async def tree_search(root: S, propose: Callable[[S], Awaitable[list[S]]], score
     """Best-first tree-of-thought: expand the best open state (``propose`` up to ``width`` next
     states), ``score`` them, and go on from the best one anywhere in the tree, so a branch that
     scores worse is left for an earlier, better one (backtracking).  ``budget`` bounds expansions."""
-    nodes = [Node(state=root, score=await score(root), depth=0, parent=-1)]
+    nodes: list[Node[Any]] = [Node(state=root, score=await score(root), depth=0, parent=-1)]
     tie = itertools.count()
     frontier: list[tuple[float, int, int]] = [(-nodes[0].score, next(tie), 0)]
     expansions = backtracks = 0

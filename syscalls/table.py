@@ -16,8 +16,16 @@ class Entry(NamedTuple):
     reply: type[Reply]
 
 
+def tag_of(req: type[Request]) -> str:
+    """A request type's syscall name: its msgspec tag, which every request type sets as a string."""
+    tag = req.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{req.__name__} has no syscall name (class {req.__name__}(Request, tag=\"family.call\"))")
+    return tag
+
+
 def _e(req: type[Request], reply: type[Reply]) -> Entry:
-    name = req.__struct_config__.tag
+    name = tag_of(req)
     return Entry(name, name.split(".", 1)[0], req, reply)
 
 
@@ -74,7 +82,7 @@ _encoder = msgspec.json.Encoder()
 
 
 def name_of(req: Request) -> str:
-    return type(req).__struct_config__.tag
+    return tag_of(type(req))
 
 
 def decode_request(data: bytes | str) -> Request:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import abc
-from typing import AsyncIterator, Literal
+from typing import AsyncGenerator, Literal
 
 import msgspec
 
@@ -113,7 +113,7 @@ class Generation(abc.ABC):
     """A generation in flight: iterate for tokens, then read ``result``."""
 
     @abc.abstractmethod
-    def __aiter__(self) -> AsyncIterator[Token]: ...
+    def __aiter__(self) -> AsyncGenerator[Token, None]: ...
 
     @abc.abstractmethod
     def cancel(self, reason: FinishReason = "cancelled") -> None:

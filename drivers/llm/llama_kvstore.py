@@ -152,10 +152,11 @@ class KVStore:
         e = self.entries.get(key)
         if e is None:
             return None
-        data, from_disk = e.data, e.path is not None
-        if from_disk:
+        data, path = e.data, e.path
+        from_disk = path is not None
+        if path is not None:
             try:
-                raw = e.path.read_bytes()
+                raw = path.read_bytes()
                 data = (ctypes.c_uint8 * len(raw)).from_buffer_copy(raw) if len(raw) == e.size else None
             except OSError:
                 data = None

@@ -187,7 +187,7 @@ async def copy_out(kernel: Any, req: m.CopyOut) -> bytes:
     return transfer.get(p.workspace, p.app, p.permissions, req.path)
 
 
-HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
+HANDLERS: dict[type[msgspec.Struct], Callable[[Any, Any], Awaitable[Any]]] = {
     m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
     m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Answer: answer, m.Halt: halt,
     m.CopyIn: copy_in, m.CopyOut: copy_out,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -11,7 +12,7 @@ from drivers.llm import GenRequest, Message
 from kernel.proc.process import Process
 from kernel.sched import sysllm
 from kernel.syscall.perm import grant_sets, path_granted
-from syscalls import browser, tool
+from syscalls import Reply, browser, tool
 from syscalls.errors import InvalidArgument, PermissionDenied, Unavailable
 
 if TYPE_CHECKING:
@@ -62,7 +63,7 @@ def _page(proc: Process, shot: Snapshot) -> browser.Page:
 def describe(proc: Process, name: str, args: dict) -> dict:
     """What the rules may match on besides a call's own arguments: the page it acts on
     (``page_url``) and the visible label of the element at ``index`` (``element``)."""
-    page = getattr(proc, "browser_page", None)
+    page = proc.browser_page
     if not name.startswith("browser.") or not page:
         return {}
     out = {"page_url": page["url"]}
@@ -117,7 +118,7 @@ async def extract(k: Kernel, proc: Process, req: browser.Extract) -> browser.Ext
     """Answer ``question`` from the page's visible text with the process's own LLM time."""
     drv = _driver(k)
     text = await drv.extract_text(str(proc.pid))
-    url = getattr(proc, "browser_page", {}).get("url", "")
+    url = (proc.browser_page or {}).get("url", "")
     overhead = len(await anyio.to_thread.run_sync(k.engine.tokenize, EXTRACT_SYSTEM + req.question)) + 64
     room = max(64, (proc.ctx_limit or k.engine.n_ctx) - overhead - EXTRACT_ANSWER_TOKENS)
     text, cut = await _fit(k, text, room)
@@ -143,7 +144,7 @@ async def screenshot(k: Kernel, proc: Process, req: browser.Screenshot) -> tool.
                            data={"path": req.path, "bytes": len(png)})
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[Kernel, Process, Any], Awaitable[Reply]]] = {  # see kernel/syscall/dispatch.py
     "browser.open": open_, "browser.snapshot": snapshot, "browser.click": click, "browser.type": type_,
     "browser.select": select, "browser.scroll": scroll, "browser.back": back, "browser.extract": extract,
     "browser.screenshot": screenshot,

@@ -99,7 +99,7 @@ class KernelMemory:
     def get(self, pid: int) -> ProcessMemory | None:
         return self.service.get(pid)
 
-    def share(self, proc: "Process") -> int:
+    def share(self, proc: "Process | None") -> int:
         """The tokens one sequence of the engine holds: prompt plus reply."""
         return self.k.engine.n_ctx // max(1, self.k.engine.n_slots)
 

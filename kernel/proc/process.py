@@ -91,6 +91,7 @@ class Process:
         self.wall_scope: anyio.CancelScope | None = None  # enforces wall_seconds; paused while BLOCKED
         self._person_since: float | None = None
         self._wall_left = 0.0
+        self.browser_page: dict[str, Any] | None = None  # the last page it saw: url, title, elements (kernel/browser)
         self.program: Any = None  # an external program it runs instead of an app entry (kernel/proc/execprog.py)
 
     @property

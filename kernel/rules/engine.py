@@ -139,8 +139,8 @@ class RulesEngine:
             for rule in admitted:
                 if record:
                     self._windows.record((call.app, rule.id), float(call.now))
-                else:
-                    extra[(call.app, rule.id)] = extra.get((call.app, rule.id), 0) + 1  # type: ignore[index]
+                elif extra is not None:
+                    extra[(call.app, rule.id)] = extra.get((call.app, rule.id), 0) + 1
         return decision, matched
 
     def decide(self, call: Call) -> Decision:

@@ -13,6 +13,7 @@ from kernel.rules.approvals import ApprovalBook
 from kernel.rules.audit import to_event
 from kernel.rules.engine import RulesEngine, engine_error
 from kernel.rules.model import Call, PlanItem, PlanStep, PlanVerdict
+from kernel.rules.untrusted import Taint
 from syscalls.errors import ApprovalDenied, Denied
 
 Hook = Callable[..., Any]
@@ -42,6 +43,8 @@ class RulesGate:
                  budgets_left: Hook | None = None, enrich: Hook | None = None,
                  user: Hook | None = None, observe: Hook | None = None):
         self.engine = engine
+        self.taint: Taint | None = None  # what each process has read that it should not trust (set by the boot step)
+        self.load_errors: list[Any] = []  # rules files that did not load (set by the boot step)
         self.book = book or ApprovalBook()
         self.approval_timeout = approval_timeout
         self._untrusted = untrusted or (lambda proc, name, req: list(getattr(proc, "untrusted_args", [])))

@@ -15,9 +15,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 from kernel.rules.normalize import HostForms, Unnormalisable, host_ascii
 
 try:
-    from re import _parser as _sre_parse  # Python 3.11+
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+; private, so not in typeshed
 except ImportError:  # pragma: no cover
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse
 
 REGEX_TIMEOUT_S = 0.05  # one search
 DECISION_REGEX_BUDGET_S = 0.2  # all searches of one decision together

@@ -98,7 +98,7 @@ class McpHub:
         return [s for n, s in self.servers.items() if may_grant(n, pats)]
 
     async def load(self, table: dict[str, Tool], servers: list[McpServer],
-                   on_error: Callable[[str, str], None] | None = None) -> None:
+                   on_error: Callable[[str, str], object] | None = None) -> None:
         """Start ``servers`` if needed and put their current tools into ``table`` (stale ones removed)."""
         async def one(server: McpServer) -> None:
             if on_error is not None and server.state == "backoff" and server.spec.name in self._loaded:

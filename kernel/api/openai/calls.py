@@ -3,7 +3,7 @@ and ended the moment the process is killed, breaches a budget or exits."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 
@@ -15,6 +15,8 @@ from kernel.sched.sysllm import TOKEN_SINK
 from kernel.syscall.dispatch import dispatch
 from syscalls import Reply, Request
 from syscalls.errors import SyscallError
+
+R = TypeVar("R", bound=Reply)
 
 _ENDING = ("proc.exit", "proc.budget")
 
@@ -80,6 +82,14 @@ class Calls:
                 scopes.discard(scope)
         if scope.cancelled_caught or proc.kill_reason or reply is None:
             raise self._ended(proc)
+        return reply
+
+    async def run_as(self, proc: Process, req: Request, expect: type[R]) -> R:
+        """``run``, for a caller that reads the reply as the type its syscall answers (syscalls/table.py)."""
+        reply = await self.run(proc, req)
+        if not isinstance(reply, expect):  # the table pairs each request with one reply type
+            raise ApiError(500, f"{type(req).__name__} answered {type(reply).__name__}, not {expect.__name__}",
+                           "server_error")
         return reply
 
     def _ended(self, proc: Process) -> ApiError:
