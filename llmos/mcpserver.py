@@ -118,7 +118,7 @@ def build_server(*, home: str | None = None, apps: list[str] | None = None, kill
             info = await c.wait(await c.spawn(MEMSEARCH_APP, task), 120)
             if info.exit_reason != "exited":
                 raise ToolError(f"memory search failed: {info.exit_reason}: {getattr(info, 'error', '')}")
-            return [Memory(**m) for m in msgspec.json.decode(info.result or "[]")]
+            return msgspec.json.decode(info.result or "[]", type=list[Memory])
         return await call(go)
 
     return server

@@ -183,6 +183,8 @@ class Sandbox:
         import docker.errors
 
         pool = self._pool
+        if pool is None:  # closed while this call waited for its thread
+            raise SandboxError("this Sandbox is closed", code="unavailable")
         try:
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
                        state=state, local=self.url.startswith("unix://"), env=env, fork=fork)
@@ -230,17 +232,17 @@ class Sandbox:
             self._release(owner)
         if self._pool is not None:
             self._pool.close()
-            self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) == self.kernel_id)
+            self._remove_labelled(self._pool, lambda labels: labels.get(policy.LABEL_KERNEL) == self.kernel_id)
         if self._client is not None:
             self._client.close()
 
     def _reap(self, everything: bool = False) -> int:
-        self._ensure()
-        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
+        pool = self._ensure()
+        return self._remove_labelled(pool, lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
                                      and (everything or not policy.maker_alive(labels)))
 
-    def _remove_labelled(self, pick) -> int:
-        api = self._pool.api
+    def _remove_labelled(self, pool: WarmPool, pick) -> int:
+        api = pool.api
         n = 0
         for c in api.containers(all=True, filters={"label": f"{policy.LABEL}=1"}):
             if pick(c.get("Labels") or {}):

@@ -103,15 +103,17 @@ def _import(client, root: Path, tag: str) -> None:
     repo, _, version = tag.partition(":")
     tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, errs = tar.stdout, tar.stderr
+    assert out is not None and errs is not None  # both are PIPE
     try:
-        client.api.import_image(src=tar.stdout, repository=repo, tag=version,
+        client.api.import_image(src=out, repository=repo, tag=version,
                                 changes=list(recipe.CHANGES), stream_src=True)
     except Exception as exc:
         tar.kill()
         raise SandboxError(f"docker import of {tag} failed: {exc}", code="io") from exc
     finally:
-        tar.stdout.close()
-        err = tar.stderr.read().decode(errors="replace")
+        out.close()
+        err = errs.read().decode(errors="replace")
         rc = tar.wait()
     if rc != 0:
         raise SandboxError(f"tar of {root} failed ({rc}): {err.strip()[:300]}", code="io")

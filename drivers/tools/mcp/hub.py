@@ -87,7 +87,8 @@ class McpHub:
     async def __aexit__(self, *exc: object) -> None:
         for s in self.servers.values():
             s.close()  # each stdio child: stdin closed, then TERM, then KILL (shielded, bounded, in the SDK)
-        await self._tg.__aexit__(None, None, None)
+        if self._tg is not None:
+            await self._tg.__aexit__(None, None, None)
 
     def wanted(self, name: str, patterns: Iterable[str] | None) -> list[McpServer]:
         """The servers a ``tool.call`` of ``name`` (or a ``tool.list`` when ``name`` is empty) needs."""
