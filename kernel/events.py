@@ -11,7 +11,7 @@ import structlog
 RING = 200  # recent events kept per process for ``logs`` and top's detail pane
 
 
-class Event(dict):
+class Event(dict[str, Any]):
     """An event is a flat dict: ``ts``, ``seq``, ``kind``, ``pid`` and fields."""
 
 

@@ -35,7 +35,7 @@ class KVStore:
     model an entry goes to memory or disk only when copying it back beats prefilling its tokens.
     """
 
-    def __init__(self, C: Any, ctx: Any, mem: Any, budget: int, *, disk_dir: str | os.PathLike | None = None,
+    def __init__(self, C: Any, ctx: Any, mem: Any, budget: int, *, disk_dir: str | os.PathLike[str] | None = None,
                  disk_budget: int = 4 << 30, cost: KVCost | None = None):
         self.C, self.ctx, self.mem, self.budget = C, ctx, mem, budget
         self.cost = cost
@@ -50,7 +50,7 @@ class KVStore:
         self.disk_dir: Path | None = None
         self.set_disk_dir(disk_dir)
 
-    def set_disk_dir(self, path: str | os.PathLike | None) -> None:
+    def set_disk_dir(self, path: str | os.PathLike[str] | None) -> None:
         """Where spilled states go (created on first spill); None keeps states in memory only."""
         self.disk_dir = Path(path) if path else None
 
@@ -190,7 +190,7 @@ class KVStore:
         for key in list(self.entries):
             self._drop(key)
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         return {"saves": self.saves, "restores": self.restores, "bytes": self.bytes, "entries": len(self.entries),
                 "spills": self.spills, "disk_restores": self.disk_restores, "disk_bytes": self.disk_bytes,
                 "dropped": self.dropped, "lost": self.lost, "peak_bytes": self.peak_bytes,

@@ -131,7 +131,7 @@ class DecodeLoop:
     def _flush(self) -> None:
         if not self._events:
             return
-        by_waker: dict[int, tuple[Any, list]] = {}
+        by_waker: dict[int, tuple[Any, list[Any]]] = {}
         for gen, item in self._events:
             by_waker.setdefault(id(gen.waker), (gen.waker, []))[1].append((gen, item))
         self._events = []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
@@ -120,7 +120,7 @@ class OpenAIGeneration(Generation):
             for tok in self._tokens(event, r, t0):
                 yield tok
 
-    def _tokens(self, event: dict, r: GenResult, t0: float) -> list[Token]:
+    def _tokens(self, event: dict[str, Any], r: GenResult, t0: float) -> list[Token]:
         eng = self._eng
         usage = event.get("usage")
         if usage:

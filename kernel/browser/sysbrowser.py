@@ -60,7 +60,7 @@ def _page(proc: Process, shot: Snapshot) -> browser.Page:
     return browser.Page(url=shot.url, title=shot.title, text=fence(shot.rendering, shot.url))
 
 
-def describe(proc: Process, name: str, args: dict) -> dict:
+def describe(proc: Process, name: str, args: dict[str, Any]) -> dict[str, Any]:
     """What the rules may match on besides a call's own arguments: the page it acts on
     (``page_url``) and the visible label of the element at ``index`` (``element``)."""
     page = proc.browser_page

@@ -148,7 +148,7 @@ async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     k.engine = cast(Engine, FaultyEngine(k.engine, plan))
     k.events.emit("kernel.faults", plan=sorted(f"{f.site}={f.kind}" for f in plan.faults.values()))
 
-    def on_boot(ev: dict) -> None:  # every subsystem is attached by now
+    def on_boot(ev: dict[str, Any]) -> None:  # every subsystem is attached by now
         if ev.get("kind") == "kernel.boot":
             wrap_drivers(k, plan)
     stack.callback(k.events.subscribe(on_boot))

@@ -14,7 +14,7 @@ from kernel.rules.ratelimit import RateWindows
 from kernel.rules.rule import Rule
 
 CACHE_LIMIT = 4096
-Source = RuleSet | str | Path | tuple
+Source = RuleSet | str | Path | tuple[Any, ...]
 
 
 class _Candidates:
@@ -99,13 +99,13 @@ class RulesEngine:
         return cands
 
     def _evaluate(self, call: Call, *, full: bool, record: bool,
-                  extra: dict[tuple[str, str], int] | None = None):
+                  extra: dict[tuple[str, str], int] | None = None) -> tuple[Decision, list[tuple[Rule, list[str]]]]:
         cands = self._candidates(call)
         winner: Rule | None = None
         matched: list[tuple[Rule, list[str]]] = []
         admitted: list[Rule] = []
         seen: set[str] = set()
-        memo: dict = {}
+        memo: dict[Any, Any] = {}
         for rule in cands.rules:
             seen.add(rule.id)
             holds, notes = rule.conditions_hold(call, memo)

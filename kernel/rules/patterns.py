@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 try:  # the `regex` module gives every match a timeout; stdlib re is the fallback
     import regex as _regex
@@ -122,7 +123,7 @@ _POSSESSIVE = getattr(_sre_parse, "POSSESSIVE_REPEAT", None)
 _MAXREPEAT = _sre_parse.MAXREPEAT
 
 
-def _has_repeat(items) -> bool:
+def _has_repeat(items: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in items:
         if op in _REPEATS and av[1] > 1:
             return True
@@ -131,7 +132,7 @@ def _has_repeat(items) -> bool:
     return False
 
 
-def _has_groupref(items) -> bool:
+def _has_groupref(items: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in items:
         if op in (_sre_parse.GROUPREF, _sre_parse.GROUPREF_EXISTS):
             return True
@@ -140,18 +141,18 @@ def _has_groupref(items) -> bool:
     return False
 
 
-def _first_literal(items) -> int | None:
+def _first_literal(items: Iterable[tuple[Any, Any]]) -> int | None:
     """The literal a branch must start with, or None when it could start with many things."""
     for op, av in items:
         if op is _sre_parse.LITERAL:
-            return av
+            return int(av)
         if op is _sre_parse.SUBPATTERN:
             return _first_literal(av[3])
         return None
     return None
 
 
-def _has_overlapping_branch(items) -> bool:
+def _has_overlapping_branch(items: Iterable[tuple[Any, Any]]) -> bool:
     """An alternation whose branches can start alike (a|ab, \\w|x) backtracks exponentially
     under an unbounded repeat; one whose branches start with distinct literals does not."""
     for op, av in items:
@@ -164,7 +165,7 @@ def _has_overlapping_branch(items) -> bool:
     return False
 
 
-def _sub_items(op, av) -> list:
+def _sub_items(op: Any, av: Any) -> list[Any]:
     if op in _REPEATS or (_POSSESSIVE is not None and op is _POSSESSIVE):
         return [av[2]]
     if op is _sre_parse.SUBPATTERN:
@@ -183,7 +184,7 @@ def _sub_items(op, av) -> list:
 BOUNDED_NEST_MAX = 8  # (x+){n}: n nested unbounded repeats backtrack like O(len**n); above this, refused
 
 
-def _has_unbounded_repeat(items) -> bool:
+def _has_unbounded_repeat(items: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in items:
         if op in _REPEATS and av[1] == _MAXREPEAT:
             return True
@@ -192,7 +193,7 @@ def _has_unbounded_repeat(items) -> bool:
     return False
 
 
-def _check_nesting(items, pattern: str) -> None:
+def _check_nesting(items: Iterable[tuple[Any, Any]], pattern: str) -> None:
     for op, av in items:
         if op in _REPEATS and av[1] != _MAXREPEAT and av[1] > BOUNDED_NEST_MAX \
                 and _has_unbounded_repeat(av[2]):
@@ -242,7 +243,7 @@ class SafeRegex:
         else:
             self._compiled = re.compile(pattern)
 
-    def search(self, text: str, memo: dict | None = None) -> bool:
+    def search(self, text: str, memo: dict[Any, Any] | None = None) -> bool:
         """Search `text`. Raises RegexTimeout past the per-match timeout or once this
         decision's total regex time (shared through `memo`) is spent."""
         if self._linear:

@@ -37,7 +37,7 @@ class Rule:
                  order: int, names: list[str], name_matchers: list[Matcher],
                  apps: list[str] | None, app_matchers: list[Matcher] | None,
                  users: list[str] | None, user_matchers: list[Matcher] | None,
-                 conditions: list, rate: tuple[int, float] | None):
+                 conditions: list[Any], rate: tuple[int, float] | None):
         self.id = id
         self.effect = effect
         self.precedence = PRECEDENCE[effect]
@@ -63,7 +63,7 @@ class Rule:
             return False
         return self.user_matchers is None or any(m(user) for m in self.user_matchers)
 
-    def conditions_hold(self, call: Call, memo: dict | None = None) -> tuple[bool, list[str]]:
+    def conditions_hold(self, call: Call, memo: dict[Any, Any] | None = None) -> tuple[bool, list[str]]:
         """(matches, notes). Uncertain conditions match only restrictive rules. `memo` holds
         normalised argument forms shared by all rules within one decision."""
         notes: list[str] = []

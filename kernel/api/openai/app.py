@@ -123,7 +123,7 @@ class OpenAIApp:
         self.calls.process(request.headers.get("authorization"))
         return json_response(self._model())
 
-    def _model(self) -> dict:
+    def _model(self) -> dict[str, Any]:
         return {"id": self.model_name, "object": "model", "created": int(self.k.started), "owned_by": "llmos"}
 
     async def chat(self, request: Request) -> Response:

@@ -3,7 +3,7 @@ and ended the moment the process is killed, breaches a budget or exits."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -16,6 +16,9 @@ from kernel.syscall.dispatch import dispatch
 from syscalls import Reply, Request
 from syscalls.errors import SyscallError
 
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
 R = TypeVar("R", bound=Reply)
 
 _ENDING = ("proc.exit", "proc.budget")
@@ -24,14 +27,14 @@ _ENDING = ("proc.exit", "proc.budget")
 class Calls:
     """The key table and the in-flight calls of every process that has a key."""
 
-    def __init__(self, kernel: Any, keys: KeyTable | None = None):
+    def __init__(self, kernel: Kernel, keys: KeyTable | None = None):
         self.k = kernel
         self.keys = keys or KeyTable()
         self._scopes: dict[int, set[anyio.CancelScope]] = {}
         self._locks: dict[int, anyio.Lock] = {}
         self.close = kernel.events.subscribe(self._on_event)
 
-    def _on_event(self, ev: dict) -> None:
+    def _on_event(self, ev: dict[str, Any]) -> None:
         kind, pid = ev.get("kind"), ev.get("pid", 0)
         if kind in _ENDING or (kind == "proc.signal" and ev.get("signal") == "KILL"):
             for scope in list(self._scopes.get(pid, ())):

@@ -83,7 +83,7 @@ class Renderer:
         self.created = int(time.time())
         self.sent = ""  # text streamed so far
 
-    def _chunk(self, choice: dict | None, usage_: dict | None = None) -> bytes:
+    def _chunk(self, choice: dict[str, Any] | None, usage_: dict[str, Any] | None = None) -> bytes:
         obj: dict[str, Any] = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
                "created": self.created, "model": self.model, "choices": [choice] if choice else []}
         if self.chat:
@@ -92,7 +92,7 @@ class Renderer:
             obj["usage"] = usage_
         return event(obj)
 
-    def _delta(self, delta: dict, finish: str | None = None) -> bytes:
+    def _delta(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         if self.chat:
             return self._chunk({"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish})
         return self._chunk({"index": 0, "text": delta.get("content", ""), "logprobs": None, "finish_reason": finish})
