@@ -183,9 +183,9 @@ class Sandbox:
         import docker.errors
 
         pool = self._pool
-        if pool is None:  # closed while this call waited for its thread
-            raise SandboxError("this Sandbox is closed", code="unavailable")
         try:
+            if pool is None:  # closed while this call waited for its thread
+                raise SandboxError("this Sandbox is closed", code="unavailable")
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
                        state=state, local=self.url.startswith("unix://"), env=env, fork=fork)
         except docker.errors.APIError as exc:
@@ -201,7 +201,8 @@ class Sandbox:
                 owned.pop(state.cid, None)
                 if not owned:
                     self._runs.pop(owner, None)
-            pool.discard(state.cid)
+            if pool is not None:
+                pool.discard(state.cid)
 
     def _abort(self, owner: str, state: RunState) -> None:
         """A cancelled call: kill and remove its container now, not when its thread ends."""

@@ -76,7 +76,7 @@ TABLE: dict[str, Entry] = {e.name: e for e in (
 )}
 
 FAMILIES = sorted({e.family for e in TABLE.values()})
-AnyRequest = Union[tuple(e.request for e in TABLE.values())]  # type: ignore[valid-type]
+AnyRequest = Union[tuple(e.request for e in TABLE.values())]  # type: ignore[valid-type]  # built from TABLE at run time
 _request_decoder = msgspec.json.Decoder(AnyRequest)
 _encoder = msgspec.json.Encoder()
 

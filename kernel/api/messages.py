@@ -173,7 +173,7 @@ class ExecStarted(msgspec.Struct, kw_only=True):
 REQUESTS: tuple[type[msgspec.Struct], ...] = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
 REQUESTS += (MemStore, MemSearch, MemList, MemForget, CopyIn, CopyOut)
 REQUESTS += (Exec, ApiKey)
-AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
+AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]  # built at run time from the tuple; msgspec reads it
 
 
 class Message(msgspec.Struct, tag_field="type", kw_only=True):

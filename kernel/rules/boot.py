@@ -46,7 +46,7 @@ def build_gate(k: Kernel) -> RulesGate:
                      enrich=sysbrowser.describe)
     gate.taint = taint
     gate.load_errors = list(loaded.errors)
-    gate.sources = loaded.sources  # type: ignore[attr-defined]
+    gate.sources = list(loaded.sources)
     return gate
 
 

@@ -124,10 +124,11 @@ class RulesEngine:
                 if not full:  # sorted deny > ask > allow: the first match decides
                     break
         if winner is None:
+            # effects are strings checked against EFFECTS when the rules are parsed and loaded; hence the ignores
             decision = Decision(effect=self.default,  # type: ignore[arg-type]
                                 reason=f"no rule matched; default {self.default}")
         else:
-            decision = Decision(effect=winner.effect,  # type: ignore[arg-type]
+            decision = Decision(effect=winner.effect,  # type: ignore[arg-type]  # as above
                                 rule_id=winner.id, reason=winner.reason,
                                 matched=[r.id for r, _ in matched])
         if decision.effect != "deny" and (record or extra is not None):

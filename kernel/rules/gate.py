@@ -45,6 +45,7 @@ class RulesGate:
         self.engine = engine
         self.taint: Taint | None = None  # what each process has read that it should not trust (set by the boot step)
         self.load_errors: list[Any] = []  # rules files that did not load (set by the boot step)
+        self.sources: list[Any] = []  # the rules files it enforces (set by the boot step)
         self.book = book or ApprovalBook()
         self.approval_timeout = approval_timeout
         self._untrusted = untrusted or (lambda proc, name, req: list(getattr(proc, "untrusted_args", [])))

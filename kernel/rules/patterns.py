@@ -38,7 +38,8 @@ def name_glob(pattern: str) -> Callable[[str], bool]:
     """fnmatch-style glob for syscall names and app names (case-sensitive)."""
     if not any(c in pattern for c in "*?["):
         return pattern.__eq__
-    return re.compile(fnmatch.translate(pattern)).match  # type: ignore[return-value]
+    rx = re.compile(fnmatch.translate(pattern))
+    return lambda name: rx.match(name) is not None
 
 
 def path_glob_regex(pattern: str) -> re.Pattern[str]:

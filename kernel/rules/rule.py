@@ -79,7 +79,9 @@ class Rule:
         return True, notes
 
     def rate_exceeded(self, call: Call, windows: RateWindows, extra: int = 0) -> bool:
-        limit, span = self.rate  # type: ignore[misc]
+        if self.rate is None:  # a rule without a rate limit is never over it
+            return False
+        limit, span = self.rate
         return windows.exceeded((call.app, self.id), float(call.now), limit, span, extra)
 
     def describe(self) -> dict[str, Any]:
