@@ -7,10 +7,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import recipe
 from .engine import connect
 from .errors import SandboxError
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 MIRROR_ENV = "LLMOS_DEBIAN_MIRROR"  # optional; debootstrap's default mirror otherwise
 
@@ -168,7 +172,7 @@ class _Steps:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self._status = None
+        self._status: Status | None = None  # the spinner while a step runs on a terminal
         self._label = ""
         from rich.console import Console
 
@@ -191,8 +195,8 @@ class _Steps:
                 steps._label = label
                 if steps.enabled:
                     if steps.console.is_terminal:
-                        steps._status = steps.console.status(label)
-                        steps._status.start()
+                        steps._status = status = steps.console.status(label)
+                        status.start()
                     else:
                         steps.console.print(f"sandbox: {label} ...", highlight=False)
 
