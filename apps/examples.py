@@ -27,7 +27,7 @@ def problem(examples: list[dict[str, Any]], tools: list[str]) -> str:
                 return f"{at}: a step has 'action' and, after a tool, 'observation'; {FORMAT}"
             action = step.get("action")
             tool = action.get("tool") if isinstance(action, dict) else None
-            if not isinstance(tool, str):
+            if not isinstance(action, dict) or not isinstance(tool, str):
                 return f"{at}: 'action' needs a 'tool' (one of the agent's tools, or \"answer\")"
             if tool == "answer":
                 if not last:

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import msgspec
@@ -51,7 +52,7 @@ def pip_run(args: list[str]) -> None:
         raise InstallError("pip failed: " + " | ".join(tail))
 
 class Installer:
-    def __init__(self, home: str | Path, *, pip_options: list[str] = ()):
+    def __init__(self, home: str | Path, *, pip_options: Iterable[str] = ()):
         self.root = Path(home) / "apps"
         self.pip_options = list(pip_options)  # e.g. ["--no-index", "--find-links", DIR]
 
@@ -162,12 +163,18 @@ class Installer:
         shutil.rmtree(trash, ignore_errors=True)
         return rec
 
+class _CasedConfig(configparser.ConfigParser):
+    """A parser that keeps the case of names (entry point names are case-sensitive)."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 def _entry_point_folders(target: Path) -> list[Path]:
     """The app folders the ``llmos.apps`` entry points of the packages in ``target`` name."""
     out = []
     for ep_file in sorted(target.glob("*.dist-info/entry_points.txt")):
-        cp = configparser.ConfigParser()
-        cp.optionxform = str  # keep the case of names
+        cp = _CasedConfig()
         try:
             cp.read(ep_file, encoding="utf-8")
         except configparser.Error as exc:

@@ -11,6 +11,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
 
@@ -57,7 +58,7 @@ def _entry_folders() -> tuple[list[Path], list[str]]:
 
 
 class AppRegistry:
-    def __init__(self, installed_dir: str | Path | None = None, extra_dirs: list[str | Path] = ()):
+    def __init__(self, installed_dir: str | Path | None = None, extra_dirs: Iterable[str | Path] = ()):
         self.installed_dir = Path(installed_dir) if installed_dir else None
         self.extra_dirs = [Path(d) for d in extra_dirs]
         self.errors: list[str] = []  # manifests that failed to load, with why

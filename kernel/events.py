@@ -11,7 +11,7 @@ import structlog
 RING = 200  # recent events kept per process for ``logs`` and top's detail pane
 
 
-class Event(dict):
+class Event(dict[str, Any]):
     """An event is a flat dict: ``ts``, ``seq``, ``kind``, ``pid`` and fields."""
 
 
@@ -56,4 +56,8 @@ class EventLog:
 
     def subscribe(self, fn: Callable[[Event], None]) -> Callable[[], None]:
         self._subscribers.append(fn)
-        return lambda: fn in self._subscribers and self._subscribers.remove(fn)
+
+        def unsubscribe() -> None:
+            if fn in self._subscribers:
+                self._subscribers.remove(fn)
+        return unsubscribe

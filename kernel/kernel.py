@@ -7,7 +7,7 @@ import time
 import traceback
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Iterator
 
 import anyio
 import msgspec
@@ -59,7 +59,7 @@ class Kernel:
                  sandbox: Sandbox | None = None, browser: BrowserDriver | None = None):
         self.config = config or KernelConfig()
         self.home = self.config.home_path()
-        self.engine = engine
+        self._engine = engine  # opened at boot from config.model when not given
         self.registry = registry or AppRegistry(installed_dir=self.home / "apps")
         self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
         # the optional parts (kernel/boot.py): None until their boot step sets them, and when it could not
@@ -74,7 +74,7 @@ class Kernel:
         self.faults: FaultPlan | None = None  # kernel/reliability/faults.py (tests)
         self.ptable = ProcTable(first_pid=1)
         self.events = EventLog()
-        self.sched: Scheduler | None = None
+        self._sched: Scheduler | None = None  # these three exist from boot (``__aenter__``) on
         self.tokens_out = 0
         self.started = time.time()
         self._inboxes: dict[int, Inbox] = {}
@@ -84,8 +84,35 @@ class Kernel:
         self.api_calls: Calls | None = None  # the OpenAI API's keys and calls (kernel/api/openai), set at boot
         self.api_url = ""  # where that API listens, e.g. http://127.0.0.1:8470/v1 ("" when off)
         self._tg: anyio.abc.TaskGroup | None = None
-        self._stack: contextlib.AsyncExitStack | None = None
+        self._stack: contextlib.AsyncExitStack[bool | None] | None = None
         self._encoder = msgspec.json.Encoder()
+        # set by their boot steps (kernel/reliability) when configured
+        self.journal: Journaler | None = None
+        self.watchdog: Watchdog | None = None
+        self.faults: FaultPlan | None = None
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            raise RuntimeError("the kernel has no engine before it boots (`async with Kernel(...)`)")
+        return self._engine
+
+    @engine.setter
+    def engine(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @property
+    def sched(self) -> Scheduler:
+        if self._sched is None:
+            raise RuntimeError("the kernel has no scheduler before it boots (`async with Kernel(...)`)")
+        return self._sched
+
+    @property
+    def tg(self) -> anyio.abc.TaskGroup:
+        """The kernel's own task group (grace timers, background warm-ups); open while the kernel runs."""
+        if self._tg is None:
+            raise RuntimeError("the kernel has no task group before it boots (`async with Kernel(...)`)")
+        return self._tg
 
     # -- lifecycle -------------------------------------------------------------------------------
     async def __aenter__(self) -> "Kernel":
@@ -93,20 +120,20 @@ class Kernel:
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         klog.configure(self.home / "logs" / "kernel.jsonl", console=self.config.log_console,
                        level=self.config.log_level)
-        if self.engine is None:
+        if self._engine is None:
             from drivers.llm.factory import open_engine
-            self.engine = open_engine(self.config.model, n_slots=self.config.n_slots, n_ctx=self.config.n_ctx)
+            self._engine = open_engine(self.config.model, n_slots=self.config.n_slots, n_ctx=self.config.n_ctx)
         await self.engine.start()
-        self.sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum,
+        self._sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum,
                                age_s=self.config.scheduler_age_s, max_bypass=self.config.scheduler_max_bypass)
         self.ptable = ProcTable(first_pid=self._next_pid_on_disk())
-        self._stack = contextlib.AsyncExitStack()
-        self._tg = await self._stack.enter_async_context(anyio.create_task_group())
+        self._stack = stack = contextlib.AsyncExitStack()
+        self._tg = tg = await stack.enter_async_context(anyio.create_task_group())
         try:
-            await boot.attach_all(self, self._stack)
+            await boot.attach_all(self, stack)
         except BaseException:  # a part it must not run without (the rules): undo what started, then say why
-            self._tg.cancel_scope.cancel()
-            await self._stack.__aexit__(None, None, None)
+            tg.cancel_scope.cancel()
+            await stack.__aexit__(None, None, None)
             with anyio.CancelScope(shield=True):
                 await self.engine.close()
             raise
@@ -117,8 +144,9 @@ class Kernel:
         with anyio.CancelScope(shield=True):
             await self.halt()
             self.events.emit("kernel.shutdown")
-        self._tg.cancel_scope.cancel()  # grace timers and other kernel tasks
-        await self._stack.__aexit__(None, None, None)
+        self.tg.cancel_scope.cancel()  # grace timers and other kernel tasks
+        if self._stack is not None:
+            await self._stack.__aexit__(None, None, None)
         with anyio.CancelScope(shield=True):
             await self.engine.close()
 
@@ -148,7 +176,8 @@ class Kernel:
             manifest = manifest or self.registry.get(app)
         except KeyError:
             raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
-        perms, budg, lineage = manifest.permissions, manifest.budgets, ()
+        perms, budg = manifest.permissions, manifest.budgets
+        lineage: tuple[tuple[str, Any], ...] = ()
         parent_proc = self.ptable.live(parent) if parent else None
         if parent and parent_proc is None:
             raise NotFound(f"parent pid {parent} is not running")
@@ -186,7 +215,7 @@ class Kernel:
         self.ptable.add(proc)
         self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200])
         await self._run_hooks(self.hooks.spawn, proc, manifest)
-        self._tg.start_soon(self._run, proc, manifest)
+        self.tg.start_soon(self._run, proc, manifest)
         return pid
 
     def sys_for(self, proc: Process) -> Sys:
@@ -194,15 +223,17 @@ class Kernel:
 
     async def _run(self, proc: Process, manifest: Manifest) -> None:
         reason, status, result, killed = "exited", 0, None, False
+        scope = proc.scope = proc.scope or anyio.CancelScope()  # spawn sets it before the process is listed
         try:
-            with proc.scope:
+            with scope:
                 wall = budget.limits(proc).get("wall_seconds")
                 # a scope, not fail_after: its deadline moves out while the process waits for a person
-                proc.wall_scope = anyio.CancelScope(deadline=anyio.current_time() + wall if wall else math.inf)
+                proc.wall_scope = wall_scope = anyio.CancelScope(
+                    deadline=anyio.current_time() + wall if wall else math.inf)
                 try:
-                    with proc.wall_scope:
+                    with wall_scope:
                         result = await runner.run_app(self, proc, manifest)
-                    if proc.wall_scope.cancelled_caught:
+                    if wall_scope.cancelled_caught:
                         reason, status = "budget:wall_seconds", BUDGET_STATUS
                 except ProcessExit as e:
                     result, status = e.result, e.status
@@ -213,7 +244,7 @@ class Kernel:
                 except Exception as e:
                     reason, status, proc.error = "crashed", 1, f"{type(e).__name__}: {e}"
                     self.events.emit("proc.crash", proc.pid, error=proc.error, trace=traceback.format_exc(limit=8))
-            if proc.scope.cancelled_caught or proc.kill_reason:
+            if scope.cancelled_caught or proc.kill_reason:
                 killed, reason = True, proc.kill_reason or "killed"
                 status = BUDGET_STATUS if reason.startswith("budget:") else STATUS.get(reason, 137)
         finally:
@@ -244,7 +275,7 @@ class Kernel:
                          syscalls=proc.usage.syscalls, result=(proc.result or "")[:500], error=proc.error[:500])
         proc.done.set()
 
-    async def _run_hooks(self, hooks: list, *args: Any) -> None:
+    async def _run_hooks(self, hooks: list[Callable[..., Awaitable[Any]]], *args: Any) -> None:
         for hook in hooks:
             try:
                 with anyio.fail_after(self.config.syscall_timeout):  # a hung subsystem must not hang the kernel
@@ -267,7 +298,7 @@ class Kernel:
             proc.term_requested = True
             if proc.syscall_cancel is not None:
                 proc.syscall_cancel.cancel()
-            self._tg.start_soon(self._term_grace, proc)
+            self.tg.start_soon(self._term_grace, proc)
         elif sig == "STOP" and not proc.stop_requested:
             proc.stop_requested, proc.cont_event = True, anyio.Event()
             proc.stop()
@@ -289,7 +320,8 @@ class Kernel:
         if proc.stop_requested:  # a stopped process dies too
             proc.stop_requested = False
             proc.cont_event.set()
-        proc.scope.cancel()
+        if proc.scope is not None:  # None only before spawn lists it
+            proc.scope.cancel()
 
     async def _term_grace(self, proc: Process) -> None:
         await anyio.sleep(self.config.term_grace)
@@ -347,7 +379,7 @@ class Kernel:
             await proc.cont_event.wait()
 
     @contextlib.contextmanager
-    def syscall_scope(self, proc: Process):
+    def syscall_scope(self, proc: Process) -> Iterator[None]:
         """The scope TERM cancels so a process blocked in a syscall sees ``Terminated`` at once."""
         with anyio.CancelScope() as scope:
             proc.syscall_cancel = scope

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -37,7 +38,7 @@ class _Sink:
             self.file = None
 
 
-def _as_kwargs(_logger: Any, _name: str, event: dict) -> dict:
+def _as_kwargs(_logger: Any, _name: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     return event  # the sink receives the event dict as keyword arguments
 
 

@@ -241,7 +241,7 @@ def key_lines(text: str) -> dict[tuple[str, ...], int]:
 def shown(settings: Settings) -> dict[str, Any]:
     """The effective values as plain data, with MCP servers' ``env`` and ``headers`` values hidden
     (they often hold tokens)."""
-    values = msgspec.to_builtins(settings.config)
+    values: dict[str, Any] = msgspec.to_builtins(settings.config)
     values["mcp_servers"] = {
         name: {k: ({h: "<hidden>" for h in v} if k in ("env", "headers") and isinstance(v, dict) else v)
                for k, v in table.items()} if isinstance(table, dict) else table

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from pathlib import Path
 from typing import Any
 
@@ -183,7 +183,7 @@ class Client:
                 await conn.aclose()
 
     async def subscribe(self, pid: int = 0, *, events: bool = True,
-                        stats_every: float = 0.0) -> AsyncIterator[m.Event | m.Stats]:
+                        stats_every: float = 0.0) -> AsyncGenerator[m.Event | m.Stats, None]:
         """Events (for ``pid``, or all) and stats as they come, on a connection of their own."""
         conn = await Connection.open(self.path)
         try:

@@ -1,8 +1,11 @@
 """What a person should hear about a finished run that its answer does not say: text the model never saw."""
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-def cut_inputs(pid: int, events: list[dict]) -> list[str]:
+
+def cut_inputs(pid: int, events: Sequence[Mapping[str, Any]]) -> list[str]:
     """One line for each message to the model (the task first) that was cut to fit the process's context."""
     out, seen = [], set()
     for ev in events:

@@ -193,8 +193,8 @@ def footer(seconds: float) -> str:
 async def pump(channel: Channel, follow: Follow, on_new: Any, on_event: Any = None) -> None:
     """Feed ``follow`` the kernel's events until cancelled; ``on_new(pending)`` for each new question."""
     async with channel.events() as events:
-        for p in await follow.catch_up():
-            await on_new(p)
+        for caught in await follow.catch_up():
+            await on_new(caught)
         async for ev in events:
             info = None
             if ev.get("kind") == "approval.requested" and ev.get("pid") in follow.pids:

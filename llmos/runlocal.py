@@ -11,6 +11,7 @@ import msgspec
 from apps.registry import AppRegistry
 from drivers.llm import EngineError
 from kernel import Kernel
+from kernel.proc.process import Process
 from kernel.rules import RulesError
 from syscalls.errors import SyscallError
 
@@ -38,8 +39,7 @@ def failed(app: str, status: int, error: str, *, reason: str = "error") -> dict[
             "error": error, "tokens": {"input": 0, "output": 0}, "syscalls": 0}
 
 
-def record_of(k: Kernel, pid: int) -> dict[str, Any]:
-    p = k.ptable.get(pid)
+def record_of(p: Process) -> dict[str, Any]:
     return {"pid": p.pid, "app": p.app, "task": p.task, "state": p.state.value, "result": p.result,
             "exit_reason": p.exit_reason, "exit_status": p.exit_status, "error": p.error,
             "tokens": {"input": p.usage.tokens_in, "output": p.usage.tokens_out},
@@ -75,8 +75,11 @@ async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
     _, seconds = await runfollow.follow(LocalChannel(k), pid, tty=tty, remote=False)  # its person is here
     for line in notices.cut_inputs(pid, k.events.for_pid(pid)):
         print(line, file=sys.stderr)
-    record = record_of(k, pid)
-    record["person_seconds"] = round(k.ptable.get(pid).usage.person_seconds, 3)
+    p = k.ptable.get(pid)
+    if p is None:  # the table keeps every process this kernel ran, ended ones too
+        return failed(args.app, 1, f"pid {pid} is not in the process table")
+    record = record_of(p)
+    record["person_seconds"] = round(p.usage.person_seconds, 3)
     if tty:
         record["footer"] = footer(seconds)
     return record

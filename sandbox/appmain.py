@@ -20,7 +20,10 @@ def _as_package(folder: str) -> str:
         spec = importlib.util.spec_from_file_location("llmos_app", init, submodule_search_locations=[folder])
     else:
         spec = importlib.util.spec_from_loader("llmos_app", loader=None, is_package=True)
-        spec.submodule_search_locations = [folder]
+        if spec is not None:
+            spec.submodule_search_locations = [folder]
+    if spec is None:
+        raise ImportError(f"cannot load {folder} as a package")
     pkg = importlib.util.module_from_spec(spec)
     sys.modules["llmos_app"] = pkg
     if spec.loader is not None:

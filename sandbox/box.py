@@ -184,6 +184,8 @@ class Sandbox:
 
         pool = self._pool
         try:
+            if pool is None:  # closed while this call waited for its thread
+                raise SandboxError("this Sandbox is closed", code="unavailable")
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
                        state=state, local=self.url.startswith("unix://"), env=env, fork=fork)
         except docker.errors.APIError as exc:
@@ -199,7 +201,8 @@ class Sandbox:
                 owned.pop(state.cid, None)
                 if not owned:
                     self._runs.pop(owner, None)
-            pool.discard(state.cid)
+            if pool is not None:
+                pool.discard(state.cid)
 
     def _abort(self, owner: str, state: RunState) -> None:
         """A cancelled call: kill and remove its container now, not when its thread ends."""
@@ -230,17 +233,17 @@ class Sandbox:
             self._release(owner)
         if self._pool is not None:
             self._pool.close()
-            self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) == self.kernel_id)
+            self._remove_labelled(self._pool, lambda labels: labels.get(policy.LABEL_KERNEL) == self.kernel_id)
         if self._client is not None:
             self._client.close()
 
     def _reap(self, everything: bool = False) -> int:
-        self._ensure()
-        return self._remove_labelled(lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
+        pool = self._ensure()
+        return self._remove_labelled(pool, lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
                                      and (everything or not policy.maker_alive(labels)))
 
-    def _remove_labelled(self, pick) -> int:
-        api = self._pool.api
+    def _remove_labelled(self, pool: WarmPool, pick) -> int:
+        api = pool.api
         n = 0
         for c in api.containers(all=True, filters={"label": f"{policy.LABEL}=1"}):
             if pick(c.get("Labels") or {}):

@@ -7,10 +7,14 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import recipe
 from .engine import connect
 from .errors import SandboxError
+
+if TYPE_CHECKING:
+    from rich.status import Status
 
 MIRROR_ENV = "LLMOS_DEBIAN_MIRROR"  # optional; debootstrap's default mirror otherwise
 
@@ -103,15 +107,17 @@ def _import(client, root: Path, tag: str) -> None:
     repo, _, version = tag.partition(":")
     tar = subprocess.Popen(["tar", "--numeric-owner", "-C", str(root), "-c", "."],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    out, errs = tar.stdout, tar.stderr
+    assert out is not None and errs is not None  # both are PIPE
     try:
-        client.api.import_image(src=tar.stdout, repository=repo, tag=version,
+        client.api.import_image(src=out, repository=repo, tag=version,
                                 changes=list(recipe.CHANGES), stream_src=True)
     except Exception as exc:
         tar.kill()
         raise SandboxError(f"docker import of {tag} failed: {exc}", code="io") from exc
     finally:
-        tar.stdout.close()
-        err = tar.stderr.read().decode(errors="replace")
+        out.close()
+        err = errs.read().decode(errors="replace")
         rc = tar.wait()
     if rc != 0:
         raise SandboxError(f"tar of {root} failed ({rc}): {err.strip()[:300]}", code="io")
@@ -166,7 +172,7 @@ class _Steps:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self._status = None
+        self._status: Status | None = None  # the spinner while a step runs on a terminal
         self._label = ""
         from rich.console import Console
 
@@ -189,8 +195,8 @@ class _Steps:
                 steps._label = label
                 if steps.enabled:
                     if steps.console.is_terminal:
-                        steps._status = steps.console.status(label)
-                        steps._status.start()
+                        steps._status = status = steps.console.status(label)
+                        status.start()
                     else:
                         steps.console.print(f"sandbox: {label} ...", highlight=False)
 

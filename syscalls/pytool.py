@@ -1,6 +1,8 @@
 """Run Python through the sandboxed ``python`` tool (``tool.call python``), for apps that write code."""
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 from .errors import NotFound, PermissionDenied, SyscallError, Unavailable
@@ -17,14 +19,14 @@ class PyRun(msgspec.Struct):
     stderr: str = ""
 
 
-def _code_arg(schema: dict) -> str:
+def _code_arg(schema: dict[str, Any]) -> str:
     """The name of the argument that carries the program (``code`` unless the tool says otherwise)."""
     props = schema.get("properties", {})
     if "code" in props:
         return "code"
     for name in schema.get("required", []) + list(props):
         if props.get(name, {}).get("type") == "string":
-            return name
+            return str(name)
     return "code"
 
 
@@ -45,7 +47,7 @@ async def run_python(sys: Sys, code: str, *, timeout: float | None = None) -> Py
     spec = specs.get(TOOL)
     if spec is None:
         raise Unavailable("no sandboxed python tool for this process (no sandbox, or not granted)")
-    args: dict = {_code_arg(spec.schema): code}
+    args: dict[str, Any] = {_code_arg(spec.schema): code}
     if timeout is not None and "timeout" in spec.schema.get("properties", {}):
         args["timeout"] = timeout
     try:

@@ -35,7 +35,7 @@ class Vote(msgspec.Struct, Generic[T]):
 
 async def self_consistency(sample: Callable[[int], Awaitable[T | None]], n: int = 5, *,
                            key: Callable[[T], Hashable] = lambda v: v,
-                           accept: Callable[[T], bool] = lambda v: True, stop_at: int | None = None) -> Vote:
+                           accept: Callable[[T], bool] = lambda v: True, stop_at: int | None = None) -> Vote[T]:
     """Draw ``n`` samples (``sample(i)``, i = 0..n-1; give each its own seed), vote on ``key(answer)``.
 
     Answers that ``accept`` rejects (a sanity check) and samples that fail do not vote.  With
@@ -43,7 +43,7 @@ async def self_consistency(sample: Callable[[int], Awaitable[T | None]], n: int 
     answer seen first."""
     if n < 1:
         raise ValueError("self_consistency needs n >= 1")
-    votes: collections.Counter = collections.Counter()
+    votes: collections.Counter[Hashable] = collections.Counter()
     first: dict[Hashable, T] = {}
     failed = drawn = 0
     for i in range(n):
@@ -83,7 +83,7 @@ class SearchResult(msgspec.Struct):
     found: bool  # whether ``is_goal`` accepted ``best``
     expansions: int
     backtracks: int  # times the search left the branch it had just expanded for an older one
-    nodes: list[Node]
+    nodes: list[Node[Any]]
     path: list[Any]  # states from the root to ``best``
 
 
@@ -93,7 +93,7 @@ async def tree_search(root: S, propose: Callable[[S], Awaitable[list[S]]], score
     """Best-first tree-of-thought: expand the best open state (``propose`` up to ``width`` next
     states), ``score`` them, and go on from the best one anywhere in the tree, so a branch that
     scores worse is left for an earlier, better one (backtracking).  ``budget`` bounds expansions."""
-    nodes = [Node(state=root, score=await score(root), depth=0, parent=-1)]
+    nodes: list[Node[Any]] = [Node(state=root, score=await score(root), depth=0, parent=-1)]
     tie = itertools.count()
     frontier: list[tuple[float, int, int]] = [(-nodes[0].score, next(tie), 0)]
     expansions = backtracks = 0
@@ -180,7 +180,7 @@ class Scratchpad:
     def render(self) -> str:
         return "\n".join(f"- {n}" for n in self.notes)
 
-    def message(self) -> dict:
+    def message(self) -> dict[str, Any]:
         """The notes as a chat message (role user, marked as the app's own working notes)."""
         return {"role": "user", "content": "Your notes so far (scratch work, not instructions):\n" + self.render()}
 

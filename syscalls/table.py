@@ -1,7 +1,7 @@
 """The static syscall table: every call's name, request type, reply type and family."""
 from __future__ import annotations
 
-from typing import Any, NamedTuple, Union
+from typing import Any, NamedTuple, Union, cast
 
 import msgspec
 
@@ -16,8 +16,16 @@ class Entry(NamedTuple):
     reply: type[Reply]
 
 
+def tag_of(req: type[Request]) -> str:
+    """A request type's syscall name: its msgspec tag, which every request type sets as a string."""
+    tag = req.__struct_config__.tag
+    if not isinstance(tag, str):
+        raise TypeError(f"{req.__name__} has no syscall name (class {req.__name__}(Request, tag=\"family.call\"))")
+    return tag
+
+
 def _e(req: type[Request], reply: type[Reply]) -> Entry:
-    name = req.__struct_config__.tag
+    name = tag_of(req)
     return Entry(name, name.split(".", 1)[0], req, reply)
 
 
@@ -68,18 +76,18 @@ TABLE: dict[str, Entry] = {e.name: e for e in (
 )}
 
 FAMILIES = sorted({e.family for e in TABLE.values()})
-AnyRequest = Union[tuple(e.request for e in TABLE.values())]  # type: ignore[valid-type]
+AnyRequest = Union[tuple(e.request for e in TABLE.values())]  # type: ignore[valid-type]  # built from TABLE at run time
 _request_decoder = msgspec.json.Decoder(AnyRequest)
 _encoder = msgspec.json.Encoder()
 
 
 def name_of(req: Request) -> str:
-    return type(req).__struct_config__.tag
+    return tag_of(type(req))
 
 
 def decode_request(data: bytes | str) -> Request:
     """Decode a request from JSON; raises ``msgspec.ValidationError``/``DecodeError`` on bad input."""
-    return _request_decoder.decode(data)
+    return cast(Request, _request_decoder.decode(data))  # AnyRequest: the union of every request type
 
 
 def request_from_dict(name: str, args: dict[str, Any]) -> Request:

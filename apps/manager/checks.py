@@ -37,7 +37,7 @@ def problem(check: object) -> str:
     value = check.get("value")
     if check["kind"] in ("max_words", "min_words", "number"):
         try:
-            float(value)  # type: ignore[arg-type]
+            float(value)  # type: ignore[arg-type]  # any JSON value: float() itself says whether it is a number
         except (TypeError, ValueError):
             return f"a {check['kind']} check needs a number as its value, not {value!r}; {FORMAT}"
     elif not isinstance(value, str) or not value:

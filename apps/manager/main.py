@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 from syscalls import Sys
 from syscalls.errors import SyscallError
@@ -61,10 +62,12 @@ async def run(sys: Sys, task: str) -> str:
         await start(i)
     while running:
         done = await sys.proc.wait()  # any child
-        i = running.pop(done.pid, None)
-        if i is None:
+        ended: int | None = running.pop(done.pid, None)
+        if ended is None:
             continue
+        i = ended
         result = done.result.strip() if done.exit_reason == "exited" else ""
+        verdict: dict[str, Any]
         if done.exit_reason != "exited":
             verdict = {"ok": False, "by": "kernel", "feedback": f"the worker ended: {done.exit_reason}"}
         else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from ..errors import DriverError
@@ -71,7 +71,7 @@ class BrowserDriver:
         self._sessions.clear()
 
     async def _session(self, owner: str, allow: list[str] | None = None, downloads: bool = False,
-                       within: list[list[str]] = ()) -> Session:
+                       within: Sequence[Sequence[str]] = ()) -> Session:
         s = self._sessions.get(owner)
         if s is not None and s.context is not None:
             if allow is not None and [list(allow), *map(list, within)] != s.allowlist.key():
@@ -107,7 +107,7 @@ class BrowserDriver:
 
     # ---- the actions
     async def open(self, owner: str, url: str, allow: list[str], *, downloads: bool = False,
-                   within: list[list[str]] = ()) -> Snapshot:
+                   within: Sequence[Sequence[str]] = ()) -> Snapshot:
         """Go to ``url`` in the owner's current tab; ``allow`` is its origin allowlist, and every
         list in ``within`` (its ancestors' allowlists) must allow each origin as well."""
         allowlist = Allowlist(allow, within=within)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib.resources
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import msgspec
@@ -102,8 +102,8 @@ def build(
     raw: dict,
     *,
     previous: set[int] | None,
-    blocked: list[str] = (),
-    notes: list[str] = (),
+    blocked: Sequence[str] = (),
+    notes: Sequence[str] = (),
     max_chars: int = 6000,
     count_tokens: Callable[[str], int] | None = None,
     max_tokens: int | None = None,

@@ -8,6 +8,7 @@ kernel never holds a path string that something else can re-point.
 """
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import os
@@ -192,7 +193,7 @@ class Workspace:
                                 "size": info.st_size, "mtime": info.st_mtime})
             return out
 
-    def files(self, path: str, limit: int) -> list[str]:
+    def files(self, path: str, limit: int) -> builtins.list[str]:  # builtins: `list` here is the method above
         """Plain files at or under ``path`` (links skipped), at most ``limit``, as workspace paths;
         at most ``10 * limit`` folders are walked."""
         with _os_errors(path):

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import abc
-from typing import AsyncIterator, Literal
+from typing import Any, AsyncGenerator, Literal
 
 import msgspec
 
@@ -41,7 +41,7 @@ class GenRequest(msgspec.Struct):
     max_tokens: int = 256
     sampling: Sampling = Sampling()
     stop: list[str] = []
-    json_schema: dict | None = None  # constrain output to this JSON schema
+    json_schema: dict[str, Any] | None = None  # constrain output to this JSON schema
     grammar: str | None = None  # or to this GBNF grammar
     key: str = ""  # who asks (a pid); used for stats and per-owner cache hints
     keep_kv: bool = False  # the owner will continue this conversation: keep its KV attributed to ``key``
@@ -113,7 +113,7 @@ class Generation(abc.ABC):
     """A generation in flight: iterate for tokens, then read ``result``."""
 
     @abc.abstractmethod
-    def __aiter__(self) -> AsyncIterator[Token]: ...
+    def __aiter__(self) -> AsyncGenerator[Token, None]: ...
 
     @abc.abstractmethod
     def cancel(self, reason: FinishReason = "cancelled") -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Self
+from typing import Any, Self
 
 import anyio
 
@@ -210,7 +210,7 @@ class LlamaEngine(Engine):
         if self._loop is not None:
             self._loop.owner_news(key, None)
 
-    def kv_cost_stats(self) -> dict:
+    def kv_cost_stats(self) -> dict[str, Any]:
         """The learned prefill speed and copy bandwidths, and the park/discard decisions taken."""
         return self._loop.kv_cost.stats() if self._loop else {}
 
@@ -221,7 +221,7 @@ class LlamaEngine(Engine):
         if store is not None:
             store.set_disk_dir(self.kv_swap_dir)
 
-    def kv_store_stats(self) -> dict:
+    def kv_store_stats(self) -> dict[str, Any]:
         """Saves, restores, spills to disk and bytes held by the store of preempted sequences' KV."""
         store = self._loop.kv_store if self._loop else None
         if store is None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 import anyio
@@ -103,7 +103,7 @@ class ThreadedGeneration(Generation):
         if self._event is not None:
             self._event.set()
 
-    async def __aiter__(self) -> AsyncIterator[Token]:
+    async def __aiter__(self) -> AsyncGenerator[Token, None]:
         try:
             while True:
                 while self._items:

@@ -1,6 +1,8 @@
 """What keeping a paused sequence's KV costs against computing it again: rates learned online, decisions by cost."""
 from __future__ import annotations
 
+from typing import Any
+
 ALPHA = 0.2  # weight of a new measurement in the moving averages
 
 
@@ -46,6 +48,6 @@ class KVCost:
             self.discarded += 1
         return ok
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         return {"prefill_tok_s": round(self.prefill_tok_s, 1), "mem_mb_s": round(self.mem_bps / 2**20, 1),
                 "disk_mb_s": round(self.disk_bps / 2**20, 1), "parked": self.parked, "discarded": self.discarded}

@@ -35,7 +35,7 @@ class KVStore:
     model an entry goes to memory or disk only when copying it back beats prefilling its tokens.
     """
 
-    def __init__(self, C: Any, ctx: Any, mem: Any, budget: int, *, disk_dir: str | os.PathLike | None = None,
+    def __init__(self, C: Any, ctx: Any, mem: Any, budget: int, *, disk_dir: str | os.PathLike[str] | None = None,
                  disk_budget: int = 4 << 30, cost: KVCost | None = None):
         self.C, self.ctx, self.mem, self.budget = C, ctx, mem, budget
         self.cost = cost
@@ -50,7 +50,7 @@ class KVStore:
         self.disk_dir: Path | None = None
         self.set_disk_dir(disk_dir)
 
-    def set_disk_dir(self, path: str | os.PathLike | None) -> None:
+    def set_disk_dir(self, path: str | os.PathLike[str] | None) -> None:
         """Where spilled states go (created on first spill); None keeps states in memory only."""
         self.disk_dir = Path(path) if path else None
 
@@ -152,10 +152,11 @@ class KVStore:
         e = self.entries.get(key)
         if e is None:
             return None
-        data, from_disk = e.data, e.path is not None
-        if from_disk:
+        data, path = e.data, e.path
+        from_disk = path is not None
+        if path is not None:
             try:
-                raw = e.path.read_bytes()
+                raw = path.read_bytes()
                 data = (ctypes.c_uint8 * len(raw)).from_buffer_copy(raw) if len(raw) == e.size else None
             except OSError:
                 data = None
@@ -189,7 +190,7 @@ class KVStore:
         for key in list(self.entries):
             self._drop(key)
 
-    def stats(self) -> dict:
+    def stats(self) -> dict[str, Any]:
         return {"saves": self.saves, "restores": self.restores, "bytes": self.bytes, "entries": len(self.entries),
                 "spills": self.spills, "disk_restores": self.disk_restores, "disk_bytes": self.disk_bytes,
                 "dropped": self.dropped, "lost": self.lost, "peak_bytes": self.peak_bytes,

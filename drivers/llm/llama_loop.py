@@ -131,7 +131,7 @@ class DecodeLoop:
     def _flush(self) -> None:
         if not self._events:
             return
-        by_waker: dict[int, tuple[Any, list]] = {}
+        by_waker: dict[int, tuple[Any, list[Any]]] = {}
         for gen, item in self._events:
             by_waker.setdefault(id(gen.waker), (gen.waker, []))[1].append((gen, item))
         self._events = []
@@ -219,7 +219,7 @@ class DecodeLoop:
             if seq.next_tok is not None:
                 tok_arr[n] = seq.next_tok
                 pos_arr[n] = seq.n_past
-                ptrs[n][0] = seq.slot.seq_id
+                ptrs[n][0] = seq.held.seq_id
                 logit_arr[n] = 1
                 rows.append((seq, n))
                 n += 1
@@ -230,7 +230,7 @@ class DecodeLoop:
                 break
             if seq.next_tok is None and seq.todo:
                 chunk = seq.todo[:min(budget, self.prefill_chunk)]
-                sid, pos = seq.slot.seq_id, seq.n_past
+                sid, pos = seq.held.seq_id, seq.n_past
                 for j, tok in enumerate(chunk):
                     tok_arr[n] = tok
                     pos_arr[n] = pos + j
@@ -255,7 +255,8 @@ class DecodeLoop:
                 if slot.seq_id in copied and slot.owner is not None and id(slot.owner) not in involved:
                     involved[id(slot.owner)] = slot.owner
             for seq in involved.values():
-                self.slots.clear(seq.slot)
+                if seq.slot is not None:
+                    self.slots.clear(seq.slot)
                 self._finish(seq, "error", f"llama_decode returned {rc}", retryable=rc in (1, 2))
             return
         st = self.stats
@@ -266,18 +267,18 @@ class DecodeLoop:
         if nseq > 1:
             st.multi_seq_steps += 1
         for seq, chunk in chunks:
-            seq.slot.tokens.extend(chunk)
+            seq.held.tokens.extend(chunk)
             seq.n_past += len(chunk)
             seq.prefilled += len(chunk)
             st.tokens_prefilled += len(chunk)
             del seq.todo[:len(chunk)]
         for seq, _ in rows:
             if seq.next_tok is not None:
-                seq.slot.tokens.append(seq.next_tok)
+                seq.held.tokens.append(seq.next_tok)
                 seq.n_past += 1
                 seq.next_tok = None
         for seq, row in rows:
-            self._sampled(seq, seq.sampler.sample(self.nm.ctx, row))
+            self._sampled(seq, seq.chain.sample(self.nm.ctx, row))
 
     def _sampled(self, seq: Seq, tok: int) -> None:
         if self.nm.is_eog(tok):

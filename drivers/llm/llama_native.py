@@ -61,7 +61,7 @@ class NativeModel:
             self.n_ctx = C.llama_n_ctx(self.ctx)
             self.n_ctx_seq = C.llama_n_ctx_seq(self.ctx)
             self.n_batch = C.llama_n_batch(self.ctx)
-            self.n_vocab = C.llama_vocab_n_tokens(self.vocab)
+            self.n_vocab = int(C.llama_vocab_n_tokens(self.vocab))
             self.add_bos = bool(C.llama_vocab_get_add_bos(self.vocab))
             self.bos = C.llama_vocab_bos(self.vocab)
             self.eos = C.llama_vocab_eos(self.vocab)
@@ -84,7 +84,7 @@ class NativeModel:
             n = self.C.llama_tokenize(self.vocab, data, len(data), buf, cap, add_special, parse_special)
         if n < 0:
             raise EngineError("tokenization failed", code="invalid")
-        return buf[:n]
+        return list(buf[:n])
 
     def piece(self, tok: int) -> bytes:
         """The bytes of one token (special tokens rendered), cached."""
@@ -139,7 +139,7 @@ class NativeModel:
                 add_generation_prompt=True)
         msgs = [{"role": m.role, "content": m.content} for m in messages]
         try:
-            return self._formatter(messages=msgs).prompt
+            return str(self._formatter(messages=msgs).prompt)
         except Exception as exc:
             raise EngineError(f"chat template failed: {exc}", code="invalid") from exc
 

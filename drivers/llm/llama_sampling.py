@@ -12,7 +12,7 @@ from .base import EngineError, GenRequest
 @lru_cache(maxsize=64)
 def _schema_to_gbnf(schema_json: str) -> str:
     from llama_cpp.llama_grammar import json_schema_to_gbnf
-    return json_schema_to_gbnf(schema_json)
+    return str(json_schema_to_gbnf(schema_json))
 
 
 def grammar_for(req: GenRequest) -> str | None:
@@ -76,9 +76,9 @@ class SamplerChain:
     def sample(self, ctx: Any, row: int) -> int:
         C = self.C
         if not self.grammar:
-            return C.llama_sampler_sample(self.ptr, ctx, row)
+            return int(C.llama_sampler_sample(self.ptr, ctx, row))
         if not self._stateful:  # the chain's own accept is a no-op, so a rejected guess costs nothing
-            tok = C.llama_sampler_sample(self.ptr, ctx, row)
+            tok = int(C.llama_sampler_sample(self.ptr, ctx, row))
             one = self._one
             one.id, one.logit, one.p = tok, 1.0, 0.0
             self._one_arr.selected, self._one_arr.sorted, self._one_arr.size = -1, False, 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,7 @@ class Scorer:
             self._decode(entries[start:start + self.n_batch], totals)
         return totals
 
-    def _decode(self, chunk: list, totals: list[float]) -> None:
+    def _decode(self, chunk: list[Any], totals: list[float]) -> None:
         C = self.C
         batch = C.llama_batch_init(len(chunk), 0, MAX_CANDIDATES)
         try:

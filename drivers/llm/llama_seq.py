@@ -25,3 +25,17 @@ class Seq:
         self.cached = 0
         self.prefilled = 0
         self.stop_hit = False  # ended on one of ``req.stop``
+
+    @property
+    def held(self) -> Slot:
+        """The slot of an admitted sequence: the loop puts a sequence in ``active`` only with one."""
+        if self.slot is None:
+            raise RuntimeError("a sequence in the batch has no KV slot")
+        return self.slot
+
+    @property
+    def chain(self) -> SamplerChain:
+        """The sampler of an admitted sequence (set with its slot)."""
+        if self.sampler is None:
+            raise RuntimeError("a sequence in the batch has no sampler")
+        return self.sampler

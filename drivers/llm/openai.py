@@ -105,7 +105,7 @@ class OpenAIEngine(Engine):
         self._stats.requests += 1
         return OpenAIGeneration(self, req)
 
-    def _body(self, req: GenRequest) -> dict:
+    def _body(self, req: GenRequest) -> dict[str, Any]:
         if req.messages is not None:
             messages = list(req.messages)
         elif req.prompt is not None:
@@ -121,7 +121,7 @@ class OpenAIEngine(Engine):
                          schema_style=style, extra=self.extra_body,
                          continuation=self.detokenize(req.generated) if req.generated else "")
 
-    def _may_fall_back(self, body: dict, status: int, answer: bytes) -> bool:
+    def _may_fall_back(self, body: dict[str, Any], status: int, answer: bytes) -> bool:
         """With ``schema_style="auto"``, a rejected OpenAI ``json_schema`` switches this engine to the
         ``json_object`` + ``schema`` form that llama-cpp-python's server understands (it answers
         that validation error with a 500)."""

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import anyio.lowlevel
@@ -15,7 +15,7 @@ from .openai_wire import http_error, sse_events, transport_error
 if TYPE_CHECKING:
     from .openai import OpenAIEngine
 
-_FINISH = {"stop": "stop", "length": "length", "tool_calls": "stop", "function_call": "stop",
+_FINISH: dict[str, FinishReason] = {"stop": "stop", "length": "length", "tool_calls": "stop", "function_call": "stop",
            "content_filter": "stop"}
 
 
@@ -47,7 +47,7 @@ class OpenAIGeneration(Generation):
             raise RuntimeError("generation has not finished")
         return self._result
 
-    async def __aiter__(self) -> AsyncIterator[Token]:
+    async def __aiter__(self) -> AsyncGenerator[Token, None]:
         eng, req = self._eng, self._req
         t0 = time.perf_counter()
         tokens, text = list(req.generated), []
@@ -120,7 +120,7 @@ class OpenAIGeneration(Generation):
             for tok in self._tokens(event, r, t0):
                 yield tok
 
-    def _tokens(self, event: dict, r: GenResult, t0: float) -> list[Token]:
+    def _tokens(self, event: dict[str, Any], r: GenResult, t0: float) -> list[Token]:
         eng = self._eng
         usage = event.get("usage")
         if usage:

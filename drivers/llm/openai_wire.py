@@ -47,7 +47,7 @@ def approx_count(text: str) -> int:
     return max(len(_PIECE.findall(text)), round(len(text) / CHARS_PER_TOKEN))
 
 
-def response_format(schema: dict, style: str) -> dict:
+def response_format(schema: dict[str, Any], style: str) -> dict[str, Any]:
     """``json_schema``: OpenAI's structured-output form; ``json_object``: llama-cpp-python's form."""
     if style == "json_object":
         return {"type": "json_object", "schema": schema}
@@ -55,7 +55,7 @@ def response_format(schema: dict, style: str) -> dict:
 
 
 def chat_body(req: GenRequest, messages: list[Message], *, model: str, max_tokens: int, schema_style: str,
-              extra: dict[str, Any], continuation: str = "") -> dict:
+              extra: dict[str, Any], continuation: str = "") -> dict[str, Any]:
     s = req.sampling
     msgs = [{"role": m.role, "content": m.content} for m in messages]
     if continuation:  # resume a preempted answer: servers that support assistant prefill continue it
@@ -101,7 +101,7 @@ def transport_error(exc: httpx.HTTPError, url: str) -> EngineError:
     return EngineError(f"LLM server at {url} unreachable: {exc!r}", code="unavailable", retryable=True)
 
 
-async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict]:
+async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
     """Decode ``data:`` events of a server-sent event stream into JSON objects, until ``[DONE]``."""
     data: list[str] = []
     async for line in lines:
@@ -118,9 +118,9 @@ async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict]:
         yield _event("\n".join(data))
 
 
-def _event(payload: str) -> dict:
+def _event(payload: str) -> dict[str, Any]:
     try:
-        event = json.loads(payload)
+        event: dict[str, Any] = json.loads(payload)
     except ValueError as exc:
         raise EngineError(f"bad event from LLM server: {payload[:200]!r}", code="io", retryable=True) from exc
     if isinstance(event, dict) and event.get("error"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import deque
-from typing import AsyncIterator, Callable, Iterable
+from typing import AsyncGenerator, Callable, Iterable
 
 import anyio
 
@@ -62,7 +62,7 @@ class ScriptedGeneration(Generation):
             raise RuntimeError("generation has not finished")
         return self._result
 
-    async def __aiter__(self) -> AsyncIterator[Token]:
+    async def __aiter__(self) -> AsyncGenerator[Token, None]:
         eng, req = self._engine, self._req
         prompt = req.prompt if req.prompt is not None else eng.apply_template(req.messages or [])
         tokens = list(req.generated)

@@ -64,18 +64,18 @@ class MemoryVectorStore:
 
     def add(self, collection: str, items: Iterable[Item | Mapping],
             embeddings: Sequence[Sequence[float]] | None = None) -> int:
-        items = [it if isinstance(it, Item) else Item(**it) for it in items]
-        if not items:
+        batch = [it if isinstance(it, Item) else Item(**it) for it in items]
+        if not batch:
             return 0
-        check_items(items)
-        vecs = list(embeddings) if embeddings is not None else list(self.embedding([i.text for i in items]))
-        if len(vecs) != len(items):
+        check_items(batch)
+        vecs = list(embeddings) if embeddings is not None else list(self.embedding([i.text for i in batch]))
+        if len(vecs) != len(batch):
             raise DriverError("embeddings and items differ in length", code="invalid")
         with self._lock:
             col = self._data.setdefault(check_name(collection), {})
-            for it, v in zip(items, vecs):
+            for it, v in zip(batch, vecs):
                 col[it.id] = (it, [float(x) for x in v])
-        return len(items)
+        return len(batch)
 
     def query(self, collection: str, text: str, k: int = 5, where: Mapping | None = None) -> list[Hit]:
         return self.query_many(collection, [text], k, where)[0]

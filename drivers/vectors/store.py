@@ -10,6 +10,8 @@ from typing import Iterable, Iterator, Mapping, Sequence
 
 import chromadb
 import numpy as np
+from chromadb.api import ClientAPI
+from chromadb.api.client import Client
 from chromadb.config import Settings
 from chromadb.errors import ChromaError, InvalidArgumentError, NotFoundError
 
@@ -47,9 +49,9 @@ class VectorStore:
         self.embedding = embedding or OfflineEmbedding()
         self._lock = threading.RLock()
         self._cols: dict[str, object] = {}
-        self._client = None
+        self._client: ClientAPI | None = None
         self._failed = ""  # why the store stopped: set by the first disk error once it is open
-        self._wedged = None  # the client of a failed store, kept but never called again
+        self._wedged: ClientAPI | None = None  # the client of a failed store, kept but never called again
         with self._errors("open the store"):
             self.path.mkdir(parents=True, exist_ok=True)
             if not os.access(self.path, os.W_OK):
@@ -105,22 +107,22 @@ class VectorStore:
             embeddings: Sequence[Sequence[float]] | None = None) -> int:
         """Store items (an existing id is overwritten, so a replayed add is harmless).
         ``embeddings`` may be given precomputed (same order as ``items``)."""
-        items = [it if isinstance(it, Item) else Item(**it) for it in items]
-        if not items:
+        batch = [it if isinstance(it, Item) else Item(**it) for it in items]
+        if not batch:
             return 0
-        check_items(items)
-        if embeddings is None:
-            embeddings = self.embedding.embed([it.text for it in items])  # outside the lock: CPU-bound
-        if len(embeddings) != len(items):
+        check_items(batch)
+        vecs: Sequence[Sequence[float]] | np.ndarray = embeddings if embeddings is not None else \
+            self.embedding.embed([it.text for it in batch])  # outside the lock: CPU-bound
+        if len(vecs) != len(batch):
             raise DriverError("embeddings and items differ in length", code="invalid")
         col = self._col(collection, create=True)
         with self._lock, self._errors(f"add to {collection!r}"):
-            for s in range(0, len(items), self._batch):
-                part = items[s:s + self._batch]
+            for s in range(0, len(batch), self._batch):
+                part = batch[s:s + self._batch]
                 col.upsert(ids=[i.id for i in part], documents=[i.text for i in part],
                            metadatas=[dict(i.metadata) or None for i in part],
-                           embeddings=np.asarray(embeddings[s:s + self._batch], dtype=np.float32))
-        return len(items)
+                           embeddings=np.asarray(vecs[s:s + self._batch], dtype=np.float32))
+        return len(batch)
 
     def query(self, collection: str, text: str, k: int = 5, where: Mapping | None = None) -> list[Hit]:
         """The ``k`` items nearest to ``text``, nearest first."""
@@ -204,7 +206,7 @@ class VectorStore:
             client, self._client = self._client, None
             if client is not None and self._failed:
                 self._wedged = client  # closing it may block for good, holding the GIL: leave it be
-            elif client is not None:
+            elif isinstance(client, Client):  # what PersistentClient makes; the ClientAPI interface has no close
                 with contextlib.suppress(Exception):
                     client.close()
 

@@ -13,7 +13,7 @@ class Conversation:
     does not fit, recalls what the step needs, and adds the reply itself.  Without it (no
     memory manager) every step sends the whole list, as a plain chat would."""
 
-    def __init__(self, sys: Sys, messages: list[dict], *, context: bool = False):
+    def __init__(self, sys: Sys, messages: list[dict[str, Any]], *, context: bool = False):
         self.sys, self.messages, self.context = sys, list(messages), context
         self.sent = 0  # messages[:sent] are already in the kernel's context
 
@@ -28,7 +28,7 @@ class Conversation:
             self.sent = len(self.messages)
             self.add("user", note)
 
-    async def json(self, schema: dict, *, max_tokens: int) -> Any:
+    async def json(self, schema: dict[str, Any], *, max_tokens: int) -> Any:
         reply = None
         if self.context:
             new = self.messages[self.sent:] or [{"role": "user", "content": "Continue."}]

@@ -32,7 +32,7 @@ class AgentError(SyscallError):
     code = "agent"
 
 
-def action_schema(tools: list[Any], output_schema: dict | None) -> dict:
+def action_schema(tools: list[Any], output_schema: dict[str, Any] | None) -> dict[str, Any]:
     """A flat object: ``tool`` (one of the granted tools, or ``answer``), the one required key, then
     every tool's arguments and the answer as optional properties.  The grammar puts the required
     key first and the optional ones in name order (the engine converts the schema with sorted
@@ -43,7 +43,7 @@ def action_schema(tools: list[Any], output_schema: dict | None) -> dict:
     Each argument's ``$ref``s are inlined (its tool's definitions do not come along), and an
     argument name two tools give different schemas gets ``anyOf`` just that argument's schemas.
     """
-    variants: dict[str, list[dict]] = {}
+    variants: dict[str, list[dict[str, Any]]] = {}
     for t in tools:
         for key, sub in arg_schemas(t).items():
             if isinstance(sub, dict):
@@ -60,7 +60,7 @@ def arg_schemas(tool: Any) -> dict[str, Any]:
     return props if isinstance(props, dict) else {}
 
 
-def tool_args(tool: Any, action: dict) -> tuple[dict, list[str]]:
+def tool_args(tool: Any, action: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The chosen tool's arguments from a flat action, and the required ones missing."""
     schema = inline_refs(tool.schema)
     names = schema.get("properties", {})
@@ -88,9 +88,9 @@ def observation(name: str, output: str, repeated: bool) -> str:
     return text + f'If this answers the task, reply with {{"tool": "{ANSWER}", "{ANSWER}": ...}}.'
 
 
-def example_turns(examples: list[dict]) -> list[dict]:
+def example_turns(examples: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Few-shot demonstrations from the app's manifest, rendered as earlier turns of the conversation."""
-    turns: list[dict] = []
+    turns: list[dict[str, Any]] = []
     for ex in examples:
         turns.append({"role": "user", "content": str(ex.get("task", ""))})
         for step in ex.get("steps", []):
@@ -102,7 +102,7 @@ def example_turns(examples: list[dict]) -> list[dict]:
     return turns
 
 
-async def act(convo: Conversation, schema: dict, spec: Agent) -> Any:
+async def act(convo: Conversation, schema: dict[str, Any], spec: Agent) -> Any:
     """One action.  A reply cut off at the length limit never ends the loop: it is asked again with every
     string bounded, then for the answer alone (kernel/agent/steps.py)."""
     tries = [schema, agent_steps.tight(schema), agent_steps.answer_only(ANSWER, spec.output_schema)]
@@ -122,7 +122,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     tools = [granted[n] for n in spec.tools if n in granted]
     granted_tools = {t.name: t for t in tools}
     schema = action_schema(tools, spec.output_schema)
-    messages: list[dict] = [{"role": "system", "content": system_prompt(spec, tools)},
+    messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(spec, tools)},
                             *example_turns(spec.examples),
                             {"role": "user", "content": task or "(no task given)"}]
     if planner is not None:  # kernel/agent/plan.py: the rules check the whole plan first
@@ -181,7 +181,7 @@ def routed(route: dict[str, str], task: str, tools: dict[str, Any]) -> Any | Non
     return None
 
 
-def forced_schema(tool: Any) -> dict:
+def forced_schema(tool: Any) -> dict[str, Any]:
     """The action schema with ``tool`` as the only choice (its arguments, no answer)."""
     schema = action_schema([tool], None)
     schema["properties"] = {k: v for k, v in schema["properties"].items() if k != ANSWER}

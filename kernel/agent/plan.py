@@ -19,7 +19,7 @@ PLAN_PROMPT = ("Before acting, plan. Reply with a JSON object {\"steps\": [...]}
 Check = Callable[[list[tuple[str, dict[str, Any]]]], Any]  # -> PlanVerdict
 
 
-def plan_schema(tools: list[Any]) -> dict:
+def plan_schema(tools: list[Any]) -> dict[str, Any]:
     step = action_schema(tools, None)
     step["properties"].pop(ANSWER, None)
     step["properties"]["tool"] = {"enum": [t.name for t in tools]} if tools else {"type": "string"}
@@ -52,7 +52,7 @@ class Planner:
     def __init__(self, check: Check, *, rounds: int = 3, max_tokens: int = 256):
         self.check, self.rounds, self.max_tokens = check, rounds, max_tokens
 
-    async def agree(self, sys: Sys, messages: list[dict], tools: list[Any]) -> list[dict]:
+    async def agree(self, sys: Sys, messages: list[dict[str, Any]], tools: list[Any]) -> list[dict[str, Any]]:
         granted = {t.name: t for t in tools}
         schema = plan_schema(tools)
         why = ""

@@ -23,7 +23,7 @@ def truncated(exc: SyscallError) -> bool:
     return exc.code == "llm_error" and "finish_reason=length" in exc.message
 
 
-def tight(schema: dict, chars: int = TIGHT_CHARS) -> dict:
+def tight(schema: dict[str, Any], chars: int = TIGHT_CHARS) -> dict[str, Any]:
     """The same action schema with every free string bounded to ``chars`` characters, so the JSON closes
     within the step's tokens."""
     out = copy.deepcopy(schema)
@@ -41,7 +41,7 @@ def tight(schema: dict, chars: int = TIGHT_CHARS) -> dict:
     return out
 
 
-def answer_only(answer: str, output_schema: dict | None) -> dict:
+def answer_only(answer: str, output_schema: dict[str, Any] | None) -> dict[str, Any]:
     """The shortest action there is: the answer, a short string unless the app fixed its form."""
     sub = tight(output_schema, ANSWER_CHARS) if output_schema else {"type": "string", "maxLength": ANSWER_CHARS}
     return {"type": "object", "properties": {"tool": {"enum": [answer]}, answer: sub}, "required": ["tool", answer]}
@@ -53,7 +53,7 @@ def arithmetic(task: str) -> bool:
     return bool(ARITH.search(re.sub(r"\d{4}-\d\d-\d\d|\d{1,2}:\d\d", " ", task)))  # dates and times are not sums
 
 
-def calculator_first(arg: str = "expression") -> dict:
+def calculator_first(arg: str = "expression") -> dict[str, Any]:
     """The first step's schema for an arithmetic task: a calculator call with a plain expression."""
     return {"type": "object", "properties": {"tool": {"enum": ["calculator"]},
                                               arg: {"type": "string", "pattern": EXPRESSION}},

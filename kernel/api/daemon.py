@@ -114,7 +114,7 @@ def release(home: Path) -> None:
 
 
 async def serve(config: KernelConfig, *, engine: Any = None, person: Any = None,
-                task_status: anyio.abc.TaskStatus = anyio.TASK_STATUS_IGNORED) -> None:
+                task_status: anyio.abc.TaskStatus[Kernel] = anyio.TASK_STATUS_IGNORED) -> None:
     """Boot a kernel and serve its API until ``halt``, SIGTERM or SIGINT; the caller has ``claim``-ed the home."""
     home = config.home_path()
     async with Kernel(config, engine=engine, person=person) as kernel:

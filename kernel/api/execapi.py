@@ -1,7 +1,10 @@
 """The kernel API's ``exec`` and ``api.key`` requests: external programs as processes, and their keys."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
+
+import msgspec
 
 from kernel.api import messages as m
 from kernel.proc.execprog import Program, spawn
@@ -27,4 +30,4 @@ async def api_key(kernel: Any, req: m.ApiKey) -> dict[str, str]:
     return {"key": kernel.api_calls.issue(req.pid), "url": kernel.api_url}
 
 
-HANDLERS = {m.Exec: exec_, m.ApiKey: api_key}
+HANDLERS: dict[type[msgspec.Struct], Callable[[Any, Any], Awaitable[Any]]] = {m.Exec: exec_, m.ApiKey: api_key}

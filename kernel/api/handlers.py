@@ -10,6 +10,7 @@ import msgspec
 
 from kernel.api import execapi, memapi
 from kernel.api import messages as m
+from kernel.events import Event
 from kernel.rules.approvals import Approval, ApprovalBook
 from kernel.rules.review import is_bulk
 from kernel.syscall import transfer
@@ -32,7 +33,7 @@ def approval_book(kernel: Kernel) -> ApprovalBook | None:
     return kernel.rules.book if kernel.rules is not None else None
 
 
-def stats(kernel: Any) -> m.KernelStats:
+def stats(kernel: Kernel) -> m.KernelStats:
     procs = kernel.ptable.all()
     by_state: dict[str, int] = {}
     for p in procs:
@@ -48,23 +49,23 @@ def stats(kernel: Any) -> m.KernelStats:
         procs=len(procs), by_state=by_state)
 
 
-async def status(kernel: Any, req: m.Status) -> m.KernelStats:
+async def status(kernel: Kernel, req: m.Status) -> m.KernelStats:
     return stats(kernel)
 
 
-async def spawn(kernel: Any, req: m.Spawn) -> int:
+async def spawn(kernel: Kernel, req: m.Spawn) -> int:
     budgets = {k: int(v) if float(v).is_integer() else v for k, v in req.budgets.items()}  # JSON has one number type
     return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=budgets or None,
                               files=dict(req.files) or None)
 
 
-async def kill(kernel: Any, req: m.Kill) -> None:
+async def kill(kernel: Kernel, req: m.Kill) -> None:
     if kernel.ptable.get(req.pid) is not None and kernel.ptable.live(req.pid) is None:
         raise ApiError("not_running", f"process {req.pid} has already exited")
     kernel.signal(req.pid, req.signal)
 
 
-async def wait(kernel: Any, req: m.Wait) -> m.ProcInfo:
+async def wait(kernel: Kernel, req: m.Wait) -> m.ProcInfo:
     try:
         proc = await kernel.wait(req.pid, req.timeout)
     except TimeoutError:
@@ -72,12 +73,12 @@ async def wait(kernel: Any, req: m.Wait) -> m.ProcInfo:
     return kernel.info(proc)
 
 
-def row(kernel: Any, p: Any, now: float) -> m.ProcRow:
+def row(kernel: Kernel, p: Any, now: float) -> m.ProcRow:
     return m.ProcRow(**msgspec.structs.asdict(kernel.info(p)), tokens_per_second=round(p.tokens_per_second(now), 2),
                      ended=p.ended)
 
 
-async def ps(kernel: Any, req: m.Ps) -> list[m.ProcRow]:
+async def ps(kernel: Kernel, req: m.Ps) -> list[m.ProcRow]:
     procs = kernel.ptable.all()
     if req.all:
         procs = list(kernel.ptable.reaped.values()) + procs
@@ -85,18 +86,18 @@ async def ps(kernel: Any, req: m.Ps) -> list[m.ProcRow]:
     return [row(kernel, p, now) for p in sorted(procs, key=lambda p: p.pid)]
 
 
-async def logs(kernel: Any, req: m.Logs) -> list[dict]:
+async def logs(kernel: Kernel, req: m.Logs) -> list[Event]:
     if kernel.ptable.get(req.pid) is None:
         raise NotFound(f"no process {req.pid}")
     return kernel.events.for_pid(req.pid)
 
 
-async def apps(kernel: Any, req: m.Apps) -> list[m.AppInfo]:
+async def apps(kernel: Kernel, req: m.Apps) -> list[m.AppInfo]:
     return [m.AppInfo(name=a.name, version=a.version, description=a.description)
             for a in sorted(kernel.registry.all().values(), key=lambda a: a.name)]
 
 
-async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
+async def approvals(kernel: Kernel, req: m.Approvals) -> list[m.ApprovalInfo]:
     book = approval_book(kernel)
     pending = [] if book is None else [a for a in book.pending() if not req.approval or a.id == req.approval]
     questions = [q for q in _questions(kernel) if not req.approval or q.id == req.approval]
@@ -105,7 +106,7 @@ async def approvals(kernel: Any, req: m.Approvals) -> list[m.ApprovalInfo]:
     return [approval_info(a, full=req.full) for a in pending] + questions
 
 
-def _questions(kernel: Any) -> list[m.ApprovalInfo]:
+def _questions(kernel: Kernel) -> list[m.ApprovalInfo]:
     """Questions waiting for a person (kernel/syscall/person.py), listed with the approvals."""
     if kernel.desk is None:
         return []
@@ -131,31 +132,31 @@ def approval_info(a: Approval, *, full: bool = False) -> m.ApprovalInfo:
                           digest=a.call_hash)
 
 
-async def approve(kernel: Any, req: m.Approve) -> None:
+async def approve(kernel: Kernel, req: m.Approve) -> None:
     if _question(kernel, req.approval) is not None:  # approving a confirmation answers it yes
         kernel.desk.answer(req.approval, "yes")
         return
     _decide(kernel, req.approval, lambda book: book.approve(req.approval))
 
 
-async def deny(kernel: Any, req: m.Deny) -> None:
+async def deny(kernel: Kernel, req: m.Deny) -> None:
     if _question(kernel, req.approval) is not None:
         kernel.desk.decline(req.approval, req.reason)
         return
     _decide(kernel, req.approval, lambda book: book.deny(req.approval, req.reason))
 
 
-async def answer(kernel: Any, req: m.Answer) -> None:
+async def answer(kernel: Kernel, req: m.Answer) -> None:
     if _question(kernel, req.question) is None:
         raise ApiError("not_found", f"no question {req.question!r} is waiting for an answer")
     kernel.desk.answer(req.question, req.text)
 
 
-def _question(kernel: Any, qid: str) -> Any:
+def _question(kernel: Kernel, qid: str) -> Any:
     return kernel.desk.get(qid) if kernel.desk is not None else None
 
 
-def _decide(kernel: Any, approval: str, act: Callable[[Any], Any]) -> None:
+def _decide(kernel: Kernel, approval: str, act: Callable[[Any], Any]) -> None:
     book = approval_book(kernel)
     if book is None:
         raise ApiError("not_found", f"no pending approval {approval!r} (this kernel has no approvals)")
@@ -165,11 +166,11 @@ def _decide(kernel: Any, approval: str, act: Callable[[Any], Any]) -> None:
         raise ApiError("not_found", f"no pending approval {approval!r}") from None
 
 
-async def halt(kernel: Any, req: m.Halt) -> int:
+async def halt(kernel: Kernel, req: m.Halt) -> int:
     return await kernel.halt()
 
 
-async def copy_in(kernel: Any, req: m.CopyIn) -> int:
+async def copy_in(kernel: Kernel, req: m.CopyIn) -> int:
     p = kernel.ptable.get(req.pid)
     if p is None:
         raise NotFound(f"no process {req.pid}")
@@ -178,14 +179,14 @@ async def copy_in(kernel: Any, req: m.CopyIn) -> int:
     return transfer.put(p.workspace, p.app, p.permissions, req.path, req.data)
 
 
-async def copy_out(kernel: Any, req: m.CopyOut) -> bytes:
+async def copy_out(kernel: Kernel, req: m.CopyOut) -> bytes:
     p = kernel.ptable.get(req.pid)
     if p is None:
         raise NotFound(f"no process {req.pid} (`llmos ps -a` lists the ones this kernel knows)")
     return transfer.get(p.workspace, p.app, p.permissions, req.path)
 
 
-HANDLERS: dict[type, Callable[[Any, Any], Awaitable[Any]]] = {
+HANDLERS: dict[type[msgspec.Struct], Callable[[Any, Any], Awaitable[Any]]] = {
     m.Status: status, m.Spawn: spawn, m.Kill: kill, m.Wait: wait, m.Ps: ps, m.Logs: logs, m.Apps: apps,
     m.Approvals: approvals, m.Approve: approve, m.Deny: deny, m.Answer: answer, m.Halt: halt,
     m.CopyIn: copy_in, m.CopyOut: copy_out,

@@ -1,7 +1,10 @@
 """The kernel API's ``mem.*`` requests: the person's long-term memory, served from the kernel's one store."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from drivers.errors import DriverError
 from drivers.vectors import Hit, Item
@@ -40,7 +43,7 @@ def do_forget(admin: MemoryAdmin, req: m.MemForget) -> str:
     return name
 
 
-DO = {m.MemStore: do_store, m.MemSearch: do_search, m.MemList: do_list, m.MemForget: do_forget}
+DO: dict[type[msgspec.Struct], Callable[[MemoryAdmin, Any], Any]] = {m.MemStore: do_store, m.MemSearch: do_search, m.MemList: do_list, m.MemForget: do_forget}
 
 
 async def handle(kernel: Kernel, req: Any) -> Any:
@@ -55,4 +58,4 @@ async def handle(kernel: Kernel, req: Any) -> Any:
         raise ApiError(exc.code, str(exc)) from None
 
 
-HANDLERS = {t: handle for t in DO}
+HANDLERS: dict[type[msgspec.Struct], Callable[[Any, Any], Awaitable[Any]]] = {t: handle for t in DO}

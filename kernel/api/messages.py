@@ -1,7 +1,7 @@
 """The kernel API's wire messages: one msgspec Struct per request, plus replies, errors and stream items."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Union
+from typing import Annotated, Any, Literal, Union
 
 import msgspec
 
@@ -154,7 +154,7 @@ class Exec(Request, tag="exec"):
     name: Annotated[str, msgspec.Meta(max_length=256)] = ""
     priority: Annotated[int, msgspec.Meta(ge=0, le=39)] | None = None
     budgets: dict[str, float] = {}
-    isolation: Annotated[str, msgspec.Meta(pattern="^(host|container)$")] = "host"
+    isolation: Literal["host", "container"] = "host"
     cwd: Annotated[str, msgspec.Meta(max_length=4096)] = ""
     env: Annotated[dict[str, Arg], msgspec.Meta(max_length=4096)] = {}
 
@@ -170,10 +170,10 @@ class ExecStarted(msgspec.Struct, kw_only=True):
     url: str  # the API's base URL the program was given
 
 
-REQUESTS = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
+REQUESTS: tuple[type[msgspec.Struct], ...] = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
 REQUESTS += (MemStore, MemSearch, MemList, MemForget, CopyIn, CopyOut)
 REQUESTS += (Exec, ApiKey)
-AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]
+AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]  # built at run time from the tuple; msgspec reads it
 
 
 class Message(msgspec.Struct, tag_field="type", kw_only=True):

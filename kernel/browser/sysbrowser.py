@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -11,7 +12,7 @@ from drivers.llm import GenRequest, Message
 from kernel.proc.process import Process
 from kernel.sched import sysllm
 from kernel.syscall.perm import grant_sets, path_granted
-from syscalls import browser, tool
+from syscalls import Reply, browser, tool
 from syscalls.errors import InvalidArgument, PermissionDenied, Unavailable
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ def _page(proc: Process, shot: Snapshot) -> browser.Page:
     return browser.Page(url=shot.url, title=shot.title, text=fence(shot.rendering, shot.url))
 
 
-def describe(proc: Process, name: str, args: dict) -> dict:
+def describe(proc: Process, name: str, args: dict[str, Any]) -> dict[str, Any]:
     """What the rules may match on besides a call's own arguments: the page it acts on
     (``page_url``) and the visible label of the element at ``index`` (``element``)."""
     page = proc.browser_page
@@ -143,7 +144,7 @@ async def screenshot(k: Kernel, proc: Process, req: browser.Screenshot) -> tool.
                            data={"path": req.path, "bytes": len(png)})
 
 
-HANDLERS = {
+HANDLERS: dict[str, Callable[[Kernel, Process, Any], Awaitable[Reply]]] = {  # see kernel/syscall/dispatch.py
     "browser.open": open_, "browser.snapshot": snapshot, "browser.click": click, "browser.type": type_,
     "browser.select": select, "browser.scroll": scroll, "browser.back": back, "browser.extract": extract,
     "browser.screenshot": screenshot,

@@ -7,13 +7,14 @@ prompt from the process's ``Context`` (prompt.py): new messages become pages, a 
 (``ProcessMemory.page_fault``) returns the page and the hits it recalled, and one fit against the
 engine's own template pages out what does not fit. ``MemoryAdmin`` is the person's view of the
 long-term collections (``llmos mem``)."""
-from kernel.memory.context import Context, ContextFull, ContextState, CountTokens
+from kernel.memory.context import Context, CountTokens
 from kernel.memory.grants import DEFAULT_GRANTS, Grants, MemoryDenied, app_collection, proc_collection, user_collection
 from kernel.memory.page import KINDS, Page, PageKind
 from kernel.memory.policy import OldestFirst, Policy, Scored, make_policy
 from kernel.memory.process import ProcessMemory
 from kernel.memory.recall import recall_page
 from kernel.memory.registry import MemoryRegistry
+from kernel.memory.state import ContextFull, ContextState
 from kernel.memory.swap import Swap
 
 __all__ = ["Context", "ContextFull", "ContextState", "CountTokens", "DEFAULT_GRANTS", "Grants", "MemoryDenied",

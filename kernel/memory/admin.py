@@ -35,7 +35,7 @@ class MemoryAdmin:
         if not text.strip():
             raise ValueError("nothing to store: the text is empty")
         name = self.target(user, app)
-        base = {"app": app or "", "pid": 0}
+        base: dict[str, Any] = {"app": app or "", "pid": 0}
         if kind == "preference":
             item = preference_item(text, user=user or self.user, base=base, now=self.clock(), stored_by="person")
         else:

@@ -20,4 +20,4 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     k.hooks.exit.append(mm.on_exit)
     stack.push_async_callback(mm.close)
     if k.config.memory.preload:
-        k._tg.start_soon(mm.preload)
+        k.tg.start_soon(mm.preload)

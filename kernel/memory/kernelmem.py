@@ -60,7 +60,7 @@ class KernelMemory:
         self.store = store if store is not None else LazyStore(k.home / "vectors")
         self.kernel_id = stable_id(k.home / "state" / "kernel_id")
         self.user = self.cfg.user or os.environ.get("LLMOS_USER") or _login()
-        self._events: collections.deque[tuple[str, dict]] = collections.deque()
+        self._events: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
         self.service = MemoryRegistry(self.store, kernel_id=self.kernel_id, on_event=self._queue)
         self.admin = MemoryAdmin(self.store, default_user=self.user)
         self.per_message, self.fixed = template_cost(k.engine)
@@ -99,7 +99,7 @@ class KernelMemory:
     def get(self, pid: int) -> ProcessMemory | None:
         return self.service.get(pid)
 
-    def share(self, proc: "Process") -> int:
+    def share(self, proc: "Process | None") -> int:
         """The tokens one sequence of the engine holds: prompt plus reply."""
         return self.k.engine.n_ctx // max(1, self.k.engine.n_slots)
 
@@ -148,7 +148,8 @@ class KernelMemory:
 
     async def reap(self, live_pids: Iterable[int]) -> list[str]:
         """After a restart: drop the process collections of pids that will not be resumed."""
-        return await self.run(self.service.reap, list(live_pids))
+        reaped: list[str] = await self.run(self.service.reap, list(live_pids))
+        return reaped
 
     # -- lifetime ----------------------------------------------------------------------------------
     async def preload(self) -> None:

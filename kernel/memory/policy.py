@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from typing import Protocol, Sequence
+from typing import Any, Protocol, Sequence
 
 from kernel.memory.page import Page
 
@@ -18,7 +18,7 @@ class Policy(Protocol):
 
     def order(self, pages: Sequence[Page], step: int) -> list[Page]: ...
 
-    def params(self) -> dict: ...
+    def params(self) -> dict[str, Any]: ...
 
 
 class OldestFirst:
@@ -31,7 +31,7 @@ class OldestFirst:
         rest = [p for p in pages if p.kind != "scratch"]
         return scratch + rest  # pages arrive in context order, which is age order
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         return {}
 
 
@@ -51,8 +51,8 @@ class Scored:
 
     def keep_score(self, page: Page, step: int) -> float:
         age = max(0, step - page.step)
-        return (self.w_recency * 0.5 ** (age / self.half_life) + self.w_use * math.log1p(page.uses)
-                + self.w_importance * page.importance + KIND_WEIGHT.get(page.kind, 0.0))
+        return float(self.w_recency * 0.5 ** (age / self.half_life) + self.w_use * math.log1p(page.uses)
+                     + self.w_importance * page.importance + KIND_WEIGHT.get(page.kind, 0.0))
 
     def order(self, pages: Sequence[Page], step: int) -> list[Page]:
         scratch = [p for p in pages if p.kind == "scratch"]
@@ -60,15 +60,15 @@ class Scored:
         # stable sort: equal scores go oldest first
         return scratch + sorted(rest, key=lambda p: self.keep_score(p, step))
 
-    def params(self) -> dict:
+    def params(self) -> dict[str, Any]:
         return {"half_life": self.half_life, "w_recency": self.w_recency, "w_use": self.w_use,
                 "w_importance": self.w_importance}
 
 
-POLICIES = {"oldest": OldestFirst, "scored": Scored}
+POLICIES: dict[str, type[Policy]] = {"oldest": OldestFirst, "scored": Scored}
 
 
-def make_policy(name: str = "oldest", **params) -> Policy:
+def make_policy(name: str = "oldest", **params: Any) -> Policy:
     try:
         return POLICIES[name](**params)
     except KeyError:

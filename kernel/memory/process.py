@@ -78,7 +78,7 @@ class ProcessMemory:
     # -- mem.* syscalls ------------------------------------------------------------
 
     def mem_recall(self, query: str, k: int = 5, collection: str | None = None,
-                   where: dict | None = None) -> list[Hit]:
+                   where: dict[str, Any] | None = None) -> list[Hit]:
         """Explicit recall: the ``k`` nearest items, from one granted collection or
         (``collection=None``) from the own and every granted one together."""
         names = self._visible() if collection is None else [self._resolve(collection)]
@@ -144,7 +144,8 @@ class ProcessMemory:
         name = self._resolve(collection or user_collection(self.user))
         where = {"kind": "preference"}
         if query:
-            return self.store.query(name, query, k, where=where)
+            hits: list[Hit] = self.store.query(name, query, k, where=where)
+            return hits
         return [Hit(it.id, it.text, it.metadata, 0.0, name) for it in self.store.get(name, where=where, limit=k)]
 
     # -- swap ----------------------------------------------------------------------
@@ -164,7 +165,7 @@ class ProcessMemory:
     def _visible(self) -> list[str]:
         return self.grants.visible(self.store.list_collections())
 
-    def _search(self, names: Sequence[str], query: str, k: int, where: dict | None) -> list[Hit]:
+    def _search(self, names: Sequence[str], query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
         hits: list[Hit] = []
         for name in names:
             hits.extend(self.store.query(name, query, k, where=where))

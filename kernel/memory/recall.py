@@ -1,7 +1,7 @@
 """Page faults: turn the most relevant hits from disk into one recall page that fits its budget."""
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import AbstractSet, Callable, Sequence
 
 from drivers.vectors import Hit
 from kernel.memory.fit import longest_prefix
@@ -10,7 +10,7 @@ from kernel.memory.page import Page
 HEADER = "Recalled from memory (what you know that bears on this step):"
 
 
-def best_hits(hits: Sequence[Hit], k: int, threshold: float, exclude: set[str] = frozenset()) -> list[Hit]:
+def best_hits(hits: Sequence[Hit], k: int, threshold: float, exclude: AbstractSet[str] = frozenset()) -> list[Hit]:
     """The ``k`` best hits with score (cosine similarity) at least ``threshold``,
     one per evicted page (chunks of one page count once), skipping ids in ``exclude``."""
     out: list[Hit] = []

@@ -4,10 +4,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, Any, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence, cast
 
 from drivers.vectors import Hit
-from kernel.memory import ContextFull, MemoryDenied, Page, ProcessMemory
+from kernel.memory import ContextFull, MemoryDenied, Page, PageKind, ProcessMemory
 from kernel.proc.process import Process
 from syscalls import Empty, mem
 from syscalls.errors import InvalidArgument, NotFound, PermissionDenied, SyscallError, Unavailable
@@ -93,7 +93,8 @@ async def pin(k: "Kernel", proc: Process, req: mem.Pin) -> Empty:
 
 
 async def add(k: "Kernel", proc: Process, req: mem.Add) -> mem.Added:
-    page = Page(text=req.text, kind=req.kind, role=req.role, untrusted=req.untrusted, source=req.source,
+    # mem.Add's pattern admits only page kinds, so the wire has checked what the cast says
+    page = Page(text=req.text, kind=cast(PageKind, req.kind), role=req.role, untrusted=req.untrusted, source=req.source,
                 importance=req.importance)
     added = await _call(k, proc, ProcessMemory.add, page)
     ctx = memory_of(k, proc)[1].context

@@ -9,7 +9,7 @@ import importlib.util
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from apps.manifest import Manifest
 from syscalls.errors import Unavailable
@@ -80,4 +80,4 @@ def load_entry(manifest: Manifest) -> Callable[..., Awaitable[Any]]:
     fn = getattr(mod, func, None)  # probe: the manifest names the entry function as text
     if not callable(fn):
         raise Unavailable(f"app '{manifest.name}': entry {manifest.entry!r} names no function in {module_name}")
-    return fn
+    return cast(Callable[..., Awaitable[Any]], fn)

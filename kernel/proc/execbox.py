@@ -113,7 +113,7 @@ async def run(k: "Kernel", proc: "Process", program: Any, key: str, line: Any) -
                 line(stream, raw.encode())
         if r.killed:
             line("stderr", f"llmos: the container was killed ({r.killed})".encode())
-        return r.exit_code
+        return int(r.exit_code)
     finally:
         listener.close()
         shutil.rmtree(folder, ignore_errors=True)

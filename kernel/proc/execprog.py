@@ -71,7 +71,7 @@ async def run(k: "Kernel", proc: "Process", program: Program) -> Any:
     except OSError as exc:
         raise NotFound(f"cannot run {program.argv[0]!r}: {exc.strerror or exc}") from None
 
-    def forward(ev: dict) -> None:  # kill -TERM/-STOP/-CONT reach the program's whole process group
+    def forward(ev: dict[str, Any]) -> None:  # kill -TERM/-STOP/-CONT reach the program's whole process group
         sig = _SIGNALS.get(ev.get("signal", "")) if ev.get("kind") == "proc.signal" else None
         if sig is not None and ev.get("pid") == proc.pid:
             _killpg(p.pid, sig)

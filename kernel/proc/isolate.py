@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
+from anyio.abc import ByteReceiveStream
 
 from apps.manifest import Manifest
 from drivers.errors import DriverError
@@ -94,7 +95,9 @@ async def _run_jailed(argv: list[str], env: dict[str, str]) -> tuple[int, str, s
     p = await anyio.open_process(argv, env=env, cwd="/", stdin=subprocess.DEVNULL, start_new_session=True)
     out, err = BoundedBuffer(OUTPUT_BYTES), BoundedBuffer(OUTPUT_BYTES)
 
-    async def drain(stream, buf: BoundedBuffer) -> None:
+    async def drain(stream: ByteReceiveStream | None, buf: BoundedBuffer) -> None:
+        if stream is None:  # not a pipe
+            return
         async for chunk in stream:
             buf.add(chunk)
 

@@ -14,6 +14,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sandbox import jail as _jail
 from sandbox.appbox import package_paths
@@ -41,7 +42,7 @@ def peer_uid(pid: int) -> int | None:
     return app_uid(pid) if os.geteuid() == 0 else None
 
 
-def _system() -> tuple[list[list], list[list[str]]]:
+def _system() -> tuple[list[list[Any]], list[list[str]]]:
     binds, links = [], []
     for path in SYSTEM:
         if os.path.islink(path):

@@ -14,6 +14,7 @@ import os
 import secrets
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -60,7 +61,7 @@ class SyscallSocket:
         self.peer_uid = peer_uid
         self.token = secrets.token_hex(16)
         self.exit: ProcessExit | None = None
-        self.on_exit = lambda: None
+        self.on_exit: Callable[[], None] = lambda: None
         self.clients = 0
         self.refused = 0
         self.budget = ByteBudget(MAX_BUFFERED)

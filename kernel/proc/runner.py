@@ -85,7 +85,7 @@ def inherit(parent: Process, budg: Budgets) -> Budgets:
     if "tokens" in caps:
         if caps["tokens"] <= 0:
             raise PermissionDenied(f"pid {parent.pid} has no tokens left to give a child")
-        parent.usage.children_tokens += caps["tokens"]  # reserved now, settled when the child ends
+        parent.usage.children_tokens += int(caps["tokens"])  # reserved now, settled when the child ends
     return msgspec.structs.replace(budg, **caps)
 
 

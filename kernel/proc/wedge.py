@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.from_thread
@@ -36,4 +36,4 @@ async def run_abandonable(fn: Callable[[], T], *, name: str = "llmos-blocking") 
     await done.wait()
     if "error" in box:
         raise box["error"]
-    return box["value"]
+    return cast(T, box["value"])

@@ -140,7 +140,7 @@ class Journaler:
                            priority=proc.priority, restart=manifest.restart,
                            ts=time.time(), started=proc.started))
 
-    def on_event(self, ev: dict) -> None:
+    def on_event(self, ev: dict[str, Any]) -> None:
         kind = ev.get("kind")
         if kind == "proc.exit" and not ev.get("recovered"):
             p = self.k.ptable.get(ev["pid"])

@@ -15,13 +15,14 @@ from __future__ import annotations
 import contextlib
 import inspect
 import os
-from collections.abc import AsyncIterator
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 
 from drivers.errors import DriverError
-from drivers.llm import EngineError, Generation, GenRequest
+from drivers.llm import Engine, EngineError, Generation, GenRequest, Token
+from drivers.tools import Tool
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -79,7 +80,7 @@ class FaultyGeneration(Generation):
     def result(self) -> Any:
         return self.inner.result
 
-    async def __aiter__(self) -> AsyncIterator[Any]:
+    async def __aiter__(self) -> AsyncGenerator[Token, None]:
         try:
             await self.plan.check("llm.submit", EngineError)
             first = True
@@ -139,7 +140,7 @@ def wrap_drivers(k: Kernel, plan: FaultPlan) -> None:
         k.browser = Faulty(k.browser, plan, "browser")  # type: ignore[assignment]  # a proxy of the same interface
     for name, tool in list(k.tools.items()):
         if any(s.startswith(f"tools.{name}.") for s in plan.faults):
-            k.tools[name] = Faulty(tool, plan, f"tools.{name}")
+            k.tools[name] = cast(Tool, Faulty(tool, plan, f"tools.{name}"))  # a proxy, as FaultyEngine
 
 
 async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
@@ -148,10 +149,11 @@ async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     if not plan:
         return
     k.faults = plan
-    k.engine = FaultyEngine(k.engine, plan)
+    # a proxy: what it does not override comes from the engine it wraps (``__getattr__``)
+    k.engine = cast(Engine, FaultyEngine(k.engine, plan))
     k.events.emit("kernel.faults", plan=sorted(f"{f.site}={f.kind}" for f in plan.faults.values()))
 
-    def on_boot(ev: dict) -> None:  # every subsystem is attached by now
+    def on_boot(ev: dict[str, Any]) -> None:  # every subsystem is attached by now
         if ev.get("kind") == "kernel.boot":
             wrap_drivers(k, plan)
     stack.callback(k.events.subscribe(on_boot))

@@ -46,7 +46,7 @@ class Tracer:
             "llm.response": self._llm_response, "syscall": self._syscall}
         self._unsubscribe = events.subscribe(self.on_event)
 
-    def on_event(self, ev: dict) -> None:
+    def on_event(self, ev: dict[str, Any]) -> None:
         handler = self._handlers.get(ev.get("kind", ""))
         if handler is not None:
             handler(ev)
@@ -56,7 +56,7 @@ class Tracer:
         span = self.procs.get(pid)
         return trace.set_span_in_context(span) if span is not None else None
 
-    def _proc_spawn(self, ev: dict) -> None:
+    def _proc_spawn(self, ev: dict[str, Any]) -> None:
         from opentelemetry.trace import SpanKind
         pid, app = ev["pid"], ev.get("app", "")
         self.procs[pid] = self.tracer.start_span(
@@ -66,7 +66,7 @@ class Tracer:
                         "gen_ai.agent.id": str(pid), "llmos.pid": pid, "llmos.ppid": ev.get("ppid", 0),
                         "llmos.task": ev.get("task", "")})
 
-    def _proc_exit(self, ev: dict) -> None:
+    def _proc_exit(self, ev: dict[str, Any]) -> None:
         from opentelemetry.trace import Status, StatusCode
         pid = ev["pid"]
         self._end_chat(pid, ev["ts"], error="process ended")
@@ -82,7 +82,7 @@ class Tracer:
             span.set_status(Status(StatusCode.ERROR, ev.get("error", "") or reason))
         span.end(end_time=_ns(ev["ts"]))
 
-    def _llm_request(self, ev: dict) -> None:
+    def _llm_request(self, ev: dict[str, Any]) -> None:
         from opentelemetry.trace import SpanKind
         pid = ev["pid"]
         model = ev.get("gen_ai.request.model", "")
@@ -95,7 +95,7 @@ class Tracer:
                         "gen_ai.usage.input_tokens": ev.get("gen_ai.usage.input_tokens", 0),
                         "gen_ai.request.max_tokens": ev.get("gen_ai.request.max_tokens", 0)})
 
-    def _llm_response(self, ev: dict) -> None:
+    def _llm_response(self, ev: dict[str, Any]) -> None:
         span = self.chats.pop(ev["pid"], None)
         if span is None:
             return
@@ -111,7 +111,7 @@ class Tracer:
             span.set_status(Status(StatusCode.ERROR, error))
             span.end(end_time=_ns(ts))
 
-    def _syscall(self, ev: dict) -> None:
+    def _syscall(self, ev: dict[str, Any]) -> None:
         from opentelemetry.trace import SpanKind, Status, StatusCode
         pid, call = ev["pid"], ev.get("call", "?")
         tool = call

@@ -195,4 +195,4 @@ class ApprovalBook:
         state = approval.state
         if state == "used":
             return "approved"
-        return state if state in ("approved", "denied", "cancelled") else "expired"  # type: ignore[return-value]
+        return state if state in ("approved", "denied", "cancelled") else "expired"

@@ -44,9 +44,9 @@ def build_gate(k: Kernel) -> RulesGate:
                      untrusted=lambda proc, name, req: taint.tainted(proc.pid, request_args(req)),
                      budgets_left=budget.remaining, observe=observe,
                      enrich=sysbrowser.describe)
-    gate.taint = taint  # type: ignore[attr-defined]
-    gate.load_errors = loaded.errors  # type: ignore[attr-defined]
-    gate.sources = loaded.sources  # type: ignore[attr-defined]
+    gate.taint = taint
+    gate.load_errors = list(loaded.errors)
+    gate.sources = list(loaded.sources)
     return gate
 
 
@@ -76,6 +76,7 @@ async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     async def on_exit(proc: Any) -> None:
         for aid in gate.cancel_for(proc.pid):
             k.events.emit("approval.cancelled", proc.pid, approval=aid, reason="process ended")
-        gate.taint.forget(proc.pid)
+        if gate.taint is not None:
+            gate.taint.forget(proc.pid)
 
     k.hooks.exit.append(on_exit)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import operator
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,7 +38,7 @@ def lookup(args: dict[str, Any], name: str) -> Any:
     return node
 
 
-def _forms(memo: dict, kind: str, fn: Callable, value: str, *extra: Any) -> Any:
+def _forms(memo: dict[Any, Any], kind: str, fn: Callable[..., Any], value: str, *extra: Any) -> Any:
     """Normalise a value once per decision, however many rules look at it.
     A value that cannot be normalised is remembered as None."""
     key = (kind, value, *extra)
@@ -81,7 +82,7 @@ class ArgCondition:
         self.arg = arg
         self.restrictive = restrictive
 
-    def __call__(self, call: Call, memo: dict | None = None) -> bool | None:
+    def __call__(self, call: Call, memo: dict[Any, Any] | None = None) -> bool | None:
         value = lookup(call.args, self.arg)
         if value is MISSING or value is None:
             return False
@@ -92,7 +93,7 @@ class ArgCondition:
             return _combine((self.one(v, memo) for v in value), self.restrictive)
         return self.one(value, memo)
 
-    def one(self, value: Any, memo: dict) -> bool | None:  # pragma: no cover - abstract
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:  # pragma: no cover - abstract
         raise NotImplementedError
 
     def describe(self) -> str:
@@ -102,12 +103,12 @@ class ArgCondition:
 class GlobCondition(ArgCondition):
     kind = "glob"
 
-    def __init__(self, arg, restrictive, regexes, home):
+    def __init__(self, arg: str, restrictive: bool, regexes: list[re.Pattern[str]], home: str):
         super().__init__(arg, restrictive)
         self.regexes = regexes
         self.home = home
 
-    def one(self, value: Any, memo: dict) -> bool | None:
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:
         if not isinstance(value, str):
             return None
         forms = _forms(memo, "path", path_forms, value, self.home)
@@ -121,11 +122,11 @@ class GlobCondition(ArgCondition):
 class LikeCondition(ArgCondition):
     kind = "like"
 
-    def __init__(self, arg, restrictive, matchers):
+    def __init__(self, arg: str, restrictive: bool, matchers: list[Callable[[str], bool]]):
         super().__init__(arg, restrictive)
         self.matchers = matchers
 
-    def one(self, value: Any, memo: dict) -> bool | None:
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:
         if not isinstance(value, str):
             return None
         forms = _forms(memo, "text", text_forms, value)
@@ -137,12 +138,12 @@ class LikeCondition(ArgCondition):
 class InCondition(ArgCondition):
     kind = "in"
 
-    def __init__(self, arg, restrictive, values):
+    def __init__(self, arg: str, restrictive: bool, values: list[Any]):
         super().__init__(arg, restrictive)
         self.values = values
         self.folded = {v.casefold() for v in values if isinstance(v, str)}
 
-    def one(self, value: Any, memo: dict) -> bool | None:
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:
         if isinstance(value, str):
             forms = _forms(memo, "text", text_forms, value)
             if forms is None:
@@ -158,11 +159,11 @@ class InCondition(ArgCondition):
 class DomainCondition(ArgCondition):
     kind = "domain"
 
-    def __init__(self, arg, restrictive, patterns: list[DomainPattern]):
+    def __init__(self, arg: str, restrictive: bool, patterns: list[DomainPattern]):
         super().__init__(arg, restrictive)
         self.patterns = patterns
 
-    def one(self, value: Any, memo: dict) -> bool | None:
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:
         if not isinstance(value, str):
             return None
         forms = _forms(memo, "host", HostForms, value)
@@ -174,11 +175,11 @@ class DomainCondition(ArgCondition):
 class RegexCondition(ArgCondition):
     kind = "regex"
 
-    def __init__(self, arg, restrictive, rx: SafeRegex):
+    def __init__(self, arg: str, restrictive: bool, rx: SafeRegex):
         super().__init__(arg, restrictive)
         self.rx = rx
 
-    def one(self, value: Any, memo: dict) -> bool | None:
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, str):
@@ -208,11 +209,11 @@ def as_number(value: Any) -> float | None:
 class NumberCondition(ArgCondition):
     kind = "number"
 
-    def __init__(self, arg, restrictive, ops: list[tuple[str, float]]):
+    def __init__(self, arg: str, restrictive: bool, ops: list[tuple[str, float]]):
         super().__init__(arg, restrictive)
         self.ops = ops
 
-    def one(self, value: Any, memo: dict) -> bool | None:
+    def one(self, value: Any, memo: dict[Any, Any]) -> bool | None:
         num = as_number(value)
         if num is None:
             return None
@@ -230,7 +231,7 @@ class BudgetCondition:
         self.ops = ops
         self.alt = name[: -len("_left")] if name.endswith("_left") else name + "_left"
 
-    def __call__(self, call: Call, memo: dict | None = None) -> bool | None:
+    def __call__(self, call: Call, memo: dict[Any, Any] | None = None) -> bool | None:
         budgets = call.budgets_left
         value = budgets.get(self.name, budgets.get(self.alt, MISSING))
         if value is MISSING:
@@ -253,7 +254,7 @@ class UntrustedCondition:
         self.want = want
         self.names = names
 
-    def __call__(self, call: Call, memo: dict | None = None) -> bool | None:
+    def __call__(self, call: Call, memo: dict[Any, Any] | None = None) -> bool | None:
         marked = call.untrusted_args
         if not isinstance(marked, (list, tuple, set, frozenset)):
             return None

@@ -14,7 +14,7 @@ from kernel.rules.ratelimit import RateWindows
 from kernel.rules.rule import Rule
 
 CACHE_LIMIT = 4096
-Source = RuleSet | str | Path | tuple
+Source = RuleSet | str | Path | tuple[Any, ...]
 
 
 class _Candidates:
@@ -99,13 +99,13 @@ class RulesEngine:
         return cands
 
     def _evaluate(self, call: Call, *, full: bool, record: bool,
-                  extra: dict[tuple[str, str], int] | None = None):
+                  extra: dict[tuple[str, str], int] | None = None) -> tuple[Decision, list[tuple[Rule, list[str]]]]:
         cands = self._candidates(call)
         winner: Rule | None = None
         matched: list[tuple[Rule, list[str]]] = []
         admitted: list[Rule] = []
         seen: set[str] = set()
-        memo: dict = {}
+        memo: dict[Any, Any] = {}
         for rule in cands.rules:
             seen.add(rule.id)
             holds, notes = rule.conditions_hold(call, memo)
@@ -124,10 +124,11 @@ class RulesEngine:
                 if not full:  # sorted deny > ask > allow: the first match decides
                     break
         if winner is None:
+            # effects are strings checked against EFFECTS when the rules are parsed and loaded; hence the ignores
             decision = Decision(effect=self.default,  # type: ignore[arg-type]
                                 reason=f"no rule matched; default {self.default}")
         else:
-            decision = Decision(effect=winner.effect,  # type: ignore[arg-type]
+            decision = Decision(effect=winner.effect,  # type: ignore[arg-type]  # as above
                                 rule_id=winner.id, reason=winner.reason,
                                 matched=[r.id for r, _ in matched])
         if decision.effect != "deny" and (record or extra is not None):
@@ -139,8 +140,8 @@ class RulesEngine:
             for rule in admitted:
                 if record:
                     self._windows.record((call.app, rule.id), float(call.now))
-                else:
-                    extra[(call.app, rule.id)] = extra.get((call.app, rule.id), 0) + 1  # type: ignore[index]
+                elif extra is not None:
+                    extra[(call.app, rule.id)] = extra.get((call.app, rule.id), 0) + 1
         return decision, matched
 
     def decide(self, call: Call) -> Decision:

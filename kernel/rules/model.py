@@ -49,7 +49,7 @@ class Decision(msgspec.Struct, kw_only=True):
 class PlanStep(NamedTuple):
     """A plan step worth reporting: its index in the plan, the call, the decision."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index(), which nothing here calls
     call: Call
     decision: Decision
 

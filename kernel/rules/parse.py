@@ -5,8 +5,9 @@ from __future__ import annotations
 import fnmatch
 import re
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import msgspec
 
@@ -36,6 +37,7 @@ RULE_KEYS = {"id", "effect", "match", "app", "user", "args", "budget",
              "derived_from_untrusted", "rate", "reason", "description"}
 ARG_KEYS = {"glob", "like", "domain", "regex", "in"} | set(NUM_OPS)
 DEFAULT_HOME = "/~"
+Fail = Callable[[str], NoReturn]  # raises RulesError at the rule and key that are wrong
 _BUDGET_EXPR = re.compile(r"^\s*([A-Za-z_][\w.]*)\s*(<=|>=|==|!=|<|>)\s*(-?\d+(?:\.\d+)?)\s*$")
 _TOML_POS = re.compile(r"at line (\d+), column (\d+)")
 _HEADER = re.compile(r"^\s*\[\[\s*rule\s*\]\]")
@@ -70,16 +72,16 @@ class _Locator:
         return start
 
 
-def _strings(value: Any, what: str, fail) -> list[str]:
+def _strings(value: Any, what: str, fail: Fail) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, list) and value and all(isinstance(v, str) for v in value):
         return list(value)
     fail(f"{what} must be a string or a non-empty list of strings, got {value!r}")
-    raise AssertionError  # unreachable
+    raise AssertionError  # unreachable: fail raises
 
 
-def _number(value: Any, what: str, fail) -> float:
+def _number(value: Any, what: str, fail: Fail) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         fail(f"{what} must be a number, got {value!r}")
     return float(value)
@@ -97,7 +99,7 @@ class _RuleCompiler:
         self.known = known
         self.warnings: list[str] = []
 
-    def fail(self, index: int, key: str | None, reason: str):
+    def fail(self, index: int, key: str | None, reason: str) -> NoReturn:
         line = self.loc.key_line(index, key) if key else self.loc.rule_line(index)
         raise RulesError(f"rule #{index + 1}: {reason}", file=self.source, line=line)
 
@@ -109,8 +111,10 @@ class _RuleCompiler:
             self.fail(index, unknown[0], f"unknown key {unknown[0]!r} "
                       f"(allowed: {', '.join(sorted(RULE_KEYS))})")
 
-        def fail_at(key):
-            return lambda reason: self.fail(index, key, reason)
+        def fail_at(key: str) -> Fail:
+            def fail(reason: str) -> NoReturn:
+                self.fail(index, key, reason)
+            return fail
 
         effect = raw.get("effect")
         if effect not in EFFECTS:
@@ -140,7 +144,7 @@ class _RuleCompiler:
             apps = [self.app]
         users = _strings(raw["user"], "user", fail_at("user")) if "user" in raw else None
         restrictive = effect != "allow"
-        conditions: list = []
+        conditions: list[Any] = []
         args = raw.get("args", {})
         if not isinstance(args, dict):
             self.fail(index, "args", "args must be a table of argument name = condition")
@@ -174,8 +178,9 @@ class _RuleCompiler:
             conditions=conditions, rate=rate,
         )
 
-    def _arg(self, index: int, arg: str, spec: Any, restrictive: bool) -> list:
-        fail = lambda reason: self.fail(index, arg, f"args.{arg}: {reason}")
+    def _arg(self, index: int, arg: str, spec: Any, restrictive: bool) -> list[Any]:
+        def fail(reason: str) -> NoReturn:
+            self.fail(index, arg, f"args.{arg}: {reason}")
         if isinstance(spec, (str, list)):
             spec = {"glob": spec}
         if not isinstance(spec, dict) or not spec:
@@ -184,7 +189,7 @@ class _RuleCompiler:
         unknown = sorted(set(spec) - ARG_KEYS)
         if unknown:
             fail(f"unknown condition {unknown[0]!r} (allowed: {', '.join(sorted(ARG_KEYS))})")
-        out: list = []
+        out: list[Any] = []
         try:
             if "glob" in spec:
                 globs = _strings(spec["glob"], "glob", fail)
@@ -213,9 +218,10 @@ class _RuleCompiler:
             out.append(NumberCondition(arg, restrictive, ops))
         return out
 
-    def _budget(self, index: int, spec: Any) -> list:
-        fail = lambda reason: self.fail(index, "budget", reason)
-        out: list = []
+    def _budget(self, index: int, spec: Any) -> list[Any]:
+        def fail(reason: str) -> NoReturn:
+            self.fail(index, "budget", reason)
+        out: list[Any] = []
         if isinstance(spec, (str, list)):
             for expr in _strings(spec, "budget", fail):
                 m = _BUDGET_EXPR.match(expr)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 try:  # the `regex` module gives every match a timeout; stdlib re is the fallback
     import regex as _regex
@@ -15,9 +16,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 from kernel.rules.normalize import HostForms, Unnormalisable, host_ascii
 
 try:
-    from re import _parser as _sre_parse  # Python 3.11+
+    from re import _parser as _sre_parse  # type: ignore[attr-defined]  # Python 3.11+; private, so not in typeshed
 except ImportError:  # pragma: no cover
-    import sre_parse as _sre_parse  # type: ignore[no-redef]
+    import sre_parse as _sre_parse
 
 REGEX_TIMEOUT_S = 0.05  # one search
 DECISION_REGEX_BUDGET_S = 0.2  # all searches of one decision together
@@ -37,7 +38,8 @@ def name_glob(pattern: str) -> Callable[[str], bool]:
     """fnmatch-style glob for syscall names and app names (case-sensitive)."""
     if not any(c in pattern for c in "*?["):
         return pattern.__eq__
-    return re.compile(fnmatch.translate(pattern)).match  # type: ignore[return-value]
+    rx = re.compile(fnmatch.translate(pattern))
+    return lambda name: rx.match(name) is not None
 
 
 def path_glob_regex(pattern: str) -> re.Pattern[str]:
@@ -122,7 +124,7 @@ _POSSESSIVE = getattr(_sre_parse, "POSSESSIVE_REPEAT", None)  # probe: only Pyth
 _MAXREPEAT = _sre_parse.MAXREPEAT
 
 
-def _has_repeat(items) -> bool:
+def _has_repeat(items: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in items:
         if op in _REPEATS and av[1] > 1:
             return True
@@ -131,7 +133,7 @@ def _has_repeat(items) -> bool:
     return False
 
 
-def _has_groupref(items) -> bool:
+def _has_groupref(items: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in items:
         if op in (_sre_parse.GROUPREF, _sre_parse.GROUPREF_EXISTS):
             return True
@@ -140,18 +142,18 @@ def _has_groupref(items) -> bool:
     return False
 
 
-def _first_literal(items) -> int | None:
+def _first_literal(items: Iterable[tuple[Any, Any]]) -> int | None:
     """The literal a branch must start with, or None when it could start with many things."""
     for op, av in items:
         if op is _sre_parse.LITERAL:
-            return av
+            return int(av)
         if op is _sre_parse.SUBPATTERN:
             return _first_literal(av[3])
         return None
     return None
 
 
-def _has_overlapping_branch(items) -> bool:
+def _has_overlapping_branch(items: Iterable[tuple[Any, Any]]) -> bool:
     """An alternation whose branches can start alike (a|ab, \\w|x) backtracks exponentially
     under an unbounded repeat; one whose branches start with distinct literals does not."""
     for op, av in items:
@@ -164,7 +166,7 @@ def _has_overlapping_branch(items) -> bool:
     return False
 
 
-def _sub_items(op, av) -> list:
+def _sub_items(op: Any, av: Any) -> list[Any]:
     if op in _REPEATS or (_POSSESSIVE is not None and op is _POSSESSIVE):
         return [av[2]]
     if op is _sre_parse.SUBPATTERN:
@@ -183,7 +185,7 @@ def _sub_items(op, av) -> list:
 BOUNDED_NEST_MAX = 8  # (x+){n}: n nested unbounded repeats backtrack like O(len**n); above this, refused
 
 
-def _has_unbounded_repeat(items) -> bool:
+def _has_unbounded_repeat(items: Iterable[tuple[Any, Any]]) -> bool:
     for op, av in items:
         if op in _REPEATS and av[1] == _MAXREPEAT:
             return True
@@ -192,7 +194,7 @@ def _has_unbounded_repeat(items) -> bool:
     return False
 
 
-def _check_nesting(items, pattern: str) -> None:
+def _check_nesting(items: Iterable[tuple[Any, Any]], pattern: str) -> None:
     for op, av in items:
         if op in _REPEATS and av[1] != _MAXREPEAT and av[1] > BOUNDED_NEST_MAX \
                 and _has_unbounded_repeat(av[2]):
@@ -242,7 +244,7 @@ class SafeRegex:
         else:
             self._compiled = re.compile(pattern)
 
-    def search(self, text: str, memo: dict | None = None) -> bool:
+    def search(self, text: str, memo: dict[Any, Any] | None = None) -> bool:
         """Search `text`. Raises RegexTimeout past the per-match timeout or once this
         decision's total regex time (shared through `memo`) is spent."""
         if self._linear:

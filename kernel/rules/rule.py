@@ -37,7 +37,7 @@ class Rule:
                  order: int, names: list[str], name_matchers: list[Matcher],
                  apps: list[str] | None, app_matchers: list[Matcher] | None,
                  users: list[str] | None, user_matchers: list[Matcher] | None,
-                 conditions: list, rate: tuple[int, float] | None):
+                 conditions: list[Any], rate: tuple[int, float] | None):
         self.id = id
         self.effect = effect
         self.precedence = PRECEDENCE[effect]
@@ -63,7 +63,7 @@ class Rule:
             return False
         return self.user_matchers is None or any(m(user) for m in self.user_matchers)
 
-    def conditions_hold(self, call: Call, memo: dict | None = None) -> tuple[bool, list[str]]:
+    def conditions_hold(self, call: Call, memo: dict[Any, Any] | None = None) -> tuple[bool, list[str]]:
         """(matches, notes). Uncertain conditions match only restrictive rules. `memo` holds
         normalised argument forms shared by all rules within one decision."""
         notes: list[str] = []
@@ -79,7 +79,9 @@ class Rule:
         return True, notes
 
     def rate_exceeded(self, call: Call, windows: RateWindows, extra: int = 0) -> bool:
-        limit, span = self.rate  # type: ignore[misc]
+        if self.rate is None:  # a rule without a rate limit is never over it
+            return False
+        limit, span = self.rate
         return windows.exceeded((call.app, self.id), float(call.now), limit, span, extra)
 
     def describe(self) -> dict[str, Any]:

@@ -149,7 +149,7 @@ class Taint:
     """Per-process memory of all untrusted text read, and the check of a call's arguments against it."""
 
     def __init__(self, max_bytes: int = MAX_BYTES, max_total: int = MAX_TOTAL_BYTES,
-                 on_saturate: Callable[[int, str], None] | None = None):
+                 on_saturate: Callable[[int, str], object] | None = None):
         self.max_bytes = max_bytes
         self.max_total = max_total
         self.on_saturate = on_saturate

@@ -25,7 +25,7 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     for kind in ("python", "shell"):
         k.tools.setdefault(kind, SandboxTool(k, kind))
     stack.push_async_callback(_close, k, sb)  # runs after every process has ended
-    k._tg.start_soon(_warm, k, sb)
+    k.tg.start_soon(_warm, k, sb)
 
 
 async def _warm(k: "Kernel", sb: Sandbox) -> None:

@@ -8,7 +8,7 @@ from drivers.errors import DriverError
 from drivers.tools import Tool, ToolOutput
 from kernel.proc import budget
 from kernel.syscall.perm import path_granted
-from sandbox import ExecResult, SandboxError
+from sandbox import ExecResult, Limits, SandboxError
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
@@ -85,7 +85,7 @@ def _paths(v: Any, name: str) -> list[str]:
     return v
 
 
-def cpu_capped_timeout(proc: "Process | None", timeout: float | None, limits) -> float | None:
+def cpu_capped_timeout(proc: "Process | None", timeout: float | None, limits: Limits) -> float | None:
     """CPU seconds cannot exceed wall seconds times the CPU share, so a wall clock of
     ``left / cpus`` keeps a run inside what is left of the ``sandbox_cpu_seconds`` budget."""
     if proc is None:

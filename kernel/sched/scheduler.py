@@ -101,7 +101,7 @@ class Scheduler:
         self._base.pop(pid, None)
         self._lent.pop(pid, None)
 
-    def _key(self, w: _Waiter):
+    def _key(self, w: _Waiter) -> tuple[int, ...]:
         p = w.proc
         if self.policy == "priority":
             return (self.priority(p), w.seq)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import time
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import anyio
 
@@ -140,7 +140,7 @@ async def json_(k: "Kernel", proc: Process, req: llm.Json) -> llm.JsonReply:
     return llm.JsonReply(value=value, text=res.text, tokens_in=len(res.prompt), tokens_out=len(res.tokens))
 
 
-_embedder: list = []  # the offline embedding model, loaded on the first llm.embed
+_embedder: list[Any] = []  # the offline embedding model, loaded on the first llm.embed
 
 
 def _embed(texts: list[str]) -> tuple[list[list[float]], int]:

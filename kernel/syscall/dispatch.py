@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 import traceback
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 import anyio
 import msgspec
@@ -24,7 +24,9 @@ from syscalls.table import TABLE, decode_request, encode, name_of
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
 
-Handler = Callable[["Kernel", Process, Request], Awaitable[Reply]]
+# Each handler takes its own request type (sysllm.chat a llm.Chat ...); the request reaches it only
+# after ``validate`` decoded it under the name that picks the handler, so ``Any`` here is that type.
+Handler = Callable[["Kernel", Process, Any], Awaitable[Reply]]
 
 # The static table: syscall name -> handler.  Families not listed answer "unavailable".
 HANDLERS: dict[str, Handler] = {

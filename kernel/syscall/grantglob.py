@@ -51,7 +51,8 @@ def path_match(path: str, pattern: str) -> bool:
 
 def allowed(patterns: Iterable[str], value: str, match: Match = name_match) -> bool:
     """Granted by one list: some plain pattern matches ``value`` and no ``!`` pattern does."""
-    plus, minus = [], []
+    plus: list[str] = []
+    minus: list[str] = []
     for p in patterns:
         (minus if p.startswith("!") else plus).append(p.removeprefix("!"))
     return any(match(value, p) for p in plus) and not any(match(value, p) for p in minus)

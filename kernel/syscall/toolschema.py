@@ -58,7 +58,7 @@ class _Inliner:
             return self.schema(v, depth)
         return v  # data (enum, const, required, default, ...): never walked, a "$ref" key there is a value
 
-    def ref(self, ref: str, depth: int) -> dict:
+    def ref(self, ref: str, depth: int) -> dict[str, Any]:
         target = self.target(ref) if depth < MAX_DEPTH and self.left > 0 else None
         if target is None:
             return dict(ANY)
@@ -83,12 +83,12 @@ class _Inliner:
         return node
 
 
-def union(variants: list[dict]) -> dict:
+def union(variants: list[dict[str, Any]]) -> dict[str, Any]:
     """One schema that accepts every variant: the variant when they all agree, else ``anyOf`` the distinct ones.
 
     Variants that differ only in annotations (a description) count as the same.
     """
-    distinct: dict[str, dict] = {}
+    distinct: dict[str, dict[str, Any]] = {}
     for v in variants:
         key = json.dumps({k: x for k, x in v.items() if k not in _ANNOTATIONS}, sort_keys=True, default=str)
         distinct.setdefault(key, v)

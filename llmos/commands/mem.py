@@ -101,9 +101,10 @@ def local_user() -> str:
 def render(req: m.Request, value: Any) -> list[str]:
     if isinstance(req, m.MemForget):
         return [f"forgot {req.mem_id} (from {value})"]
-    items = msgspec.convert(value, m.MemItem if isinstance(req, m.MemStore) else list[m.MemItem])
     if isinstance(req, m.MemStore):
-        return [f"stored {items.id} in {items.collection} ({items.kind})"]
+        stored = msgspec.convert(value, m.MemItem)
+        return [f"stored {stored.id} in {stored.collection} ({stored.kind})"]
+    items = msgspec.convert(value, list[m.MemItem])
     if not items:
         return ["no memories" + (" match" if isinstance(req, m.MemSearch) else "")]
     out = []

@@ -51,9 +51,9 @@ async def run_suite(backend: Backend, app: str, items: list[Item], folder: Path,
     async def one(i: int) -> None:
         async with limit:
             item, s = jobs[i]
-            out[i] = await run_item(backend, app, item, s, folder, timeout)
+            out[i] = done = await run_item(backend, app, item, s, folder, timeout)
             if progress is not None:
-                progress(out[i])
+                progress(done)
 
     async with anyio.create_task_group() as tg:
         for i in range(len(jobs)):

@@ -78,7 +78,7 @@ def _item(path: Path, n: int, line: str) -> Item:
     where = f"{path.name}:{n}"
     try:
         raw = json.loads(line)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise SuiteError(f"{where}: not valid JSON ({exc.msg})") from None
     if not isinstance(raw, dict):
         raise SuiteError(f"{where}: an item must be a JSON object")

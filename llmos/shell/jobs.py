@@ -1,6 +1,7 @@
 """The shell's job table: processes it started, numbered %1, %2, ... as in a Unix shell."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 
 
@@ -11,7 +12,7 @@ class Job:
     app: str
     task: str
     state: str = "Running"  # Running | Stopped | Done | Killed ...
-    waiter: object = field(default=None, repr=False)
+    waiter: asyncio.Task[None] | None = field(default=None, repr=False)  # says when it ends (llmos/shell/commands.py)
 
     def line(self, current: bool = False) -> str:
         mark = "+" if current else " "

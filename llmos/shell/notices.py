@@ -15,6 +15,8 @@ def notice(ev: dict) -> str | None:
         return approvals.request_notice(ev)
     if kind == "question.asked":
         p = person.from_event(ev)
+        if p is None:  # from_event reads every question.asked; None is for kinds it does not know
+            return None
         how = f"`answer {p.id} TEXT`" if p.kind == "ask" else f"`approve {p.id}` (yes) or `deny {p.id}` (no)"
         return f"[question {p.id}] {p.title()}\n  {how}, or `attach {p.pid}`"
     if kind in ("approval.expired", "approval.cancelled", "question.expired", "question.cancelled"):

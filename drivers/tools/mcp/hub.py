@@ -87,7 +87,8 @@ class McpHub:
     async def __aexit__(self, *exc: object) -> None:
         for s in self.servers.values():
             s.close()  # each stdio child: stdin closed, then TERM, then KILL (shielded, bounded, in the SDK)
-        await self._tg.__aexit__(None, None, None)
+        if self._tg is not None:
+            await self._tg.__aexit__(None, None, None)
 
     def wanted(self, name: str, patterns: Iterable[str] | None) -> list[McpServer]:
         """The servers a ``tool.call`` of ``name`` (or a ``tool.list`` when ``name`` is empty) needs."""
@@ -98,7 +99,7 @@ class McpHub:
         return [s for n, s in self.servers.items() if may_grant(n, pats)]
 
     async def load(self, table: dict[str, Tool], servers: list[McpServer],
-                   on_error: Callable[[str, str], None] | None = None) -> None:
+                   on_error: Callable[[str, str], object] | None = None) -> None:
         """Start ``servers`` if needed and put their current tools into ``table`` (stale ones removed)."""
         async def one(server: McpServer) -> None:
             if on_error is not None and server.state == "backoff" and server.spec.name in self._loaded:

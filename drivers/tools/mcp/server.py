@@ -14,7 +14,7 @@ from ...errors import DriverError
 from .spec import ServerSpec
 from .transport import open_transport
 
-Emit = Callable[..., None]  # emit(kind, **fields): the kernel's event log, or nothing
+Emit = Callable[..., object]  # emit(kind, **fields): the kernel's event log, or nothing
 
 
 def _why(exc: BaseException) -> str:

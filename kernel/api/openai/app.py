@@ -123,7 +123,7 @@ class OpenAIApp:
         self.calls.process(request.headers.get("authorization"))
         return json_response(self._model())
 
-    def _model(self) -> dict:
+    def _model(self) -> dict[str, Any]:
         return {"id": self.model_name, "object": "model", "created": int(self.k.started), "owned_by": "llmos"}
 
     async def chat(self, request: Request) -> Response:
@@ -139,7 +139,7 @@ class OpenAIApp:
             include = bool(req.stream_options and req.stream_options.include_usage)
             return SSEResponse(lambda sink: self._run(proc, sysreq, sink),
                                Renderer(self.model_name, chat=True, plan=p, include_usage=include))
-        reply = await self.calls.run(proc, sysreq)
+        reply = await self.calls.run_as(proc, sysreq, llm.Completion)
         return json_response(chat.chat_completion(self.model_name, reply, outcome(p, reply.text, reply.finish_reason)))
 
     async def completions(self, request: Request) -> Response:
@@ -151,7 +151,7 @@ class OpenAIApp:
             include = bool(req.stream_options and req.stream_options.include_usage)
             return SSEResponse(lambda sink: self._run(proc, sysreq, sink),
                                Renderer(self.model_name, chat=False, include_usage=include))
-        reply = await self.calls.run(proc, sysreq)
+        reply = await self.calls.run_as(proc, sysreq, llm.Completion)
         return json_response(chat.text_completion(self.model_name, reply))
 
     async def embeddings(self, request: Request) -> Response:
@@ -160,7 +160,7 @@ class OpenAIApp:
         if req.dimensions not in (None, DIM):
             raise bad_request(f"dimensions must be {DIM}, the size of the kernel's embedding model", "dimensions")
         texts = [req.input] if isinstance(req.input, str) else req.input
-        reply: llm.Embeddings = await self.calls.run(proc, llm.Embed(texts=texts))
+        reply = await self.calls.run_as(proc, llm.Embed(texts=texts), llm.Embeddings)
         data = []
         for i, vec in enumerate(reply.vectors):
             value: Any = vec

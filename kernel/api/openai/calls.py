@@ -3,7 +3,7 @@ and ended the moment the process is killed, breaches a budget or exits."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio
 
@@ -16,20 +16,25 @@ from kernel.syscall.dispatch import dispatch
 from syscalls import Reply, Request
 from syscalls.errors import SyscallError
 
+if TYPE_CHECKING:
+    from kernel.kernel import Kernel
+
+R = TypeVar("R", bound=Reply)
+
 _ENDING = ("proc.exit", "proc.budget")
 
 
 class Calls:
     """The key table and the in-flight calls of every process that has a key."""
 
-    def __init__(self, kernel: Any, keys: KeyTable | None = None):
+    def __init__(self, kernel: Kernel, keys: KeyTable | None = None):
         self.k = kernel
         self.keys = keys or KeyTable()
         self._scopes: dict[int, set[anyio.CancelScope]] = {}
         self._locks: dict[int, anyio.Lock] = {}
         self.close = kernel.events.subscribe(self._on_event)
 
-    def _on_event(self, ev: dict) -> None:
+    def _on_event(self, ev: dict[str, Any]) -> None:
         kind, pid = ev.get("kind"), ev.get("pid", 0)
         if kind in _ENDING or (kind == "proc.signal" and ev.get("signal") == "KILL"):
             for scope in list(self._scopes.get(pid, ())):
@@ -80,6 +85,14 @@ class Calls:
                 scopes.discard(scope)
         if scope.cancelled_caught or proc.kill_reason or reply is None:
             raise self._ended(proc)
+        return reply
+
+    async def run_as(self, proc: Process, req: Request, expect: type[R]) -> R:
+        """``run``, for a caller that reads the reply as the type its syscall answers (syscalls/table.py)."""
+        reply = await self.run(proc, req)
+        if not isinstance(reply, expect):  # the table pairs each request with one reply type
+            raise ApiError(500, f"{type(req).__name__} answered {type(reply).__name__}, not {expect.__name__}",
+                           "server_error")
         return reply
 
     def _ended(self, proc: Process) -> ApiError:

@@ -25,7 +25,7 @@ def build(calls: Calls) -> tuple["McpEndpoint", StreamableHTTPSessionManager]:
     async def list_tools(ctx: Any, params: Any) -> types.ListToolsResult:
         proc = calls.process(_auth(ctx))
         try:
-            reply = await calls.run(proc, tool.ListTools())
+            reply = await calls.run_as(proc, tool.ListTools(), tool.Tools)
         except ApiError as exc:
             if exc.status == 403:  # the app is not granted tool.list: it has no tools to offer
                 return types.ListToolsResult(tools=[])
@@ -38,7 +38,8 @@ def build(calls: Calls) -> tuple["McpEndpoint", StreamableHTTPSessionManager]:
     async def call_tool(ctx: Any, params: types.CallToolRequestParams) -> types.CallToolResult:
         proc = calls.process(_auth(ctx))
         try:
-            reply = await calls.run(proc, tool.Call(name=params.name, args=dict(params.arguments or {})))
+            reply = await calls.run_as(proc, tool.Call(name=params.name, args=dict(params.arguments or {})),
+                                       tool.ToolResult)
         except ApiError as exc:
             return types.CallToolResult(content=[types.TextContent(type="text", text=exc.message)], is_error=True)
         return types.CallToolResult(content=[types.TextContent(type="text", text=reply.output)], is_error=reply.is_error,

@@ -46,7 +46,7 @@ class HttpServer:
                                 timeout_graceful_shutdown=2, timeout_keep_alive=30)
         self._server = _Server(config)
 
-    async def serve(self, *, task_status: anyio.abc.TaskStatus = anyio.TASK_STATUS_IGNORED) -> None:
+    async def serve(self, *, task_status: anyio.abc.TaskStatus[str] = anyio.TASK_STATUS_IGNORED) -> None:
         async with anyio.create_task_group() as tg:
             tg.start_soon(self._server.serve, [self.sock])
             while not self._server.started:

@@ -31,10 +31,10 @@ class SSEResponse(Response):
 
     def __init__(self, call: Callable[..., Any], render: "Renderer"):  # Response.__init__ would add a length
         self.status_code, self.background, self.raw_headers = 200, None, list(HEADERS)
-        self.call, self.render = call, render
+        self.call, self.renderer = call, render  # not `render`: that is Response.render, a method
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        items_in, items_out = anyio.create_memory_object_stream[tuple](max_buffer_size=math.inf)
+        items_in, items_out = anyio.create_memory_object_stream[tuple[str, Any]](max_buffer_size=math.inf)
 
         async def work() -> None:
             async with items_in:
@@ -55,7 +55,7 @@ class SSEResponse(Response):
             tg.start_soon(work)
             tg.start_soon(hangup)
             async with items_out:
-                await send({"type": "http.response.body", "body": self.render.start(), "more_body": True})
+                await send({"type": "http.response.body", "body": self.renderer.start(), "more_body": True})
                 async for item in items_out:
                     body = self._body(*item)
                     while True:  # what queued meanwhile goes out in the same write: one wake-up, not one per token
@@ -70,8 +70,8 @@ class SSEResponse(Response):
 
     def _body(self, kind: str, value: Any) -> bytes:
         if kind == "text":
-            return self.render.text(value)
-        return self.render.error(value) if kind == "error" else self.render.done(value)
+            return self.renderer.text(value)
+        return self.renderer.error(value) if kind == "error" else self.renderer.done(value)
 
 
 class Renderer:
@@ -83,8 +83,8 @@ class Renderer:
         self.created = int(time.time())
         self.sent = ""  # text streamed so far
 
-    def _chunk(self, choice: dict | None, usage_: dict | None = None) -> bytes:
-        obj = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
+    def _chunk(self, choice: dict[str, Any] | None, usage_: dict[str, Any] | None = None) -> bytes:
+        obj: dict[str, Any] = {"id": self.id, "object": "chat.completion.chunk" if self.chat else "text_completion",
                "created": self.created, "model": self.model, "choices": [choice] if choice else []}
         if self.chat:
             obj["system_fingerprint"] = None
@@ -92,7 +92,7 @@ class Renderer:
             obj["usage"] = usage_
         return event(obj)
 
-    def _delta(self, delta: dict, finish: str | None = None) -> bytes:
+    def _delta(self, delta: dict[str, Any], finish: str | None = None) -> bytes:
         if self.chat:
             return self._chunk({"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish})
         return self._chunk({"index": 0, "text": delta.get("content", ""), "logprobs": None, "finish_reason": finish})

@@ -23,28 +23,29 @@ CALL_KEYS = ("name", "parameters")  # in this order (the grammar orders keys by 
 class Plan:
     """How one chat request is decoded: the schema (None: free text) and what the model is told."""
 
-    schema: dict | None = None
+    schema: dict[str, Any] | None = None
     tools: list[Tool] = field(default_factory=list)
     calls: bool = False  # the reply may be a tool call
-    text_schema: dict | None = None  # the schema of plain content, from response_format
+    text_schema: dict[str, Any] | None = None  # the schema of plain content, from response_format
     json_reply: bool = False  # without tools: the whole reply is the response_format's JSON
     prompt: str = ""  # the system text that describes the tools and the reply format
 
 
-def params_schema(tool: Tool) -> dict:
+def params_schema(tool: Tool) -> dict[str, Any]:
     """The tool's parameters, ``$ref``s inlined; an object that names its properties admits no others
     in the grammar (any reply without extra keys still matches the client's schema)."""
     schema = inline_refs(tool.function.parameters or {"type": "object", "properties": {}})
     if not isinstance(schema, dict):
         raise bad_request(f"tools[].function.parameters of {tool.function.name!r} must be a JSON schema object",
                           "tools")
-    return _closed(schema)
+    closed: dict[str, Any] = _closed(schema)  # an object schema stays one
+    return closed
 
 
 MAX_ENUM = 1024  # an integer range up to this size is decoded as the list of its values
 
 
-def _int_range(s: dict) -> list[int] | None:
+def _int_range(s: dict[str, Any]) -> list[int] | None:
     """The values of a bounded integer (llama.cpp's converter ignores ``minimum`` and ``maximum``)."""
     if s.get("type") != "integer" or "enum" in s or "const" in s:
         return None
@@ -73,12 +74,12 @@ def _closed(s: Any, depth: int = 0) -> Any:
     return out
 
 
-def _call_schema(tool: Tool) -> dict:
+def _call_schema(tool: Tool) -> dict[str, Any]:
     return {"type": "object", "properties": {"name": {"const": tool.function.name}, "parameters": params_schema(tool)},
             "required": list(CALL_KEYS), "additionalProperties": False}
 
 
-def response_schema(req: ChatRequest) -> dict | None:
+def response_schema(req: ChatRequest) -> dict[str, Any] | None:
     rf = req.response_format
     if rf is None or rf.type == "text":
         return None
@@ -86,7 +87,8 @@ def response_schema(req: ChatRequest) -> dict | None:
         return {"type": "object"}
     if rf.json_schema is None or not isinstance(rf.json_schema.schema, dict):
         raise bad_request("response_format.json_schema.schema must be a JSON schema object", "response_format")
-    return _closed(inline_refs(rf.json_schema.schema))
+    closed: dict[str, Any] = _closed(inline_refs(rf.json_schema.schema))  # an object schema stays one
+    return closed
 
 
 def plan(req: ChatRequest) -> Plan:
@@ -140,7 +142,7 @@ def render_call(call_name: str, arguments: str) -> str:
 @dataclass
 class Outcome:
     content: str | None
-    tool_calls: list[dict] = field(default_factory=list)
+    tool_calls: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str = "stop"
 
 
