@@ -86,10 +86,6 @@ class Kernel:
         self._tg: anyio.abc.TaskGroup | None = None
         self._stack: contextlib.AsyncExitStack[bool | None] | None = None
         self._encoder = msgspec.json.Encoder()
-        # set by their boot steps (kernel/reliability) when configured
-        self.journal: Journaler | None = None
-        self.watchdog: Watchdog | None = None
-        self.faults: FaultPlan | None = None
 
     @property
     def engine(self) -> Engine:

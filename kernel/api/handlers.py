@@ -18,6 +18,7 @@ from syscalls.errors import NotFound, SyscallError
 
 if TYPE_CHECKING:
     from kernel.kernel import Kernel
+    from kernel.syscall.person import PersonDesk, Question
 
 
 class ApiError(Exception):
@@ -134,14 +135,14 @@ def approval_info(a: Approval, *, full: bool = False) -> m.ApprovalInfo:
 
 async def approve(kernel: Kernel, req: m.Approve) -> None:
     if _question(kernel, req.approval) is not None:  # approving a confirmation answers it yes
-        kernel.desk.answer(req.approval, "yes")
+        _desk(kernel).answer(req.approval, "yes")
         return
     _decide(kernel, req.approval, lambda book: book.approve(req.approval))
 
 
 async def deny(kernel: Kernel, req: m.Deny) -> None:
     if _question(kernel, req.approval) is not None:
-        kernel.desk.decline(req.approval, req.reason)
+        _desk(kernel).decline(req.approval, req.reason)
         return
     _decide(kernel, req.approval, lambda book: book.deny(req.approval, req.reason))
 
@@ -149,11 +150,17 @@ async def deny(kernel: Kernel, req: m.Deny) -> None:
 async def answer(kernel: Kernel, req: m.Answer) -> None:
     if _question(kernel, req.question) is None:
         raise ApiError("not_found", f"no question {req.question!r} is waiting for an answer")
-    kernel.desk.answer(req.question, req.text)
+    _desk(kernel).answer(req.question, req.text)
 
 
-def _question(kernel: Kernel, qid: str) -> Any:
+def _question(kernel: Kernel, qid: str) -> Question | None:
     return kernel.desk.get(qid) if kernel.desk is not None else None
+
+
+def _desk(kernel: Kernel) -> PersonDesk:
+    if kernel.desk is None:  # only reached after _question found the question on the desk
+        raise ApiError("not_found", "this kernel has no person's desk")
+    return kernel.desk
 
 
 def _decide(kernel: Kernel, approval: str, act: Callable[[Any], Any]) -> None:

@@ -98,6 +98,8 @@ async def run(k: "Kernel", proc: "Process", program: Any, key: str, line: Any) -
         url = f"http://127.0.0.1:{PORT}/v1"
         env = {"OPENAI_BASE_URL": url, "OPENAI_API_BASE": url, "OPENAI_API_KEY": key, "LLMOS_BASE_URL": url,
                "LLMOS_API_KEY": key, "LLMOS_PID": str(proc.pid), "LLMOS_APP": proc.app, "HOME": "/work"}
+        if k.api_calls is None:
+            raise Unavailable("this kernel serves no OpenAI API for the program to call (the openai_api subsystem)")
         server = HttpServer(OpenAIApp(k, k.api_calls, max_body=k.config.api_max_body).asgi, listener, url=url)
         wall = budget.remaining(proc).get("wall_seconds")
         async with anyio.create_task_group() as tg:

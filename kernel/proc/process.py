@@ -94,7 +94,6 @@ class Process:
         self._wall_left = 0.0
         self.browser_page: dict[str, Any] | None = None  # the last page it saw: url, title, elements (kernel/browser)
         self.program: Any = None  # an external program it runs instead of an app entry (kernel/proc/execprog.py)
-        self.browser_page: dict[str, Any] | None = None  # the page it last saw (kernel/browser/sysbrowser.py)
         self.on_state: Callable[[Process, State, State], None] | None = None  # the kernel's event log, set at spawn
 
     @property

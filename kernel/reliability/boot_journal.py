@@ -59,7 +59,7 @@ class Journaler:
             try:
                 await self.k.spawn(spawn.app, spawn.task, priority=spawn.priority, pid=spawn.pid)
             except Exception as exc:  # the app is gone, or its budget no longer allows it
-                if restored:
+                if restored and self.k.memory is not None:
                     with contextlib.suppress(Exception):
                         self.k.memory.service.release(spawn.pid, keep=True)
                 p = recovery.restored(spawn, None)

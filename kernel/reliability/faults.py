@@ -149,7 +149,7 @@ async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     if not plan:
         return
     k.faults = plan
-    # a proxy: what it does not override comes from the engine it wraps (``__getattr__``)
+    # a proxy: what it does not override comes from the engine it wraps
     k.engine = cast(Engine, FaultyEngine(k.engine, plan))
     k.events.emit("kernel.faults", plan=sorted(f"{f.site}={f.kind}" for f in plan.faults.values()))
 

@@ -41,7 +41,7 @@ class Tracer:
         self.procs: dict[int, Any] = {}  # pid -> its invoke_agent span
         self.chats: dict[int, Any] = {}  # pid -> its chat span in flight
         self.models: dict[int, str] = {}
-        self._handlers: dict[str, Callable[[dict], None]] = {
+        self._handlers: dict[str, Callable[[dict[str, Any]], None]] = {
             "proc.spawn": self._proc_spawn, "proc.exit": self._proc_exit, "llm.request": self._llm_request,
             "llm.response": self._llm_response, "syscall": self._syscall}
         self._unsubscribe = events.subscribe(self.on_event)

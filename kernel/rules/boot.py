@@ -43,10 +43,8 @@ def build_gate(k: Kernel) -> RulesGate:
     gate = RulesGate(loaded.engine, ApprovalBook(ttl=k.config.approval_ttl),
                      untrusted=lambda proc, name, req: taint.tainted(proc.pid, request_args(req)),
                      budgets_left=budget.remaining, observe=observe,
-                     enrich=sysbrowser.describe)
-    gate.taint = taint
-    gate.load_errors = list(loaded.errors)
-    gate.sources = list(loaded.sources)
+                     enrich=sysbrowser.describe, taint=taint, sources=list(loaded.sources),
+                     load_errors=list(loaded.errors))
     return gate
 
 

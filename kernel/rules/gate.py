@@ -45,9 +45,6 @@ class RulesGate:
                  user: Hook | None = None, observe: Hook | None = None, taint: Taint | None = None,
                  sources: list[Any] | None = None, load_errors: list[RulesError] | None = None):
         self.engine = engine
-        self.taint: Taint | None = None  # what each process has read that it should not trust (set by the boot step)
-        self.load_errors: list[Any] = []  # rules files that did not load (set by the boot step)
-        self.sources: list[Any] = []  # the rules files it enforces (set by the boot step)
         self.book = book or ApprovalBook()
         self.approval_timeout = approval_timeout
         self._untrusted = untrusted or (lambda proc, name, req: [])
