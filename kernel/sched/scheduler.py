@@ -114,7 +114,9 @@ class Scheduler:
         aged = [w for w in ready if w.bypassed >= self.max_bypass or now - w.since >= self.age_s]
         if aged:
             return min(aged, key=lambda w: w.seq)
-        return min(ready, key=lambda w: (w.proc.usage.llm_seconds, w.seq))
+        # an app's priority (with what a waiting parent lends) still comes first; within a priority, the
+        # program that has had the least model time goes first
+        return min(ready, key=lambda w: (self.priority(w.proc), w.proc.usage.llm_seconds, w.seq))
 
     def _dispatch(self) -> None:
         while len(self.running) < self.n_slots:

@@ -15,9 +15,17 @@ syscalls = ["fs.*", "llm.*"]
 files = ["in/**", "out/**"]
 """
 APP_CODE = """\
+from syscalls.errors import NotFound
+
+
 async def run(sys, task):
-    if task.startswith("slow"):  # a long generation first: time for a person to copy a file in
-        await sys.llm.chat([{"role": "user", "content": task}], max_tokens=400)
+    if task.startswith("slow"):  # short generations until the person has copied the file in (60 s at most)
+        for _ in range(300):
+            try:
+                await sys.fs.stat("in/data.txt")
+                break
+            except NotFound:
+                await sys.llm.chat([{"role": "user", "content": task}], max_tokens=4)
     text = await sys.fs.read("in/data.txt")
     await sys.fs.write("out/result.txt", text.upper())
     return "read: " + text
@@ -79,7 +87,7 @@ def test_run_file_outside_the_apps_files_scope_is_refused_before_anything_runs(f
 def test_cp_into_a_running_process_and_out_again(filer):
     home, data = filer
     assert home.llmos("boot").returncode == 0
-    r = home.llmos("run", "--detach", "filer", "slow: wait for the data")  # about 15 s of generation
+    r = home.llmos("run", "--detach", "filer", "slow: wait for the data")  # it waits for the file
     assert r.returncode == 0, r.stderr
     pid = int(r.stdout.strip())
     r = home.llmos("cp", str(data), f"{pid}:secret.txt")  # outside its scope

@@ -51,7 +51,7 @@ async def test_hints_are_learned_per_syscall_and_tool(kernel_factory, make_app):
 async def test_without_kv_follow_nothing_is_kept_or_hinted(kernel_factory, make_app):
     make_app("agent", code=AGENT, syscalls=["llm.*", "proc.*", "tool.*"])
     eng = RecordingEngine(default="ok")
-    async with kernel_factory(eng) as k:
+    async with kernel_factory(eng, kv_follow=False) as k:  # on by default (docs/performance.md): switched off
         p = await k.wait(await k.spawn("agent", ""), timeout=30)
     assert p.exit_reason == "exited"
     assert not any(r.keep_kv for r in eng.requests) and eng.pauses == [] and eng.forgotten == []

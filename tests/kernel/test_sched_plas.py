@@ -41,6 +41,14 @@ async def test_least_attained_service_goes_first():
     assert await _grant_order(sched, procs) == [4, 2, 3, 1]
 
 
+async def test_priority_comes_before_attained_service():
+    """plas is the default: an app's priority (and what a waiting parent lends) still orders first."""
+    sched = Scheduler(1, "plas")
+    urgent, idle, plain = _proc(1, 9.0), _proc(2, 0.0), _proc(3, 1.0)
+    urgent.priority, idle.priority = 5, 30
+    assert await _grant_order(sched, [idle, plain, urgent]) == [1, 3, 2]
+
+
 async def test_a_call_overtaken_max_bypass_times_goes_next():
     sched = Scheduler(1, "plas", max_bypass=2)
     procs = [_proc(1, 9.0), _proc(2, 1.0), _proc(3, 1.0), _proc(4, 1.0)]
