@@ -17,6 +17,8 @@ SECTIONS = {
     "memory": (lambda: None, "from benchmarks import memory; print(json.dumps(memory.run(sizes=(10_000,))))", 300),
     "sandbox": (lambda: _docker(), ("from benchmarks.sandbox import bench_sandbox; "
                 "print(json.dumps(bench_sandbox(n=10)))"), 300),
+    "prefill": (lambda: None, ("from benchmarks import prefill; from drivers.llm import default_model_path; "
+                "print(json.dumps(prefill.run(default_model_path())))"), 300),
     "openai_api": (lambda: None, "from benchmarks import openai_api; print(json.dumps(openai_api.run()))", 600),
     "browser": (lambda: _chromium(), ("from benchmarks import browser; print(json.dumps(browser.bench(repeats=5, "
                 "count_tokens=lambda s: max(1, len(s) // 4))))"), 300),

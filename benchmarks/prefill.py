@@ -20,11 +20,14 @@ def _long_text(eng: LlamaEngine, tokens: int) -> str:
 
 
 async def gaps(model: str, *, prefill_chunk: int, n_batch: int, prompt_tokens: int = 4096) -> dict:
-    """Token gaps of a decoding sequence while a ``prompt_tokens`` prompt arrives and is read."""
+    """Token gaps of a decoding sequence while a ``prompt_tokens`` prompt arrives and is read (only the gaps
+    while both run count; ``gaps_during`` says how many there were)."""
     async with LlamaEngine(model, n_slots=2, n_ctx=2 * (prompt_tokens + 512), n_batch=n_batch,
                            prefill_chunk=prefill_chunk) as eng:
         text = _long_text(eng, prompt_tokens - 16)
-        busy = eng.submit(GenRequest(messages=[Message("user", "Count from one to five hundred.")], max_tokens=400))
+        # a grammar that cannot end before 256 characters keeps it decoding through the whole read
+        busy = eng.submit(GenRequest(messages=[Message("user", "Write a long story.")], max_tokens=prompt_tokens // 2,
+                                     grammar="root ::= w w w w w w w w w w w w w w w w\nw ::= [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ] [a-z ]"))
         stamps: list[float] = []
         window: list[float] = []
         it = busy.__aiter__()
