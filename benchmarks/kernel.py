@@ -16,6 +16,7 @@ from apps import AppRegistry
 from drivers.llm import ScriptedEngine
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
+from kernel.seams import Instrument
 
 APPS = {
     "bench": '''
@@ -50,7 +51,7 @@ SYSCALLS = {"bench": ["llm.*"], "calls": ["llm.*", "proc.*"], "idle": ["proc.*"]
 _TMP = tempfile.TemporaryDirectory(prefix="llmos-bench-")  # homes and apps of this run; removed at exit
 
 
-class TokenClock:
+class TokenClock(Instrument):
     """An instrument that timestamps every token by pid."""
 
     def __init__(self) -> None:

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from kernel import KernelConfig
+
 
 @pytest.fixture
 def booted(home):
@@ -39,7 +41,7 @@ def test_flags_a_running_kernel_ignores_are_named(booted):
     assert r.returncode == 0 and r.stdout.strip() == 'you said: hi'
     note = [x for x in r.stderr.splitlines() if "note:" in x]
     assert len(note) == 1
-    assert "keeps its slots 4, policy fair" in note[0] and "--slots, --policy are ignored" in note[0]
+    assert f"keeps its slots 4, policy {KernelConfig().policy}" in note[0] and "--slots, --policy are ignored" in note[0]
     assert "`llmos halt`, then `llmos boot --slots 2 --policy fifo`" in note[0]
     quiet = booted.llmos("run", "--slots", "4", "assistant", "hi")  # what it already has: nothing to say
     assert "note:" not in quiet.stderr
