@@ -31,16 +31,18 @@ class EventLog:
         return self._send(ev)
 
     def note(self, kind: str, pid: int = 0, **fields: Any) -> Event:
-        """Like ``emit``, to the log file and subscribers, but not kept in the recent rings: for the frequent
-        events (state changes) that would push the syscalls out of ``logs`` and top's detail pane."""
-        return self._send(Event(ts=time.time(), seq=next(self._seq), kind=kind, pid=pid, **fields))
+        """For the frequent events (state changes): to subscribers only (top, traces, the API's event
+        stream, the journal), not to the log file nor the recent rings, where they would cost a line
+        per transition and push the syscalls out of ``logs`` and top's detail pane."""
+        return self._send(Event(ts=time.time(), seq=next(self._seq), kind=kind, pid=pid, **fields), log=False)
 
-    def _send(self, ev: Event) -> Event:
+    def _send(self, ev: Event, log: bool = True) -> Event:
         kind = ev["kind"]
-        try:
-            self.log.info(kind, **{k: v for k, v in ev.items() if k not in ("kind", "ts")})
-        except Exception:  # a broken log sink must not take the kernel down
-            pass
+        if log:
+            try:
+                self.log.info(kind, **{k: v for k, v in ev.items() if k not in ("kind", "ts")})
+            except Exception:  # a broken log sink must not take the kernel down
+                pass
         for fn in list(self._subscribers):
             try:
                 fn(ev)
