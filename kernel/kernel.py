@@ -24,7 +24,7 @@ from kernel.events import EventLog
 from kernel.proc import budget, runner
 from kernel.proc.inbox import Inbox
 from kernel.proc.process import Process, State
-from kernel.proc.ptable import ProcTable
+from kernel.proc.ptable import ProcTable, next_pid_on_disk, save_next_pid
 from kernel.sched import kvfollow
 from kernel.sched.scheduler import Scheduler
 from kernel.seams import Instrument, Rules
@@ -122,7 +122,7 @@ class Kernel:
         await self.engine.start()
         self._sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum,
                                age_s=self.config.scheduler_age_s, max_bypass=self.config.scheduler_max_bypass)
-        self.ptable = ProcTable(first_pid=self._next_pid_on_disk())
+        self.ptable = ProcTable(first_pid=next_pid_on_disk(self.home))
         self._stack = stack = contextlib.AsyncExitStack()
         self._tg = tg = await stack.enter_async_context(anyio.create_task_group())
         try:
@@ -145,18 +145,6 @@ class Kernel:
             await self._stack.__aexit__(None, None, None)
         with anyio.CancelScope(shield=True):
             await self.engine.close()
-
-    def _next_pid_on_disk(self) -> int:
-        """Pids are never reused within one llmos home, so workspaces and logs stay unambiguous."""
-        f = self.home / "state" / "next_pid"
-        try:
-            return max(1, int(f.read_text().strip()))
-        except (OSError, ValueError):
-            return 1
-
-    def _save_next_pid(self, pid: int) -> None:
-        with contextlib.suppress(OSError):
-            (self.home / "state" / "next_pid").write_text(str(pid + 1))
 
     # -- processes -------------------------------------------------------------------------------
     async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
@@ -198,7 +186,7 @@ class Kernel:
                                       "may carry")
         if pid is None or self.ptable.get(pid) is not None:  # a pid is given only to resume a journaled process
             pid = self.ptable.alloc_pid()
-            self._save_next_pid(pid)
+            save_next_pid(self.home, pid)
         ws = Workspace(self.home / "workspaces" / str(pid)).create()
         for name, data in (files or {}).items():
             transfer.put(ws, manifest.name, perms, name, data)
@@ -401,12 +389,7 @@ class Kernel:
         return self._encoder.encode(message)
 
     def info(self, p: Process) -> ProcInfo:
-        return ProcInfo(pid=p.pid, ppid=p.ppid, app=p.app, task=p.task[:200], state=p.state.value,
-                        priority=p.priority, ctx_used=p.ctx_used, ctx_limit=p.ctx_limit,
-                        tokens_in=p.usage.tokens_in, tokens_out=p.usage.tokens_out, syscalls=p.usage.syscalls,
-                        steps=p.usage.steps, started=p.started, cpu_time=round(p.usage.llm_seconds, 3),
-                        current=p.current, exit_reason=p.exit_reason, exit_status=p.exit_status, result=p.result,
-                        error=p.error[:2000], ready_time=round(p.usage.ready_seconds, 3))
+        return p.info()
 
     def workspace_path(self, pid: int) -> Path:
         return self.home / "workspaces" / str(pid)

@@ -9,6 +9,8 @@ from typing import Any
 
 import anyio
 
+from syscalls.proc import ProcInfo
+
 
 class State(str, enum.Enum):
     NEW = "NEW"
@@ -95,6 +97,16 @@ class Process:
         self.browser_page: dict[str, Any] | None = None  # the last page it saw: url, title, elements (kernel/browser)
         self.program: Any = None  # an external program it runs instead of an app entry (kernel/proc/execprog.py)
         self.on_state: Callable[[Process, State, State], None] | None = None  # the kernel's event log, set at spawn
+
+    def info(self) -> ProcInfo:
+        """What ``ps`` and ``proc.ps`` show of it."""
+        return ProcInfo(pid=self.pid, ppid=self.ppid, app=self.app, task=self.task[:200], state=self.state.value,
+                        priority=self.priority, ctx_used=self.ctx_used, ctx_limit=self.ctx_limit,
+                        tokens_in=self.usage.tokens_in, tokens_out=self.usage.tokens_out,
+                        syscalls=self.usage.syscalls, steps=self.usage.steps, started=self.started,
+                        cpu_time=round(self.usage.llm_seconds, 3), current=self.current,
+                        exit_reason=self.exit_reason, exit_status=self.exit_status, result=self.result,
+                        error=self.error[:2000], ready_time=round(self.usage.ready_seconds, 3))
 
     @property
     def alive(self) -> bool:

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import itertools
+from pathlib import Path
 from typing import Iterator
 
 from kernel.proc.process import Process
@@ -71,3 +73,16 @@ class ProcTable:
         while len(self.reaped) > HISTORY:
             self.reaped.popitem(last=False)
         return p
+
+
+def next_pid_on_disk(home: Path) -> int:
+    """Pids are never reused within one llmos home, so workspaces and logs stay unambiguous."""
+    try:
+        return max(1, int((home / "state" / "next_pid").read_text().strip()))
+    except (OSError, ValueError):
+        return 1
+
+
+def save_next_pid(home: Path, pid: int) -> None:
+    with contextlib.suppress(OSError):
+        (home / "state" / "next_pid").write_text(str(pid + 1))
