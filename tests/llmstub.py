@@ -46,7 +46,13 @@ class StubServer:
 
 def _handler(stub: StubServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
+        protocol_version = "HTTP/1.1"  # one request a connection (``Connection: close``): after ``stop``,
+        # no kept-alive connection can still reach a handler
+
+        def end_headers(self) -> None:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+            super().end_headers()
 
         def do_GET(self) -> None:
             self._json(200, {"data": [{"id": "stub-model"}]})

@@ -8,7 +8,7 @@ import time
 import anyio
 import pytest
 
-from drivers.llm import EngineError, GenRequest, Message, OpenAIEngine, open_engine
+from drivers.llm import EngineError, GenRequest, Message, OpenAIEngine, ScriptedEngine, open_engine
 from drivers.llm.factory import parse_spec
 from drivers.llm.replicas import ReplicaEngine
 from tests.llmstub import StubServer
@@ -204,6 +204,8 @@ def test_replica_lists_are_checked_when_read():
             parse_spec(bad)
         assert info.value.code == "invalid" and why in str(info.value)
     assert isinstance(open_engine("http://a:1", retry_s=3), OpenAIEngine)  # one address: a plain engine
+    # the kernel passes the network options whatever the spec: an in-process engine ignores them
+    assert isinstance(open_engine("scripted", timeout=1, connect_timeout=1, retry_s=3), ScriptedEngine)
 
 
 async def test_an_engine_that_refuses_says_so_in_one_line():
