@@ -269,9 +269,12 @@ class ReplicaGeneration(Generation):
                 eng._up(rep)
                 self._result = inner.result
                 return
-            self._result = GenResult(text="", prompt=[], tokens=list(req.generated), finish_reason=self._reason)
         except EngineError as exc:
             eng._errors += 1
             self._result = GenResult(text="", prompt=[], tokens=list(req.generated), finish_reason="error",
                                      error=str(exc))
             raise
+        finally:  # cancelled before any replica was asked, or the caller closed the stream early
+            if self._result is None:
+                self._result = GenResult(text="", prompt=[], tokens=list(req.generated),
+                                         finish_reason=self._reason or "cancelled")

@@ -229,3 +229,17 @@ async def test_an_engine_that_accepts_and_never_answers_times_out_on_time(stubs)
     assert str(info.value) == f"llm engine {s.url} timed out: no answer within 1 s"
     assert info.value.code == "timeout" and info.value.retryable
     await eng.close()
+
+
+async def test_closing_the_stream_early_frees_the_replica(stubs):
+    a, b = stubs()
+    a.modes[:], a.answer = ["slow"], ("one", " two", " three")
+    eng = ReplicaEngine([a.url, b.url])
+    await eng.start()
+    gen = eng.submit(req("k"))
+    tokens = gen.__aiter__()
+    assert (await tokens.__anext__()).text == "one"
+    await tokens.aclose()  # as the kernel does when a process is killed mid-answer
+    assert gen.result.finish_reason == "cancelled" and eng.info()[0].in_flight == 0
+    assert eng.stats().busy_slots == 0 and eng.info()[0].up
+    await eng.close()
