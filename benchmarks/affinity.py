@@ -29,7 +29,7 @@ async def _document(eng: ReplicaEngine, n: int, tokens: int) -> str:
             return text
 
 
-async def measure(model: str, *, rounds: int = 3, prompt_tokens: int = 1000, threads: int = 2) -> dict:
+async def measure(model: str, *, rounds: int = 4, prompt_tokens: int = 1200, threads: int = 1) -> dict:
     """``rounds`` processes, each with a first call on a ``prompt_tokens`` prompt and a second call extending
     it, sent to its own replica and, as the control, to the other one (the order alternates by round)."""
     with tempfile.TemporaryDirectory(prefix="llmos-affinity-") as tmp:
