@@ -114,7 +114,7 @@ class ReplicaEngine(Engine):
             if rep.address in errors:
                 self._down(rep, errors[rep.address])
         if len(errors) == len(self.replicas):
-            raise self._all_down()
+            raise self._all_down(retry=False)  # nothing will be retried: the engine did not start
         model = next(r.engine.model for r in self.replicas if r.address not in errors)
         for rep in self.replicas:  # a replica that was down learns the model name of the ones that answered
             if not rep.engine.model:
@@ -169,13 +169,13 @@ class ReplicaEngine(Engine):
     def _up(self, rep: Replica) -> None:
         rep.down_until, rep.error = 0.0, ""
 
-    def _all_down(self) -> EngineError:
+    def _all_down(self, *, retry: bool = True) -> EngineError:
         now = self._clock()
         parts = []
         for r in self.replicas:
-            why = r.error or "failed"
             wait = r.down_until - now
-            parts.append(f"{r.address} ({why}{f'; retried in {wait:.0f} s' if wait > 0.5 else ''})")
+            when = f"; retried in {wait:.0f} s" if retry and wait > 0.5 else ""
+            parts.append(f"{r.address} ({r.error or 'failed'}{when})")
         return EngineError(f"no llm engine replica available: {'; '.join(parts)}", code="unavailable",
                            retryable=True)
 

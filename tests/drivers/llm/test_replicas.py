@@ -145,7 +145,7 @@ async def test_when_every_replica_is_down_the_error_names_each_address(stubs):
     assert info.value.code == "unavailable" and "\n" not in msg
     assert msg.startswith("no llm engine replica available: ")
     assert f"{dead1} (llm engine {dead1} unreachable: connection refused" in msg
-    assert f"{dead2} (llm engine {dead2} unreachable: connection refused" in msg
+    assert f"{dead2} (llm engine {dead2} unreachable: connection refused)" in msg  # no retry: it did not start
     await eng.close()
     a, b = stubs()
     eng = ReplicaEngine([a.url, b.url])
@@ -155,6 +155,7 @@ async def test_when_every_replica_is_down_the_error_names_each_address(stubs):
     with pytest.raises(EngineError) as info:
         await eng.generate(req("k"))
     assert a.url in str(info.value) and b.url in str(info.value) and info.value.retryable
+    assert f"{a.url} (llm engine {a.url} answered 500: engine exploded; retried in 10 s)" in str(info.value)
     with pytest.raises(EngineError):  # both out: the next call fails at once, asking nobody
         await eng.generate(req("j"))
     assert len(a.bodies) == len(b.bodies) == 1 and time.monotonic() - t0 < 5
