@@ -244,3 +244,26 @@ async def test_closing_the_stream_early_frees_the_replica(stubs):
     assert gen.result.finish_reason == "cancelled" and eng.info()[0].in_flight == 0
     assert eng.stats().busy_slots == 0 and eng.info()[0].up
     await eng.close()
+
+
+@pytest.fixture
+def silent():
+    """A port that accepts connections (the kernel's backlog does) and never answers."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen(8)
+        yield f"http://127.0.0.1:{s.getsockname()[1]}"
+
+
+async def test_a_port_that_never_answers_is_bounded_by_the_timeout(silent, stubs):
+    t0 = time.monotonic()
+    with pytest.raises(EngineError) as info:
+        await OpenAIEngine(silent, timeout=1).start()
+    assert str(info.value) == f"llm engine {silent} timed out: no answer within 1 s"
+    (s,) = stubs(1)
+    eng = open_engine(f"{silent},{s.url}", timeout=1)
+    await eng.start()  # the silent one is out after its timeout; the engine runs on the other
+    assert time.monotonic() - t0 < 5
+    assert eng.info()[0].error == f"llm engine {silent} timed out: no answer within 1 s" and not eng.info()[0].up
+    assert (await eng.generate(req("k"))).text == "hello world" and eng.replica_for("k") == s.url
+    await eng.close()
