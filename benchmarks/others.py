@@ -20,6 +20,8 @@ SECTIONS = {
     "prefill": (lambda: None, ("from benchmarks import prefill; from drivers.llm import default_model_path; "
                 "print(json.dumps(prefill.run(default_model_path())))"), 300),
     "openai_api": (lambda: None, "from benchmarks import openai_api; print(json.dumps(openai_api.run()))", 600),
+    "affinity": (lambda: None, ("from benchmarks import affinity; from drivers.llm import default_model_path; "
+                 "print(json.dumps(affinity.run(default_model_path())))"), 900),
     "browser": (lambda: _chromium(), ("from benchmarks import browser; print(json.dumps(browser.bench(repeats=5, "
                 "count_tokens=lambda s: max(1, len(s) // 4))))"), 300),
 }

@@ -223,6 +223,8 @@ def _others(r: dict) -> list[str]:
         lines += [f"### {name}", "", f"Ran in {_f(res.pop('_seconds', 0))} s.", ""]
         if name == "openai_api":
             lines += _openai_api(res)
+        if name == "affinity":
+            lines += _affinity(res)
         lines += ["```json", json.dumps(res, indent=1)[:4000], "```", ""]
     return lines
 
@@ -236,6 +238,14 @@ def _openai_api(res: dict) -> list[str]:
             (f"- One non-streamed chat over HTTP takes {_f(o['http_p50_ms'], 3)} ms p50 against "
              f"{_f(o['in_kernel_p50_ms'], 3)} ms for the same `llm.chat` in the kernel (scripted model): the HTTP "
              f"layer adds **{_f(o['added_p50_ms'], 3)} ms** (target <= 5 ms)."), ""]
+
+
+def _affinity(res: dict) -> list[str]:
+    """Replica affinity's target (docs/models.md, "Replicas"): the prefix cache it keeps."""
+    return [(f"- Two `llama_cpp.server` replicas on loopback; a process's second call ({res['second_call_tokens']} "
+             f"tokens, extending its first) reaches its first token in {_f(res['same_median_s'], 3)} s on its own "
+             f"replica against {_f(res['other_median_s'], 3)} s on the other: **{_f(res['ratio'])}x sooner** "
+             f"(median of {res['rounds']} rounds, the lowest round {_f(res['ratio_min'])}x; target >= 2x)."), ""]
 
 
 def write(r: dict, docs: Path) -> Path:

@@ -16,9 +16,15 @@ def default_home() -> Path:
 
 class KernelConfig(msgspec.Struct, kw_only=True):
     home: str = ""
-    model: str = ""  # "" (embedded), a .gguf path, an http(s) URL, or "scripted"; the first two may add ":q8_0"
+    model: str = ""  # "" (embedded), a .gguf path, an http(s) URL (or several, comma-separated: replicas), or
+    # "scripted"; the first two may add ":q8_0"
     n_slots: int = 4
     n_ctx: int = 8192
+    # a model on servers (drivers/llm/openai.py, replicas.py; docs/models.md): how long to wait for a
+    # connection and for each answer, and how long a failed replica stays out; [engine] timeout, ...
+    engine_timeout: float = 120.0
+    engine_connect_timeout: float = 10.0
+    engine_retry_s: float = 10.0
     policy: str = "plas"  # fifo | rr | priority | fair | plas (docs/performance.md, "The default")
     quantum: int = 64  # tokens before a process may be preempted
     scheduler_age_s: float = 30.0  # plas: a call waiting this long is served before younger ones

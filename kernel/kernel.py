@@ -118,7 +118,9 @@ class Kernel:
                        level=self.config.log_level)
         if self._engine is None:
             from drivers.llm.factory import open_engine
-            self._engine = open_engine(self.config.model, n_slots=self.config.n_slots, n_ctx=self.config.n_ctx)
+            c = self.config
+            self._engine = open_engine(c.model, n_slots=c.n_slots, n_ctx=c.n_ctx, timeout=c.engine_timeout,
+                                       connect_timeout=c.engine_connect_timeout, retry_s=c.engine_retry_s)
         await self.engine.start()
         self._sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum,
                                age_s=self.config.scheduler_age_s, max_bypass=self.config.scheduler_max_bypass)

@@ -53,8 +53,11 @@ def _model_spec(v: str) -> bool:
 
 CHECKS: dict[str, tuple[Any, str]] = {
     "model": (_model_spec, "'' or embedded (either may end in :q8_0 or :f16), a .gguf path (may too), "
-                           "an http(s) URL, or scripted"),
+                           "an http(s) URL (or several separated by commas: replicas), or scripted"),
     "n_slots": (lambda v: 1 <= v <= 256, "a whole number from 1 to 256"),
+    "engine_timeout": (lambda v: v > 0, "more than 0 seconds"),
+    "engine_connect_timeout": (lambda v: v > 0, "more than 0 seconds"),
+    "engine_retry_s": (lambda v: v >= 0, "0 seconds or more"),
     "n_ctx": (lambda v: 256 <= v <= 1 << 21, "a whole number of tokens from 256 to 2097152"),
     "policy": (lambda v: v in POLICIES, "one of " + ", ".join(POLICIES)),
     "quantum": (lambda v: v >= 1, "at least 1"),
@@ -126,6 +129,15 @@ def _set(cfg: KernelConfig, sources: dict[str, str], name: str, value: Any, wher
     sources[name] = where
 
 
+def _replica_list(spec: str, label: str) -> None:
+    from drivers.llm.base import EngineError
+    from drivers.llm.factory import parse_spec
+    try:
+        parse_spec(spec)
+    except EngineError as exc:
+        raise SettingsError(f"{label}: {exc}") from None
+
+
 def _why(exc: msgspec.ValidationError) -> str:
     msg = str(exc)
     m = re.match(r"Expected `(.+?)`, got `(.+?)`", msg)
@@ -141,6 +153,8 @@ def check(name: str, value: Any, label: str, *, strict: bool = True) -> Any:
         got = msgspec.structs.asdict(msgspec.convert({name: value}, KernelConfig, strict=strict))[name]
     except msgspec.ValidationError as exc:
         raise SettingsError(f"{label} {_why(exc)}, got {value!r}") from None
+    if name == "model" and "," in got:  # a replica list: say which entry is wrong
+        _replica_list(got, label)
     rule = CHECKS.get(name)
     if rule is not None and not rule[0](got):
         raise SettingsError(f"{label} must be {rule[1]}, got {value!r}")

@@ -7,6 +7,9 @@ from typing import Any
 from .base import Engine, EngineError
 
 EMBEDDED = ("", "embedded", "default")  # specs that name the packaged model
+# options of the engines that talk to servers; an in-process engine ignores them, so one configuration
+# (the kernel's [engine] table) serves any spec
+NETWORK_OPTS = ("timeout", "connect_timeout", "retry_s")
 
 
 def open_engine(spec: str = "", **opts: Any) -> Engine:
@@ -15,6 +18,8 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
     - ``""`` or ``"embedded"``: llama.cpp with the packaged SmolLM2-135M-Instruct
     - a path to a ``.gguf`` file (``~`` expanded): llama.cpp with that model
     - ``http://…`` or ``https://…``: an OpenAI-compatible server (``/v1`` appended when the URL has no path)
+    - ``http://a:8000,http://b:8000``: replicas of one model on several such servers (drivers/llm/replicas.py;
+      option ``retry_s``, and ``n_slots``/``n_ctx`` per replica)
     - ``"scripted"``: the scripted test engine
     - ``"embedded:q8_0"`` or ``"PATH.gguf:q8_0"`` (or ``:f16``): that model converted once to the format
       and cached (drivers/llm/weights.py)
@@ -24,6 +29,8 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
     kind, s, weights = parse_spec(spec)
     if weights is not None:
         opts = {**opts, "weights": weights}
+    if kind not in ("http", "replicas"):
+        opts = {k: v for k, v in opts.items() if k not in NETWORK_OPTS}
     if kind == "embedded":
         from .llama_engine import LlamaEngine
         return LlamaEngine(None, **opts)
@@ -32,7 +39,10 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
         return ScriptedEngine(**opts)
     if kind == "http":
         from .openai import OpenAIEngine
-        return OpenAIEngine(s, **opts)
+        return OpenAIEngine(s, **{k: v for k, v in opts.items() if k != "retry_s"})
+    if kind == "replicas":
+        from .replicas import ReplicaEngine, split_addresses
+        return ReplicaEngine(split_addresses(s), **opts)
     path = Path(s).expanduser()
     if not path.is_file():
         raise EngineError(f"model file not found: {path}", code="unavailable")
@@ -42,7 +52,10 @@ def open_engine(spec: str = "", **opts: Any) -> Engine:
 
 def parse_spec(spec: str) -> tuple[str, str, str | None]:
     """(kind, target, weight format) of an engine spec, kind one of ``embedded``, ``gguf``, ``http``,
-    ``scripted``; ``EngineError`` (invalid) for anything else.  Touches no file or server."""
+    ``replicas``, ``scripted``; ``EngineError`` (invalid) for anything else.  Touches no file or server."""
+    if "," in spec and "://" in spec:
+        from .replicas import split_addresses
+        return "replicas", ",".join(split_addresses(spec)), None
     s, weights = split_spec(spec.strip())
     if s in EMBEDDED:
         return "embedded", s, weights
@@ -52,8 +65,9 @@ def parse_spec(spec: str) -> tuple[str, str, str | None]:
         return "http", s, weights
     if Path(s).expanduser().suffix.lower() == ".gguf":
         return "gguf", s, weights
-    raise EngineError(f"unknown engine spec {spec!r}: use '', 'embedded', a .gguf path, an http(s) URL "
-                      "or 'scripted' (the first two may end in ':q8_0' or ':f16')", code="invalid")
+    raise EngineError(f"unknown engine spec {spec!r}: use '', 'embedded', a .gguf path, an http(s) URL, "
+                      "http(s) URLs separated by commas (replicas) or 'scripted' (the first two may end in "
+                      "':q8_0' or ':f16')", code="invalid")
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

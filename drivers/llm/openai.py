@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,12 +38,13 @@ class OpenAIEngine(Engine):
     def __init__(self, base_url: str, *, model: str = "", api_key: str | None = None, n_slots: int = 4,
                  n_ctx: int = 8192, timeout: float = 120.0, connect_timeout: float = 10.0,
                  schema_style: str = "auto", extra_body: dict[str, Any] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, vocab: PieceVocab | None = None):
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise EngineError(f"not an http(s) URL: {base_url!r}", code="invalid")
         path = parts.path.rstrip("/")
         self.base_url = f"{parts.scheme}://{parts.netloc}{path if path else '/v1'}"
+        self.address = f"{parts.scheme}://{parts.netloc}{path}"  # as the person wrote it, for messages
         self.model = model
         self.api_key = api_key if api_key is not None else next(
             (os.environ[k] for k in API_KEY_ENVS if os.environ.get(k)), "")
@@ -60,8 +60,7 @@ class OpenAIEngine(Engine):
         self._http_loop: object = None
         self._slots = anyio.Semaphore(n_slots)
         self._busy = self._waiting = 0
-        self._vocab = PieceVocab()
-        self._templated: OrderedDict[tuple[int, ...], list[Message]] = OrderedDict()
+        self._vocab = vocab if vocab is not None else PieceVocab()  # shared by replicas of one model
         self._tokenize_path: str | None = None
         self._schema_fallback = False
         self._stats = EngineStats(model=model or self.base_url, n_slots=n_slots, n_ctx=n_ctx)
@@ -85,9 +84,9 @@ class OpenAIEngine(Engine):
         try:
             resp = await self._client().get("/models")
         except httpx.HTTPError as exc:
-            raise transport_error(exc, self.base_url) from exc
+            raise transport_error(exc, self.address, self.timeout) from exc
         if resp.status_code >= 500 or resp.status_code in (401, 403):
-            raise http_error(resp.status_code, resp.text)
+            raise http_error(resp.status_code, resp.text, self.address)
         if resp.status_code == 200 and not self.model:
             try:
                 data = resp.json().get("data") or []
@@ -109,7 +108,7 @@ class OpenAIEngine(Engine):
         if req.messages is not None:
             messages = list(req.messages)
         elif req.prompt is not None:
-            known = self._templated.get(tuple(req.prompt))
+            known = self._vocab.messages_for(req.prompt)
             messages = known if known is not None else [Message("user", self.detokenize(req.prompt))]
         else:
             raise EngineError("request has neither messages nor prompt", code="invalid")
@@ -145,9 +144,7 @@ class OpenAIEngine(Engine):
 
     def apply_template(self, messages: list[Message]) -> list[int]:
         ids = self.tokenize("".join(f"{m.role}: {m.content}\n" for m in messages) + "assistant: ")
-        self._templated[tuple(ids)] = list(messages)
-        while len(self._templated) > 256:
-            self._templated.popitem(last=False)
+        self._vocab.remember(ids, messages)
         return ids
 
     async def count_tokens_exact(self, text: str) -> int:

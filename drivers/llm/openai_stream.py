@@ -104,13 +104,13 @@ class OpenAIGeneration(Generation):
                         yield tok
                 break
         except httpx.HTTPError as exc:
-            raise transport_error(exc, eng.base_url) from exc
+            raise transport_error(exc, eng.address, eng.timeout) from exc
         if not r.prompt_tokens:  # the server sent no usage: estimate
             r.prompt_tokens = sum(eng.count_tokens(m["content"] or "") + 4 for m in body["messages"])
 
     async def _events(self, resp: httpx.Response, r: GenResult, t0: float) -> AsyncIterator[Token]:
         if resp.status_code >= 400:
-            raise http_error(resp.status_code, (await resp.aread()).decode("utf-8", "replace"))
+            raise http_error(resp.status_code, (await resp.aread()).decode("utf-8", "replace"), self._eng.address)
         events = sse_events(resp.aiter_lines())
         while True:
             with anyio.CancelScope() as self._scope:

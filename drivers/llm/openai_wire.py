@@ -1,8 +1,11 @@
 """Wire format of OpenAI-compatible servers: request bodies, SSE events, errors, and a local piece vocabulary."""
 from __future__ import annotations
 
+import errno
 import json
 import re
+import socket
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
@@ -18,12 +21,25 @@ class PieceVocab:
     """Ids for text pieces (streamed deltas, or whitespace-led words), local to one engine.
 
     Remote servers speak text, but the engine interface speaks token ids: this keeps
-    ``detokenize(tokenize(x)) == x`` and lets ``GenRequest.generated`` be replayed.
+    ``detokenize(tokenize(x)) == x`` and lets ``GenRequest.generated`` be replayed.  Engines that
+    stand for one model (replicas) share one, so ids mean the same on each.
     """
+
+    TEMPLATES = 256  # templated prompts remembered
 
     def __init__(self) -> None:
         self.ids: dict[str, int] = {}
         self.pieces: list[str] = []
+        self.templated: OrderedDict[tuple[int, ...], list[Message]] = OrderedDict()
+
+    def remember(self, ids: list[int], messages: list[Message]) -> None:
+        """``ids`` are a local rendering of ``messages``: a request built from them goes out as that chat."""
+        self.templated[tuple(ids)] = list(messages)
+        while len(self.templated) > self.TEMPLATES:
+            self.templated.popitem(last=False)
+
+    def messages_for(self, ids: list[int]) -> list[Message] | None:
+        return self.templated.get(tuple(ids))
 
     def id(self, piece: str) -> int:
         got = self.ids.get(piece)
@@ -77,7 +93,7 @@ def chat_body(req: GenRequest, messages: list[Message], *, model: str, max_token
     return body
 
 
-def http_error(status: int, text: str) -> EngineError:
+def http_error(status: int, text: str, address: str = "") -> EngineError:
     detail = text.strip()[:500]
     try:
         err = json.loads(text).get("error")
@@ -92,13 +108,42 @@ def http_error(status: int, text: str) -> EngineError:
         code, retry = "unavailable", True
     else:
         code, retry = "invalid", False
-    return EngineError(f"LLM server answered {status}: {detail}", code=code, retryable=retry)
+    who = f"llm engine {address}" if address else "llm engine"
+    return EngineError(f"{who} answered {status}: {' '.join(detail.split())}", code=code, retryable=retry)
 
 
-def transport_error(exc: httpx.HTTPError, url: str) -> EngineError:
+_ERRNO = {errno.ECONNREFUSED: "connection refused", errno.ECONNRESET: "connection reset",
+          errno.EHOSTUNREACH: "no route to host", errno.ENETUNREACH: "network unreachable",
+          errno.ECONNABORTED: "connection aborted", errno.EPIPE: "connection closed"}
+
+
+def why(exc: BaseException) -> str:
+    """A few words for a transport failure: the OS error under httpx's wrapper when there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, socket.gaierror):
+            return "name not resolved"
+        if isinstance(seen, OSError) and seen.errno in _ERRNO:
+            return _ERRNO[seen.errno]
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return "connection closed mid-answer"
+    if isinstance(exc, httpx.ReadError):
+        return "connection reset"
+    text = " ".join(str(exc).split())
+    return text[:200] if text else type(exc).__name__
+
+
+def transport_error(exc: httpx.HTTPError, address: str, timeout: httpx.Timeout | None = None) -> EngineError:
+    """``llm engine ADDRESS unreachable: connection refused`` and the like: one line, naming the address."""
     if isinstance(exc, httpx.TimeoutException):
-        return EngineError(f"LLM server at {url} timed out: {exc!r}", code="timeout", retryable=True)
-    return EngineError(f"LLM server at {url} unreachable: {exc!r}", code="unavailable", retryable=True)
+        if isinstance(exc, httpx.ConnectTimeout):
+            limit, what = (timeout.connect if timeout else None), "no connection"
+        else:
+            limit, what = (timeout.read if timeout else None), "no answer"
+        within = f" within {limit:g} s" if limit else ""
+        return EngineError(f"llm engine {address} timed out: {what}{within}", code="timeout", retryable=True)
+    return EngineError(f"llm engine {address} unreachable: {why(exc)}", code="unavailable", retryable=True)
 
 
 async def sse_events(lines: AsyncIterator[str]) -> AsyncIterator[dict[str, Any]]:
@@ -122,9 +167,9 @@ def _event(payload: str) -> dict[str, Any]:
     try:
         event: dict[str, Any] = json.loads(payload)
     except ValueError as exc:
-        raise EngineError(f"bad event from LLM server: {payload[:200]!r}", code="io", retryable=True) from exc
+        raise EngineError(f"bad event from llm engine: {payload[:200]!r}", code="io", retryable=True) from exc
     if isinstance(event, dict) and event.get("error"):
         err = event["error"]
         msg = err.get("message", str(err)) if isinstance(err, dict) else str(err)
-        raise EngineError(f"LLM server error: {msg}", code="unavailable", retryable=True)
+        raise EngineError(f"llm engine error: {msg}", code="unavailable", retryable=True)
     return event

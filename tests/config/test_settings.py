@@ -96,6 +96,11 @@ def test_home_and_config_file_come_from_env(home, tmp_path):
     ("[engine]\nmodel = \"embedded:q9\"\n", {}, {}, r"llmos.toml:2: engine.model must be '' or embedded"),
     ("", {"LLMOS_MODEL": "gpt"}, {}, r"^env LLMOS_MODEL must be '' or embedded .*, got 'gpt'"),
     ("", {}, {"model": ("--model", "scripted:q8_0")}, r"^flag --model must be"),
+    ("[engine]\nmodel = \"http://a:1,,http://b:2\"\n", {}, {},
+     r"llmos.toml:2: engine.model: replica list 'http://a:1,,http://b:2': entry 2 is empty$"),
+    ("", {"LLMOS_MODEL": "http://a:1, gpt"}, {},
+     r"^env LLMOS_MODEL: replica list 'http://a:1, gpt': entry 2 \('gpt'\) is not an http\(s\) URL$"),
+    ("[engine]\ntimeout = 0\n", {}, {}, r"llmos.toml:2: engine.timeout must be more than 0 seconds, got 0"),
 ])
 def test_a_bad_value_is_named_with_its_source(home, text, env, flags, message):
     (home / "llmos.toml").write_text(text)
@@ -119,7 +124,7 @@ def test_daemon_and_run_read_the_settings(home, monkeypatch):
 
 
 @pytest.mark.parametrize("spec", ["", "embedded", "embedded:q8_0", "/m/x.gguf:F16", "http://127.0.0.1:9/v1",
-                                  "scripted"])
+                                  "scripted", "http://127.0.0.1:8000,https://gpu-box:8000/v1"])
 def test_good_model_specs_pass(home, spec):
     assert load(home, flags={"model": ("--model", spec)}).config.model == spec
 
@@ -172,3 +177,9 @@ def test_config_show_prints_values_and_sources(home):
     assert "Traceback" not in bad.stderr
     daemon = _llmos("daemon", home=home)  # the daemon refuses to boot on it, and says why
     assert daemon.returncode == 2 and "engine.context must be" in daemon.stderr and "Traceback" not in daemon.stderr
+
+
+def test_engine_timeouts_and_retry_come_from_the_engine_table(home):
+    (home / "llmos.toml").write_text("[engine]\ntimeout = 30\nconnect_timeout = 2.5\nretry_s = 5\n")
+    c = load(home, env={}).config
+    assert (c.engine_timeout, c.engine_connect_timeout, c.engine_retry_s) == (30, 2.5, 5)

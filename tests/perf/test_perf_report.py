@@ -27,7 +27,9 @@ def _results() -> dict:
         | {"baseline_direct_handler_calls_s": 100000.0},
         "idle": {"processes": 1000, "spawn_per_s": 300.0, "rss_before_mb": 40.0, "rss_after_mb": 50.0,
                  "bytes_per_process": 10 * 1024.0, "halt_s": 0.5},
-        "others": {"sandbox": {"skipped": "no Docker engine reachable"}, "rules": {"p99_us": 3.0, "_seconds": 2.0}},
+        "others": {"sandbox": {"skipped": "no Docker engine reachable"}, "rules": {"p99_us": 3.0, "_seconds": 2.0},
+                   "affinity": {"rounds": 4, "second_call_tokens": 1200, "same_median_s": 0.5, "other_median_s": 10.0,
+                                "ratio": 20.0, "ratio_min": 12.5, "target": 2.0, "_seconds": 60.0}},
     }
 
 
@@ -44,5 +46,6 @@ def test_report_has_ratios_plots_and_reasons(tmp_path):
     assert "| 1024 |" in text and "| **no** |" in text and "set_data ms" in text  # an output that differed after a swap is shown
     assert "**14.1x** sooner" in text  # prefix miss median 1.55 s / hit median 0.11 s
     assert "Skipped: no Docker engine reachable" in text and "ValueError: boom" in text
+    assert "in 0.500 s on its own replica against 10.000 s on the other: **20.0x sooner**" in text  # affinity
     assert "Load average (1 min) at start 1.50, at end 2.50" in text
     assert '"sample"' not in text  # raw numbers without the plot samples

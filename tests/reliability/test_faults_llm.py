@@ -101,14 +101,14 @@ async def _run(tmp_path, registry, make_app, url, modes, **cfg):
 
 
 @pytest.mark.parametrize("mode,expect", [
-    ("500", "llm_error:True:the model failed: LLM server answered 500: engine exploded"),
-    ("close", "llm_error:True:the model failed: LLM server at"),
-    ("garbage", "llm_error:True:the model failed: bad event from LLM server"),
+    ("500", "llm_error:True:the model failed: llm engine {url} answered 500: engine exploded"),
+    ("close", "llm_error:True:the model failed: llm engine {url} unreachable: connection closed mid-answer"),
+    ("garbage", "llm_error:True:the model failed: bad event from llm engine"),
 ])
 async def test_a_failing_server_gives_a_typed_retryable_error_after_retries(tmp_path, registry, make_app,
                                                                            server, mode, expect):
     result, retries = await _run(tmp_path, registry, make_app, server, [mode] * 3)
-    assert result.startswith(expect), result
+    assert result.startswith(expect.format(url=server)), result
     assert [r["attempt"] for r in retries] == [1, 2] and retries[0]["error"] == "llm_error"
 
 

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
 
 import anyio
-import httpx
 import pytest
 
 from drivers.llm import EngineError, LlamaEngine, default_model_path
+from tests.llamaserver import LlamaServer
 
 
 @pytest.fixture(scope="session")
@@ -43,42 +39,12 @@ def llama(model_path):
     anyio.run(eng.close)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def llama_server(model_path, tmp_path_factory):
     """``python -m llama_cpp.server`` on a free loopback port; yields its base URL."""
-    port = free_port()
-    log = open(tmp_path_factory.mktemp("llama-server") / "server.log", "w+b")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "2048", "--n_threads", "2", "--verbose", "False"],
-        stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
     try:
-        while True:
-            if proc.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"llama_cpp.server exited: {log.read().decode(errors='replace')[-2000:]}")
-            try:
-                if httpx.get(f"{url}/v1/models", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not become ready in 90 s")
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        srv = LlamaServer(model_path, tmp_path_factory.mktemp("llama-server") / "server.log", threads=2)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield srv.url
+    srv.stop()
