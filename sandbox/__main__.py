@@ -1,4 +1,5 @@
-"""`python -m sandbox build|status|reap`: build the image, show the engine, remove leftover containers."""
+"""`python -m sandbox build|copy|status|reap`: build the image (or copy it to another engine), show the engine,
+remove leftover containers."""
 from __future__ import annotations
 
 import argparse
@@ -15,6 +16,9 @@ def main(argv: list[str] | None = None, prog: str = "python -m sandbox") -> int:
     b.add_argument("--quiet", action="store_true")
     b.add_argument("--strict", action="store_true",
                    help="exit 1 when the image cannot be built (default: say why, exit 0)")
+    c = sub.add_parser("copy", help="load the sandbox image into another Docker engine (never a registry)")
+    c.add_argument("--to", required=True, metavar="URL", help="the engine to load it into, e.g. tcp://10.0.0.5:2375")
+    c.add_argument("--from", dest="src", metavar="URL", help="the engine that has it (default: $DOCKER_HOST or local)")
     sub.add_parser("status", help="engine and image state")
     r = sub.add_parser("reap", help="remove containers left by kernels that are gone")
     r.add_argument("--all", action="store_true",
@@ -26,6 +30,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m sandbox") -> int:
 
             tag = build_image(progress=not args.quiet, force=args.force)
             print(tag)
+        elif args.cmd == "copy":
+            from .image import copy_image
+
+            print(copy_image(args.to, from_url=args.src, progress=True))
         elif args.cmd == "status":
             from .engine import connect
             from .image import image_exists

@@ -194,10 +194,11 @@ class Sandbox:
         try:
             if pool is None:  # closed while this call waited for its thread
                 raise SandboxError("this Sandbox is closed", code="unavailable")
-            if kernel:  # an app: the SDK by tar, then the channel to the kernel's socket
-                put_files(pool.api, state.cid, appbox.sdk_archive())
+            if kernel:  # an app: the channel to the kernel's socket comes up while the SDK is copied in
                 tunnel = Tunnel(pool.api, state.cid, kernel, appbox.SOCKET_IN)
-                tunnel.start()
+                tunnel.begin()
+                put_files(pool.api, state.cid, appbox.sdk_archive())
+                tunnel.wait_ready()
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
                        state=state, local=is_local(self.url), env=env, fork=fork)
         except docker.errors.APIError as exc:

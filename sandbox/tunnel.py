@@ -39,12 +39,20 @@ class Tunnel:
         self.error = ""  # why the tunnel ended early, if it did
 
     def start(self) -> None:
+        self.begin()
+        self.wait_ready()
+
+    def begin(self) -> None:
+        """Start the relay; it comes up while the caller does other work (``wait_ready``)."""
         ex = self.api.exec_create(self.cid, relay.command(self.listen), stdin=True, stdout=True, stderr=True,
                                   user=f"{recipe.UID}:{recipe.UID}", workdir="/tmp")
         self._sock = self.api.exec_start(ex["Id"], socket=True)
         self._raw = getattr(self._sock, "_sock", self._sock)
         self._raw.settimeout(None)  # the engine client's read timeout is for requests, not for this stream
         threading.Thread(target=self._read, name=f"llmos-tunnel-{self.cid[:12]}", daemon=True).start()
+
+    def wait_ready(self) -> None:
+        """Return once the relay listens, or close and raise SandboxError(io) with its own words."""
         end = time.monotonic() + self.ready_s
         while not self._ready.wait(0.05):
             if self._closed or time.monotonic() > end:
