@@ -48,6 +48,7 @@ async def isolate(k: "Kernel", proc: "Process", manifest: Manifest, mode: str = 
     sock = SyscallSocket(k, proc, peer_uid=None if mode == "container" else jail.peer_uid(proc.pid))
     k.events.emit("proc.isolate", proc.pid, mode=mode, socket=sock.path)
     code, out, err = 0, "", ""
+    failed: SyscallError | None = None  # raised once the task group is closed, not wrapped in an ExceptionGroup
     async with anyio.create_task_group() as tg:
         await tg.start(sock.serve)
         with anyio.CancelScope() as app_scope:
@@ -57,11 +58,15 @@ async def isolate(k: "Kernel", proc: "Process", manifest: Manifest, mode: str = 
                     code, out, err = await _in_container(k, proc, manifest, sock)
                 else:
                     code, out, err = await _in_process(proc, manifest, sock)
-            except DriverError as exc:
-                tg.cancel_scope.cancel()
-                raise from_driver(exc) from None
-        await sock.drain()  # the app has ended: its connections close by themselves
+            except DriverError as exc:  # the sandbox could not run it (no engine, no image ...)
+                failed = from_driver(exc)
+            except SyscallError as exc:
+                failed = exc
+        if failed is None:
+            await sock.drain()  # the app has ended: its connections close by themselves
         tg.cancel_scope.cancel()
+    if failed is not None:
+        raise failed
     if out or err:
         k.events.emit("proc.output", proc.pid, stdout=out[-2000:], stderr=err[-2000:])
     if sock.exit is not None:

@@ -177,3 +177,22 @@ async def test_a_kernel_whose_engine_never_answers_keeps_running(black_hole, ker
         assert res["calc"] == "42" and (k.workspace_path(p.pid) / "ok.txt").read_text() == "still here"
         ev = [e for e in k.events.recent if e["kind"] == "sandbox.unavailable"]
         assert ev and ev[0]["error"].startswith(f"docker engine {black_hole} unreachable")
+
+
+async def test_a_container_app_on_an_engine_that_never_answers_ends_unavailable(black_hole, kernel_factory,
+                                                                                 make_app):
+    isolated_app(make_app.root, "far-box", "container", PROBE)
+    make_app("after", syscalls=("fs.*", "proc.*"), code="""
+        async def run(sys, task):
+            await sys.fs.write("after.txt", "the kernel went on")
+            return "ok"
+        """)
+    async with kernel_factory(subsystems=["sandbox"], sandbox_engine=black_hole,
+                              sandbox_connect_timeout=1.0) as k:
+        with anyio.fail_after(30):
+            p = await k.wait(await k.spawn("far-box"))
+            q = await k.wait(await k.spawn("after"))
+        assert p.exit_reason == "error" and p.error.startswith("unavailable"), (p.exit_reason, p.error)
+        assert f"docker engine {black_hole} unreachable: " in p.error and "\n" not in p.error
+        assert (q.exit_reason, q.result) == ("exited", "ok")
+        assert (k.workspace_path(q.pid) / "after.txt").read_text() == "the kernel went on"
