@@ -12,7 +12,7 @@ import msgspec
 from . import appbox, policy, recipe
 from .engine import CONNECT_TIMEOUT, connect, engine_url, is_local, unavailable
 from .errors import SandboxError
-from .exec import RunState, command_for, put_files, run
+from .exec import RunState, command_for, run
 from .policy import DEFAULT, SYSTEM_MAX, Limits
 from .pool import WarmPool
 from .result import ExecResult
@@ -48,6 +48,7 @@ class Sandbox:
         self._lock = threading.Lock()
         self._runs: dict[str, dict[str, RunState]] = {}  # owner -> {container id: state}
         self._closed = False
+        self._sdk: str | None = None  # the SDK volume's name on the engine, once made
 
     # -- public async API -----------------------------------------------------------
     async def start(self, *, wait_warm: bool = False) -> None:
@@ -180,11 +181,18 @@ class Sandbox:
         pool = self._ensure()
         cid = None if (env or kernel or not warm) else pool.take(lim)
         if cid is None:
-            cid = pool.create(lim, owner, "app" if kernel else "exec", env=env)
+            cid = pool.create(lim, owner, "app" if kernel else "exec", env=env,
+                              sdk=self._sdk_volume(pool) if kernel else None)
         state = RunState(pool.api, cid)
         with self._lock:
             self._runs.setdefault(owner, {})[cid] = state
         return state
+
+    def _sdk_volume(self, pool: WarmPool) -> str:
+        with self._lock:
+            if self._sdk is None:
+                self._sdk = appbox.sdk_volume(pool.api, self.image, {policy.LABEL: "1"})
+            return self._sdk
 
     def _run_blocking(self, owner, state: RunState, argv, files, lim, collect, env, fork, kernel) -> ExecResult:
         import docker.errors
@@ -194,13 +202,12 @@ class Sandbox:
         try:
             if pool is None:  # closed while this call waited for its thread
                 raise SandboxError("this Sandbox is closed", code="unavailable")
-            if kernel:  # an app: the channel to the kernel's socket comes up while the SDK is copied in
+            if kernel:  # an app: the channel to the kernel's socket comes up while its files are copied in
                 tunnel = Tunnel(pool.api, state.cid, kernel, appbox.SOCKET_IN)
                 tunnel.begin()
-                put_files(pool.api, state.cid, appbox.sdk_archive())
-                tunnel.wait_ready()
             return run(pool.api, state.cid, argv, files=files, limits=lim, collect=collect,
-                       state=state, local=is_local(self.url), env=env, fork=fork)
+                       state=state, local=is_local(self.url), env=env, fork=fork,
+                       before_start=tunnel.wait_ready if tunnel else None)
         except docker.errors.APIError as exc:
             if state.started or state.reason:
                 raise
@@ -254,8 +261,11 @@ class Sandbox:
 
     def _reap(self, everything: bool = False) -> int:
         pool = self._ensure()
-        return self._remove_labelled(pool, lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
-                                     and (everything or not policy.maker_alive(labels)))
+        n = self._remove_labelled(pool, lambda labels: labels.get(policy.LABEL_KERNEL) != self.kernel_id
+                                  and (everything or not policy.maker_alive(labels)))
+        if everything:
+            appbox.remove_sdk_volumes(pool.api)
+        return n
 
     def _remove_labelled(self, pool: WarmPool, pick) -> int:
         api = pool.api

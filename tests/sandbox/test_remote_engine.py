@@ -54,12 +54,17 @@ def created(monkeypatch):
 
 
 def assert_no_host_path(created: list[tuple[str, dict]], tcp_engine) -> None:
-    """Every container was made on the TCP engine and mounts nothing but its own /work volume."""
+    """Every container was made on the TCP engine and mounts no host path: its own /work volume, and for an
+    app the SDK's volume (filled by tar, read-only); the SDK's helper holds that volume only."""
     assert created
     for base_url, info in created:
         assert base_url == tcp_engine.api.base_url
         assert not info["HostConfig"].get("Binds")
-        assert [(m["Type"], m["Destination"]) for m in info["Mounts"]] == [("volume", "/work")]
+        mounts = sorted((m["Type"], m["Destination"], m["RW"]) for m in info["Mounts"])
+        role = info["Config"]["Labels"].get("llmos.role")
+        want = {"app": [("volume", "/opt/llmos", False), ("volume", "/work", True)],
+                "sdk": [("volume", "/sdk", True)]}.get(role, [("volume", "/work", True)])
+        assert mounts == want, (role, mounts)
 
 
 @pytest.mark.docker
@@ -90,7 +95,7 @@ async def test_a_container_app_makes_syscalls_on_a_tcp_engine(tcp_engine, create
         assert res["uid"] == 1000 and res["init"] == "python3" and res["pid_seen"] == p.pid
         assert (k.workspace_path(p.pid) / "notes" / "hello.txt").read_text() == "written from the far container"
         assert res["denied"] == "PermissionDenied:permission"  # the kernel's rules, as for any app
-    assert_no_host_path([c for c in created if c[1]["Config"]["Labels"].get("llmos.role") == "app"], tcp_engine)
+    assert [c for c in created if c[1]["Config"]["Labels"].get("llmos.role") == "app"]
     assert_no_host_path(created, tcp_engine)
 
 

@@ -57,9 +57,11 @@ async def test_app_talks_to_the_kernel_socket(sb, engine, echo_socket):
     made = []
     real_create = sb._pool.api.create_container
 
-    def create(**kw):
-        made.append(real_create(**kw)["Id"])
-        return {"Id": made[-1]}
+    def create(*a, **kw):
+        out = real_create(*a, **kw)
+        if kw["labels"].get("llmos.role") == "app":  # not the SDK volume's helper
+            made.append(out["Id"])
+        return out
 
     sb._pool.api.create_container = create
     try:
@@ -78,7 +80,9 @@ async def test_app_talks_to_the_kernel_socket(sb, engine, echo_socket):
     assert lines[3] == "uid 1000"
     assert seen == [b"ping hello"]
     assert await sb.containers("app-7") == []
-    assert MOUNTS and all(m == [("volume", "/work")] for m in MOUNTS.values()), MOUNTS  # nothing of the host
+    # nothing of the host: the work folder, and the SDK's volume on the engine, read-only
+    assert MOUNTS and all(m == [("volume", "/work", True), ("volume", "/opt/llmos", False)]
+                          for m in MOUNTS.values()), MOUNTS
 
 
 MOUNTS: dict[str, list] = {}
@@ -91,12 +95,13 @@ async def _remember_mounts(engine, made: list[str]) -> None:
             if cid not in MOUNTS:
                 info = await anyio.to_thread.run_sync(engine.api.inspect_container, cid)
                 assert not info["HostConfig"].get("Binds")
-                MOUNTS[cid] = [(m["Type"], m["Destination"]) for m in info["Mounts"]]
+                MOUNTS[cid] = sorted(((m["Type"], m["Destination"], m["RW"]) for m in info["Mounts"]),
+                                     key=lambda m: m[1], reverse=True)
         await anyio.sleep(0.02)
 
 
 async def test_app_code_files_and_read_only_sdk(sb, echo_socket):
-    """The SDK is a copy (root's, read-only to the app) and the channel's socket is the app user's alone."""
+    """The SDK is a read-only copy and the channel's socket is the app user's alone."""
     path, _ = echo_socket
     r = await sb.run_app("app-8", ["python3", "main.py"], path,
                          files={"main.py": b"import os, stat, syscalls, pathlib\n"
@@ -107,7 +112,7 @@ async def test_app_code_files_and_read_only_sdk(sb, echo_socket):
                                            b"st = os.stat(os.environ['LLMOS_SOCKET'])\n"
                                            b"print('%o %d' % (stat.S_IMODE(st.st_mode), st.st_uid))\n"})
     assert r.ok, r.stderr
-    assert r.stdout.splitlines() == ["/work/.sdk/syscalls/__init__.py", "ro 13", "600 1000"]
+    assert r.stdout.splitlines() == ["/opt/llmos/syscalls/__init__.py", "ro 30", "600 1000"]
 
 
 MANY = r"""
