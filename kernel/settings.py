@@ -70,8 +70,8 @@ CHECKS: dict[str, tuple[Any, str]] = {
     "api_host": (lambda v: bool(v.strip()), "an address to listen on, e.g. 127.0.0.1"),
     "api_port": (lambda v: 0 <= v <= 65535, "a port from 0 (any free one) to 65535"),
     "api_max_body": (lambda v: 1024 <= v <= 1 << 30, "a number of bytes from 1024 to 1073741824"),
-    "sandbox_engine": (lambda v: v == "" or v.split("://", 1)[0] in ("unix", "tcp", "ssh", "http", "https"),
-                       "'' or a Docker engine address: unix:///var/run/docker.sock, tcp://HOST:PORT or ssh://..."),
+    "sandbox_engine": (lambda v: v == "" or re.fullmatch(r"(unix|tcp)://\S+", v) is not None,
+                       "'' or a Docker engine address: unix:///var/run/docker.sock or tcp://HOST:PORT"),
     "sandbox_connect_timeout": (lambda v: 0 < v <= 600, "more than 0 and at most 600 seconds"),
 }
 FIELDS = set(KernelConfig.__struct_fields__) - {"home"}

@@ -109,6 +109,7 @@ def test_home_and_config_file_come_from_env(home, tmp_path):
     ("", {}, {"model": ("--model", "scripted:q8_0")}, r"^flag --model must be"),
     ("[sandbox]\nengine = \"ftp://10.0.0.5\"\n", {}, {}, r"llmos.toml:2: sandbox.engine must be '' or a Docker engine"),
     ("[sandbox]\nconnect_timeout = 0\n", {}, {}, r"llmos.toml:2: sandbox.connect_timeout must be more than 0"),
+    ("", {"LLMOS_SANDBOX_ENGINE": "localhost"}, {}, r"^env LLMOS_SANDBOX_ENGINE must be '' or a Docker engine"),
 ])
 def test_a_bad_value_is_named_with_its_source(home, text, env, flags, message):
     (home / "llmos.toml").write_text(text)
