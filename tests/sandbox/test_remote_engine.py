@@ -115,6 +115,29 @@ async def test_a_contained_program_reaches_the_api_on_a_tcp_engine(tcp_engine, c
     assert_no_host_path(created, tcp_engine)
 
 
+@pytest.mark.docker
+async def test_the_sdk_volume_is_made_once_and_reap_all_removes_it(tcp_engine, tmp_path):
+    url = tcp_engine.api.base_url.replace("http://", "tcp://")
+    kernel_socket = socket.socket(socket.AF_UNIX)
+    kernel_socket.bind(str(tmp_path / "k.sock"))
+    kernel_socket.listen(1)
+    sb = Sandbox(base_url=url, pool_size=0, kernel_id=f"sdk-{os.getpid()}")
+    try:
+        for owner in ("a", "b"):
+            r = await sb.run_app(owner, ["python3", "-c", "import syscalls; print(syscalls.__file__)"],
+                                 str(tmp_path / "k.sock"))
+            assert r.ok and r.stdout.strip() == "/opt/llmos/syscalls/__init__.py", r.stderr
+    finally:
+        await sb.close()
+        kernel_socket.close()
+    sdk = tcp_engine.volumes.list(filters={"label": "llmos.sdk"})
+    assert len(sdk) == 1 and sdk[0].name.startswith("llmos-sdk-")
+    reaper = Sandbox(base_url=url, pool_size=0, kernel_id="reaper")
+    await reaper.reap_orphans(everything=True)
+    await reaper.close()
+    assert tcp_engine.volumes.list(filters={"label": "llmos.sdk"}) == []
+
+
 # -- an engine that refuses, or accepts and never answers --------------------------------------------------------
 @pytest.fixture
 def black_hole():
