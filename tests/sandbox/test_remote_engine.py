@@ -16,7 +16,9 @@ from docker.api.container import ContainerApiMixin
 
 from drivers.llm import ScriptedEngine
 from kernel.proc.execprog import Program, spawn
-from sandbox import Sandbox, SandboxError
+from sandbox import Sandbox, SandboxError, build_image, image_tag
+from sandbox.image import cache_dir
+from sandbox.recipe import recipe_hash
 from tests.openai.conftest import api_kernel
 from tests.openai.test_exec_container import PROGRAM
 from tests.sandbox import remote_engine
@@ -113,6 +115,18 @@ async def test_a_contained_program_reaches_the_api_on_a_tcp_engine(tcp_engine, c
         assert out == ["model: far hello", "network: no"], (proc.error, out)
         assert (proc.exit_reason, proc.exit_status) == ("exited", 5)
     assert_no_host_path(created, tcp_engine)
+
+
+@pytest.mark.docker
+def test_the_image_is_imported_through_the_tcp_engine(tcp_engine):
+    """The fixture copied the image in (save here, load there); a build imports its root filesystem there too."""
+    if not (cache_dir() / f"rootfs-{recipe_hash()}.ok").exists():
+        pytest.skip("no cached root filesystem on this machine (debootstrap would need the network)")
+    before = tcp_engine.images.get(image_tag())
+    tag = build_image(progress=False, force=True, base_url=tcp_engine.api.base_url.replace("http://", "tcp://"))
+    after = tcp_engine.images.get(tag)
+    assert tag == image_tag() and after.id != before.id  # a new import, not the copied image
+    assert after.attrs["Config"]["User"] == "1000:1000"
 
 
 @pytest.mark.docker
