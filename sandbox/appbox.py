@@ -88,7 +88,8 @@ def sdk_volume(api, image: str, labels: Mapping[str, str]) -> str:
                                   network_disabled=True, host_config=cfg)["Id"]
     try:
         try:
-            api.get_archive(helper, f"/sdk/{DONE}")
+            for _ in api.get_archive(helper, f"/sdk/{DONE}")[0]:  # an empty file's tar: read to the end
+                pass
         except docker.errors.NotFound:
             if not api.put_archive(helper, "/sdk", data):
                 raise SandboxError("copying the SDK into its volume failed", code="io") from None

@@ -92,6 +92,7 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
             before_start()
         except BaseException:
             sock.close()
+            raw.close()
             raise
     timer.start()
     try:
