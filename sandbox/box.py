@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import time
 import uuid
 from typing import Callable, Mapping, TypeVar
 
@@ -45,7 +46,9 @@ class Sandbox:
         self.pool_size, self.idle_s = pool_size, idle_s
         self._client = None
         self._pool: WarmPool | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # the runs table and the pool's handle
+        self._connect_lock = threading.Lock()  # one connection attempt (and SDK volume fill) at a time
+        self._down: tuple[float, str] | None = None  # when the last attempt failed, and why
         self._runs: dict[str, dict[str, RunState]] = {}  # owner -> {container id: state}
         self._closed = False
         self._sdk: str | None = None  # the SDK volume's name on the engine, once made
@@ -136,13 +139,24 @@ class Sandbox:
             raise SandboxError(f"Docker error: {exc}", code="io") from exc
 
     def _ensure(self) -> WarmPool:
-        with self._lock:
-            if self._closed:
-                raise SandboxError("this Sandbox is closed", code="unavailable")
-            if self._pool is not None:
-                return self._pool
-            client = connect(self.url, timeout=self.system_max.timeout_s + 60,
-                             connect_timeout=self.connect_timeout)
+        """The pool, connecting first if need be.  One thread connects at a time, and the calls that waited
+        for it share its failure for ``connect_timeout`` seconds: N calls against an engine that never
+        answers wait one timeout, not N.  The runs table's lock is never held while the engine is slow."""
+        with self._connect_lock:
+            with self._lock:
+                if self._closed:
+                    raise SandboxError("this Sandbox is closed", code="unavailable")
+                if self._pool is not None:
+                    return self._pool
+            if self._down is not None and time.monotonic() - self._down[0] < self.connect_timeout:
+                raise SandboxError(self._down[1], code="unavailable", retryable=True)
+            try:
+                client = connect(self.url, timeout=self.system_max.timeout_s + 60,
+                                 connect_timeout=self.connect_timeout)
+            except SandboxError as exc:
+                self._down = (time.monotonic(), str(exc))
+                raise
+            self._down = None
             import docker.errors
 
             try:
@@ -153,10 +167,14 @@ class Sandbox:
                     f"sandbox image {self.image} is missing; build it with `python -m sandbox build` "
                     "(or `llmos sandbox build`) as root; it is never pulled",
                     code="unavailable") from None
-            self._client = client
-            self._pool = WarmPool(client.api, self.image, self.kernel_id, self.limits,
-                                  size=self.pool_size, idle_s=self.idle_s)
-            return self._pool
+            with self._lock:
+                if self._closed:
+                    client.close()
+                    raise SandboxError("this Sandbox is closed", code="unavailable")
+                self._client = client
+                self._pool = WarmPool(client.api, self.image, self.kernel_id, self.limits,
+                                      size=self.pool_size, idle_s=self.idle_s)
+                return self._pool
 
     async def _run(self, owner: str, lim: Limits, argv: list[str], files: dict[str, bytes],
                    collect, *, env, kernel: str | None, fork: bool = False) -> ExecResult:
@@ -189,7 +207,7 @@ class Sandbox:
         return state
 
     def _sdk_volume(self, pool: WarmPool) -> str:
-        with self._lock:
+        with self._connect_lock:
             if self._sdk is None:
                 self._sdk = appbox.sdk_volume(pool.api, self.image, {policy.LABEL: "1"})
             return self._sdk

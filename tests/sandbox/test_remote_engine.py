@@ -205,6 +205,26 @@ async def test_an_engine_that_refuses_or_never_answers_is_one_line_within_the_ti
     await sb.close()
 
 
+async def test_calls_at_once_against_an_engine_that_never_answers_wait_one_timeout_not_one_each(black_hole):
+    sb = Sandbox(base_url=black_hole, connect_timeout=1.5)
+    errors: list[str] = []
+
+    async def call(n: int) -> None:
+        try:
+            await sb.exec(str(n), "python", "print(1)")
+        except SandboxError as exc:
+            errors.append(str(exc))
+
+    t0 = time.monotonic()
+    async with anyio.create_task_group() as tg:
+        for n in range(4):
+            tg.start_soon(call, n)
+    took = time.monotonic() - t0
+    assert len(errors) == 4 and all(e.startswith(f"docker engine {black_hole} unreachable: ") for e in errors)
+    assert took < 1.5 + 2.0, took  # serialized attempts would take 4 x 1.5 s
+    await sb.close()
+
+
 async def test_a_kernel_whose_engine_never_answers_keeps_running(black_hole, kernel_factory, make_app):
     make_app("far-tools", syscalls=("tool.*", "fs.*", "proc.*"), tools=("python", "calculator"), code="""
         from syscalls.errors import SyscallError
