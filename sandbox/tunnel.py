@@ -47,7 +47,8 @@ class Tunnel:
         ex = self.api.exec_create(self.cid, relay.command(self.listen), stdin=True, stdout=True, stderr=True,
                                   user=f"{recipe.UID}:{recipe.UID}", workdir="/tmp")
         self._sock = self.api.exec_start(ex["Id"], socket=True)
-        self._raw = getattr(self._sock, "_sock", self._sock)
+        # docker-py hands back the socket of a hijacked response, bare or in a SocketIO
+        self._raw = self._sock._sock if isinstance(self._sock, socket.SocketIO) else self._sock
         self._raw.settimeout(None)  # the engine client's read timeout is for requests, not for this stream
         threading.Thread(target=self._read, name=f"llmos-tunnel-{self.cid[:12]}", daemon=True).start()
 
