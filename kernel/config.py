@@ -49,6 +49,8 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     memory: MemoryConfig = msgspec.field(default_factory=MemoryConfig)  # paging and recall (kernel/memory)
     sandbox_pool: int = 2  # warm sandbox containers kept started (0: every call starts one)
     sandbox_idle_s: float = 600.0  # a warm container idle this long is replaced
+    sandbox_engine: str = ""  # the Docker engine: "" ($DOCKER_HOST, else the local socket), unix://... or tcp://...
+    sandbox_connect_timeout: float = 10.0  # seconds the engine gets to answer before calls say `unavailable`
     # reliability (docs/reliability.md): the watchdog, retries of safe calls, injected faults for tests
     watchdog_repeats: int = 3  # the same call, or the same LLM output, this many times in a row: a warning
     watchdog_steps: int = 25  # this many calls in a row that bring nothing new: a warning (0: off)

@@ -38,6 +38,7 @@ ENV = {
     "LLMOS_LOG_LEVEL": "log_level", "LLMOS_RULES": "rules_files", "LLMOS_TELEMETRY": "telemetry_exporter",
     "LLMOS_TELEMETRY_ENDPOINT": "telemetry_endpoint", "LLMOS_TELEMETRY_FILE": "telemetry_file",
     "LLMOS_API": "api_enabled", "LLMOS_API_HOST": "api_host", "LLMOS_API_PORT": "api_port",
+    "LLMOS_SANDBOX_ENGINE": "sandbox_engine",
 }
 def _model_spec(v: str) -> bool:
     """The shape of an engine spec (drivers/llm/factory.py); whether the file or server is there is
@@ -72,6 +73,9 @@ CHECKS: dict[str, tuple[Any, str]] = {
     "api_host": (lambda v: bool(v.strip()), "an address to listen on, e.g. 127.0.0.1"),
     "api_port": (lambda v: 0 <= v <= 65535, "a port from 0 (any free one) to 65535"),
     "api_max_body": (lambda v: 1024 <= v <= 1 << 30, "a number of bytes from 1024 to 1073741824"),
+    "sandbox_engine": (lambda v: v == "" or re.fullmatch(r"(unix|tcp)://\S+", v) is not None,
+                       "'' or a Docker engine address: unix:///var/run/docker.sock or tcp://HOST:PORT"),
+    "sandbox_connect_timeout": (lambda v: 0 < v <= 600, "more than 0 and at most 600 seconds"),
 }
 FIELDS = set(KernelConfig.__struct_fields__) - {"home"}
 
@@ -200,7 +204,11 @@ def from_file(path: Path) -> list[tuple[str, Any, str, str]]:
         if key in FIELDS:
             out.append((key, value, at(key), key))
         elif isinstance(value, dict) and key == "sandbox":
-            sandbox.update(value)
+            for sub, v in value.items():  # its settings (engine, pool, ...), else container limits
+                if f"sandbox_{sub}" in FIELDS and sub != "limits":
+                    out.append((f"sandbox_{sub}", v, at(key, sub), f"{key}.{sub}"))
+                else:
+                    sandbox[sub] = v
         elif isinstance(value, dict):
             for sub, v in value.items():
                 name = ALIASES.get((key, sub)) or (f"{key}_{sub}" if f"{key}_{sub}" in FIELDS else None)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 from docker.utils.socket import frames_iter
 
@@ -65,10 +66,12 @@ def put_files(api, cid: str, archive: bytes) -> None:
 
 def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limits,
         collect: list[str] | None, state: RunState, local: bool,
-        env: dict[str, str] | None = None, fork: bool = False) -> ExecResult:
+        env: dict[str, str] | None = None, fork: bool = False,
+        before_start: Callable[[], None] | None = None) -> ExecResult:
     """Copy ``files`` in, have the container's agent run ``argv`` under the limits,
     collect files back.  The container must be a fresh one running the agent.
-    ``fork``: ``argv`` is ``python3 -c CODE`` or ``python3 FILE``, run in a fork of the agent."""
+    ``fork``: ``argv`` is ``python3 -c CODE`` or ``python3 FILE``, run in a fork of the agent.
+    ``before_start``: called once everything else is ready, just before the program starts."""
     t0 = time.monotonic()
     state.local = local
     cpu0 = probe.cpu_seconds(api, cid, local=local) or 0.0  # the idle agent's own start-up
@@ -84,6 +87,13 @@ def run(api, cid: str, argv: list[str], *, files: dict[str, bytes], limits: Limi
     sink = {1: out, 2: err}
     flood = max(limits.output_bytes * FLOOD_FACTOR, 1024 * 1024)
     flooding = False
+    if before_start is not None:
+        try:
+            before_start()
+        except BaseException:
+            sock.close()
+            raw.close()
+            raise
     timer.start()
     try:
         raw.sendall(line)

@@ -58,6 +58,39 @@ def build_image(progress: bool = True, *, force: bool = False, base_url: str | N
     return tag
 
 
+def copy_image(to_url: str, *, from_url: str | None = None, progress: bool = False) -> str:
+    """Load the current sandbox image from one engine (this host's by default) into another (``to_url``,
+    e.g. an engine on another host that has no debootstrap), streamed by the Docker API: ``docker save``
+    there, ``docker load`` here, never a registry.  Nothing happens when the tag is already there."""
+    out = _Steps(progress)
+    tag = recipe.image_tag()
+    dst = connect(to_url, timeout=900)
+    try:
+        if image_exists(dst, tag):
+            out.note(f"sandbox image {tag} is up to date on {to_url}")
+            return tag
+        src = connect(from_url, timeout=900)
+        try:
+            if not image_exists(src, tag):
+                raise SandboxError(f"sandbox image {tag} is missing on {src.api.base_url}; build it there first "
+                                   "(`python -m sandbox build`)", code="unavailable")
+            with out.step(f"copy {tag} to {to_url}"):
+                try:  # the saved image streams through in chunks, never whole in memory
+                    for msg in dst.api.load_image(src.api.get_image(tag)):
+                        if isinstance(msg, dict) and msg.get("error"):
+                            raise SandboxError(str(msg["error"])[:300], code="io")
+                except Exception as exc:
+                    raise SandboxError(f"loading {tag} into {to_url} failed: {exc}", code="io") from exc
+        finally:
+            src.close()
+        if not image_exists(dst, tag):
+            raise SandboxError(f"the copy finished but {tag} is missing on {to_url}", code="io")
+        _prune_old(dst, tag, out)
+        return tag
+    finally:
+        dst.close()
+
+
 def _rootfs(out: "_Steps") -> Path:
     """The post-processed root filesystem for the current recipe, from cache or freshly made."""
     h = recipe.recipe_hash()

@@ -115,9 +115,11 @@ def maker_alive(container_labels: Mapping[str, str]) -> bool:
     return start != "?" and _start_time(int(pid)) == start
 
 
-def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
+def host_config(api, limits: Limits, *, sdk: str | None = None) -> dict:
     """The HostConfig for one sandbox container.  Network, root, capabilities and
-    privileges are fixed; only sizes come from ``limits``."""
+    privileges are fixed; only sizes come from ``limits``.  Nothing of the host is ever
+    mounted (the engine may run on another host): files cross by tar copy only.  ``sdk``: the name of
+    the engine-side volume holding the syscalls SDK, mounted read-only for an app (sandbox/appbox.py)."""
     from docker.types import DriverConfig, LogConfig, Mount, Ulimit
 
     # /work is an anonymous tmpfs-backed volume, not a plain tmpfs: Docker copies
@@ -129,13 +131,17 @@ def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
             "o": f"size={limits.work_mb}m,uid={recipe.UID},gid={recipe.UID},mode=0700,nosuid,nodev",
         }),
     )
+    mounts = [work]
+    if sdk:
+        from .appbox import SITE_IN
+
+        mounts.append(Mount(target=SITE_IN, source=sdk, type="volume", read_only=True))
     mem = f"{limits.memory_mb}m"
     return api.create_host_config(
         network_mode="none",
         read_only=True,
         tmpfs={"/tmp": f"size={limits.tmp_mb}m,mode=1777,nosuid,nodev"},
-        mounts=[work],
-        binds=binds or None,
+        mounts=mounts,
         mem_limit=mem,
         memswap_limit=mem,  # equal to mem_limit: no swap
         nano_cpus=int(limits.cpus * 1e9),
@@ -157,7 +163,7 @@ def host_config(api, limits: Limits, *, binds: list[str] | None = None) -> dict:
 
 
 def container_config(api, image: str, command: list[str], limits: Limits, labels: dict[str, str],
-                     *, env: Mapping[str, str] | None = None, binds: list[str] | None = None) -> dict:
+                     *, env: Mapping[str, str] | None = None, sdk: str | None = None) -> dict:
     """Keyword arguments for ``APIClient.create_container``: PID 1 (the agent) starts as
     uid 0 with only AGENT_CAPS and runs every program as the image's unprivileged user
     (uid 1000, no capabilities); the environment is only what is passed here (never the
@@ -172,5 +178,5 @@ def container_config(api, image: str, command: list[str], limits: Limits, labels
         hostname="sandbox",
         stdin_open=True,  # the agent reads its one job from stdin
         network_disabled=True,
-        host_config=host_config(api, limits, binds=binds),
+        host_config=host_config(api, limits, sdk=sdk),
     )

@@ -48,11 +48,11 @@ class WarmPool:
         return cid
 
     def create(self, limits: Limits, owner: str, role: str = "exec", *, command=None,
-               env=None, binds=None) -> str:
+               env=None, sdk: str | None = None) -> str:
         """Create and start a container now (the cold path)."""
         cfg = policy.container_config(self.api, self.image, command or IDLE_CMD, limits,
                                       policy.labels(owner, self.kernel_id, role),
-                                      env=env, binds=binds)
+                                      env=env, sdk=sdk)
         cid = self.api.create_container(**cfg)["Id"]
         self.started += 1
         try:

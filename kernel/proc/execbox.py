@@ -1,8 +1,8 @@
 """``llmos exec --isolation container``: the program runs in a sandbox container with no network; its only way
-out is the kernel's API, through a loopback forwarder inside the container to a Unix socket the kernel mounts."""
+out is the kernel's API, through a loopback forwarder inside the container to the sandbox's kernel channel
+(a Unix socket in the container relayed over the Docker API to the API's socket here; nothing is mounted)."""
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import tempfile
@@ -84,13 +84,12 @@ async def run(k: "Kernel", proc: "Process", program: Any, key: str, line: Any) -
         raise Unavailable("--isolation container needs the sandbox (a Docker engine; `llmos sandbox build`)")
     from kernel.api.openai.app import OpenAIApp
     from kernel.api.openai.server import HttpServer
-    folder = Path(tempfile.mkdtemp(prefix=f"llmos-api-{proc.pid}-"))  # AF_UNIX paths are short
-    os.chmod(folder, 0o711)
+    # AF_UNIX paths are short; mkdtemp's folder is 0700: only the kernel's user (the sandbox's channel) connects
+    folder = Path(tempfile.mkdtemp(prefix=f"llmos-api-{proc.pid}-"))
     path = str(folder / "api.sock")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         listener.bind(path)
-        os.chmod(path, 0o666)  # the container's user (uid 1000) connects
         listener.listen(64)
         listener.setblocking(False)
         argv, files = program_files(program.argv, program.cwd)

@@ -17,7 +17,7 @@ from kernel.errors import from_driver
 from kernel.proc import budget
 from kernel.proc import isolate_jail as jail
 from kernel.proc.isolate_socket import SyscallSocket
-from sandbox import SYSTEM_MAX, SandboxError, recipe
+from sandbox import SYSTEM_MAX, SandboxError
 from sandbox import appmain as _appmain
 from sandbox.result import BoundedBuffer
 from syscalls.errors import SyscallError, Unavailable
@@ -42,11 +42,13 @@ async def isolate(k: "Kernel", proc: "Process", manifest: Manifest, mode: str = 
     by default the manifest's); return or raise what the in-kernel entry would (ProcessExit
     carries the result)."""
     mode = mode or manifest.isolation
-    # the app runs as a uid of its own (the image's user, or the jail's per-process uid): the
-    # socket (0600) is handed to that uid, and only the socket file is mounted where it runs
-    sock = SyscallSocket(k, proc, peer_uid=recipe.UID if mode == "container" else jail.peer_uid(proc.pid))
+    # a jailed app runs as a uid of its own: the socket (0600) is handed to that uid, and only the socket
+    # file is mounted where it runs.  A container reaches it through the sandbox's channel (the kernel's
+    # own connection, sandbox/tunnel.py), so the socket stays the kernel's alone.
+    sock = SyscallSocket(k, proc, peer_uid=None if mode == "container" else jail.peer_uid(proc.pid))
     k.events.emit("proc.isolate", proc.pid, mode=mode, socket=sock.path)
     code, out, err = 0, "", ""
+    failed: SyscallError | None = None  # raised once the task group is closed, not wrapped in an ExceptionGroup
     async with anyio.create_task_group() as tg:
         await tg.start(sock.serve)
         with anyio.CancelScope() as app_scope:
@@ -56,11 +58,15 @@ async def isolate(k: "Kernel", proc: "Process", manifest: Manifest, mode: str = 
                     code, out, err = await _in_container(k, proc, manifest, sock)
                 else:
                     code, out, err = await _in_process(proc, manifest, sock)
-            except DriverError as exc:
-                tg.cancel_scope.cancel()
-                raise from_driver(exc) from None
-        await sock.drain()  # the app has ended: its connections close by themselves
+            except DriverError as exc:  # the sandbox could not run it (no engine, no image ...)
+                failed = from_driver(exc)
+            except SyscallError as exc:
+                failed = exc
+        if failed is None:
+            await sock.drain()  # the app has ended: its connections close by themselves
         tg.cancel_scope.cancel()
+    if failed is not None:
+        raise failed
     if out or err:
         k.events.emit("proc.output", proc.pid, stdout=out[-2000:], stderr=err[-2000:])
     if sock.exit is not None:

@@ -1,9 +1,10 @@
 """One isolated process's syscall socket: a token-guarded Unix socket whose frames are dispatched as that process.
 
 The socket is 0600 in a fresh 0700 folder of the kernel's user, so no other local user can reach it.
-For a peer with another uid (an app container's user) it is handed to that uid when the kernel may
+For a peer with another uid (a jailed app's own uid) it is handed to that uid when the kernel may
 (it runs as root); otherwise it is opened to the peer while the 0700 folder still keeps host users
-out (the container reaches it through its bind mount, not through the folder).  Nothing a client
+out (the jail reaches it through its bind mount, not through the folder).  An app container connects
+through the sandbox's channel (sandbox/tunnel.py), a connection the kernel makes itself.  Nothing a client
 sends, hello included, ends more than its own connection: frames are bounded like the kernel API's
 (kernel/syscall/framing.py) and every failure closes that connection only."""
 from __future__ import annotations
@@ -49,7 +50,7 @@ class _Hello(msgspec.Struct):
 
 class SyscallSocket:
     """Serve ``proc``'s syscalls on a socket in a private folder; a client must first send the token.
-    ``peer_uid``: the uid the app runs as when it is not the kernel's own (an app container's user).
+    ``peer_uid``: the uid the app runs as when it is not the kernel's own (a jailed app's uid).
     ``proc.exit`` is answered, then recorded in ``exit`` and ``on_exit`` is called."""
 
     def __init__(self, k: "Kernel", proc: "Process", *, peer_uid: int | None = None):

@@ -18,7 +18,8 @@ async def attach(k: "Kernel", stack: contextlib.AsyncExitStack) -> None:
     """Cheap: no Docker call here.  Orphans are reaped and the pool warmed in the background;
     without an engine every sandbox call answers ``unavailable`` with what to do."""
     cfg = k.config
-    sb = Sandbox(kernel_id=f"k{uuid.uuid4().hex[:12]}", pool_size=cfg.sandbox_pool,
+    sb = Sandbox(base_url=cfg.sandbox_engine or None, connect_timeout=cfg.sandbox_connect_timeout,
+                 kernel_id=f"k{uuid.uuid4().hex[:12]}", pool_size=cfg.sandbox_pool,
                  idle_s=cfg.sandbox_idle_s,
                  limits=limits_from(cfg.sandbox_limits or None))  # llmos.toml [sandbox], within system maxima
     k.sandbox = sb

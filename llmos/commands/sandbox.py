@@ -12,9 +12,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import sys
+
+    from kernel.settings import SettingsError, load
     from sandbox.__main__ import main as sandbox_main
 
     try:
-        return sandbox_main(args.rest or ["--help"], prog="llmos sandbox")
+        engine = load().config.sandbox_engine  # [sandbox] engine in llmos.toml, as the kernel uses it
+    except SettingsError as exc:
+        print(f"llmos: configuration error: {exc}", file=sys.stderr)
+        return 2
+    rest = args.rest or ["--help"]
+    if engine and "--engine" not in rest:
+        rest = ["--engine", engine, *rest]
+    try:
+        return sandbox_main(rest, prog="llmos sandbox")
     except SystemExit as exc:  # argparse's --help and usage errors
         return int(exc.code or 0)

@@ -61,6 +61,17 @@ def test_file_values_map_onto_the_kernel_config(home):
     assert s.sources["mcp_servers"] == f"{f}:15" and s.sources["max_tokens"] == "default"
 
 
+def test_the_sandbox_table_holds_the_engine_as_well_as_limits(home):
+    (home / "llmos.toml").write_text('[sandbox]\nengine = "tcp://127.0.0.1:2375"\nconnect_timeout = 3\n'
+                                     'memory_mb = 512\npool = 0\n')
+    s = load(home, env={})
+    c = s.config
+    assert (c.sandbox_engine, c.sandbox_connect_timeout, c.sandbox_pool) == ("tcp://127.0.0.1:2375", 3.0, 0)
+    assert c.sandbox_limits == {"memory_mb": 512}  # the rest of the table: container limits, as before
+    assert s.sources["sandbox_engine"].endswith("llmos.toml:2")
+    assert load(home, env={"LLMOS_SANDBOX_ENGINE": "unix:///run/d.sock"}).config.sandbox_engine == "unix:///run/d.sock"
+
+
 def test_precedence_default_file_env_flag(home):
     env = {"LLMOS_SLOTS": "2", "LLMOS_POLICY": "fifo", "LLMOS_MAX_TOKENS": "900"}
     s = load(home, env=env, flags={"policy": ("--policy", "priority"), "n_ctx": ("--ctx", None)})
@@ -101,6 +112,10 @@ def test_home_and_config_file_come_from_env(home, tmp_path):
     ("", {"LLMOS_MODEL": "http://a:1, gpt"}, {},
      r"^env LLMOS_MODEL: replica list 'http://a:1, gpt': entry 2 \('gpt'\) is not an http\(s\) URL$"),
     ("[engine]\ntimeout = 0\n", {}, {}, r"llmos.toml:2: engine.timeout must be more than 0 seconds, got 0"),
+
+    ("[sandbox]\nengine = \"ftp://10.0.0.5\"\n", {}, {}, r"llmos.toml:2: sandbox.engine must be '' or a Docker engine"),
+    ("[sandbox]\nconnect_timeout = 0\n", {}, {}, r"llmos.toml:2: sandbox.connect_timeout must be more than 0"),
+    ("", {"LLMOS_SANDBOX_ENGINE": "localhost"}, {}, r"^env LLMOS_SANDBOX_ENGINE must be '' or a Docker engine"),
 ])
 def test_a_bad_value_is_named_with_its_source(home, text, env, flags, message):
     (home / "llmos.toml").write_text(text)

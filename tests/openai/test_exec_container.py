@@ -1,5 +1,5 @@
 """``llmos exec --isolation container``: the program runs in a sandbox container with no network and still
-reaches the model, only through the kernel's API (a loopback forwarder to a mounted socket)."""
+reaches the model, only through the kernel's API (a loopback forwarder to the sandbox's kernel channel)."""
 from __future__ import annotations
 
 import textwrap

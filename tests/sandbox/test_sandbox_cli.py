@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,19 @@ def test_build_is_a_no_op_when_the_image_is_current_and_status_shows_it(engine):
 def test_without_an_engine_build_says_what_to_do():
     r = llmos("sandbox", "build", DOCKER_HOST=BOGUS)
     assert r.returncode == 0  # llmos works without a sandbox: `make` goes on
-    assert "no Docker engine reachable" in r.stderr and "dockerd" in r.stderr
+    assert f"docker engine {BOGUS} unreachable" in r.stderr and "dockerd" in r.stderr
     r = llmos("sandbox", "build", "--strict", DOCKER_HOST=BOGUS)
     assert r.returncode == 1
+
+
+def test_the_configured_engine_is_the_one_the_command_speaks_to(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        url = f"tcp://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+    (tmp_path / "llmos.toml").write_text(f'[sandbox]\nengine = "{url}"\n')
+    r = llmos("sandbox", "status", LLMOS_HOME=str(tmp_path), DOCKER_HOST=BOGUS)
+    assert r.returncode == 1 and r.stderr.startswith(f"sandbox: docker engine {url} unreachable: "), r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 
 def test_ci_fails_instead_of_skipping_without_an_engine(tmp_path):

@@ -12,6 +12,6 @@ def test_a_run_on_a_closed_sandbox_is_unavailable() -> None:
     state = RunState(None, "c1")
     sb._runs["owner"] = {"c1": state}
     with pytest.raises(SandboxError) as err:
-        sb._run_blocking("owner", state, ["true"], {}, sb.limits, [], {}, False)
+        sb._run_blocking("owner", state, ["true"], {}, sb.limits, [], {}, False, None)
     assert err.value.code == "unavailable" and "closed" in str(err.value)
     assert sb._runs == {}  # the run's record is cleared all the same

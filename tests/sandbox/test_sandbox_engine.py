@@ -1,6 +1,8 @@
 """Without an engine or an image the sandbox says so clearly, at call time, and never pulls."""
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 from sandbox import DEFAULT, SYSTEM_MAX, Limits, Sandbox, SandboxError, clamp, limits_from
@@ -10,19 +12,22 @@ pytestmark = pytest.mark.anyio
 BOGUS = "unix:///tmp/llmos-no-such-docker.sock"
 
 
-async def test_no_engine_fails_at_call_time_with_what_to_do():
+async def test_no_engine_fails_at_call_time_with_what_to_do(tmp_path):
+    kernel_socket = socket.socket(socket.AF_UNIX)
+    kernel_socket.bind(str(tmp_path / "k.sock"))
     sb = Sandbox(base_url=BOGUS)  # constructing never raises
     for call in (lambda: sb.exec("1", "python", "print(1)"),
-                 lambda: sb.run_app("1", ["python3"], "/tmp"),
+                 lambda: sb.run_app("1", ["python3"], str(tmp_path / "k.sock")),
                  sb.reap_orphans, sb.start):
         with pytest.raises(SandboxError) as ei:
             await call()
         err = ei.value
         assert err.code == "unavailable"
-        assert BOGUS in str(err) and "dockerd" in str(err)
+        assert str(err).startswith(f"docker engine {BOGUS} unreachable: ") and "dockerd" in str(err)
     # cleanup calls have nothing to clean and do not raise
     assert await sb.release("1") == 0
     await sb.close()
+    kernel_socket.close()
 
 
 @pytest.mark.docker

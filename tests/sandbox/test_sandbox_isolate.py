@@ -166,15 +166,29 @@ async def run(sys, task):
 
 
 @pytest.mark.docker
-async def test_a_containers_socket_is_its_own_users_and_no_one_elses(engine, kernel_factory, make_app):
-    """0600 and owned by the container's uid (the kernel runs as root here), in a 0700 folder on the host."""
-    if os.geteuid() != 0:
-        pytest.skip("the kernel hands the socket to the container's uid only when it runs as root")
+async def test_a_containers_socket_is_its_own_users_and_the_kernels_stays_the_kernels(engine, kernel_factory,
+                                                                                       make_app):
+    """In the container the channel's socket is 0600 and the app user's; on the host the syscall socket stays
+    0600 and the kernel's own (the container reaches it through the sandbox's channel, not a mount)."""
     isolated_app(make_app.root, "sock-stat", "container", SOCKET_STAT)
     async with kernel_factory(subsystems=["sandbox"]) as k:
+        seen = []
+        run_app = k.sandbox.run_app
+
+        async def spy(owner, command, socket_path, *a, **kw):
+            seen.append(_host_socket(socket_path))
+            return await run_app(owner, command, socket_path, *a, **kw)
+
+        k.sandbox.run_app = spy
         p = await _run(k, "sock-stat")
         assert p.exit_reason == "exited", p.error
         assert p.result == "600 1000 1000"
         assert (k.workspace_path(p.pid) / "ok.txt").read_text() == "reached the kernel"
+        assert seen == [("600", os.geteuid())]
         host = next(e["socket"] for e in k.events.for_pid(p.pid) if e["kind"] == "proc.isolate")
         assert not os.path.exists(host)  # removed with its folder once the app ended
+
+
+def _host_socket(path: str) -> tuple[str, int]:
+    st = os.stat(path)
+    return oct(st.st_mode & 0o777)[2:], st.st_uid
