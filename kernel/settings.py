@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from kernel.config import KernelConfig
+from kernel.sched import engineconf
 
 FILE = "llmos.toml"
 POLICIES = ("fifo", "rr", "priority", "fair", "plas")
@@ -70,7 +71,7 @@ CHECKS: dict[str, tuple[Any, str]] = {
     "api_port": (lambda v: 0 <= v <= 65535, "a port from 0 (any free one) to 65535"),
     "api_max_body": (lambda v: 1024 <= v <= 1 << 30, "a number of bytes from 1024 to 1073741824"),
 }
-FIELDS = set(KernelConfig.__struct_fields__) - {"home"}
+FIELDS = set(KernelConfig.__struct_fields__) - {"home", "engines", "app_engines"}  # the last two: kernel/sched/engineconf.py
 
 
 class SettingsError(ValueError):
@@ -144,6 +145,11 @@ def check(name: str, value: Any, label: str, *, strict: bool = True) -> Any:
     rule = CHECKS.get(name)
     if rule is not None and not rule[0](got):
         raise SettingsError(f"{label} must be {rule[1]}, got {value!r}")
+    if name in ("engines", "app_engines"):
+        try:
+            engineconf.check(name, got, label, lambda f, v, where: check(f, v, where))
+        except engineconf.EngineConfError as exc:
+            raise SettingsError(str(exc)) from None
     if name == "mcp_servers":
         from drivers.tools.mcp import SpecError, spec_of
         for server, table in got.items():
@@ -185,6 +191,8 @@ def from_file(path: Path) -> list[tuple[str, Any, str, str]]:
     for key, value in data.items():
         if key in FIELDS:
             out.append((key, value, at(key), key))
+        elif key in ("engines", "apps"):
+            continue  # below, with each other: an [apps] entry must name an engine
         elif isinstance(value, dict) and key == "sandbox":
             sandbox.update(value)
         elif isinstance(value, dict):
@@ -198,6 +206,11 @@ def from_file(path: Path) -> list[tuple[str, Any, str, str]]:
                                 f"use $LLMOS_HOME or --home")
         else:
             raise SettingsError(f"{at(key)}: unknown key '{key}' (docs/config.md lists them)")
+    try:
+        out.extend(engineconf.from_tables(data.get("engines"), data.get("apps"), at,
+                                          lambda f, v, where: check(f, v, where)))
+    except engineconf.EngineConfError as exc:
+        raise SettingsError(str(exc)) from None
     if sandbox:
         for key, value in sandbox.items():  # each limit checked with its own line
             check("sandbox_limits", {key: value}, f"{at('sandbox', key)}: sandbox")
