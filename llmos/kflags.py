@@ -39,7 +39,8 @@ def engines_for(cfg: KernelConfig) -> dict[str, Any]:
     """The named engines ([engines.NAME]) that are the scripted model, each reading ``$LLMOS_SCRIPT`` as
     ``engine_for`` does; the kernel opens the others itself."""
     from .script import scripted_engine
-    return {name: scripted_engine(n_slots=e.n_slots) for name, e in cfg.engines.items() if e.model.strip() == "scripted"}
+    return {name: scripted_engine(n_slots=e.n_slots, n_ctx=e.n_ctx) for name, e in cfg.engines.items()
+            if e.model.strip() == "scripted"}
 
 
 def engine_for(cfg: KernelConfig) -> Any:
