@@ -160,7 +160,8 @@ class EngineSet:
         try:
             for name, (spec, n_slots, n_ctx) in self.specs.items():
                 try:
-                    engine = self._given.get(name) or open_engine(spec, n_slots=n_slots, n_ctx=n_ctx)
+                    given = self._given.get(name)
+                    engine = given if given is not None else open_engine(spec, n_slots=n_slots, n_ctx=n_ctx)
                     await engine.start()
                 except EngineError as exc:
                     if name == DEFAULT and len(self.specs) == 1:

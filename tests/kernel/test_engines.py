@@ -234,3 +234,13 @@ async def test_an_injected_model_fault_reaches_a_process_on_a_named_engine(tmp_p
         assert k.faults.faults["llm.submit"].fired == 1
         again = await k.wait(await k.spawn("asker", ""), timeout=10)
         assert again.result == "y"
+
+
+async def test_an_unreachable_engine_server_stops_the_boot_in_one_line_that_names_it(tmp_path, apps_dir):
+    config = KernelConfig(home=str(tmp_path / "home"), subsystems=[],
+                          engines={"big": EngineConf(model="http://127.0.0.1:9")})  # nothing listens on port 9
+    with anyio.fail_after(30), pytest.raises(EngineError) as e:
+        async with Kernel(config, engine=ScriptedEngine(default="x")):
+            pass
+    msg = str(e.value)
+    assert msg.startswith("engine 'big' (http://127.0.0.1:9): ") and "127.0.0.1:9" in msg[36:] and "\n" not in msg
