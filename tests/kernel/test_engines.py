@@ -23,13 +23,15 @@ async def run(sys, task):
 """
 
 
-def app(root, name, top="", code=CHAT, budgets="", syscalls=("llm.*", "proc.*"), spawn=("*",), priority=20):
+def app(root, name, top="", code=CHAT, budgets="", syscalls=("llm.*", "proc.*"), spawn=("*",), priority=20,
+        tools=("calculator",)):
     """An app whose manifest has ``top`` lines at its top level (model, min_context)."""
     folder = root / name
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "app.toml").write_text(
         f'name = "{name}"\nentry = "main:run"\npriority = {priority}\n{top}\n[permissions]\n'
-        f'syscalls = {list(syscalls)!r}\nspawn = {list(spawn)!r}\n[budgets]\n{budgets}\n'.replace("'", '"'))
+        f'syscalls = {list(syscalls)!r}\nspawn = {list(spawn)!r}\ntools = {list(tools)!r}\n[budgets]\n{budgets}\n'
+        .replace("'", '"'))
     (folder / "main.py").write_text(code)
     return folder
 
@@ -244,3 +246,29 @@ async def test_an_unreachable_engine_server_stops_the_boot_in_one_line_that_name
             pass
     msg = str(e.value)
     assert msg.startswith("engine 'big' (http://127.0.0.1:9): ") and "127.0.0.1:9" in msg[36:] and "\n" not in msg
+
+
+async def test_scoring_and_kv_hints_go_to_the_process_engine(tmp_path, apps_dir):
+    app(apps_dir, "ranker", 'model = "big"', syscalls=("llm.*", "tool.*"), code="""
+async def run(sys, task):
+    first = (await sys.llm.chat("warm up", max_tokens=8)).text
+    await sys.tool.call("calculator", expression="1 + 1")  # a syscall between two model calls: a KV hint
+    best = await sys.llm.score([{"role": "user", "content": "pick"}], ["a", "b c"])
+    return first + "|" + ",".join(str(v) for v in best.logprobs)
+""")
+
+    class Hinted(ScriptedEngine):
+        def __init__(self, **kw):
+            super().__init__(**kw)
+            self.paused: list[str] = []
+
+        def kv_pause(self, key, idle_s):
+            self.paused.append(key)
+
+    default, big = Hinted(default="x"), Hinted(default="y", scorer=lambda prompt, c: -0.5 * len(c))
+    async with kernel(tmp_path, apps_dir, {"default": default, "big": big}) as k:
+        p = await k.wait(await k.spawn("ranker", ""), timeout=10)
+        assert (p.exit_reason, p.engine, p.result) == ("exited", "big", "y|-0.5,-1.5"), p.error
+        assert len(big.score_requests) == 1 and default.score_requests == []
+        assert big.paused == [str(p.pid)] and default.paused == []
+        assert k.engines.core("big").sched.grants == [p.pid, p.pid]  # the chat and the score, both on big's slots
