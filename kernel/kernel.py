@@ -152,7 +152,8 @@ class Kernel:
             manifest = manifest or self.registry.get(app)
         except KeyError:
             raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
-        perms, budg, core = manifest.permissions, manifest.budgets, self.engines.core(self.engines.route(manifest, engine))
+        perms, budg = manifest.permissions, manifest.budgets
+        core = self.engines.core(self.engines.route(manifest, engine))  # refused here, before a pid is spent
         lineage: tuple[tuple[str, Any], ...] = ()
         parent_proc = self.ptable.live(parent) if parent else None
         if parent and parent_proc is None:

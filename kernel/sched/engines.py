@@ -1,5 +1,5 @@
 """Several named engines at once: each its own model (drivers/llm) and its own scheduler of that engine's
-slots; a process is routed to one of them at spawn and keeps it for its life (docs/config.md, "Engines")."""
+slots; a process is routed to one of them at spawn and keeps it for its life (docs/config.md, "Several engines")."""
 from __future__ import annotations
 
 import contextlib
@@ -11,13 +11,12 @@ import anyio
 from drivers.llm import Engine, EngineError
 from kernel.config import KernelConfig
 from kernel.proc.process import Process
+from kernel.sched.engineconf import DEFAULT  # the engine of [engine] / --model / $LLMOS_MODEL
 from kernel.sched.scheduler import Scheduler
 from syscalls.errors import InvalidArgument, Unavailable
 
 if TYPE_CHECKING:
     from apps.manifest import Manifest
-
-DEFAULT = "default"  # the engine of [engine] / --model / $LLMOS_MODEL
 
 
 class Core:
