@@ -64,6 +64,10 @@ class Manifest(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     isolation: Literal["kernel", "process", "container"] = "kernel"
     priority: Annotated[int, msgspec.Meta(ge=0, le=39)] = 20
     restart: Literal["never", "resume"] = "never"
+    # which engine its processes run on (kernel/sched/engines.py): one by name, or any whose context
+    # window per process is at least min_context tokens; the person's [apps] mapping wins over both
+    model: Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,39})?$")] = ""
+    min_context: Annotated[int, msgspec.Meta(ge=1, le=1 << 21)] | None = None
     permissions: Permissions = msgspec.field(default_factory=Permissions)
     budgets: Budgets = msgspec.field(default_factory=Budgets)
     agent: Agent = msgspec.field(default_factory=Agent)
@@ -113,6 +117,8 @@ def load_manifest(folder: str | Path) -> Manifest:
 def check(m: Manifest, folder: str = "") -> str:
     """What the schema alone cannot say: keys that must agree with each other and with the folder."""
     from syscalls.table import GRANTS, TABLE  # the syscall names a grant may match, and named privileges
+    if m.model and m.min_context is not None:
+        return "key 'min_context': give either 'model' (an engine by name) or 'min_context', not both"
     for i, pattern in enumerate(m.permissions.syscalls):
         if pattern not in GRANTS and not any(fnmatch.fnmatchcase(name, pattern.removeprefix("!")) for name in TABLE):
             return f"key 'permissions.syscalls[{i}]': {pattern!r} matches no syscall (e.g. 'llm.*', 'fs.read')"

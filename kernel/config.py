@@ -10,6 +10,13 @@ import msgspec
 from kernel.memory.config import MemoryConfig
 
 
+class EngineConf(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One named engine (``[engines.NAME]``, kernel/sched/engines.py): its spec and its own slots and context."""
+    model: str = ""  # as KernelConfig.model: "" (embedded), a .gguf path, an http(s) URL, or "scripted"
+    n_slots: int = 4
+    n_ctx: int = 8192
+
+
 def default_home() -> Path:
     return Path(os.environ.get("LLMOS_HOME") or Path.home() / ".llmos").expanduser()
 
@@ -25,6 +32,9 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     engine_timeout: float = 120.0
     engine_connect_timeout: float = 10.0
     engine_retry_s: float = 10.0
+    # engines besides the default one above ("default"), by name ([engines.NAME], docs/config.md)
+    engines: dict[str, EngineConf] = {}
+    app_engines: dict[str, str] = {}  # app -> engine name ([apps]); wins over what the app's manifest asks
     policy: str = "plas"  # fifo | rr | priority | fair | plas (docs/performance.md, "The default")
     quantum: int = 64  # tokens before a process may be preempted
     scheduler_age_s: float = 30.0  # plas: a call waiting this long is served before younger ones

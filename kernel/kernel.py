@@ -26,6 +26,7 @@ from kernel.proc.inbox import Inbox
 from kernel.proc.process import Process, State
 from kernel.proc.ptable import ProcTable, next_pid_on_disk, save_next_pid
 from kernel.sched import kvfollow
+from kernel.sched.engines import EngineSet
 from kernel.sched.scheduler import Scheduler
 from kernel.seams import Instrument, Rules
 from kernel.syscall import transfer
@@ -56,10 +57,13 @@ class Kernel:
     def __init__(self, config: KernelConfig | None = None, *, engine: Engine | None = None,
                  registry: AppRegistry | None = None, tools: dict[str, Tool] | None = None,
                  memory: KernelMemory | None = None, person: Person | None = None, rules: Rules | None = None,
-                 sandbox: Sandbox | None = None, browser: BrowserDriver | None = None):
+                 sandbox: Sandbox | None = None, browser: BrowserDriver | None = None,
+                 engines: dict[str, Engine] | None = None):
         self.config = config or KernelConfig()
         self.home = self.config.home_path()
-        self._engine = engine  # opened at boot from config.model when not given
+        # "default" (config.model) and the named engines (config.engines), each with its own scheduler; opened
+        # at boot unless given (``engine`` is the default one, ``engines`` any by name)
+        self.engines = EngineSet(self.config, default=engine, given=engines)
         self.registry = registry or AppRegistry(installed_dir=self.home / "apps")
         self.tools: dict[str, Tool] = {**builtin_tools(), **(tools or {})}
         # the optional parts (kernel/boot.py): None until their boot step sets them, and when it could not
@@ -74,7 +78,6 @@ class Kernel:
         self.faults: FaultPlan | None = None  # kernel/reliability/faults.py (tests)
         self.ptable = ProcTable(first_pid=1)
         self.events = EventLog()
-        self._sched: Scheduler | None = None  # these three exist from boot (``__aenter__``) on
         self.tokens_out = 0
         self.started = time.time()
         self._inboxes: dict[int, Inbox] = {}
@@ -89,19 +92,13 @@ class Kernel:
 
     @property
     def engine(self) -> Engine:
-        if self._engine is None:
-            raise RuntimeError("the kernel has no engine before it boots (`async with Kernel(...)`)")
-        return self._engine
-
-    @engine.setter
-    def engine(self, engine: Engine) -> None:
-        self._engine = engine
+        """The default engine (boot messages, the shell); a process's own is ``engines.of(proc).engine``."""
+        return self.engines.engine()
 
     @property
     def sched(self) -> Scheduler:
-        if self._sched is None:
-            raise RuntimeError("the kernel has no scheduler before it boots (`async with Kernel(...)`)")
-        return self._sched
+        """The default engine's scheduler; a process's own is ``engines.of(proc).sched``."""
+        return self.engines.core().sched
 
     @property
     def tg(self) -> anyio.abc.TaskGroup:
@@ -116,14 +113,7 @@ class Kernel:
             (self.home / sub).mkdir(parents=True, exist_ok=True)
         klog.configure(self.home / "logs" / "kernel.jsonl", console=self.config.log_console,
                        level=self.config.log_level)
-        if self._engine is None:
-            from drivers.llm.factory import open_engine
-            c = self.config
-            self._engine = open_engine(c.model, n_slots=c.n_slots, n_ctx=c.n_ctx, timeout=c.engine_timeout,
-                                       connect_timeout=c.engine_connect_timeout, retry_s=c.engine_retry_s)
-        await self.engine.start()
-        self._sched = Scheduler(self.engine.n_slots, self.config.policy, self.config.quantum,
-                               age_s=self.config.scheduler_age_s, max_bypass=self.config.scheduler_max_bypass)
+        await self.engines.start()  # all of them, or none and an error that names the one that failed
         self.ptable = ProcTable(first_pid=next_pid_on_disk(self.home))
         self._stack = stack = contextlib.AsyncExitStack()
         self._tg = tg = await stack.enter_async_context(anyio.create_task_group())
@@ -132,10 +122,10 @@ class Kernel:
         except BaseException:  # a part it must not run without (the rules): undo what started, then say why
             tg.cancel_scope.cancel()
             await stack.__aexit__(None, None, None)
-            with anyio.CancelScope(shield=True):
-                await self.engine.close()
+            await self.engines.close()
             raise
-        self.events.emit("kernel.boot", model=self.engine.name, slots=self.engine.n_slots, policy=self.config.policy)
+        self.events.emit("kernel.boot", model=self.engine.name, slots=self.engine.n_slots, policy=self.config.policy,
+                         engines={c.name: c.engine.name for c in self.engines})
         return self
 
     async def __aexit__(self, *exc: Any) -> None:
@@ -145,24 +135,25 @@ class Kernel:
         self.tg.cancel_scope.cancel()  # grace timers and other kernel tasks
         if self._stack is not None:
             await self._stack.__aexit__(None, None, None)
-        with anyio.CancelScope(shield=True):
-            await self.engine.close()
+        await self.engines.close()
 
     # -- processes -------------------------------------------------------------------------------
     async def spawn(self, app: str, task: str = "", *, parent: int = 0, priority: int | None = None,
                     budgets: dict[str, float] | Budgets | None = None,
                     permissions: list[str] | Permissions | None = None, pid: int | None = None,
                     files: dict[str, bytes] | None = None, manifest: Manifest | None = None,
-                    program: Any = None) -> int:
+                    program: Any = None, engine: str | None = None) -> int:
         """Start ``app`` on ``task``; ``files`` (name -> bytes) are put in its workspace before it runs,
         each within the app's files scope (kernel/syscall/transfer.py).  ``manifest`` runs an app that is not
         installed (``llmos exec --manifest``); ``program`` makes the process an external program
-        (kernel/proc/execprog.py) instead of the app's entry."""
+        (kernel/proc/execprog.py) instead of the app's entry; ``engine`` picks the engine it runs on by name
+        (else kernel/sched/engines.py routes it)."""
         try:
             manifest = manifest or self.registry.get(app)
         except KeyError:
             raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
         perms, budg = manifest.permissions, manifest.budgets
+        core = self.engines.core(self.engines.route(manifest, engine))  # refused here, before a pid is spent
         lineage: tuple[tuple[str, Any], ...] = ()
         parent_proc = self.ptable.live(parent) if parent else None
         if parent and parent_proc is None:
@@ -194,12 +185,12 @@ class Kernel:
             transfer.put(ws, manifest.name, perms, name, data)
         proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
                        permissions=perms, budgets=budg, workspace=ws, lineage=lineage)
-        proc.ctx_limit = self.engine.n_ctx // max(1, self.engine.n_slots)
+        proc.engine, proc.ctx_limit = core.name, core.share
         proc.scope = anyio.CancelScope()
         proc.program = program
         proc.on_state = self._state_changed
         self.ptable.add(proc)
-        self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200])
+        self.events.emit("proc.spawn", pid, ppid=parent, app=manifest.name, task=task[:200], engine=core.name)
         await self._run_hooks(self.hooks.spawn, proc, manifest)
         self.tg.start_soon(self._run, proc, manifest)
         return pid
@@ -245,9 +236,7 @@ class Kernel:
             with contextlib.suppress(Exception), anyio.move_on_after(self.config.syscall_timeout):  # a hung driver
                 await release(str(proc.pid))
         await self._run_hooks(self.hooks.exit, proc)
-        self.sched.forget(proc.pid)  # fair-share and priority-loan records of a process that is gone
-        if self.config.kv_follow:
-            self.engine.kv_forget(str(proc.pid))  # the KV kept for it is an ordinary prefix cache now
+        self.engines.forget(proc, kv=self.config.kv_follow)  # scheduler records and kept KV of a process that is gone
         proc.exit_reason, proc.exit_status = reason, status
         proc.result = result if isinstance(result, str) or result is None else self._encoder.encode(result).decode()
         proc.ended = time.time()
@@ -292,7 +281,7 @@ class Kernel:
             proc.stop_requested = False
             proc.cont()
             proc.cont_event.set()
-            self.sched.wake()  # it may have been waiting for a slot while stopped
+            self.engines.wake()  # it may have been waiting for a slot while stopped
 
     def _state_changed(self, proc: Process, old: State, new: State) -> None:
         self.events.note("proc.state", proc.pid, old=old.value, new=new.value)

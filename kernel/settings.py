@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from kernel.config import KernelConfig
+from kernel.sched import engineconf
 
 FILE = "llmos.toml"
 POLICIES = ("fifo", "rr", "priority", "fair", "plas")
@@ -77,7 +78,7 @@ CHECKS: dict[str, tuple[Any, str]] = {
                        "'' or a Docker engine address: unix:///var/run/docker.sock or tcp://HOST:PORT"),
     "sandbox_connect_timeout": (lambda v: 0 < v <= 600, "more than 0 and at most 600 seconds"),
 }
-FIELDS = set(KernelConfig.__struct_fields__) - {"home"}
+FIELDS = set(KernelConfig.__struct_fields__) - {"home", "engines", "app_engines"}  # the last two: kernel/sched/engineconf.py
 
 
 class SettingsError(ValueError):
@@ -162,6 +163,11 @@ def check(name: str, value: Any, label: str, *, strict: bool = True) -> Any:
     rule = CHECKS.get(name)
     if rule is not None and not rule[0](got):
         raise SettingsError(f"{label} must be {rule[1]}, got {value!r}")
+    if name in ("engines", "app_engines"):
+        try:
+            engineconf.check(name, got, label, lambda f, v, where: check(f, v, where))
+        except engineconf.EngineConfError as exc:
+            raise SettingsError(str(exc)) from None
     if name == "mcp_servers":
         from drivers.tools.mcp import SpecError, spec_of
         for server, table in got.items():
@@ -203,6 +209,8 @@ def from_file(path: Path) -> list[tuple[str, Any, str, str]]:
     for key, value in data.items():
         if key in FIELDS:
             out.append((key, value, at(key), key))
+        elif key in ("engines", "apps"):
+            continue  # below, with each other: an [apps] entry must name an engine
         elif isinstance(value, dict) and key == "sandbox":
             for sub, v in value.items():  # its settings (engine, pool, ...), else container limits
                 if f"sandbox_{sub}" in FIELDS and sub != "limits":
@@ -220,6 +228,11 @@ def from_file(path: Path) -> list[tuple[str, Any, str, str]]:
                                 f"use $LLMOS_HOME or --home")
         else:
             raise SettingsError(f"{at(key)}: unknown key '{key}' (docs/config.md lists them)")
+    try:
+        out.extend(engineconf.from_tables(data.get("engines"), data.get("apps"), at,
+                                          lambda f, v, where: check(f, v, where)))
+    except engineconf.EngineConfError as exc:
+        raise SettingsError(str(exc)) from None
     if sandbox:
         for key, value in sandbox.items():  # each limit checked with its own line
             check("sandbox_limits", {key: value}, f"{at('sandbox', key)}: sandbox")

@@ -122,9 +122,10 @@ class Client:
         return msgspec.convert(await self.call(m.Status()), m.KernelStats)
 
     async def spawn(self, app: str, task: str = "", *, priority: int | None = None,
-                    budgets: dict[str, float] | None = None, files: dict[str, bytes] | None = None) -> int:
+                    budgets: dict[str, float] | None = None, files: dict[str, bytes] | None = None,
+                    engine: str = "") -> int:
         return await self.call(m.Spawn(app=app, task=task, priority=priority, budgets=budgets or {},
-                                       files=files or {}))
+                                       files=files or {}, engine=engine))
 
     async def copy_in(self, pid: int, path: str, data: bytes) -> int:
         return await self.call(m.CopyIn(pid=pid, path=path, data=data))

@@ -7,7 +7,7 @@ from typing import Any
 
 from .textsafe import clip, printable
 
-PS_HEADER = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "READY", "EXIT", "TASK")
+PS_HEADER = ("PID", "PPID", "APP", "ENGINE", "STATE", "PRIO", "CTX", "TOKENS", "SYSCALLS", "TIME", "READY", "EXIT", "TASK")
 
 
 def duration(seconds: float) -> str:
@@ -56,7 +56,7 @@ def task_text(task: str | None, limit: int = 40) -> str:
 
 def ps_rows(procs: Iterable[Any], now: float | None = None) -> list[tuple[str, ...]]:
     """One row per process; the app, task and exit are untrusted text, shown escaped (textsafe)."""
-    return [(str(p.pid), str(p.ppid), printable(p.app), printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
+    return [(str(p.pid), str(p.ppid), printable(p.app), printable(p.engine or "default"), printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
              str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time), cpu(p.ready_time),
              exit_text(p, now),
              task_text(p.task)) for p in procs]
@@ -64,7 +64,7 @@ def ps_rows(procs: Iterable[Any], now: float | None = None) -> list[tuple[str, .
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(header)]
-    right = {0, 1, 4, 6, 7, 8, 9}
+    right = {PS_HEADER.index(h) for h in ("PID", "PPID", "PRIO", "TOKENS", "SYSCALLS", "TIME", "READY")}
     def line(cells: tuple[str, ...]) -> str:
         out = []
         for i, c in enumerate(cells):

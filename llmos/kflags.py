@@ -35,6 +35,14 @@ def config_from(args: argparse.Namespace, home: str | None = None) -> KernelConf
     return load(home, flags=flags).config
 
 
+def engines_for(cfg: KernelConfig) -> dict[str, Any]:
+    """The named engines ([engines.NAME]) that are the scripted model, each reading ``$LLMOS_SCRIPT`` as
+    ``engine_for`` does; the kernel opens the others itself."""
+    from .script import scripted_engine
+    return {name: scripted_engine(n_slots=e.n_slots, n_ctx=e.n_ctx) for name, e in cfg.engines.items()
+            if e.model.strip() == "scripted"}
+
+
 def engine_for(cfg: KernelConfig) -> Any:
     """The engine a command hands its kernel: the scripted model reads its replies from ``$LLMOS_SCRIPT``
     (llmos/script.py); for any other model, None lets the kernel open ``cfg.model`` itself."""

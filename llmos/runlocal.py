@@ -58,7 +58,8 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
     if not uses_sandbox(registry, args.app):  # nothing to warm containers for (they cost about 1 s at exit)
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     try:
-        async with Kernel(cfg, engine=kflags.engine_for(cfg), registry=registry) as k:
+        async with Kernel(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg),
+                          registry=registry) as k:
             return await _serve(k, args)
     except EngineError as exc:  # a model file that is not there, a model that does not load
         return failed(args.app, 2, f"cannot start the model: {exc}")
@@ -68,7 +69,8 @@ async def run_local(args: argparse.Namespace) -> dict[str, Any]:
 
 async def _serve(k: Kernel, args: argparse.Namespace) -> dict[str, Any]:
     try:
-        pid = await k.spawn(args.app, " ".join(args.task), files=getattr(args, "files", None))
+        pid = await k.spawn(args.app, " ".join(args.task), files=getattr(args, "files", None),
+                            engine=getattr(args, "engine", None))
     except SyscallError as exc:
         return failed(args.app, 1, exc.message)
     tty = runfollow.interactive() and not getattr(args, "json", False)

@@ -77,6 +77,7 @@ class ProcInfo(Reply):
     result: str | None = None
     error: str = ""  # why it failed, when it did (the exit line and --json show it)
     ready_time: float = 0.0  # seconds spent READY (queued for an LLM slot), not counted in cpu_time
+    engine: str = ""  # the engine it runs on, by name ("default" unless configured otherwise)
 
 
 class Waited(Reply):

@@ -113,11 +113,11 @@ def release(home: Path) -> None:
             f.unlink()
 
 
-async def serve(config: KernelConfig, *, engine: Any = None, person: Any = None,
+async def serve(config: KernelConfig, *, engine: Any = None, engines: Any = None, person: Any = None,
                 task_status: anyio.abc.TaskStatus[Kernel] = anyio.TASK_STATUS_IGNORED) -> None:
     """Boot a kernel and serve its API until ``halt``, SIGTERM or SIGINT; the caller has ``claim``-ed the home."""
     home = config.home_path()
-    async with Kernel(config, engine=engine, person=person) as kernel:
+    async with Kernel(config, engine=engine, engines=engines, person=person) as kernel:
         async with anyio.create_task_group() as tg:
             server = ApiServer(kernel, str(socket_path(home)), on_halt=tg.cancel_scope.cancel)
 

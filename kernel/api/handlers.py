@@ -40,14 +40,15 @@ def stats(kernel: Kernel) -> m.KernelStats:
     for p in procs:
         by_state[p.state.value] = by_state.get(p.state.value, 0) + 1
     now = time.monotonic()
+    engines = [m.EngineStat(name=c.name, model=c.engine.name, slots_busy=c.sched.busy, slots_total=c.sched.n_slots,
+                            queued=c.sched.queued, context=c.share) for c in kernel.engines]
     sched = kernel.sched
     return m.KernelStats(
         pid=os.getpid(), home=str(kernel.home), model=kernel.engine.name,
         policy=kernel.config.policy, started=kernel.started, uptime=round(time.time() - kernel.started, 1),
-        slots_busy=sched.busy if sched else 0, slots_total=sched.n_slots if sched else 0,
-        queued=sched.queued if sched else 0, tokens_out=kernel.tokens_out,
+        slots_busy=sched.busy, slots_total=sched.n_slots, queued=sched.queued, tokens_out=kernel.tokens_out,
         tokens_per_second=round(sum(p.tokens_per_second(now) for p in procs if p.alive), 2),
-        procs=len(procs), by_state=by_state)
+        procs=len(procs), by_state=by_state, engines=engines)
 
 
 async def status(kernel: Kernel, req: m.Status) -> m.KernelStats:
@@ -57,7 +58,7 @@ async def status(kernel: Kernel, req: m.Status) -> m.KernelStats:
 async def spawn(kernel: Kernel, req: m.Spawn) -> int:
     budgets = {k: int(v) if float(v).is_integer() else v for k, v in req.budgets.items()}  # JSON has one number type
     return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=budgets or None,
-                              files=dict(req.files) or None)
+                              files=dict(req.files) or None, engine=req.engine or None)
 
 
 async def kill(kernel: Kernel, req: m.Kill) -> None:

@@ -29,6 +29,7 @@ class Spawn(Request, tag="spawn"):
     priority: Annotated[int, msgspec.Meta(ge=0, le=39)] | None = None
     budgets: dict[str, float] = {}
     files: dict[Name, bytes] = {}  # put in the workspace before it starts (``llmos run --file``)
+    engine: str = ""  # the engine it runs on, by name (``llmos run --engine``); "" lets the kernel route it
 
 
 class Kill(Request, tag="kill"):
@@ -195,20 +196,31 @@ class Event(Message, tag="event", kw_only=True):
     event: dict[str, Any]
 
 
+class EngineStat(msgspec.Struct, kw_only=True):
+    """One of the kernel's engines (kernel/sched/engines.py) and its scheduler's slots."""
+    name: str
+    model: str
+    slots_busy: int
+    slots_total: int
+    queued: int
+    context: int  # tokens of context each process on it gets
+
+
 class KernelStats(msgspec.Struct, kw_only=True):
     pid: int  # the daemon's OS pid
     home: str
-    model: str
+    model: str  # the default engine's (``engines`` has every engine)
     policy: str
     started: float
     uptime: float
-    slots_busy: int
+    slots_busy: int  # of the default engine, as ``model``
     slots_total: int
     queued: int
     tokens_out: int
     tokens_per_second: float
     procs: int
     by_state: dict[str, int]
+    engines: list[EngineStat] = []
 
 
 class Stats(Message, tag="stats", kw_only=True):

@@ -23,12 +23,15 @@ MIN_TOKENS, MAX_TOKENS = 256, 1500  # bounds on one snapshot in a process's cont
 
 
 def snapshot_tokens(k: Kernel) -> int:
-    """A snapshot may take at most half of one process's share of the context window."""
-    share = k.engine.n_ctx // max(1, k.engine.n_slots)
+    """A snapshot may take at most half of one process's share of the context window: of the smallest
+    window any engine gives, as one browser serves the processes of every engine."""
+    share = min(core.share for core in k.engines)
     return max(MIN_TOKENS, min(MAX_TOKENS, share // 2))
 
 
 def token_counter(k: Kernel) -> Callable[[str], int]:
+    """Snapshots are measured with the default engine's tokenizer (one browser for all engines; a
+    different model's count differs by a few percent, well inside the half-window bound above)."""
     engine = k.engine
 
     def count(text: str) -> int:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from drivers.browser import Snapshot
-from drivers.llm import GenRequest, Message
+from drivers.llm import Engine, GenRequest, Message
 from kernel.proc.process import Process
 from kernel.sched import sysllm
 from kernel.syscall.perm import grant_sets, path_granted
@@ -105,12 +105,12 @@ async def back(k: Kernel, proc: Process, req: browser.Back) -> browser.Page:
     return _page(proc, await _driver(k).back(str(proc.pid)))
 
 
-async def _fit(k: Kernel, text: str, limit: int) -> tuple[str, bool]:
-    """``text`` cut to at most ``limit`` tokens of the kernel's model."""
-    tokens = await anyio.to_thread.run_sync(k.engine.tokenize, text)
+async def _fit(engine: Engine, text: str, limit: int) -> tuple[str, bool]:
+    """``text`` cut to at most ``limit`` tokens of ``engine``'s model."""
+    tokens = await anyio.to_thread.run_sync(engine.tokenize, text)
     if len(tokens) <= limit:
         return text, False
-    cut = k.engine.detokenize(tokens[:limit])
+    cut = engine.detokenize(tokens[:limit])
     return cut, True
 
 
@@ -119,9 +119,10 @@ async def extract(k: Kernel, proc: Process, req: browser.Extract) -> browser.Ext
     drv = _driver(k)
     text = await drv.extract_text(str(proc.pid))
     url = (proc.browser_page or {}).get("url", "")
-    overhead = len(await anyio.to_thread.run_sync(k.engine.tokenize, EXTRACT_SYSTEM + req.question)) + 64
-    room = max(64, (proc.ctx_limit or k.engine.n_ctx) - overhead - EXTRACT_ANSWER_TOKENS)
-    text, cut = await _fit(k, text, room)
+    core = k.engines.of(proc)  # the process's own engine: its tokenizer and its window
+    overhead = len(await anyio.to_thread.run_sync(core.engine.tokenize, EXTRACT_SYSTEM + req.question)) + 64
+    room = max(64, (proc.ctx_limit or core.share) - overhead - EXTRACT_ANSWER_TOKENS)
+    text, cut = await _fit(core.engine, text, room)
     note = "\n[the page text was cut to fit the context]" if cut else ""
     messages = [Message(role="system", content=EXTRACT_SYSTEM),
                 Message(role="user", content=f"{fence(text + note, url)}\n\nQuestion: {req.question}")]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import anyio
 
-from drivers.llm import Message
+from drivers.llm import Engine, Message
 from kernel.memory import MemoryRegistry, ProcessMemory
 from kernel.memory.admin import MemoryAdmin
 from kernel.memory.config import MemoryConfig
@@ -63,7 +63,7 @@ class KernelMemory:
         self._events: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()
         self.service = MemoryRegistry(self.store, kernel_id=self.kernel_id, on_event=self._queue)
         self.admin = MemoryAdmin(self.store, default_user=self.user)
-        self.per_message, self.fixed = template_cost(k.engine)
+        self._costs: dict[str, tuple[int, int]] = {}  # engine name -> template_cost of that engine
         self._keep: set[int] = set()
 
     # -- threads and events ----------------------------------------------------------------------
@@ -100,20 +100,32 @@ class KernelMemory:
         return self.service.get(pid)
 
     def share(self, proc: "Process | None") -> int:
-        """The tokens one sequence of the engine holds: prompt plus reply."""
-        return self.k.engine.n_ctx // max(1, self.k.engine.n_slots)
+        """The tokens one sequence of the process's engine holds: prompt plus reply (None: the default's)."""
+        return self.k.engines.of(proc).share
+
+    def engine_of(self, pid: int) -> Engine:
+        """The engine whose tokenizer and template count process ``pid``'s pages."""
+        return self.k.engines.of(self.k.ptable.get(pid)).engine
+
+    def costs(self, proc: "Process | None") -> tuple[int, int]:
+        """``template_cost`` of the process's engine, measured once per engine."""
+        core = self.k.engines.of(proc)
+        if core.name not in self._costs:
+            self._costs[core.name] = template_cost(core.engine)
+        return self._costs[core.name]
 
     async def on_spawn(self, proc: "Process", manifest: Any) -> None:
         if self.service.get(proc.pid) is not None:  # restored from a journal before it was re-spawned
             self.sync(proc.pid)
             return
-        share = self.share(proc)
+        share, (per_message, fixed) = self.share(proc), self.costs(proc)
         reserve = manifest.agent.max_tokens_per_step if manifest.is_prompt else self.cfg.reply_reserve
         reserve = min(reserve, share // 4)  # a small context still keeps most of itself for pages
-        limit = max(16, share - reserve - self.fixed)
+        limit = max(16, share - reserve - fixed)
         grants, above = memory_layers(proc)
-        self.service.open(proc.pid, app=proc.app, user=self.user, limit=limit, count_tokens=self.k.engine.count_tokens,
-                          grants=grants, policy=self.cfg.policy, page_overhead=self.per_message, above=above)
+        self.service.open(proc.pid, app=proc.app, user=self.user, limit=limit,
+                          count_tokens=self.k.engines.of(proc).engine.count_tokens,
+                          grants=grants, policy=self.cfg.policy, page_overhead=per_message, above=above)
         self.sync(proc.pid)
 
     async def on_exit(self, proc: "Process") -> None:
@@ -139,10 +151,11 @@ class KernelMemory:
         return pm.to_bytes()
 
     async def restore(self, pid: int, data: bytes, *, app: str, grants: Iterable[str] | None = None,
-                      user: str | None = None) -> ProcessMemory:
-        """Bring back a context ``save`` made (in this kernel or an earlier one on the same home)."""
+                      user: str | None = None, engine: str = "default") -> ProcessMemory:
+        """Bring back a context ``save`` made (in this kernel or an earlier one on the same home); its
+        pages are counted by ``engine``, the one the process will run on."""
         pm = self.service.resume(pid, data, app=app, user=user or self.user,
-                                 count_tokens=self.k.engine.count_tokens, grants=grants)
+                                 count_tokens=self.k.engines.core(engine).engine.count_tokens, grants=grants)
         self.sync(pid)
         return pm
 

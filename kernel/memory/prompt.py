@@ -83,10 +83,11 @@ def fault_query(task: str, latest: str) -> str:
 def fit(mm: "KernelMemory", pm: ProcessMemory, max_tokens: int) -> list[int]:
     """The prompt's tokens, as the engine's template renders the pages, within the sequence's
     context less ``max_tokens``; pages are paged out until it fits."""
-    ctx, engine = pm.context, mm.k.engine
-    room = mm.share(None) - max_tokens
+    proc = mm.k.ptable.get(pm.pid)
+    ctx, engine, share = pm.context, mm.engine_of(pm.pid), mm.share(proc)
+    room = share - max_tokens
     if room <= 0:
-        raise ValueError(f"max_tokens={max_tokens} leaves no room for a prompt in a {mm.share(None)}-token context")
+        raise ValueError(f"max_tokens={max_tokens} leaves no room for a prompt in a {share}-token context")
     for _ in range(16):
         prompt = engine.apply_template([Message(**m) for m in ctx.pages_for_prompt()])
         over = len(prompt) - room

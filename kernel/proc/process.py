@@ -64,6 +64,7 @@ class Process:
                  lineage: tuple[tuple[str, Any], ...] = ()):
         self.pid, self.ppid, self.app, self.task = pid, ppid, app, task
         self.priority = priority
+        self.engine = "default"  # the engine it runs on, by name, chosen at spawn (kernel/sched/engines.py)
         self.permissions = permissions  # its app's grants
         # the grant sets above its own, nearest first, as (app, Permissions): what its parent asked
         # for it at proc.spawn, then the parent's own, and so on; every one must allow a request
@@ -106,7 +107,7 @@ class Process:
                         syscalls=self.usage.syscalls, steps=self.usage.steps, started=self.started,
                         cpu_time=round(self.usage.llm_seconds, 3), current=self.current,
                         exit_reason=self.exit_reason, exit_status=self.exit_status, result=self.result,
-                        error=self.error[:2000], ready_time=round(self.usage.ready_seconds, 3))
+                        error=self.error[:2000], ready_time=round(self.usage.ready_seconds, 3), engine=self.engine)
 
     @property
     def alive(self) -> bool:

@@ -46,7 +46,7 @@ async def wait(k: Kernel, proc: Process, req: p.Wait) -> p.Waited:
         targets = k.ptable.children(proc.pid)
         if not targets:
             raise NotFound(f"pid {proc.pid} has no children to wait for")
-    with anyio.move_on_after(req.timeout) as scope, k.sched.lend(proc, targets):  # priority inheritance
+    with anyio.move_on_after(req.timeout) as scope, k.engines.lend(proc, targets):  # priority inheritance
         child = await k.wait_any(targets)
     if scope.cancelled_caught:
         raise Timeout(f"no child ended within {req.timeout:g} s", retryable=True)

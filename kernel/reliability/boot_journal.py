@@ -55,9 +55,10 @@ class Journaler:
         """Start again, under their own pids, the processes whose app asked for it, each with the
         context the journal kept of it (put back before the spawn, which then finds it)."""
         for spawn in todo:
-            restored = await self._restore_context(spawn)
+            engine = spawn.engine if spawn.engine in self.k.engines else None  # the same one while configured
+            restored = await self._restore_context(spawn, engine)
             try:
-                await self.k.spawn(spawn.app, spawn.task, priority=spawn.priority, pid=spawn.pid)
+                await self.k.spawn(spawn.app, spawn.task, priority=spawn.priority, pid=spawn.pid, engine=engine)
             except Exception as exc:  # the app is gone, or its budget no longer allows it
                 if restored and self.k.memory is not None:
                     with contextlib.suppress(Exception):
@@ -73,7 +74,7 @@ class Journaler:
             self.k.events.emit("proc.resumed", spawn.pid, app=spawn.app, task=spawn.task[:200],
                                context=restored)
 
-    async def _restore_context(self, spawn: Record) -> bool:
+    async def _restore_context(self, spawn: Record, engine: str | None) -> bool:
         """Hand the journaled context to the memory manager; its untrusted pages are untrusted again
         (the rules' taint tracker sees them as if just read), so a crash does not launder them."""
         ctx = self.folded.ctx.get(spawn.pid)
@@ -82,7 +83,8 @@ class Journaler:
             return False
         try:
             manifest = self.k.registry.get(spawn.app)
-            pm = await memory.restore(spawn.pid, ctx.data, app=spawn.app, grants=manifest.permissions.memory)
+            pm = await memory.restore(spawn.pid, ctx.data, app=spawn.app, grants=manifest.permissions.memory,
+                                      engine=self.k.engines.route(manifest, engine))
         except Exception as exc:  # noqa: BLE001 - the process still resumes, with a fresh context
             self.k.events.emit("proc.context_lost", spawn.pid, app=spawn.app, error=f"{type(exc).__name__}: {exc}"[:300])
             return False
@@ -137,7 +139,7 @@ class Journaler:
 
     async def on_spawn(self, proc: Process, manifest: Manifest) -> None:
         self._write(Record(kind="spawn", pid=proc.pid, ppid=proc.ppid, app=proc.app, task=proc.task,
-                           priority=proc.priority, restart=manifest.restart,
+                           priority=proc.priority, restart=manifest.restart, engine=proc.engine,
                            ts=time.time(), started=proc.started))
 
     def on_event(self, ev: dict[str, Any]) -> None:

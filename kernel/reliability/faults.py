@@ -149,8 +149,9 @@ async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     if not plan:
         return
     k.faults = plan
-    # a proxy: what it does not override comes from the engine it wraps
-    k.engine = cast(Engine, FaultyEngine(k.engine, plan))
+    # a proxy of every engine: what it does not override comes from the engine it wraps
+    for core in k.engines:
+        k.engines.replace(core.name, cast(Engine, FaultyEngine(core.engine, plan)))
     k.events.emit("kernel.faults", plan=sorted(f"{f.site}={f.kind}" for f in plan.faults.values()))
 
     def on_boot(ev: dict[str, Any]) -> None:  # every subsystem is attached by now

@@ -83,6 +83,7 @@ def restored(spawn: Record, end: Record | None) -> Process:
     """A dead process as the journal remembers it."""
     p = Process(spawn.pid, spawn.ppid, spawn.app, spawn.task, priority=spawn.priority)
     p.started = spawn.started or spawn.ts
+    p.engine = spawn.engine or p.engine
     if end is None:
         p.set_state(State.KILLED)
         p.exit_reason, p.exit_status = "interrupted", INTERRUPTED

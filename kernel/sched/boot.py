@@ -1,4 +1,4 @@
-"""Boot step ``perf``: KV swap files under the llmos home."""
+"""Boot step ``perf``: KV swap files under the llmos home, a folder per engine."""
 from __future__ import annotations
 
 import contextlib
@@ -13,5 +13,6 @@ async def attach(k: Kernel, stack: contextlib.AsyncExitStack) -> None:
     """Cheap: sets a directory; the swap files appear only when memory for saved KV runs short."""
     swap = k.home / "swap"
     shutil.rmtree(swap, ignore_errors=True)  # states of a previous boot belong to sequences that are gone
-    k.engine.set_swap_dir(str(swap))
+    for core in k.engines:
+        core.engine.set_swap_dir(str(swap / core.name))
     stack.callback(shutil.rmtree, swap, True)

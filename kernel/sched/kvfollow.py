@@ -49,7 +49,7 @@ def paused(k: "Kernel", proc: Process, name: str, req: Any, *, nested: bool = Fa
         yield
         return
     key = label(name, req)
-    k.engine.kv_pause(str(proc.pid), k.pauses.expect(key))
+    k.engines.of(proc).engine.kv_pause(str(proc.pid), k.pauses.expect(key))
     t0 = time.monotonic()
     try:
         yield

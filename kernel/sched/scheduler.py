@@ -76,9 +76,10 @@ class Scheduler:
         return min(proc.priority, *lent) if lent else proc.priority
 
     @contextmanager
-    def lend(self, waiter: Process, children: list[Process]) -> Iterator[None]:
-        """While ``waiter`` waits on ``children``, they inherit its (effective) priority."""
-        prio = self.priority(waiter)
+    def lend(self, waiter: Process, children: list[Process], prio: int | None = None) -> Iterator[None]:
+        """While ``waiter`` waits on ``children``, they inherit its (effective) priority; ``prio`` is that
+        priority when another scheduler (the waiter's engine's) knows it."""
+        prio = self.priority(waiter) if prio is None else prio
         pids = [c.pid for c in children]
         for pid in pids:
             self._lent.setdefault(pid, []).append(prio)

@@ -25,7 +25,8 @@ TOKEN_SINK: ContextVar[Callable[[str], None] | None] = ContextVar("llmos_token_s
 
 async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
     """Run ``req`` for ``proc`` under the scheduler: preemptible, stoppable, budgeted."""
-    engine = k.engine
+    core = k.engines.of(proc)  # the engine it was routed to at spawn, and that engine's slots
+    engine, sched = core.engine, core.sched
     prompt = req.prompt if req.prompt is not None else engine.apply_template(req.messages or [])
     left = budget.tokens_left(proc)
     capped = False
@@ -48,7 +49,7 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
     while True:
         await k.wait_while_stopped(proc)
         rounds += 1
-        async with k.sched.slot(proc):
+        async with sched.slot(proc):
             t_slot = time.monotonic()
             gen = engine.submit(req)
             tokens = gen.__aiter__()
@@ -65,7 +66,7 @@ async def generate(k: "Kernel", proc: Process, req: GenRequest) -> GenResult:
                     if left is not None and proc.usage.tokens > budget.limits(proc)["tokens"]:
                         gen.cancel()
                         await k.breach(proc, "tokens")
-                    if proc.stop_requested or k.sched.tick(proc):
+                    if proc.stop_requested or sched.tick(proc):
                         gen.cancel("preempted")
             except EngineError as exc:
                 raise SyscallError(f"the model failed: {exc}", code="llm_error", retryable=exc.retryable) from None
@@ -119,7 +120,7 @@ async def chat(k: "Kernel", proc: Process, req: llm.Chat) -> llm.Completion:
 
 
 async def complete(k: "Kernel", proc: Process, req: llm.Complete) -> llm.Completion:
-    prompt = await anyio.to_thread.run_sync(k.engine.tokenize, req.prompt)
+    prompt = await anyio.to_thread.run_sync(k.engines.of(proc).engine.tokenize, req.prompt)
     res = await generate(k, proc, GenRequest(prompt=prompt, max_tokens=req.max_tokens, stop=req.stop,
                                              sampling=Sampling(temperature=req.temperature, seed=req.seed,
                                                                top_p=req.top_p)))

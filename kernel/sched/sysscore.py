@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 async def score(k: "Kernel", proc: Process, req: llm.Score) -> llm.ScoreReply:
     """The prompt and every candidate are charged as input tokens; the pass holds one of the
     process's scheduler slots, as a generation does, and counts as one LLM step."""
-    engine = k.engine
+    core = k.engines.of(proc)
+    engine = core.engine
     messages = [Message(role=m.role, content=m.content) for m in req.messages]
     try:
         prompt = engine.apply_template(messages)
@@ -28,7 +29,7 @@ async def score(k: "Kernel", proc: Process, req: llm.Score) -> llm.ScoreReply:
     if left is not None and cost > left:
         await k.breach(proc, "tokens")
     proc.usage.steps += 1
-    async with k.sched.slot(proc):
+    async with core.sched.slot(proc):
         t0 = time.monotonic()
         try:
             res = await engine.score(ScoreRequest(candidates=list(req.candidates), prompt=prompt, key=str(proc.pid)))

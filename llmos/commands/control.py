@@ -11,6 +11,7 @@ from kernel.reliability.recovery import boot_message
 from .. import daemonctl, daemonflags, kflags
 from ..client import Client, KernelError, NotRunning
 from ..format import duration
+from ..textsafe import printable
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -89,4 +90,8 @@ def status(args: argparse.Namespace) -> int:
     print(f"kernel: running (pid {st.pid}), up {duration(st.uptime)}, model {st.model or 'embedded'}, "
           f"policy {st.policy}\nslots: {st.slots_busy}/{st.slots_total} busy, {st.queued} queued, "
           f"{st.tokens_per_second:.1f} tok/s\nprocesses: {states}\nhome: {st.home}")
+    if len(st.engines) > 1:  # several engines: each one's model, slots and the context a process gets there
+        for e in st.engines:
+            print(f"engine {printable(e.name)}: model {printable(e.model)}, slots {e.slots_busy}/{e.slots_total} busy, "
+                  f"{e.queued} queued, {e.context} tokens a process")
     return 0

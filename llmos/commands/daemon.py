@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
         print(f"llmos: {exc}", file=sys.stderr)
         return 1
     try:
-        anyio.run(lambda: serve(cfg, engine=kflags.engine_for(cfg)))
+        anyio.run(lambda: serve(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg)))
     except KeyboardInterrupt:
         pass
     except EngineError as exc:  # the model could not be opened: say so, without a traceback

@@ -168,7 +168,7 @@ async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]
     if not uses_sandbox(registry, args.app):
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     try:
-        async with Kernel(cfg, engine=kflags.engine_for(cfg), registry=registry) as k:
+        async with Kernel(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg), registry=registry) as k:
             b = KernelBackend(k)
             state["backend"] = b.name
             return await run(b), b.name

@@ -126,7 +126,7 @@ async def run_local(req: dict[str, Any]) -> int:
         return 2
     program = Program(argv=req["argv"], cwd=req["cwd"], env=req["env"], isolation=req["isolation"])
     try:
-        async with Kernel(cfg, engine=kflags.engine_for(cfg)) as k:
+        async with Kernel(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg)) as k:
             status: list[int] = []
 
             def on_event(ev: dict) -> None:

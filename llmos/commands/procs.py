@@ -157,7 +157,7 @@ def run_on_daemon(args: argparse.Namespace) -> int:
             if note:
                 print(note, file=sys.stderr)
             pid = await c.spawn(args.app, task, budgets={"tokens": args.max_tokens} if args.max_tokens else None,
-                                files=getattr(args, "files", None))
+                                files=getattr(args, "files", None), engine=getattr(args, "engine", None) or "")
             if args.detach:
                 print(pid)
                 return None, 0.0

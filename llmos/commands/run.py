@@ -20,6 +20,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     run.add_argument("task", nargs="+", help="the task, in plain words")
     run.add_argument("--json", action="store_true", help="print a JSON record instead of the answer")
     kflags.add(run, max_tokens=True)
+    run.add_argument("--engine", default=None, metavar="NAME",
+                     help="run it on this engine ([engines] in llmos.toml; 'default' is [engine]), not the routed one")
     run.add_argument("--detach", "-d", action="store_true", help="print the pid and return (needs `llmos boot`)")
     files.add_run_flag(run)
     run.set_defaults(func=main)

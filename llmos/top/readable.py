@@ -73,7 +73,8 @@ def event(ev: dict, limit: int = 100) -> str:
 def summary(p: Any, now: float | None = None) -> list[str]:
     """A process (a ``ProcRow``) in a few lines: who, what, since when, how it ended."""
     now = now or time.time()
-    lines = [f"pid {p.pid} ({printable(p.app)}, parent {p.ppid})  {p.state}  started {clock(p.started, now)}"
+    lines = [f"pid {p.pid} ({printable(p.app)}, parent {p.ppid})  {p.state}  engine {printable(p.engine or 'default')}"
+             f"  started {clock(p.started, now)}"
              f"  LLM time {cpu(p.cpu_time)}  tokens {p.tokens_in}+{p.tokens_out}  syscalls {p.syscalls}",
              f"task: {value('task', p.task, 200)}"]
     if p.exit_reason:

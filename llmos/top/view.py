@@ -10,10 +10,11 @@ from ..textsafe import clip, printable
 
 LIVE = ("NEW", "READY", "RUNNING", "WAITING", "BLOCKED", "SLEEPING", "STOPPED")
 KEEP_EXITED = 300.0  # seconds an ended process stays in the table, greyed out, before it drops off
-COLUMNS = ("PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "SYSCALL",
+COLUMNS = ("PID", "PPID", "APP", "ENGINE", "STATE", "PRIO", "CTX", "TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "SYSCALL",
            "EXIT", "TASK")
 SORT_KEYS: dict[str, Callable[[Any], Any]] = {
-    "PID": lambda p: p.pid, "PPID": lambda p: p.ppid, "APP": lambda p: p.app, "STATE": lambda p: p.state,
+    "PID": lambda p: p.pid, "PPID": lambda p: p.ppid, "APP": lambda p: p.app, "ENGINE": lambda p: p.engine,
+    "STATE": lambda p: p.state,
     "PRIO": lambda p: p.priority, "CTX": lambda p: p.ctx_used, "TOK/s": lambda p: p.tokens_per_second,
     "TOKENS": lambda p: p.tokens_in + p.tokens_out, "SYSCALLS": lambda p: p.syscalls,
     "TIME": lambda p: p.cpu_time, "READY": lambda p: p.ready_time, "SYSCALL": lambda p: p.current,
@@ -25,7 +26,7 @@ DESCENDING = {"TOK/s", "TOKENS", "SYSCALLS", "TIME", "READY", "CTX"}
 def cells(p: Any, depth: int = 0, now: float | None = None) -> tuple[str, ...]:
     """One row's text; the app, syscall, exit and task are escaped (textsafe), as untrusted text is."""
     app = ("  " * depth + ("└ " if depth else "")) + printable(p.app)
-    return (str(p.pid), str(p.ppid), app, printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
+    return (str(p.pid), str(p.ppid), app, printable(p.engine or "default"), printable(p.state), str(p.priority), f"{p.ctx_used}/{p.ctx_limit}",
             f"{p.tokens_per_second:.1f}", str(p.tokens_in + p.tokens_out), str(p.syscalls), cpu(p.cpu_time),
             cpu(p.ready_time), clip(p.current or "", 80), exit_text(p, now), task_text(p.task, 48))
 
@@ -86,6 +87,10 @@ def header(stats: Any, procs: list[Any]) -> str:
     for p in procs:
         states[p.state] = states.get(p.state, 0) + 1
     by_state = ", ".join(f"{n} {s.lower()}" for s, n in sorted(states.items())) or "none"
-    return (f"LLM slots {stats.slots_busy}/{stats.slots_total} busy   run queue {stats.queued}   "
-            f"{stats.tokens_per_second:.1f} tok/s   up {duration(stats.uptime)}   model {stats.model or 'embedded'}\n"
+    engines = stats.engines if len(stats.engines) > 1 else []
+    slots = (f"LLM slots {stats.slots_busy}/{stats.slots_total} busy   run queue {stats.queued}" if not engines else
+             "LLM slots " + ", ".join(f"{printable(e.name)} {e.slots_busy}/{e.slots_total} (queue {e.queued})"
+                                      for e in engines))
+    return (f"{slots}   {stats.tokens_per_second:.1f} tok/s   up {duration(stats.uptime)}   "
+            f"model {printable(stats.model or 'embedded')}\n"
             f"processes {len(procs)}: {by_state}")

@@ -32,6 +32,11 @@ BAD = [
     ('name = "demo"\ndependencies = [""]\n', "key 'dependencies[0]'"),
     ('name = "demo"\nentry = "main:run"\n[permissions\n', "app.toml"),  # not TOML at all
     ('version = "1"\n', "name"),  # no name
+    ('name = "demo"\nentry = "main:run"\nmodel = "Big Engine"\n', "key 'model'"),  # not an engine's name
+    ('name = "demo"\nentry = "main:run"\nmodel = 3\n', "key 'model'"),
+    ('name = "demo"\nentry = "main:run"\nmin_context = 0\n', "key 'min_context'"),
+    ('name = "demo"\nentry = "main:run"\nmin_context = "lots"\n', "key 'min_context'"),
+    ('name = "demo"\nentry = "main:run"\nmodel = "big"\nmin_context = 4000\n', "give either 'model'"),
 ]
 
 
@@ -109,3 +114,15 @@ def test_a_bad_route_is_refused(tmp_path, route, needle):
         load_manifest(tmp_path)
     with pytest.raises(ManifestError, match=needle):
         load_manifest(tmp_path)
+
+
+def test_an_app_may_ask_for_an_engine_by_name_or_by_context(tmp_path):
+    (tmp_path / "main.py").write_text("async def run(sys, task):\n    return task\n")
+    (tmp_path / "app.toml").write_text('model = "big"\n' + GOOD)
+    m = load_manifest(tmp_path)
+    assert (m.model, m.min_context) == ("big", None)
+    (tmp_path / "app.toml").write_text('min_context = 32000\n' + GOOD)
+    m = load_manifest(tmp_path)
+    assert (m.model, m.min_context) == ("", 32000)
+    (tmp_path / "app.toml").write_text(GOOD)
+    assert (load_manifest(tmp_path).model, load_manifest(tmp_path).min_context) == ("", None)  # the default engine

@@ -42,8 +42,8 @@ def test_run_ps_kill_wait_logs_through_the_cli(booted):
     pid = booted.llmos("run", "--detach", "assistant", "slow", "work").stdout.strip()
     assert pid.isdigit()
     ps = booted.llmos("ps")
-    assert ps.stdout.splitlines()[0].split()[:9] == ["PID", "PPID", "APP", "STATE", "PRIO", "CTX", "TOKENS",
-                                                     "SYSCALLS", "TIME"]
+    assert ps.stdout.splitlines()[0].split()[:10] == ["PID", "PPID", "APP", "ENGINE", "STATE", "PRIO", "CTX",
+                                                      "TOKENS", "SYSCALLS", "TIME"]
     assert any(line.split()[0] == pid for line in ps.stdout.splitlines()[1:])
     assert booted.llmos("kill", "-KILL", pid).returncode == 0
     w = booted.llmos("wait", pid)

@@ -17,7 +17,7 @@ def command(sh, line: str, *expect: str) -> None:
 
 def live_pids(home) -> dict[str, str]:
     out = home.llmos("ps").stdout.splitlines()[1:]
-    return {line.split()[0]: line.split()[3] for line in out}
+    return {line.split()[0]: line.split()[4] for line in out}  # PID PPID APP ENGINE STATE
 
 
 def wait_running(home) -> str:

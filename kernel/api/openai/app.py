@@ -54,9 +54,9 @@ class OpenAIApp:
                   Route("/v1/embeddings", self._wrap(self.embeddings), methods=["POST"])]
         self.asgi = Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})
 
-    @property
-    def model_name(self) -> str:
-        return self.k.engine.name or "llmos"
+    def model_name(self, proc: Any) -> str:
+        """The model of the engine the key's process runs on (kernel/sched/engines.py)."""
+        return self.k.engines.of(proc).engine.name or "llmos"
 
     # -- plumbing --------------------------------------------------------------------------------
     def _wrap(self, handler: Callable[[Request], Awaitable[Response]]) -> Callable[[Request], Awaitable[Response]]:
@@ -116,15 +116,15 @@ class OpenAIApp:
 
     # -- routes ----------------------------------------------------------------------------------
     async def models(self, request: Request) -> Response:
-        self.calls.process(request.headers.get("authorization"))
-        return json_response({"object": "list", "data": [self._model()]})
+        proc = self.calls.process(request.headers.get("authorization"))
+        return json_response({"object": "list", "data": [self._model(proc)]})
 
     async def model(self, request: Request) -> Response:
-        self.calls.process(request.headers.get("authorization"))
-        return json_response(self._model())
+        proc = self.calls.process(request.headers.get("authorization"))
+        return json_response(self._model(proc))
 
-    def _model(self) -> dict[str, Any]:
-        return {"id": self.model_name, "object": "model", "created": int(self.k.started), "owned_by": "llmos"}
+    def _model(self, proc: Any) -> dict[str, Any]:
+        return {"id": self.model_name(proc), "object": "model", "created": int(self.k.started), "owned_by": "llmos"}
 
     async def chat(self, request: Request) -> Response:
         proc = self.calls.process(request.headers.get("authorization"))
@@ -138,9 +138,9 @@ class OpenAIApp:
         if req.stream:
             include = bool(req.stream_options and req.stream_options.include_usage)
             return SSEResponse(lambda sink: self._run(proc, sysreq, sink),
-                               Renderer(self.model_name, chat=True, plan=p, include_usage=include))
+                               Renderer(self.model_name(proc), chat=True, plan=p, include_usage=include))
         reply = await self.calls.run_as(proc, sysreq, llm.Completion)
-        return json_response(chat.chat_completion(self.model_name, reply, outcome(p, reply.text, reply.finish_reason)))
+        return json_response(chat.chat_completion(self.model_name(proc), reply, outcome(p, reply.text, reply.finish_reason)))
 
     async def completions(self, request: Request) -> Response:
         proc = self.calls.process(request.headers.get("authorization"))
@@ -150,9 +150,9 @@ class OpenAIApp:
         if req.stream:
             include = bool(req.stream_options and req.stream_options.include_usage)
             return SSEResponse(lambda sink: self._run(proc, sysreq, sink),
-                               Renderer(self.model_name, chat=False, include_usage=include))
+                               Renderer(self.model_name(proc), chat=False, include_usage=include))
         reply = await self.calls.run_as(proc, sysreq, llm.Completion)
-        return json_response(chat.text_completion(self.model_name, reply))
+        return json_response(chat.text_completion(self.model_name(proc), reply))
 
     async def embeddings(self, request: Request) -> Response:
         proc = self.calls.process(request.headers.get("authorization"))
