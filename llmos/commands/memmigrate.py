@@ -48,7 +48,7 @@ def main(args: argparse.Namespace) -> int:
         for spec in (args.src, args.dst):
             if held_by_daemon(spec, home, cfg.memory.store):
                 print(f"llmos: the running daemon holds {printable(describe(spec, Path.cwd()))}; stop it first "
-                      "(llmos daemon stop)", file=sys.stderr)
+                      "(llmos halt)", file=sys.stderr)
                 return 1
     if not args.src.startswith(("http://", "https://")) and not Path(src_at).is_dir():
         print(f"llmos: no vector store at {printable(src_at)}", file=sys.stderr)
