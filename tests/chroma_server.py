@@ -84,7 +84,8 @@ class ChromaServer:
 class GarbageServer:
     """A loopback HTTP server that is not Chroma.  ``mode``: ``html`` (a web page), ``json`` (JSON of
     the wrong shape), ``error`` (HTTP 500 with HTML), ``hang`` (never answers), ``close`` (hangs up),
-    ``liar`` (a real heartbeat, then wrong JSON for everything else)."""
+    ``liar`` (a real heartbeat, then wrong JSON for everything else), ``stall`` (a real heartbeat, then
+    never answers)."""
 
     def __init__(self, mode: str):
         self.mode = mode
@@ -103,8 +104,8 @@ class GarbageServer:
 
             def answer(self):
                 mode = outer.mode
-                if mode == "liar":
-                    mode = "beat" if self.path.endswith("/heartbeat") else "json"
+                if mode in ("liar", "stall"):
+                    mode = "beat" if self.path.endswith("/heartbeat") else {"liar": "json", "stall": "hang"}[mode]
                 if mode == "hang":
                     outer.release.wait(60)
                     return

@@ -84,7 +84,7 @@ def test_a_stopped_server_is_unavailable_then_back(tmp_path, embedding):
         server.stop()
 
 
-@pytest.mark.parametrize("mode", ["html", "json", "error", "hang", "close", "liar"])
+@pytest.mark.parametrize("mode", ["html", "json", "error", "hang", "close", "liar", "stall"])
 def test_a_server_that_answers_garbage_is_one_line_unavailable(mode, embedding):
     with GarbageServer(mode) as g:
         store = HttpVectorStore(g.url, embedding=embedding, timeout=1)
