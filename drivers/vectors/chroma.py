@@ -199,7 +199,7 @@ class ChromaStore:
     def _col(self, name: str, *, create: bool) -> Any:
         check_name(name)
         with self._lock, self._errors(f"open collection {name!r}"):
-            client = self._c()
+            client: Any = self._c()  # chromadb's stubs take neither our embedding function nor a plain dict config
             col = self._cols.get(name)
             if col is not None:
                 return col

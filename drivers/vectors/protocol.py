@@ -12,7 +12,10 @@ class Store(Protocol):
     (``unavailable`` for a store that cannot be reached, ``io`` for a failing disk, ``invalid``,
     ``not_found``)."""
 
-    path: object  # the folder or URL, for messages
+    @property
+    def path(self) -> object:  # the folder or URL, for messages
+        ...
+
 
     def warm(self) -> None: ...
     def collection(self, name: str) -> str: ...

@@ -30,17 +30,17 @@ def held_by_daemon(spec: str, home: Path, daemon_store: str) -> bool:
 
 def main(args: argparse.Namespace) -> int:
     from drivers.errors import DriverError
-    from drivers.vectors import describe, open_store
+    from drivers.vectors import describe, is_server, open_store
     from drivers.vectors.migrate import Copied, copy_store
-    from kernel.settings import load
+    from kernel.settings import SettingsError, load
 
-    cfg = load().config
-    home = Path(cfg.home)
     try:
+        cfg = load().config
         src_at, dst_at = describe(args.src, Path.cwd()), describe(args.dst, Path.cwd())
-    except DriverError as exc:
+    except (DriverError, SettingsError) as exc:
         print(f"llmos: {exc}", file=sys.stderr)
         return 2
+    home = Path(cfg.home)
     if src_at == dst_at:
         print(f"llmos: --from and --to are the same store ({printable(src_at)})", file=sys.stderr)
         return 2
@@ -50,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
                 print(f"llmos: the running daemon holds {printable(describe(spec, Path.cwd()))}; stop it first "
                       "(llmos halt)", file=sys.stderr)
                 return 1
-    if not args.src.startswith(("http://", "https://")) and not Path(src_at).is_dir():
+    if not is_server(args.src) and not (Path(src_at) / "chroma.sqlite3").is_file():  # never make one at SRC
         print(f"llmos: no vector store at {printable(src_at)}", file=sys.stderr)
         return 1
 
