@@ -102,3 +102,26 @@ def test_refused_while_the_daemon_holds_the_store(home, chroma):
     assert home.llmos("halt").returncode == 0
     r = home.llmos("mem", "migrate", "--from", str(home.path / "vectors"), "--to", chroma.database_url())
     assert r.returncode == 0 and r.stdout.startswith("copied 0 items"), r.stderr  # the daemon had opened it: empty
+
+
+def test_llmos_mem_without_a_daemon_uses_the_configured_server(tmp_path, chroma, monkeypatch, capsys):
+    """``[memory] store`` names the server: ``llmos mem`` opens it (not ``<home>/vectors``) when no daemon runs."""
+    home = tmp_path / "llmos-home"
+    home.mkdir(exist_ok=True)
+    url = chroma.database_url()
+    (home / "llmos.toml").write_text(f'[memory]\nstore = "{url}"\nstore_timeout = 5\n')
+    monkeypatch.setenv("LLMOS_HOME", str(home))
+    assert main(["mem", "store", "Deploys happen on Tuesdays", "--app", "ops"]) == 0
+    assert main(["mem", "search", "when do we deploy", "--app", "ops"]) == 0
+    assert "Deploys happen on Tuesdays" in capsys.readouterr().out
+    assert not (home / "vectors").exists()
+    remote = HttpVectorStore(url)
+    try:
+        assert [it.text for it in remote.get("app:ops")] == ["Deploys happen on Tuesdays"]
+    finally:
+        remote.close()
+    with GarbageServer("close") as g:  # a server that hangs up: one line, no traceback
+        (home / "llmos.toml").write_text(f'[memory]\nstore = "{g.url}"\nstore_timeout = 1\n')
+        assert main(["mem", "list"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"llmos: vector store {g.url} unreachable") and "\n" not in err, err
