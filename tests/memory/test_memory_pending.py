@@ -14,9 +14,10 @@ class Flaky(MemoryVectorStore):
 
     def __init__(self, code: str = "unavailable"):
         super().__init__()
-        self.down, self.code = False, code
+        self.down, self.code, self.tries = False, code, 0
 
     def _check(self):
+        self.tries += 1
         if self.down:
             raise DriverError("vector store http://127.0.0.1:9 unreachable: [Errno 111] Connection refused",
                               code=self.code)
@@ -86,3 +87,17 @@ def test_past_the_cap_or_on_a_lasting_error_the_context_keeps_its_pages(monkeypa
         kept = pm.context.pages_for_prompt()
         assert kept[:len(before)] == before  # nothing was dropped to make room
         assert pm.context.swap.pending == []
+
+
+def test_a_store_that_failed_is_not_tried_again_at_every_page_out(monkeypatch):
+    """A server that hangs costs its timeout per try: page-outs right after a failure go straight to pending."""
+    store = Flaky()
+    pm = MemoryRegistry(store, kernel_id="kP").open(6, app="a", user="u", limit=60, count_tokens=words)
+    store.down = True
+    fill(pm, 40)
+    assert len(pm.context.swap.pending) > 20 and store.tries == 1  # one failed write, then none for RETRY_AFTER
+    monkeypatch.setattr(swap.time, "monotonic", lambda: 1e12)  # long after: the next page-out tries again
+    store.down = False
+    fill(pm, 5, start=100)
+    assert pm.context.swap.pending == [] and store.tries > 1
+    assert store.count(pm.collection) == pm.context.stats()["evicted_pages"]  # every page paged out is there
