@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import time
 from typing import Any, Iterator, Sequence
 
 import chromadb
@@ -34,7 +35,8 @@ class HttpVectorStore(ChromaStore):
     Nothing is sent until the first call; connecting checks the server's heartbeat with
     ``timeout`` first (chromadb's own client has none), then every request is bounded by it.
     Calls are not serialized: the HTTP client is safe to share between threads, and one slow
-    request must not make the others wait behind it."""
+    request must not make the others wait behind it.  After a request times out, calls fail at
+    once for one ``timeout`` before the server is tried again."""
 
     def __init__(self, url: str, *, embedding: OfflineEmbedding | None = None, timeout: float = DEFAULT_TIMEOUT):
         super().__init__(embedding)
@@ -46,6 +48,7 @@ class HttpVectorStore(ChromaStore):
         self._connect = threading.Lock()
         self._client: ClientAPI | None = None
         self._closed = False
+        self._quiet_until = 0.0  # after a timeout, calls fail at once until then (monotonic)
 
     def warm(self) -> None:
         """Load the embedding model and connect, so boot's ``mem.store`` event says whether the server answers."""
@@ -68,6 +71,10 @@ class HttpVectorStore(ChromaStore):
     def _c(self) -> ClientAPI:
         if self._closed:
             raise DriverError(f"vector store {self.where} is closed", code="unavailable")
+        left = self._quiet_until - time.monotonic()
+        if left > 0:  # it hung a moment ago: do not make every caller wait out the timeout again
+            raise DriverError(f"vector store {self.where} did not answer within {self.timeout:g} s; "
+                              f"not tried again for {left:.1f} s", code="unavailable")
         client = self._client
         if client is not None:
             return client
@@ -144,6 +151,7 @@ class HttpVectorStore(ChromaStore):
         except InvalidArgumentError as e:
             raise DriverError(f"vector store {self.where}: cannot {what}: {_line(e)}", code="invalid") from e
         except httpx.TimeoutException as e:
+            self._quiet_until = time.monotonic() + self.timeout
             raise DriverError(f"vector store {self.where} did not answer within {self.timeout:g} s ({what})",
                               code="unavailable") from e
         except httpx.HTTPStatusError as e:

@@ -100,3 +100,21 @@ def test_a_server_that_answers_garbage_is_one_line_unavailable(mode, embedding):
             assert "Traceback" not in msg and "<html" not in msg.lower(), msg
             assert took < 1 * 4 + 1, (mode, took)  # the heartbeat, then at most the handshake's three requests
         store.close()
+
+
+def test_after_a_timeout_calls_fail_at_once_for_a_while(embedding):
+    with GarbageServer("hang") as g:
+        store = HttpVectorStore(g.url, embedding=embedding, timeout=1)
+        t0 = time.monotonic()
+        with pytest.raises(DriverError, match="did not answer within 1 s"):
+            store.list_collections()
+        assert 0.9 < time.monotonic() - t0 < 2
+        t0 = time.monotonic()
+        with pytest.raises(DriverError, match="not tried again for") as e:
+            store.query("user:x", "anything")
+        assert time.monotonic() - t0 < 0.2 and e.value.code == "unavailable"
+        time.sleep(1.0)
+        g.mode = "html"  # the server answers again (garbage, but at once): it is tried again
+        with pytest.raises(DriverError, match="answered garbage"):
+            store.list_collections()
+        store.close()
