@@ -125,3 +125,9 @@ def test_llmos_mem_without_a_daemon_uses_the_configured_server(tmp_path, chroma,
         assert main(["mem", "list"]) == 1
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"llmos: vector store {g.url} unreachable") and "\n" not in err, err
+
+
+def test_the_shell_says_migrate_is_a_command_line_job():
+    from llmos.commands.mem import request_of
+    with pytest.raises(ValueError, match="mem migrate runs from the command line"):
+        request_of(["migrate", "--from", "a", "--to", "b"])
