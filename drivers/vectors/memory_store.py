@@ -5,7 +5,7 @@ import hashlib
 import math
 import re
 import threading
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import DriverError
 from .names import check_name
@@ -115,6 +115,12 @@ class MemoryVectorStore:
                 col.pop(i, None)
             return len(doomed)
 
+    def export(self, collection: str, batch: int = 500) -> Iterator[tuple[list[Item], list[list[float]]]]:
+        with self._lock:
+            rows = list(self._data.get(check_name(collection), {}).values())
+        for s in range(0, len(rows), batch):
+            yield [it for it, _ in rows[s:s + batch]], [list(v) for _, v in rows[s:s + batch]]
+
     def drop(self, collection: str) -> bool:
         with self._lock:
             return self._data.pop(check_name(collection), None) is not None
@@ -127,7 +133,7 @@ class MemoryVectorStore:
         with self._lock:
             return len(self._data.get(check_name(collection), {}))
 
-    def scrub(self) -> None:
+    def scrub(self, collection: str | None = None, ids: Sequence[str] = ()) -> None:
         pass
 
     def close(self) -> None:

@@ -199,6 +199,7 @@ class Context:
 
     def to_bytes(self) -> bytes:
         with self._lock:
+            self._s.pending = list(self.swap.pending) if self.swap else []
             return msgspec.msgpack.encode(self._s)
 
     @classmethod
@@ -212,6 +213,7 @@ class Context:
         ctx._s = state
         if swap is not None:
             state.collection = swap.collection
+            swap.pending = list(state.pending)  # written at the next page-out or search that reaches the store
         return ctx
 
     # -- internals -----------------------------------------------------------------
@@ -266,7 +268,8 @@ class Context:
         self.on_event("mem.evict", pages=len(victims), written=len(to_disk) if self.swap else 0, tokens=tokens,
                       kinds=sorted({p.kind for p in victims}), mem_ids=ids if self.swap else [],
                       policy=self.policy.name, stub=stub.id if stub else "",
-                      collection=self.swap.collection if self.swap else "")
+                      collection=self.swap.collection if self.swap else "",
+                      pending=len(self.swap.pending) if self.swap else 0)
 
     def _stub(self, victims: Sequence[Page], ids: list[str]) -> Page:
         page = make_stub(victims, ids if self.swap else [], self.stub_role)

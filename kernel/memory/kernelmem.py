@@ -15,7 +15,7 @@ from drivers.llm import Engine, Message
 from kernel.memory import MemoryRegistry, ProcessMemory
 from kernel.memory.admin import MemoryAdmin
 from kernel.memory.config import MemoryConfig
-from kernel.memory.lazy import LazyStore
+from kernel.memory.lazy import LazyStore, kernel_store
 from kernel.proc.wedge import run_abandonable
 from kernel.syscall.perm import memory_layers
 
@@ -57,7 +57,7 @@ class KernelMemory:
     def __init__(self, k: "Kernel", cfg: MemoryConfig | None = None, *, store: Any = None):
         self.k = k
         self.cfg = cfg or MemoryConfig()
-        self.store = store if store is not None else LazyStore(k.home / "vectors")
+        self.store = store if store is not None else kernel_store(self.cfg.store, k.home, self.cfg.store_timeout)
         self.kernel_id = stable_id(k.home / "state" / "kernel_id")
         self.user = self.cfg.user or os.environ.get("LLMOS_USER") or _login()
         self._events: collections.deque[tuple[str, dict[str, Any]]] = collections.deque()

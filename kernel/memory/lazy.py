@@ -1,4 +1,4 @@
-"""LazyStore: the kernel's one VectorStore, opened on first use (or in a worker thread at boot)."""
+"""LazyStore: the kernel's one vector store (on disk or a Chroma server), opened on first use (or in a worker thread at boot)."""
 from __future__ import annotations
 
 import threading
@@ -7,17 +7,17 @@ from typing import Any, Callable
 
 
 class LazyStore:
-    """Stands in for a ``VectorStore`` at ``path`` and opens it the first time it is
-    needed, so booting a kernel does not wait for chromadb.  ``opener`` builds the
-    real store (tests pass a ``MemoryVectorStore``).  Thread-safe: a caller that
-    arrives while another thread opens it waits for that open."""
+    """Stands in for the store at ``path`` (a folder, or a Chroma server's URL) and opens it the
+    first time it is needed, so booting a kernel does not wait for chromadb.  ``opener`` builds the
+    real store (tests pass a ``MemoryVectorStore``).  Thread-safe: a caller that arrives while
+    another thread opens it waits for that open; an open that fails is tried again by the next call."""
 
     METHODS = ("collection", "exists", "add", "query", "query_many", "get", "delete", "drop",
-               "list_collections", "count", "scrub")
+               "list_collections", "count", "scrub", "export")
 
-    def __init__(self, path: str | Path, opener: Callable[[Path], Any] | None = None):
-        self.path = Path(path)
-        self._opener = opener or _open_vector_store
+    def __init__(self, path: str | Path, opener: Callable[[Any], Any] | None = None, *, timeout: float = 10.0):
+        self.path = path
+        self._opener = opener or (lambda where: _open_store(where, timeout))
         self._lock = threading.Lock()
         self._store: Any = None
         self._closed = False
@@ -49,6 +49,13 @@ class LazyStore:
         raise AttributeError(name)
 
 
-def _open_vector_store(path: Path) -> Any:
-    from drivers.vectors import VectorStore
-    return VectorStore(path)
+def _open_store(where: str | Path, timeout: float) -> Any:
+    from drivers.vectors import open_store
+    return open_store(str(where), Path("."), timeout=timeout)
+
+
+def kernel_store(spec: str, home: Path, timeout: float) -> LazyStore:
+    """The store ``[memory] store`` names for the kernel at ``home`` (docs/memory.md)."""
+    from drivers.vectors.location import ServerAddress, is_server, store_path
+    where: str | Path = ServerAddress.parse(spec).url if is_server(spec) else store_path(spec, home)
+    return LazyStore(where, timeout=timeout)

@@ -166,6 +166,9 @@ class ProcessMemory:
         return self.grants.visible(self.store.list_collections())
 
     def _search(self, names: Sequence[str], query: str, k: int, where: dict[str, Any] | None) -> list[Hit]:
+        swap = self.context.swap
+        if swap is not None and swap.pending and swap.collection in names:
+            swap.flush()  # pages that waited in RAM while the store was away become searchable
         hits: list[Hit] = []
         for name in names:
             hits.extend(self.store.query(name, query, k, where=where))

@@ -5,6 +5,7 @@ from typing import Any
 
 import msgspec
 
+from drivers.vectors import Item
 from kernel.memory.page import Page
 
 VERSION = 1
@@ -15,7 +16,7 @@ class ContextFull(Exception):
 
 
 class ContextState(msgspec.Struct, kw_only=True):
-    """Everything a context is, as journaled by ``to_bytes`` (evicted pages are already on disk)."""
+    """Everything a context is, as journaled by ``to_bytes`` (evicted pages are on disk, or in ``pending``)."""
 
     version: int = VERSION
     limit: int
@@ -28,3 +29,4 @@ class ContextState(msgspec.Struct, kw_only=True):
     evicted_pages: int = 0
     evicted_tokens: int = 0
     faults: int = 0
+    pending: list[Item] = []  # paged-out items the store could not take yet (Swap.pending)

@@ -3,14 +3,21 @@ from __future__ import annotations
 
 import collections
 import re
+import threading
 import time
 import uuid
 from typing import Any, Callable, Sequence
 
+from drivers.errors import DriverError
 from drivers.vectors import Item
 from kernel.memory.page import Page
 
 CHUNK_WORDS = 150  # the embedding model reads 256 word pieces; ~150 words stay under that
+#: characters of paged-out text a process's swap keeps in RAM while the store cannot be reached
+#: (a Chroma server that is down); past it a page-out fails and the context stays as it was
+PENDING_CHARS = 1 << 20
+TRANSIENT = ("unavailable", "timeout")  # store errors that may pass: worth keeping the pages for
+RETRY_AFTER, RETRY_MAX = 1.0, 30.0  # after a failure, page-outs try the store again after 1 s, 2 s, 4 s ... 30 s
 _WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]{2,}")
 STOPWORDS = frozenset("""
 a about above after again against all also am an and any are as at be because been before being below
@@ -84,7 +91,12 @@ class Swap:
     """Where a context's evicted pages go: one collection of a ``VectorStore`` (or its double).
 
     ``meta`` is stamped on every item (pid, app, user); each page becomes one
-    item, or several for text longer than the embedding model reads."""
+    item, or several for text longer than the embedding model reads.  While the store
+    cannot be reached (``unavailable``, ``timeout``), written items wait in ``pending``
+    (up to ``PENDING_CHARS``) and go to the store before the next write or search that
+    reaches it: a page-out never loses a page, and the process's step goes on.  After a
+    failure, page-outs do not try the store again for a while (``RETRY_AFTER``, doubling),
+    so a store that hangs costs a step one timeout now and then, not one per page-out."""
 
     def __init__(self, store: Any, collection: str, meta: dict[str, Any] | None = None,
                  clock: Callable[[], float] = time.time):
@@ -92,6 +104,38 @@ class Swap:
         self.collection = collection
         self.meta = {k: v for k, v in (meta or {}).items() if isinstance(v, (str, int, float, bool))}
         self.clock = clock
+        self.pending: list[Item] = []
+        self._lock = threading.Lock()
+        self._failed = DriverError("the vector store failed", code="unavailable")  # the last transient failure
+        self._backoff = 0.0  # seconds page-outs go straight to ``pending`` after a failure (doubling)
+        self._retry_at = 0.0
+
+    def flush(self) -> int:
+        """Write the pending items to the store (DriverError if it still cannot take them; they stay)."""
+        with self._lock:
+            batch = list(self.pending)
+            if batch:
+                self.store.add(self.collection, batch)
+                del self.pending[:len(batch)]
+            return len(batch)
+
+    def _put(self, items: list[Item]) -> None:
+        try:
+            if self.pending and time.monotonic() < self._retry_at:
+                raise self._failed  # the store failed a moment ago: do not wait on it (or embed for it) again yet
+            self.flush()
+            self.store.add(self.collection, items)
+            self._backoff = 0.0
+        except DriverError as exc:
+            size = sum(len(it.text) for it in self.pending) + sum(len(it.text) for it in items)
+            if exc.code not in TRANSIENT or size > PENDING_CHARS:
+                raise  # nothing has changed: the context keeps its pages
+            with self._lock:
+                self.pending.extend(items)
+            if exc is not self._failed:
+                self._failed = exc
+                self._backoff = min(RETRY_MAX, self._backoff * 2 or RETRY_AFTER)
+                self._retry_at = time.monotonic() + self._backoff
 
     def write(self, pages: Sequence[Page], ids: Sequence[str] | None = None) -> list[str]:
         """Store the pages under ``ids`` (one per page, drawn here if not given; a long
@@ -111,5 +155,5 @@ class Swap:
                     "source": page.source, "importance": float(page.importance), "chunk": i,
                     "chunks": len(pieces)}))
         if items:
-            self.store.add(self.collection, items)
+            self._put(items)
         return ids

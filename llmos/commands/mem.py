@@ -1,4 +1,4 @@
-"""``llmos mem store/search/list/forget``: the person's long-term memory, through the daemon when one runs."""
+"""``llmos mem store/search/list/forget``: the person's long-term memory, through the daemon when one runs (``migrate``: memmigrate.py)."""
 from __future__ import annotations
 
 import argparse
@@ -16,10 +16,11 @@ from kernel.api import messages as m
 from .. import daemonctl
 from ..client import Client, KernelError
 from ..textsafe import printable
+from . import memmigrate
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
-    mem = sub.add_parser("mem", help="long-term memory: store, search, list, forget")
+    mem = sub.add_parser("mem", help="long-term memory: store, search, list, forget, migrate")
     ops = mem.add_subparsers(dest="mem_cmd", metavar="OP", required=True)
     p = ops.add_parser("store", help="remember TEXT (a fact, or --kind preference)")
     p.add_argument("text", nargs="+")
@@ -39,6 +40,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("id")
     for q in (mem, *ops.choices.values()):
         q.set_defaults(func=main)
+    memmigrate.add_parser(ops)  # its own main: it works on stores, not through the daemon
 
 
 def request_of(words: list[str] | argparse.Namespace) -> m.Request:
@@ -51,8 +53,10 @@ def request_of(words: list[str] | argparse.Namespace) -> m.Request:
         raw = {"op": "mem.search", "query": " ".join(a.query), "user": a.user, "app": a.app, "k": a.k}
     elif a.mem_cmd == "list":
         raw = {"op": "mem.list", "user": a.user, "app": a.app, "limit": a.limit}
-    else:
+    elif a.mem_cmd == "forget":
         raw = {"op": "mem.forget", "mem_id": a.id}
+    else:
+        raise ValueError(f"mem {a.mem_cmd} runs from the command line (llmos mem {a.mem_cmd}), not here")
     try:
         return msgspec.convert(raw, m.AnyRequest)
     except msgspec.ValidationError as exc:
@@ -75,13 +79,16 @@ async def call(client: Client | None, req: m.Request) -> Any:
     """Through the daemon (only the kernel may open the store while it runs), else on the store here."""
     if client is not None:
         return await client.call(req)
-    from kernel import default_home
+    from pathlib import Path
+
     from kernel.api.handlers import ApiError
     from kernel.api.memapi import DO
     from kernel.memory.admin import MemoryAdmin
-    from kernel.memory.lazy import LazyStore
+    from kernel.memory.lazy import kernel_store
+    from kernel.settings import load
 
-    store = LazyStore(default_home() / "vectors")
+    cfg = load().config
+    store = kernel_store(cfg.memory.store, Path(cfg.home), cfg.memory.store_timeout)
     try:
         admin = MemoryAdmin(store, default_user=local_user())
         return await anyio.to_thread.run_sync(DO[type(req)], admin, req)
