@@ -8,14 +8,16 @@ import anyio
 
 from kernel.reliability.recovery import boot_message
 
-from .. import daemonctl, daemonflags, kflags
+from .. import daemonctl, daemonflags, kflags, remote
 from ..client import Client, KernelError, NotRunning
 from ..format import duration
+from . import procs
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("boot", help="start the kernel daemon for this llmos home")
     kflags.add(p)
+    kflags.add_listen(p)
     p.set_defaults(func=boot)
     sub.add_parser("halt", help="kill every process and stop the kernel daemon").set_defaults(func=halt)
     sub.add_parser("status", help="say whether the kernel daemon runs, and how busy it is").set_defaults(func=status)
@@ -23,13 +25,16 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 def boot(args: argparse.Namespace) -> int:
     try:
-        pid, fresh = daemonctl.boot(model=args.model, slots=args.slots, policy=args.policy)
+        pid, fresh = daemonctl.boot(model=args.model, slots=args.slots, policy=args.policy,
+                                    listen={f: getattr(args, f[2:].replace("-", "_")) for f in kflags.LISTEN})
     except daemonctl.BootError as exc:
         print(f"llmos: {exc}", file=sys.stderr)
         return 1
     home = daemonctl.home_of()
     if fresh:
         print(f"kernel booted (pid {pid}), listening on {home / 'kernel.sock'}")
+        for line in remote_lines(home):
+            print(line)
         recovered = boot_message(home)  # what it found in the journal of the last run
         if recovered:
             print(recovered)
@@ -42,6 +47,36 @@ def boot(args: argparse.Namespace) -> int:
     if note:
         print(note, file=sys.stderr)
     return 1
+
+
+def remote_lines(home) -> list[str]:
+    """What `boot` says of the TCP listener: its address, where its token is, and a warning without TLS."""
+    from kernel.api.daemon import listening
+    from kernel.api.listen import cleartext_warning, parse_address
+    found = listening(home)
+    if found is None:
+        return []
+    address, tls = found
+    lines = [f"kernel API also on {address} ({'TLS' if tls else 'no TLS'}), with the token in {token_at(home)}; "
+             f"drive it with `llmos --kernel {'tls://' if tls else ''}{address} --token-file FILE ps` (docs/user-guide.md)"]
+    warning = cleartext_warning(parse_address(address)[0], tls)
+    if warning:
+        lines.append(f"llmos: warning: {warning}")
+    return lines
+
+
+def token_at(home) -> str:
+    """Where the listener's token came from (kernel/api/listen.py): never the token itself."""
+    import os
+
+    from kernel.api.listen import TOKEN_ENV, TOKEN_FILE
+    from kernel.settings import SettingsError, load
+    if os.environ.get(TOKEN_ENV):
+        return f"${TOKEN_ENV}"
+    try:
+        return load(home).config.kernel_token_file or str(home / TOKEN_FILE)
+    except SettingsError:
+        return str(home / TOKEN_FILE)
 
 
 async def _status():
@@ -57,6 +92,10 @@ async def _halt() -> tuple[int, int]:
 
 
 def halt(args: argparse.Namespace) -> int:
+    if remote.target() is not None:  # a kernel on another machine: ask it, there is no pid to wait on here
+        pid, killed = procs._run(_halt)
+        print(f"kernel halted (pid {pid}, {killed} process{'es' if killed != 1 else ''} killed)")
+        return 0
     home = daemonctl.home_of()
     if daemonctl.is_running(home) is None:
         print("llmos: no kernel is running", file=sys.stderr)
@@ -73,7 +112,7 @@ def halt(args: argparse.Namespace) -> int:
 
 
 def status(args: argparse.Namespace) -> int:
-    if daemonctl.is_running() is None:
+    if remote.target() is None and daemonctl.is_running() is None:
         print("kernel: not running")
         return 3
 
