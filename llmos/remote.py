@@ -51,6 +51,7 @@ class Target:
 
 def configure(kernel: str | None = None, token_file: str | None = None, ca: str | None = None) -> None:
     """The CLI's ``--kernel``, ``--token-file`` and ``--tls-ca`` (each over its environment variable)."""
+    _given.clear()
     for key, value in (("kernel", kernel), ("token_file", token_file), ("ca", ca)):
         if value:
             _given[key] = value

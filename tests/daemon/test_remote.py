@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .harness import ROOT, SCRIPT, Home
+from .harness import ROOT, SCRIPT, Home, wait_dead
 
 ONE_LINE = re.compile(r"^llmos: [^\n]+\n$")
 
@@ -241,5 +241,9 @@ def test_the_listener_from_the_config_file_with_a_token_from_the_environment(hom
         assert secret.encode() not in Path(f"/proc/{home.daemon_pid()}/cmdline").read_bytes()
         logs = (home.path / "logs" / "kernel.jsonl").read_text() + (home.path / "logs" / "daemon.out").read_text()
         assert secret not in logs
+        pid = home.daemon_pid()
+        h = far.llmos("halt", token=False)  # the kill switch works from afar too
+        assert h.returncode == 0 and "halted" in h.stdout, h.stderr
+        assert wait_dead(pid) and not (home.path / "kernel.listen").exists()
     finally:
         shutil.rmtree(far.path, ignore_errors=True)
