@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import ssl
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,9 +58,9 @@ def configure(kernel: str | None = None, token_file: str | None = None, ca: str 
             _given[key] = value
 
 
-def target(env: dict[str, str] | None = None) -> Target | None:
+def target(environ: Mapping[str, str] | None = None) -> Target | None:
     """The TCP kernel this command drives, or None for the local socket; ``Unreachable`` for a bad address."""
-    env = os.environ if env is None else env
+    env: Mapping[str, str] = os.environ if environ is None else environ
     address = (_given.get("kernel") or env.get(KERNEL_ENV, "")).strip()
     if not address:
         return None
@@ -76,8 +77,8 @@ def target(env: dict[str, str] | None = None) -> Target | None:
                   token_file=_given.get("token_file") or env.get(TOKEN_FILE_ENV, ""), timeout=timeout)
 
 
-def token(t: Target, env: dict[str, str] | None = None) -> str:
-    env = os.environ if env is None else env
+def token(t: Target, environ: Mapping[str, str] | None = None) -> str:
+    env: Mapping[str, str] = os.environ if environ is None else environ
     if env.get(TOKEN_ENV):
         return env[TOKEN_ENV].strip()
     path = Path(t.token_file).expanduser() if t.token_file else default_home() / TOKEN_FILE

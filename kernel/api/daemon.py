@@ -6,6 +6,7 @@ import os
 import signal
 import socket
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,7 @@ def release(home: Path) -> None:
             f.unlink()
 
 
-def plan(config: KernelConfig, env: dict[str, str] | None = None) -> ListenPlan | None:
+def plan(config: KernelConfig, env: Mapping[str, str] | None = None) -> ListenPlan | None:
     """The TCP listener ``config`` asks for, checked (token, certificate); None when it asks for none."""
     return prepare(config.kernel_listen, config.home_path(), token_file=config.kernel_token_file,
                    cert=config.kernel_tls_cert, key=config.kernel_tls_key, env=env)

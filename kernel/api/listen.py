@@ -10,6 +10,7 @@ import os
 import secrets
 import ssl
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
 TOKEN_FILE = "kernel.token"
@@ -74,11 +75,11 @@ def _make(path: Path) -> str:
     return token
 
 
-def load_token(home: Path, token_file: str = "", env: dict[str, str] | None = None) -> str:
+def load_token(home: Path, token_file: str = "", env: Mapping[str, str] | None = None) -> str:
     """The token every TCP connection must present (see the module's docstring for where it comes from)."""
-    env = os.environ if env is None else env
-    if env.get(TOKEN_ENV):
-        token, where = env[TOKEN_ENV].strip(), f"${TOKEN_ENV}"
+    given: Mapping[str, str] = os.environ if env is None else env
+    if given.get(TOKEN_ENV):
+        token, where = given[TOKEN_ENV].strip(), f"${TOKEN_ENV}"
     elif token_file:
         token, where = _read_private(Path(token_file).expanduser()), f"kernel token file {token_file}"
     else:
@@ -116,7 +117,7 @@ class ListenPlan:
 
 
 def prepare(address: str, home: Path, *, token_file: str = "", cert: str = "", key: str = "",
-            env: dict[str, str] | None = None) -> ListenPlan | None:
+            env: Mapping[str, str] | None = None) -> ListenPlan | None:
     """The plan for ``address`` (None when it is empty); ``ListenError`` when it cannot work."""
     if not address.strip():
         if cert or key:

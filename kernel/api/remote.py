@@ -50,14 +50,15 @@ class RemoteApi:
         self.max_clients, self.auth_seconds = max_clients, auth_seconds
         self.clients = 0
         self.refused = 0  # connections turned away for a bad token, a failed handshake or no seat
-        self.address: tuple[str, int] = listener.extra(anyio.abc.SocketAttribute.local_address)[:2]
+        bound: Any = listener.extra(anyio.abc.SocketAttribute.local_address)
+        self.address: tuple[str, int] = (str(bound[0]), int(bound[1]))
         # create_tcp_listener gives one listener per address the host resolves to (localhost: ::1 and 127.0.0.1)
         self._listeners = listener.listeners if isinstance(listener, MultiListener) else [listener]
 
     def _valid(self, token: str) -> bool:
         return hmac.compare_digest(_digest(token), self._token)
 
-    async def serve(self, *, task_status: anyio.abc.TaskStatus = anyio.TASK_STATUS_IGNORED) -> None:
+    async def serve(self, *, task_status: anyio.abc.TaskStatus[tuple[str, int]] = anyio.TASK_STATUS_IGNORED) -> None:
         """Accept connections until cancelled; ``task_status`` gets the bound (host, port)."""
         task_status.started(self.address)
         async with self.listener, anyio.create_task_group() as tg:
@@ -132,7 +133,7 @@ class RemoteApi:
 
 def _peer(stream: anyio.abc.SocketStream) -> str:
     try:
-        host, port = stream.extra(anyio.abc.SocketAttribute.remote_address)[:2]
-        return f"{host}:{port}"
+        peer: Any = stream.extra(anyio.abc.SocketAttribute.remote_address)
+        return f"{peer[0]}:{peer[1]}"
     except Exception:  # noqa: BLE001 - a peer gone before we asked
         return "?"

@@ -59,7 +59,7 @@ def decode(payload: bytes) -> m.Request | m.Error:
         return m.Error(id=_request_id(payload), code="bad_request", message=f"{type(exc).__name__}: {exc}"[:500])
 
 
-async def accept(listener: anyio.abc.Listener[Any]) -> Any:
+async def accept(listener: Any) -> Any:
     """The next connection; a failure to accept (out of file descriptors, say) waits for some to close."""
     while True:
         try:
