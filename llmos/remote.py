@@ -119,7 +119,9 @@ async def _handshake(t: Target, secret: str, ctx: ssl.SSLContext | None) -> anyi
         raw = await anyio.connect_tcp(t.host, t.port)
     except OSError as exc:
         cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc  # anyio: "all attempts failed" from why
-        why = os.strerror(cause.errno) if cause.errno else (cause.strerror or str(cause))
+        # errno's own words ("connection refused"), not asyncio's "Connect call failed (...)"; a name that does
+        # not resolve has a negative (getaddrinfo) code and its own strerror
+        why = os.strerror(cause.errno) if cause.errno and cause.errno > 0 else (cause.strerror or str(cause))
         raise Unreachable(f"cannot reach the kernel API at {t.label}: {why.lower()}") from None
     stream: anyio.abc.ByteStream = raw
     try:

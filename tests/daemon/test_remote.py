@@ -200,6 +200,9 @@ def test_unreachable_addresses_give_one_line_within_the_timeout(tmp_path):
             assert time.monotonic() - t0 < 15
             assert r.returncode == 1 and ONE_LINE.match(r.stderr), r.stderr
             assert f"the kernel API at {kernel} did not answer within 2 s" in r.stderr
+        unknown = far.llmos("ps", kernel="nohost.invalid:7070")  # a name that does not resolve (or not in time)
+        assert unknown.returncode == 1 and ONE_LINE.match(unknown.stderr), unknown.stderr
+        assert "kernel API at nohost.invalid:7070" in unknown.stderr and "error" not in unknown.stderr.lower()
         bad = far.llmos("ps", kernel="nowhere")
         assert bad.returncode == 2 and ONE_LINE.match(bad.stderr) and "HOST:PORT" in bad.stderr
     finally:
