@@ -46,7 +46,18 @@ def boot(args: argparse.Namespace) -> int:
         note = None
     if note:
         print(note, file=sys.stderr)
+    if args.listen is not None:
+        print(listen_note(home, args.listen), file=sys.stderr)
     return 1
+
+
+def listen_note(home, asked: str) -> str:
+    """Say that ``--listen`` does not change a kernel that already runs, and what it listens on."""
+    from kernel.api.daemon import listening
+    found = listening(home)
+    have = f"listens on {found[0]}" if found else "has no TCP listener"
+    return (f"llmos: note: the kernel already running {have}; --listen {asked} is ignored. "
+            f"To change it: `llmos halt`, then `llmos boot --listen {asked}`")
 
 
 def remote_lines(home) -> list[str]:
@@ -128,4 +139,9 @@ def status(args: argparse.Namespace) -> int:
     print(f"kernel: running (pid {st.pid}), up {duration(st.uptime)}, model {st.model or 'embedded'}, "
           f"policy {st.policy}\nslots: {st.slots_busy}/{st.slots_total} busy, {st.queued} queued, "
           f"{st.tokens_per_second:.1f} tok/s\nprocesses: {states}\nhome: {st.home}")
+    if remote.target() is None:
+        from kernel.api.daemon import listening
+        found = listening(daemonctl.home_of())
+        if found:
+            print(f"tcp: {found[0]} ({'TLS' if found[1] else 'no TLS'}; `llmos --kernel` clients need its token)")
     return 0

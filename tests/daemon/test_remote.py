@@ -83,6 +83,9 @@ def test_ps_run_kill_wait_logs_over_tcp_from_another_home(listening, far):
     assert "proc.spawn" in follow.stdout and "proc.exit" in follow.stdout
     st = far.llmos("status")
     assert st.returncode == 0 and f"pid {home.daemon_pid()}" in st.stdout
+    assert f"tcp: {far.address} (no TLS" in home.llmos("status").stdout
+    again = home.llmos("boot", "--listen", "127.0.0.1:7")  # a running kernel keeps its listener, and says so
+    assert again.returncode == 1 and f"listens on {far.address}; --listen 127.0.0.1:7 is ignored" in again.stderr
     assert "assistant" in far.llmos("apps").stdout
     assert not (far.path / "home" / "kernel.sock").exists()  # nothing was booted on the client's side
 
