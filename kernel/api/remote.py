@@ -80,12 +80,16 @@ class RemoteApi:
         peer = _peer(raw)
         try:
             stream, why = await self._admit(raw)
+        except Exception as exc:  # noqa: BLE001 - whatever one stranger does ends that connection only
+            stream, why = None, f"the handshake broke ({type(exc).__name__})"
+            await anyio.aclose_forcefully(raw)
+        try:
             if stream is None:
                 self.refused += 1
                 _log.warning("api.remote_refused", peer=peer, reason=why)
                 return
             _log.info("api.remote_connected", peer=peer)
-            await self.server.session(stream[0], stream[1], remote=True)
+            await self.server.session(stream[0], stream[1], remote=True)  # catches what its connection raises
         finally:
             self.clients -= 1
 

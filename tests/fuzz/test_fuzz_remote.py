@@ -110,3 +110,17 @@ def test_requests_about_the_kernels_machine_are_refused_over_tcp_only(api):
             assert not (isinstance(reply, m.Error) and reply.code == "local_only"), reply
     finally:
         api.tcp = True
+
+
+def test_a_handshake_that_breaks_unexpectedly_ends_that_connection_only(api):
+    async def broken(raw):
+        raise RuntimeError("a bug in the handshake")
+    api.remote._admit = broken  # the instance's, for this test
+    try:
+        s = api.connect_tcp(timeout=5)
+        assert api.reply(s) is None  # closed at once, nothing served
+        s.close()
+    finally:
+        del api.remote._admit
+    assert api.crashed() is None, api.crashed()
+    assert api.status_ok() and api.settled()
