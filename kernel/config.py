@@ -73,6 +73,11 @@ class KernelConfig(msgspec.Struct, kw_only=True):
     api_host: str = "127.0.0.1"  # loopback: only programs on this machine
     api_port: int = 8470  # 0: any free port (the one-shot kernel of `llmos exec` uses that)
     api_max_body: int = 4 * 1024 * 1024  # bytes in one request body; more is 413
+    # the kernel API on a TCP port besides its Unix socket (kernel/api/remote.py, docs/user-guide.md); "" is off
+    kernel_listen: str = ""  # HOST:PORT, e.g. 127.0.0.1:7070
+    kernel_token_file: str = ""  # the token's file; default: $LLMOS_KERNEL_TOKEN, else kernel.token in the home
+    kernel_tls_cert: str = ""  # TLS on the listener: a PEM certificate (chain) and its key
+    kernel_tls_key: str = ""
 
     def home_path(self) -> Path:
         return Path(self.home) if self.home else default_home()

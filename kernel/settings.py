@@ -40,7 +40,9 @@ ENV = {
     "LLMOS_TELEMETRY_ENDPOINT": "telemetry_endpoint", "LLMOS_TELEMETRY_FILE": "telemetry_file",
     "LLMOS_API": "api_enabled", "LLMOS_API_HOST": "api_host", "LLMOS_API_PORT": "api_port",
     "LLMOS_SANDBOX_ENGINE": "sandbox_engine",
+    "LLMOS_KERNEL_LISTEN": "kernel_listen", "LLMOS_KERNEL_TOKEN_FILE": "kernel_token_file",
 }
+PATHS = ("rules_files", "kernel_token_file", "kernel_tls_cert", "kernel_tls_key")  # relative to the file's folder
 def _model_spec(v: str) -> bool:
     """The shape of an engine spec (drivers/llm/factory.py); whether the file or server is there is
     found when the engine starts."""
@@ -49,6 +51,17 @@ def _model_spec(v: str) -> bool:
     try:
         parse_spec(v)
     except EngineError:
+        return False
+    return True
+
+
+def _address(v: str) -> bool:
+    from kernel.api.listen import parse_address
+    if not v.strip():
+        return True
+    try:
+        parse_address(v)
+    except ValueError:
         return False
     return True
 
@@ -77,6 +90,7 @@ CHECKS: dict[str, tuple[Any, str]] = {
     "sandbox_engine": (lambda v: v == "" or re.fullmatch(r"(unix|tcp)://\S+", v) is not None,
                        "'' or a Docker engine address: unix:///var/run/docker.sock or tcp://HOST:PORT"),
     "sandbox_connect_timeout": (lambda v: 0 < v <= 600, "more than 0 and at most 600 seconds"),
+    "kernel_listen": (lambda v: _address(v), "'' (off) or HOST:PORT, e.g. 127.0.0.1:7070 or [::1]:7070"),
 }
 FIELDS = set(KernelConfig.__struct_fields__) - {"home", "engines", "app_engines"}  # the last two: kernel/sched/engineconf.py
 
@@ -241,6 +255,8 @@ def from_file(path: Path) -> list[tuple[str, Any, str, str]]:
     for i, (name, value, where, key) in enumerate(out):
         if name == "rules_files" and isinstance(value, list):
             out[i] = (name, [str(_resolve(base, p)) if isinstance(p, str) else p for p in value], where, key)
+        elif name in PATHS and isinstance(value, str) and value:
+            out[i] = (name, str(_resolve(base, value)), where, key)
     return out
 
 

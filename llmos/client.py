@@ -1,4 +1,4 @@
-"""The kernel API client: typed async calls to the daemon over its Unix socket."""
+"""The kernel API client: typed async calls to the daemon over its Unix socket, or over TCP (llmos/remote.py)."""
 from __future__ import annotations
 
 import itertools
@@ -14,6 +14,8 @@ from kernel.api.daemon import socket_path
 from kernel.config import default_home
 from syscalls.transport import read_frame, write_frame
 
+from . import remote
+
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(m.AnyMessage)
 
@@ -27,7 +29,7 @@ class KernelError(Exception):
 
 
 class NotRunning(KernelError):
-    """No kernel daemon answers on this llmos home's socket."""
+    """No kernel daemon answers on this llmos home's socket (or at the TCP address given)."""
 
     def __init__(self, message: str):
         super().__init__("not_running", message)
@@ -36,14 +38,19 @@ class NotRunning(KernelError):
 class Connection:
     """One socket connection; requests on it go one at a time."""
 
-    def __init__(self, stream: anyio.abc.SocketStream):
+    def __init__(self, stream: anyio.abc.ByteStream):
         self.stream, self.buf = stream, bytearray()
         self._ids = itertools.count(1)
         self._lock = anyio.Lock()
         self.broken = False  # a request was cut off (cancelled or failed): replies may be out of step
 
     @classmethod
-    async def open(cls, path: Path) -> Connection:
+    async def open(cls, path: Path | remote.Target) -> Connection:
+        if isinstance(path, remote.Target):
+            try:
+                return cls(await remote.open_stream(path))
+            except remote.Unreachable as exc:
+                raise NotRunning(str(exc)) from None
         try:
             return cls(await anyio.connect_unix(str(path)))
         except OSError as exc:
@@ -81,9 +88,14 @@ class Connection:
 class Client:
     """``async with Client() as c: pid = await c.spawn("assistant", "hi"); info = await c.wait(pid)``."""
 
-    def __init__(self, home: str | Path | None = None):
+    def __init__(self, home: str | Path | None = None, *, kernel: remote.Target | None = None):
+        """The kernel of ``home`` on its socket; or ``kernel``, or the one ``--kernel``/``$LLMOS_KERNEL`` names."""
         self.home = Path(home) if home else default_home()
-        self.path = socket_path(self.home)
+        try:
+            found = kernel or remote.target()
+        except remote.Unreachable as exc:
+            raise NotRunning(str(exc)) from None
+        self.path: Path | remote.Target = found or socket_path(self.home)
         self._conn: Connection | None = None
 
     async def __aenter__(self) -> Client:

@@ -26,8 +26,11 @@ def is_running(home: str | Path | None = None) -> int | None:
 
 
 def boot(home: str | Path | None = None, *, model: str | None = None, slots: int | None = None,
-         policy: str | None = None, timeout: float = BOOT_TIMEOUT) -> tuple[int, bool]:
-    """Start the daemon detached (its own session) and wait for its socket; (pid, started_now)."""
+         policy: str | None = None, listen: dict[str, str | None] | None = None,
+         timeout: float = BOOT_TIMEOUT) -> tuple[int, bool]:
+    """Start the daemon detached (its own session) and wait for its socket; (pid, started_now).
+
+    ``listen``: the TCP listener's flags ({"--listen": "127.0.0.1:7070", "--tls-cert": PATH, ...})."""
     home = home_of(home)
     pid = running_pid(home)
     if pid is not None:
@@ -42,6 +45,9 @@ def boot(home: str | Path | None = None, *, model: str | None = None, slots: int
         argv += ["--slots", str(slots)]
     if policy is not None:
         argv += ["--policy", policy]
+    for flag, value in (listen or {}).items():
+        if value is not None:  # paths made absolute: the daemon may not share this folder
+            argv += [flag, value if flag == "--listen" else os.path.abspath(os.path.expanduser(value))]
     (home / "logs").mkdir(exist_ok=True)
     log = open(home / "logs" / "daemon.out", "ab")
     root = str(Path(__file__).resolve().parent.parent)

@@ -12,7 +12,9 @@ from .argtypes import positive
 
 # flag -> (argparse dest, KernelConfig field)
 FLAGS = {"--model": ("model", "model"), "--slots": ("slots", "n_slots"), "--policy": ("policy", "policy"),
-         "--max-tokens": ("max_tokens", "max_tokens")}
+         "--max-tokens": ("max_tokens", "max_tokens"), "--listen": ("listen", "kernel_listen"),
+         "--tls-cert": ("tls_cert", "kernel_tls_cert"), "--tls-key": ("tls_key", "kernel_tls_key")}
+LISTEN = ("--listen", "--tls-cert", "--tls-key")
 MODEL_HELP = "model: '' embedded, a .gguf path, an http(s) URL, or 'scripted'"
 
 
@@ -25,6 +27,14 @@ def add(p: argparse.ArgumentParser, *, policy: bool = True, max_tokens: bool = F
         p.add_argument("--policy", choices=POLICIES, default=None, help="scheduling policy (docs/performance.md)")
     if max_tokens:
         p.add_argument("--max-tokens", type=positive, default=None, help="token budget for the process")
+
+
+def add_listen(p: argparse.ArgumentParser) -> None:
+    """The flags of the kernel API's TCP listener (``boot`` and ``daemon``; docs/user-guide.md)."""
+    p.add_argument("--listen", default=None, metavar="HOST:PORT",
+                   help="also serve the kernel API on this TCP address, with a token (e.g. 127.0.0.1:7070)")
+    p.add_argument("--tls-cert", default=None, metavar="PEM", help="TLS on the listener: its certificate")
+    p.add_argument("--tls-key", default=None, metavar="PEM", help="TLS on the listener: the certificate's key")
 
 
 def config_from(args: argparse.Namespace, home: str | None = None) -> KernelConfig:

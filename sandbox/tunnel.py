@@ -10,6 +10,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+from typing import Any, cast
 
 from docker.utils.socket import frames_iter
 
@@ -27,7 +28,7 @@ class Tunnel:
 
     def __init__(self, api, cid: str, target: str, listen: str, *, ready_s: float = 30.0):
         self.api, self.cid, self.target, self.listen, self.ready_s = api, cid, target, listen, ready_s
-        self._sock = None
+        self._sock: Any = None  # what docker-py's exec_start(socket=True) returns
         self._raw: socket.socket | None = None
         self._conns: dict[int, _Channel] = {}
         self._lock = threading.Lock()  # the channel table
@@ -48,8 +49,10 @@ class Tunnel:
                                   user=f"{recipe.UID}:{recipe.UID}", workdir="/tmp")
         self._sock = self.api.exec_start(ex["Id"], socket=True)
         # docker-py hands back the socket of a hijacked response, bare or in a SocketIO
-        self._raw = self._sock._sock if isinstance(self._sock, socket.SocketIO) else self._sock
-        self._raw.settimeout(None)  # the engine client's read timeout is for requests, not for this stream
+        sock: Any = self._sock
+        raw: socket.socket = cast(Any, sock)._sock if isinstance(sock, socket.SocketIO) else sock
+        raw.settimeout(None)  # the engine client's read timeout is for requests, not for this stream
+        self._raw = raw
         threading.Thread(target=self._read, name=f"llmos-tunnel-{self.cid[:12]}", daemon=True).start()
 
     def wait_ready(self) -> None:

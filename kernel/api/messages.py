@@ -171,6 +171,12 @@ class ExecStarted(msgspec.Struct, kw_only=True):
     url: str  # the API's base URL the program was given
 
 
+class Auth(msgspec.Struct, tag="auth", tag_field="op", forbid_unknown_fields=True):
+    """The first frame on the kernel API's TCP listener (kernel/api/remote.py); not a request on the socket."""
+
+    token: Annotated[str, msgspec.Meta(max_length=1024)]
+
+
 REQUESTS: tuple[type[msgspec.Struct], ...] = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
 REQUESTS += (MemStore, MemSearch, MemList, MemForget, CopyIn, CopyOut)
 REQUESTS += (Exec, ApiKey)
@@ -259,5 +265,5 @@ class ApprovalInfo(msgspec.Struct, kw_only=True):
 AnyMessage = Union[Ok, Error, Event, Stats]
 
 __all__ = ["Request", "Status", "Spawn", "Kill", "Wait", "Ps", "Logs", "Apps", "Approvals", "Approve", "Deny",
-           "Answer", "Subscribe", "Halt", "REQUESTS", "AnyRequest", "Message", "Ok", "Error", "Event", "Stats", "KernelStats",
+           "Answer", "Subscribe", "Halt", "Auth", "REQUESTS", "AnyRequest", "Message", "Ok", "Error", "Event", "Stats", "KernelStats",
            "AppInfo", "ApprovalInfo", "AnyMessage", "ProcInfo", "ProcRow"]

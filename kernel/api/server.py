@@ -1,4 +1,4 @@
-"""The kernel API server: framed msgspec messages on a Unix socket, one task per client connection.
+"""The kernel API server: framed msgspec messages on a Unix socket (and TCP: kernel/api/remote.py), one task per connection.
 
 No input ends the kernel: every failure inside one connection (a frame past a bound, bytes that do not
 decode, a handler or a stream that breaks) closes that connection and nothing else.  Bounds: frame
@@ -24,6 +24,13 @@ MAX_CLIENTS = 64  # connections at once; one more is told "busy" and closed
 MAX_BUFFERED = 16 * 1024 * 1024  # bytes of unfinished frames, all connections together
 FRAME_SECONDS = 30.0  # a frame that has begun must arrive whole within this
 SEND_SECONDS = 30.0  # a reply the client does not read within this ends its connection
+
+# requests a TCP client is refused: what they name (programs, folders, keys for loopback) is on the kernel's machine
+LOCAL_ONLY: dict[type[m.Request], str] = {
+    m.Exec: "`llmos exec` needs the kernel's local socket: the program, its folder and environment are "
+            "paths on the kernel's machine; run it there",
+    m.ApiKey: "OpenAI API keys are for programs on the kernel's machine; ask for one over its local socket",
+}
 
 _decoder = msgspec.json.Decoder(m.AnyRequest)
 _encoder = msgspec.json.Encoder(enc_hook=repr)  # odd values in events become their repr
@@ -52,6 +59,23 @@ def decode(payload: bytes) -> m.Request | m.Error:
         return m.Error(id=_request_id(payload), code="bad_request", message=f"{type(exc).__name__}: {exc}"[:500])
 
 
+async def accept(listener: Any) -> Any:
+    """The next connection; a failure to accept (out of file descriptors, say) waits for some to close."""
+    while True:
+        try:
+            return await listener.accept()
+        except OSError as exc:
+            _log.warning("api.accept_failed", error=str(exc))
+            await anyio.sleep(0.1)
+
+
+async def refuse(stream: anyio.abc.ByteStream, why: m.Error) -> None:
+    """Tell a connection ``why`` in one frame (within a second) and close it."""
+    with contextlib.suppress(Exception), anyio.move_on_after(1):
+        async with stream:
+            await write_frame(stream, _encoder.encode(why))
+
+
 class ApiServer:
     """Serve the kernel API for ``kernel`` on ``path``; ``on_halt`` is called after a ``halt`` request."""
 
@@ -78,12 +102,7 @@ class ApiServer:
         task_status.started()
         async with self._listener, anyio.create_task_group() as tg:
             while True:
-                try:
-                    stream = await self._listener.accept()
-                except OSError as exc:  # out of file descriptors, say: wait for some to close
-                    _log.warning("api.accept_failed", error=str(exc))
-                    await anyio.sleep(0.1)
-                    continue
+                stream = await accept(self._listener)
                 if self.clients >= self.max_clients:
                     self.refused += 1
                     tg.start_soon(self._refuse, stream)
@@ -91,17 +110,29 @@ class ApiServer:
                 self.clients += 1  # counted at accept: a burst cannot outrun the bound
                 tg.start_soon(self._client, stream)
 
-    async def _refuse(self, stream: anyio.abc.SocketStream) -> None:
-        with contextlib.suppress(Exception), anyio.move_on_after(1):
-            async with stream:
-                await self._send(stream, m.Error(code="busy", message=f"the kernel API serves at most "
-                                                 f"{self.max_clients} connections; try again later"))
+    async def _refuse(self, stream: anyio.abc.ByteStream) -> None:
+        await refuse(stream, m.Error(code="busy", message=f"the kernel API serves at most "
+                                     f"{self.max_clients} connections; try again later"))
 
-    async def _client(self, stream: anyio.abc.SocketStream) -> None:
-        reader = FrameReader(stream, self.budget, max_frame=self.max_request, frame_seconds=self.frame_seconds)
+    async def _client(self, stream: anyio.abc.ByteStream) -> None:
+        try:
+            await self.session(stream)
+        finally:
+            self.clients -= 1
+
+    def reader(self, stream: anyio.abc.ByteStream, *, max_frame: int | None = None) -> FrameReader:
+        """A reader of ``stream``'s frames within this server's bounds (``max_frame``: a smaller one)."""
+        return FrameReader(stream, self.budget, max_frame=max_frame or self.max_request, frame_seconds=self.frame_seconds)
+
+    async def session(self, stream: anyio.abc.ByteStream, reader: FrameReader | None = None, *,
+                      remote: bool = False) -> None:
+        """Serve one connection until it ends; ``remote``: it came over TCP (kernel/api/remote.py) and
+        has shown its token, and requests that only make sense on the kernel's machine are refused."""
+        reader = reader or self.reader(stream)
+        reader.max_frame = self.max_request
         try:
             async with stream:
-                await self._converse(stream, reader)
+                await self._converse(stream, reader, remote)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.EndOfStream, OSError):
             pass  # the client went away; others are unaffected
         except Exception as exc:  # noqa: BLE001 - whatever one connection does ends that connection only
@@ -109,9 +140,8 @@ class ApiServer:
             _log.warning("api.connection_failed", error=f"{type(exc).__name__}: {exc}"[:500])
         finally:
             reader.release()
-            self.clients -= 1
 
-    async def _converse(self, stream: anyio.abc.SocketStream, reader: FrameReader) -> None:
+    async def _converse(self, stream: anyio.abc.ByteStream, reader: FrameReader, remote: bool) -> None:
         while True:
             try:
                 payload = await reader.read()
@@ -124,6 +154,9 @@ class ApiServer:
             req = decode(payload)
             if isinstance(req, m.Error):
                 await self._send(stream, req)
+                continue
+            if remote and type(req) in LOCAL_ONLY:
+                await self._send(stream, m.Error(id=req.id, code="local_only", message=LOCAL_ONLY[type(req)]))
                 continue
             if isinstance(req, m.Subscribe):
                 reader.release()  # nothing more is read from a stream's client but its hang-up
@@ -146,7 +179,7 @@ class ApiServer:
         with anyio.fail_after(SEND_SECONDS):  # a client that stops reading does not hold a task forever
             await write_frame(stream, data)
 
-    async def _stream(self, stream: anyio.abc.SocketStream, req: m.Subscribe) -> None:
+    async def _stream(self, stream: anyio.abc.ByteStream, req: m.Subscribe) -> None:
         """Events as they happen and stats every ``stats_every`` seconds, until the client hangs up."""
         send, receive = anyio.create_memory_object_stream[m.Message](max_buffer_size=1000)
         dropped = 0

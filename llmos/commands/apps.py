@@ -27,7 +27,25 @@ def _installer(args: argparse.Namespace) -> Installer:
     return Installer(default_home(), pip_options=opts)
 
 
+def remote_apps(args: argparse.Namespace) -> int:
+    """``llmos --kernel HOST:PORT apps``: the apps that kernel can run, as it lists them."""
+    if args.action == "show":
+        return _err("`apps show` reads an app's folder on the kernel's machine; over --kernel, `apps` lists them")
+    from ..client import Client
+    from .procs import _run
+
+    async def go():
+        async with Client() as c:
+            return await c.apps()
+    for a in _run(go):
+        print(f"{printable(a.name):<14} {printable(a.version):<8} {printable(a.description)}")
+    return 0
+
+
 def cmd_apps(args: argparse.Namespace) -> int:
+    from ..remote import target
+    if target() is not None:
+        return remote_apps(args)
     reg = AppRegistry(installed_dir=default_home() / "apps")
     found = reg.all()
     installed = Installer(default_home()).installed()

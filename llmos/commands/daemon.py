@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import anyio
 
 from kernel.api import AlreadyRunning, claim, release, serve
+from kernel.api.daemon import plan
+from kernel.api.listen import TOKEN_ENV, ListenError
 
 from .. import kflags
 
@@ -15,6 +18,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("daemon", help="run the kernel daemon in the foreground (boot detaches it)")
     p.add_argument("--home", default=None, help="llmos home (default: $LLMOS_HOME or ~/.llmos)")
     kflags.add(p)
+    kflags.add_listen(p)
     p.set_defaults(func=main)
 
 
@@ -34,7 +38,12 @@ def main(args: argparse.Namespace) -> int:
         print(f"llmos: {exc}", file=sys.stderr)
         return 1
     try:
-        anyio.run(lambda: serve(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg)))
+        listen = plan(cfg)
+        os.environ.pop(TOKEN_ENV, None)  # read: no process the kernel starts inherits it
+        anyio.run(lambda: serve(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg), listen=listen))
+    except ListenError as exc:  # the TCP listener cannot open as asked: say so before the model loads
+        print(f"llmos: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         pass
     except EngineError as exc:  # the model could not be opened: say so, without a traceback

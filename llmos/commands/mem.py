@@ -13,7 +13,7 @@ import msgspec
 
 from kernel.api import messages as m
 
-from .. import daemonctl
+from .. import daemonctl, remote
 from ..client import Client, KernelError
 from ..textsafe import printable
 from . import memmigrate
@@ -130,7 +130,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
 
     async def go() -> Any:
-        if daemonctl.is_running() is None:
+        if remote.target() is None and daemonctl.is_running() is None:
             return await call(None, req)
         async with Client() as c:
             return await call(c, req)

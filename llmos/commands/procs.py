@@ -7,7 +7,7 @@ import sys
 
 import anyio
 
-from .. import daemonctl, daemonflags, notices, runfollow
+from .. import daemonctl, daemonflags, notices, remote, runfollow
 from ..channels import RemoteChannel
 from ..client import Client, KernelError, NotRunning
 from ..format import event_line, outcome, ps_table
@@ -200,4 +200,5 @@ async def _notes(c: Client, pid: int) -> None:
 
 
 def daemon_running() -> bool:
-    return daemonctl.is_running() is not None
+    """A kernel to run on: the one ``--kernel`` names (its connection says if it is there), or this home's."""
+    return remote.target() is not None or daemonctl.is_running() is not None

@@ -294,7 +294,8 @@ def main() -> int:
     import sys
 
     from ..daemonctl import home_of, is_running
-    if is_running() is None:
+    from ..remote import target
+    if target() is None and is_running() is None:
         print(f"llmos: no kernel is running at {home_of()}; `llmos boot` starts one (or `llmos shell`)",
               file=sys.stderr)
         return 1

@@ -24,3 +24,26 @@ def test_assistant_on_the_embedded_model_through_the_daemon():
         assert "llm.response" in logs and "proc.exit" in logs
     finally:
         home.teardown()
+
+
+@pytest.mark.real_model
+def test_a_short_run_on_the_embedded_model_over_tcp():
+    import shutil
+
+    from .test_remote import Far
+    home = Home(model="")
+    far = None
+    try:
+        boot = home.llmos("boot", "--listen", "127.0.0.1:0", timeout=300)
+        assert boot.returncode == 0, boot.stderr + (home.path / "logs" / "daemon.out").read_text()
+        far = Far((home.path / "kernel.listen").read_text().split()[0], home.path / "kernel.token")
+        pid = far.llmos("run", "--detach", "--max-tokens", "3000", "assistant", "What is 2 + 3?").stdout.strip()
+        assert pid.isdigit()
+        far.llmos("wait", pid, "--timeout", "300", timeout=320)
+        proc = next(p for p in json.loads(far.llmos("ps", "--json").stdout) if str(p["pid"]) == pid)
+        assert proc["state"] in ("EXITED", "KILLED") and proc["tokens_out"] > 0, proc
+        assert "llm.response" in far.llmos("logs", pid).stdout
+    finally:
+        home.teardown()
+        if far is not None:
+            shutil.rmtree(far.path, ignore_errors=True)
