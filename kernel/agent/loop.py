@@ -13,6 +13,7 @@ from typing import Any
 from apps.manifest import Agent
 from kernel.agent import steps as agent_steps
 from kernel.agent.ctx import Conversation
+from kernel.agent.sums import expressions
 from kernel.rules.untrusted import defang
 from kernel.syscall.toolschema import describe, inline_refs, union
 from syscalls import Sys
@@ -129,8 +130,10 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
         messages = await planner.agree(sys, messages, tools)
     convo = Conversation(sys, messages, context=context)
     calc = granted_tools.get("calculator")
-    first = agent_steps.calculator_first() if calc is not None and "expression" in arg_schemas(calc) \
-        and agent_steps.arithmetic(task) else None  # arithmetic: the first step is a calculator call
+    sums = calc is not None and "expression" in arg_schemas(calc) and agent_steps.arithmetic(task)
+    # arithmetic: the first step is a calculator call, of the task's own expression when it writes one
+    first = agent_steps.calculator_first(own=expressions(task)) if sums else None
+    results: list[str] = []  # an arithmetic task's answer is one of these (the calculator's numbers)
     seen: dict[str, str] = {}
     last = ""
     empty = 0
@@ -138,7 +141,8 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     if route is not None and (first is None or route is not calc):  # calculator_first is the stricter schema
         first = forced_schema(route)
     for step in range(spec.max_steps):
-        reply = await act(convo, first if step == 0 and first else schema, spec)  # adds the reply to convo
+        now = first if step == 0 and first else agent_steps.results_answer(results, schema, ANSWER)
+        reply = await act(convo, now, spec)  # adds the reply to convo
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
         if name == ANSWER:
@@ -161,6 +165,8 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             except SyscallError as exc:
                 output = f"error: {exc}"
             seen[key], repeated = output, False
+        if sums and name == "calculator" and agent_steps.numeric(output) is not None:
+            results.append(output.strip())
         last = output
         convo.add("user", observation(name, output, repeated))
     if empty:

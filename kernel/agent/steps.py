@@ -1,11 +1,13 @@
 """Step guards for the agent loop: a reply cut off at the length limit is asked again under a tighter
-schema, and a task that asks for arithmetic starts with the calculator."""
+schema, a task that asks for arithmetic starts with the calculator, and its answer is one of the
+calculator's results."""
 from __future__ import annotations
 
 import copy
 import re
 from typing import Any
 
+from kernel.agent.sums import NOT_SUMS
 from syscalls.errors import SyscallError
 
 TIGHT_CHARS = 120  # every string of the action at most this long on the second try
@@ -13,8 +15,9 @@ ANSWER_CHARS = 80  # the answer-only schema of the last try
 CUT_NOTE = "That reply was cut off at the length limit. Reply again with a shorter JSON object."
 # an arithmetic question: two numbers joined by an operator sign or word, or a power/root/percent of a number
 _OP = r"(?:[-+*/x×÷^]|plus|minus|times|multiplied by|divided by|percent of|% of)"
-ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square root of|power of|to the power)\b",
-                   re.IGNORECASE)
+ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square root of|power of|to the power)\b"
+                   r"|\b(?:add|sum|total|subtract|multiply|divide|average)\b(?:\W+\w+){0,4}?\W+\d", re.IGNORECASE)
+RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")  # a calculator output that is a number
 EXPRESSION = r"^[0-9 .+*/()^%-]{1,60}$"  # what the forced first calculator call may write
 
 
@@ -50,11 +53,28 @@ def answer_only(answer: str, output_schema: dict[str, Any] | None) -> dict[str, 
 def arithmetic(task: str) -> bool:
     """Whether the task asks for a computation the calculator can do (``1000 minus 357``, ``17% of 300``,
     ``12 squared``)."""
-    return bool(ARITH.search(re.sub(r"\d{4}-\d\d-\d\d|\d{1,2}:\d\d", " ", task)))  # dates and times are not sums
+    return bool(ARITH.search(NOT_SUMS.sub(" ", task)))
 
 
-def calculator_first(arg: str = "expression") -> dict[str, Any]:
-    """The first step's schema for an arithmetic task: a calculator call with a plain expression."""
-    return {"type": "object", "properties": {"tool": {"enum": ["calculator"]},
-                                              arg: {"type": "string", "pattern": EXPRESSION}},
-            "required": ["tool", arg]}
+def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> dict[str, Any]:
+    """The action schema with the answer held to the calculator's numeric results so far: a small model
+    that has the right number in an observation still writes a different one (or its working) in the
+    answer.  Unchanged while there are none, or when the app fixed the answer's form."""
+    if not results or schema["properties"].get(answer) != {"type": "string"}:
+        return schema
+    out = copy.deepcopy(schema)
+    out["properties"][answer] = {"enum": list(dict.fromkeys(results))}
+    return out
+
+
+def numeric(output: str) -> str | None:
+    """The calculator's output when it is one number, else None."""
+    text = output.strip()
+    return text if RESULT.fullmatch(text) else None
+
+
+def calculator_first(arg: str = "expression", own: list[str] | None = None) -> dict[str, Any]:
+    """The first step's schema for an arithmetic task: a calculator call with one of the expressions the
+    task writes itself (``own``, kernel/agent/sums.py), or when it writes none, a plain expression."""
+    expr = {"enum": own} if own else {"type": "string", "pattern": EXPRESSION}
+    return {"type": "object", "properties": {"tool": {"enum": ["calculator"]}, arg: expr}, "required": ["tool", arg]}

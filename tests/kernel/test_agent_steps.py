@@ -8,6 +8,7 @@ import pytest
 
 from drivers.llm import ScriptedEngine
 from kernel.agent.steps import arithmetic, tight
+from kernel.agent.sums import expressions
 
 pytestmark = pytest.mark.anyio
 
@@ -53,6 +54,23 @@ async def test_arithmetic_starts_with_the_calculator(kernel_factory, make_app):
     assert forced["properties"]["tool"] == {"enum": ["calculator"]} and forced["required"] == ["tool", "expression"]
     assert "643" in eng.detokenize(eng.requests[1].prompt)  # the calculator's result was observed
     assert "clock" in eng.requests[1].json_schema["properties"]["tool"]["enum"]  # then every tool again
+    assert eng.requests[1].json_schema["properties"]["answer"] == {"enum": ["643"]}  # the answer is its result
+
+
+async def test_an_arithmetic_answer_is_one_of_the_calculators_results(kernel_factory, make_app):
+    script = [json.dumps({"tool": "calculator", "expression": "48 + 17"}),
+              json.dumps({"tool": "calculator", "expression": "65 * 23"}), answer("1495")]
+    p, eng = await run_agent(kernel_factory, make_app, "What is (48 + 17) * 23?", script)
+    assert p.result == "1495"
+    assert eng.requests[1].json_schema["properties"]["answer"] == {"enum": ["65"]}
+    assert eng.requests[2].json_schema["properties"]["answer"] == {"enum": ["65", "1495"]}
+    # a calculator error is no result, and a task that is not arithmetic keeps a free answer
+    script = [json.dumps({"tool": "calculator", "expression": "1/0"}), answer("no idea")]
+    p, eng = await run_agent(kernel_factory, make_app, "What is 1 divided by 0?", script)
+    assert p.result == "no idea" and eng.requests[1].json_schema["properties"]["answer"] == {"type": "string"}
+    script = [json.dumps({"tool": "calculator", "expression": "2 + 2"}), answer("Four, and Paris.")]
+    p, eng = await run_agent(kernel_factory, make_app, "What is the capital of France?", script)
+    assert p.result == "Four, and Paris." and eng.requests[1].json_schema["properties"]["answer"] == {"type": "string"}
 
 
 async def test_other_tasks_start_free(kernel_factory, make_app):
@@ -65,6 +83,8 @@ async def test_other_tasks_start_free(kernel_factory, make_app):
     ("Compute 56*78.", True), ("How much is 9604 divided by 28?", True), ("What is 2 to the power of 12?", True),
     ("What is the capital of France?", False), ("What time is it?", False), ("Is 2027-03-02 a Monday?", False),
     ("Wake me at 6:45", False), ("I have 3 cats and 2 dogs", False),
+    ("Add 12, 30 and 7.", True), ("Subtract 45 from 300.", True), ("What is the average of 4 and 9?", True),
+    ("Add milk to the list for 2 people", False), ("Add a note: call Bo", False),
 ])
 def test_what_counts_as_arithmetic(task, yes):
     assert arithmetic(task) is yes
@@ -76,3 +96,22 @@ def test_tight_bounds_free_strings_only():
     t = tight(s)
     assert t["properties"]["a"]["maxLength"] == 120 and "maxLength" not in t["properties"]["b"]
     assert t["properties"]["c"]["maxLength"] == 10 and "maxLength" not in s["properties"]["a"]  # a copy
+
+
+@pytest.mark.parametrize("task, own", [
+    ("What is (48 + 17) * 23?", ["(48 + 17) * 23"]), ("Add 387, 942 and 1506.", ["387 + 942 + 1506"]),
+    ("What is the square root of 1849?", ["sqrt(1849)"]), ("Subtract 4567 from 10000.", ["10000 - 4567"]),
+    ("What is 1000 minus 357?", ["1000 - 357"]), ("17 percent of 300", ["17 / 100 * 300"]),
+    ("What is the average of 4, 8 and 9?", ["(4 + 8 + 9) / 3"]), ("What is 3 x 4?", ["3 * 4"]),
+    ("Is 2027-3-2 a Monday?", []), ("Wake me at 6:45", []), ("I have 3 cats and 2 dogs", []), ("1/0 + 2", []),
+])
+def test_the_expressions_a_task_writes_itself(task, own):
+    assert expressions(task) == own
+
+
+async def test_the_first_calculator_call_copies_the_tasks_own_expression(kernel_factory, make_app):
+    script = [json.dumps({"tool": "calculator", "expression": "(48 + 17) * 23"}), answer("1495")]
+    p, eng = await run_agent(kernel_factory, make_app, "What is (48 + 17) * 23?", script)
+    assert p.result == "1495"
+    assert eng.requests[0].json_schema["properties"]["expression"] == {"enum": ["(48 + 17) * 23"]}
+    assert "1495" in eng.detokenize(eng.requests[1].prompt)

@@ -1,0 +1,57 @@
+"""The expressions an arithmetic task writes itself: operator words turned into signs, then every span that
+the calculator can evaluate, so the first calculator call copies the task's own sum instead of retyping it."""
+from __future__ import annotations
+
+import re
+
+from drivers.tools.calc import CalcError, evaluate
+
+NUM = r"\d[\d,]*(?:\.\d+)?"
+NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
+# operator words and phrasings, in the order they are rewritten (longer phrases first)
+WORDS: list[tuple[str, str]] = [
+    (rf"\b(?:the\s+)?square root of\s+({NUM})", r"sqrt(\1)"),
+    (rf"\bsubtract\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
+    (rf"\b(?:the\s+)?(?:average|mean) of\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "AVG"),
+    (rf"\b(?:add|sum of|total of|sum)\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "SUM"),
+    (rf"({NUM})\s*(?:percent|%)\s+of\s+({NUM})", r"\1 / 100 * \2"),
+    (r"\bmultiplied by\b", "*"), (r"\bdivided by\b", "/"), (r"\btimes\b", "*"),
+    (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bsquared\b", "^ 2"), (r"\bcubed\b", "^ 3"),
+    (r"\bto the power of\b", "^"), (r"[×x](?=\s*\d)", "*"), (r"÷", "/"),
+]
+SPAN = re.compile(r"(?:sqrt\()?[\d(][\d\s.,+\-*/^()sqrt]*[\d)]")
+
+
+def _listed(m: re.Match[str], op: str) -> str:
+    nums = [m.group(1), *re.findall(NUM, m.group(2) or ""), m.group(3)]
+    joined = " + ".join(n.replace(",", "") for n in nums)
+    return f"({joined}) / {len(nums)}" if op == "AVG" else joined
+
+
+def rewrite(task: str) -> str:
+    """The task with its operator words as signs (``1000 minus 357`` -> ``1000 - 357``)."""
+    text = task
+    for pattern, repl in WORDS:
+        if repl in ("SUM", "AVG"):
+            text = re.sub(pattern, lambda m, op=repl: _listed(m, op), text, flags=re.IGNORECASE)
+        else:
+            text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
+    return text
+
+
+def expressions(task: str, limit: int = 4) -> list[str]:
+    """The task's own arithmetic, longest first: spans with at least one operator that evaluate."""
+    found: dict[str, None] = {}
+    task = NOT_SUMS.sub(" ", task)
+    for m in SPAN.finditer(rewrite(task)):
+        span = " ".join(m.group(0).split()).strip(" ,")
+        while span.count("(") > span.count(")") and span.startswith("("):
+            span = span[1:].strip()
+        if not re.search(r"[-+*/^]|sqrt", span):
+            continue
+        try:
+            evaluate(span)
+        except (CalcError, ArithmeticError, ValueError, TypeError):
+            continue
+        found.setdefault(span, None)
+    return sorted(found, key=len, reverse=True)[:limit]
