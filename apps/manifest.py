@@ -52,6 +52,9 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     examples: list[dict[str, Any]] = []  # few-shot turns: {"task": ..., "steps": [...]}
     # tool -> a regex over the task: when it matches, the first step must call that tool (kernel/agent/loop.py)
     route: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=500)]] = {}
+    # when no route matches and the task is not arithmetic, the first step calls the tool under whose
+    # description the task is likeliest, if likelier than under "a general question" (kernel/agent/route.py)
+    route_by_likelihood: bool = False
     plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent/plan.py)
 
 

@@ -31,8 +31,10 @@ class Clock(Tool):
     schema = {"type": "object", "properties": {}}
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
+        """ISO 8601, then the weekday and month in words: a small model cannot work out a weekday from a date."""
         now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
-        return ToolOutput(now.isoformat(), data=now.isoformat())
+        words = f"{now:%A} {now.day} {now:%B %Y}, {now:%H:%M} UTC"  # Friday 4 December 2026, 16:49 UTC
+        return ToolOutput(f"{now.isoformat()} ({words})", data=now.isoformat())
 
 
 def builtin_tools() -> dict[str, Tool]:
