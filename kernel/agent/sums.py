@@ -3,6 +3,7 @@ the calculator can evaluate, so the first calculator call copies the task's own 
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from drivers.tools.calc import CalcError, evaluate
 
@@ -33,7 +34,7 @@ def rewrite(task: str) -> str:
     text = task
     for pattern, repl in WORDS:
         if repl in ("SUM", "AVG"):
-            text = re.sub(pattern, lambda m, op=repl: _listed(m, op), text, flags=re.IGNORECASE)
+            text = re.sub(pattern, partial(_listed, op=repl), text, flags=re.IGNORECASE)
         else:
             text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
     return text
