@@ -13,7 +13,7 @@ run: setup system
 	$(BIN)/llmos shell
 
 test: setup system
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider --durations=15
 
 bench: setup system
 	$(BIN)/python -m benchmarks

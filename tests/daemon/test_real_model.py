@@ -9,10 +9,15 @@ from .harness import Home
 
 
 @pytest.mark.real_model
-def test_assistant_on_the_embedded_model_through_the_daemon():
+def test_assistant_on_the_embedded_model_through_the_daemon_and_over_tcp():
+    """One daemon on the real model serves the local socket and the TCP listener (one model load for both)."""
+    import shutil
+
+    from .test_remote import Far
     home = Home(model="")  # "" is the packaged SmolLM2 through llama.cpp
+    far = None
     try:
-        boot = home.llmos("boot", timeout=300)
+        boot = home.llmos("boot", "--listen", "127.0.0.1:0", timeout=300)
         assert boot.returncode == 0, boot.stderr + (home.path / "logs" / "daemon.out").read_text()
         pid = home.llmos("run", "--detach", "--max-tokens", "6000", "assistant", "What is 2 + 3?").stdout.strip()
         assert pid.isdigit()
@@ -22,22 +27,8 @@ def test_assistant_on_the_embedded_model_through_the_daemon():
         assert proc["state"] in ("EXITED", "KILLED") and proc["tokens_out"] > 0
         logs = home.llmos("logs", pid).stdout
         assert "llm.response" in logs and "proc.exit" in logs
-    finally:
-        home.teardown()
-
-
-@pytest.mark.real_model
-def test_a_short_run_on_the_embedded_model_over_tcp():
-    import shutil
-
-    from .test_remote import Far
-    home = Home(model="")
-    far = None
-    try:
-        boot = home.llmos("boot", "--listen", "127.0.0.1:0", timeout=300)
-        assert boot.returncode == 0, boot.stderr + (home.path / "logs" / "daemon.out").read_text()
         far = Far((home.path / "kernel.listen").read_text().split()[0], home.path / "kernel.token")
-        pid = far.llmos("run", "--detach", "--max-tokens", "3000", "assistant", "What is 2 + 3?").stdout.strip()
+        pid = far.llmos("run", "--detach", "--max-tokens", "3000", "assistant", "What is 4 + 4?").stdout.strip()
         assert pid.isdigit()
         far.llmos("wait", pid, "--timeout", "300", timeout=320)
         proc = next(p for p in json.loads(far.llmos("ps", "--json").stdout) if str(p["pid"]) == pid)

@@ -49,7 +49,8 @@ def test_every_prompt_fits_with_its_reply(engine, conversation, policy):
     chat template and counted by its own tokenizer, leaves ``max_tokens`` free in the sequence."""
     per, fixed = template_cost(engine)
     cfg = MemoryConfig(policy=policy)
-    mm = SimpleNamespace(cfg=cfg, share=lambda _: SHARE, k=SimpleNamespace(engine=engine))
+    mm = SimpleNamespace(cfg=cfg, share=lambda _: SHARE, engine_of=lambda _pid: engine,
+                         k=SimpleNamespace(engine=engine, ptable={}))
     svc = MemoryRegistry(MemoryVectorStore(), kernel_id="t")
     pm = svc.open(1, app="a", user="u", limit=SHARE - 128 - fixed, count_tokens=engine.count_tokens,
                   policy=policy, page_overhead=per)
@@ -66,7 +67,8 @@ def test_every_prompt_fits_with_its_reply(engine, conversation, policy):
 
 def test_a_long_conversation_pages_out_and_stays_in_budget(engine):
     per, fixed = template_cost(engine)
-    mm = SimpleNamespace(cfg=MemoryConfig(), share=lambda _: SHARE, k=SimpleNamespace(engine=engine))
+    mm = SimpleNamespace(cfg=MemoryConfig(), share=lambda _: SHARE, engine_of=lambda _pid: engine,
+                         k=SimpleNamespace(engine=engine, ptable={}))
     pm = MemoryRegistry(MemoryVectorStore(), kernel_id="t").open(1, app="a", user="u", limit=SHARE - 128 - fixed,
                                                                  count_tokens=engine.count_tokens, page_overhead=per)
     msgs = [("system", "You keep the harbour log."), ("user", "The harbour master is called Idris Okonkwo.")]
