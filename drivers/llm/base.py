@@ -119,10 +119,14 @@ class Generation(abc.ABC):
     def cancel(self, reason: FinishReason = "cancelled") -> None:
         """Stop within one decode step. Safe to call from any task, more than once."""
 
+    _result: GenResult | None  # set by the subclass when iteration ends
+
     @property
-    @abc.abstractmethod
     def result(self) -> GenResult:
         """Available once iteration has ended."""
+        if self._result is None:
+            raise RuntimeError("generation has not finished")
+        return self._result
 
 
 class Engine(abc.ABC):

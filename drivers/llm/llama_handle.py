@@ -89,12 +89,6 @@ class ThreadedGeneration(Generation):
             self._on_cancel(self, reason)
 
     @property
-    def result(self) -> GenResult:
-        if self._result is None:
-            raise RuntimeError("generation has not finished")
-        return self._result
-
-    @property
     def done(self) -> bool:
         return self._result is not None
 

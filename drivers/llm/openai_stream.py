@@ -41,12 +41,6 @@ class OpenAIGeneration(Generation):
             if self._scope is not None:
                 self._scope.cancel()
 
-    @property
-    def result(self) -> GenResult:
-        if self._result is None:
-            raise RuntimeError("generation has not finished")
-        return self._result
-
     async def __aiter__(self) -> AsyncGenerator[Token, None]:
         eng, req = self._eng, self._req
         t0 = time.perf_counter()

@@ -234,12 +234,6 @@ class ReplicaGeneration(Generation):
         if self._inner is not None:
             self._inner.cancel(reason)
 
-    @property
-    def result(self) -> GenResult:
-        if self._result is None:
-            raise RuntimeError("generation has not finished")
-        return self._result
-
     async def __aiter__(self) -> AsyncGenerator[Token, None]:
         eng, req = self._eng, self._req
         tried: list[Replica] = []

@@ -56,12 +56,6 @@ class ScriptedGeneration(Generation):
         if self._reason is None:
             self._reason = reason
 
-    @property
-    def result(self) -> GenResult:
-        if self._result is None:
-            raise RuntimeError("generation has not finished")
-        return self._result
-
     async def __aiter__(self) -> AsyncGenerator[Token, None]:
         eng, req = self._engine, self._req
         prompt = req.prompt if req.prompt is not None else eng.apply_template(req.messages or [])
