@@ -5,8 +5,11 @@ is sampled n times (the first greedy, then each with its own seed) and the answe
 (self-consistency).  Without
 a sandbox (no ``python`` tool) the same program line is computed by the calculator tool.
 
-Two mechanisms can be turned off in the JSON form, to measure them: ``"units": false`` (no unit
-facts from units.py) and ``"rank": false`` (no ranking of untied programs by ``llm.score``).
+Before sampling, a question with two to four numbers is answered by search.py: every line the schema
+admits, scored by the model, the answer with the most likelihood over all its lines wins; sampling
+is for the questions it does not cover.  The mechanisms can be turned off in the JSON form, to measure
+them: ``"search": false``, ``"units": false`` (no unit facts from units.py) and ``"rank": false`` (no
+ranking of untied samples by ``llm.score``).
 """
 from __future__ import annotations
 
@@ -18,13 +21,15 @@ from syscalls.pytool import available, run_python
 from syscalls.reason import self_consistency
 
 from . import program as prog
+from . import search
 
 SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
 
 
 class Options:
-    def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True):
-        self.question, self.samples, self.units, self.rank = question, samples, units, rank
+    def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True,
+                 search: bool = True):
+        self.question, self.samples, self.units, self.rank, self.search = question, samples, units, rank, search
 
 
 def options(task: str) -> Options:
@@ -34,7 +39,8 @@ def options(task: str) -> Options:
         return Options(task)
     if isinstance(data, dict) and isinstance(data.get("question"), str):
         return Options(data["question"], max(1, min(15, int(data.get("samples", SAMPLES)))),
-                       data.get("units", True) is not False, data.get("rank", True) is not False)
+                       data.get("units", True) is not False, data.get("rank", True) is not False,
+                       data.get("search", True) is not False)
     return Options(task)
 
 
@@ -69,11 +75,25 @@ async def _replay(answers: list[str | None], i: int) -> str | None:
     return answers[i]
 
 
+async def keep(sys: Sys, code: str) -> None:
+    try:
+        await sys.fs.write("program.py", code)
+    except SyscallError:
+        pass  # the program is kept for the person when the app may write it
+
+
 async def run(sys: Sys, task: str) -> str:
     opt = options(task)
     n = opt.samples
     question = prog.normalize(opt.question)
     sandbox = await available(sys)
+    found = await search.best(sys, question, opt.units) if opt.search else None
+    if found is not None:  # the likeliest answer over every line; the sandbox still computes it
+        code = prog.program(question, found[1])
+        answer, _how = await execute(sys, code, found[1], sandbox)
+        if answer is not None:
+            await keep(sys, code)
+            return answer
     programs: dict[str | None, str] = {}  # answer -> the program that gave it
     exprs: dict[str, str] = {}  # answer -> the expression that gave it
 
@@ -102,10 +122,7 @@ async def run(sys: Sys, task: str) -> str:
         pool = {a: e for a, e in exprs.items() if prog.plausible(a)} or exprs
         vote.winner = await ranked(sys, question, pool) if len(pool) > 1 else vote.winner
     if programs:
-        try:
-            await sys.fs.write("program.py", programs.get(vote.winner) or next(iter(programs.values())))
-        except SyscallError:
-            pass  # the program is kept for the person when the app may write it
+        await keep(sys, programs.get(vote.winner) or next(iter(programs.values())))
     if vote.winner is None:
         raise SyscallError(f"no program produced an answer ({vote.samples} tried)", code="no_answer")
     return vote.winner

@@ -45,7 +45,7 @@ def test_pal_problem_sets_are_well_formed_and_disjoint():
 async def test_pal_falls_back_to_the_calculator_without_a_sandbox(kernel_factory, router):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
-        pid = await k.spawn("pal", Q)
+        pid = await k.spawn("pal", json.dumps({"question": Q, "search": False}))
         p = await k.wait(pid, 10)
         program = (k.workspace_path(pid) / "program.py").read_text()
         calls = [e["call"] for e in k.events.for_pid(pid) if e["kind"] == "syscall"]
@@ -58,7 +58,7 @@ async def test_pal_votes_over_samples(kernel_factory, router):
     replies = iter(["14 + 9", "14 * 9", "14 + 9", "9 - 14", "9 + 14"])
     router.add("You turn a math word problem", lambda t: json.dumps({"expression": next(replies)}))
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 5})), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 5, "search": False})), 10)
     assert p.result == "23"  # 14+9 three times, 9+14 once: 23 wins over 126 and (implausible) -5
 
 
@@ -69,7 +69,7 @@ def tool_calls(k, pid) -> list[str]:
 async def test_pal_runs_its_program_in_the_sandbox(kernel_factory, router, sandbox_ready):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine, subsystems=["sandbox"], sandbox_pool=1) as k:
-        pid = await k.spawn("pal", json.dumps({"question": Q, "samples": 1}))
+        pid = await k.spawn("pal", json.dumps({"question": Q, "samples": 1, "search": False}))
         p = await k.wait(pid, 60)
         calls = tool_calls(k, pid)
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error

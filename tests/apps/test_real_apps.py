@@ -48,17 +48,18 @@ async def test_manager_runs_four_workers_at_once(tmp_path):
     assert len(proc.result.splitlines()) == 4
 
 
-async def test_pal_answers_a_word_problem_with_a_program(tmp_path):
+@pytest.mark.parametrize("search, call", [(True, "llm.score"), (False, "llm.json")])
+async def test_pal_answers_a_word_problem_with_a_program(tmp_path, search, call):
     async with real_kernel(tmp_path) as k:
         pid = await k.spawn("pal", json.dumps({"question": "A box holds 6 eggs. How many eggs are in 4 boxes?",
-                                               "samples": 2}))
+                                               "samples": 2, "search": search}))
         p = await k.wait(pid, 120)
         program = (k.workspace_path(pid) / "program.py").read_text()
         calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
     assert p.exit_reason == "exited", p.error
     assert "answer = " in program and "print(answer)" in program
     assert p.result.lstrip("-").replace(".", "", 1).isdigit()  # a number computed from the program
-    assert "llm.json" in calls and "tool.call" in calls
+    assert call in calls and "tool.call" in calls  # search scores every line; sampling decodes one
 
 
 async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_ready):
