@@ -55,6 +55,9 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     # when no route matches and the task is not arithmetic, the first step calls the tool under whose
     # description the task is likeliest, if likelier than under "a general question" (kernel/agent/route.py)
     route_by_likelihood: bool = False
+    # tools whose output is the answer's source: once one has answered, the answer is that output or one of
+    # its parts (kernel/agent/steps.py: output_parts), as an arithmetic answer is one of the calculator's results
+    answer_from: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []
     plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent/plan.py)
 
 
@@ -130,7 +133,9 @@ def check(m: Manifest, folder: str = "") -> str:
             return f"key 'agent.tools[{i}]': tool {tool!r} is not granted in permissions.tools"
     if m.is_prompt:
         from .examples import problem, route_problem
-        bad = problem(m.agent.examples, m.agent.tools) or route_problem(m.agent.route, m.agent.tools)
+        bad = (problem(m.agent.examples, m.agent.tools) or route_problem(m.agent.route, m.agent.tools)
+               or next((f"key 'agent.answer_from[{i}]': {t!r} is not one of agent.tools"
+                        for i, t in enumerate(m.agent.answer_from) if t not in m.agent.tools), ""))
         if bad:
             return bad
         if m.isolation != "kernel":

@@ -134,8 +134,8 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     sums = calc is not None and "expression" in arg_schemas(calc) and agent_steps.arithmetic(task)
     # arithmetic: the first step is a calculator call, of the task's own expression when it writes one
     first = agent_steps.calculator_first(own=expressions(task)) if sums else None
-    results: list[str] = []  # an arithmetic task's answer is one of these (the calculator's numbers)
-    seen: dict[str, str] = {}
+    results: list[str] = []  # the answer is one of these: the calculator's numbers, an answer_from tool's parts
+    seen: dict[str, tuple[str, bool]] = {}  # a call made before: its output, and whether it failed
     last = ""
     empty = 0
     route = routed(spec.route, task, granted_tools)  # a task that plainly needs one tool starts with it
@@ -157,19 +157,22 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             continue
         args, missing = tool_args(granted_tools[name], action)
         key = json.dumps([name, args], sort_keys=True)
+        failed = bool(missing)
         if missing:
             output, repeated = f"error: {name} needs {', '.join(missing)}", False
         elif key in seen:
-            output, repeated = seen[key], True
+            (output, failed), repeated = seen[key], True
         else:
             try:
                 res = await sys.tool.call(name, args)
-                output = res.output
+                output, failed = res.output, res.is_error
             except SyscallError as exc:
-                output = f"error: {exc}"
-            seen[key], repeated = output, False
+                output, failed = f"error: {exc}", True
+            seen[key], repeated = (output, failed), False
         if sums and name == "calculator" and agent_steps.numeric(output) is not None:
             results.append(output.strip())
+        elif name in spec.answer_from and not failed:
+            results += agent_steps.output_parts(output)
         last = output
         convo.add("user", observation(name, output, repeated))
     if empty:

@@ -57,14 +57,37 @@ def arithmetic(task: str) -> bool:
 
 
 def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> dict[str, Any]:
-    """The action schema with the answer held to the calculator's numeric results so far: a small model
-    that has the right number in an observation still writes a different one (or its working) in the
-    answer.  Unchanged while there are none, or when the app fixed the answer's form."""
+    """The action schema with the answer held to ``results``: the calculator's numeric results so far, or
+    the parts of an answer-source tool's output (``output_parts``): a small model that has the right
+    number in an observation still writes a different one (or its working) in the answer.  Unchanged
+    while there are none, or when the app fixed the answer's form."""
     if not results or schema["properties"].get(answer) != {"type": "string"}:
         return schema
     out = copy.deepcopy(schema)
     out["properties"][answer] = {"enum": list(dict.fromkeys(results))}
     return out
+
+
+PART = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?|[^\W_]+(?:['.-][^\W_]+)*")
+MAX_PARTS = 60
+MAX_OUTPUT = 300  # a longer output is not offered whole, and its parts are not split out
+
+
+def output_parts(output: str, span: int = 4) -> list[str]:
+    """An answer-source tool's output as the answers it allows: the output itself, each of its parts (words,
+    numbers, dates such as 2026-12-04, times such as 16:51), and runs of up to ``span`` words that stand
+    together in it ("Friday 4 December 2026").  A small model with the right fact in an observation still
+    writes another (a year from its training data, a weekday worked out wrong)."""
+    text = " ".join(output.split())
+    if not text or len(text) > MAX_OUTPUT:
+        return []
+    parts = [m.group(0) for m in PART.finditer(re.sub(r"(?<=\d)T(?=\d)", " ", text))]  # ISO 8601's date T time
+    runs: list[str] = []
+    for chunk in re.split(r"[()\[\],;]", text):
+        words = chunk.split()
+        for n in range(2, span + 1):
+            runs += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+    return list(dict.fromkeys([text, *parts, *runs]))[:MAX_PARTS]
 
 
 def numeric(output: str) -> str | None:
