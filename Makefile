@@ -19,10 +19,11 @@ bench: setup system
 	$(BIN)/python -m benchmarks
 
 # make bench at an older commit and at this checkout, one after the other, their ratios side by side
-# (docs/benchmarks-compare.md): make bench-compare OLD=f3ffd89
+# (docs/benchmarks-compare.md): make bench-compare OLD=f3ffd89; with RECHECK=1, only the noisiest figures
+# again, the two commits alternated round by round
 bench-compare: setup system
 	@test -n "$(OLD)" || { echo "bench-compare: name the older commit, e.g. make bench-compare OLD=f3ffd89" >&2; exit 2; }
-	$(BIN)/python -m benchmarks compare $(OLD)
+	$(BIN)/python -m benchmarks compare $(OLD) $(if $(RECHECK),recheck)
 
 # Only the agent-programs section (llama-server, llmos, llmos+); sizes: LLMOS_BENCH_AGENTS=4,16 LLMOS_BENCH_AGENT_STEPS=3
 bench-agents: setup system

@@ -121,9 +121,9 @@ def agents_only() -> int:
 def main() -> int:
     if sys.argv[1:] == ["agents"]:
         return agents_only()
-    if sys.argv[1:2] == ["compare"] and len(sys.argv) == 3:
+    if sys.argv[1:2] == ["compare"] and len(sys.argv) in (3, 4):
         from . import compare
-        return compare.main(sys.argv[2])
+        return compare.recheck(sys.argv[2]) if sys.argv[3:] == ["recheck"] else compare.main(sys.argv[2])
     started = time.time()
     model = default_model_path()
     results: dict = {"date": time.strftime("%Y-%m-%d %H:%M", time.gmtime(started)), "machine": machine(),

@@ -2,6 +2,7 @@
 every same-run ratio of the two side by side (docs/benchmarks-compare.md)."""
 from __future__ import annotations
 
+import io
 import json
 import os
 import statistics
@@ -98,15 +99,95 @@ def _rev(rev: str) -> str:
                           check=True).stdout.strip()
 
 
+THROUGHPUT = """
+import anyio, json, sys
+from benchmarks import kernel as kb, llm as lb
+from benchmarks.__main__ import in_thread, N_TOKENS
+from drivers.llm import default_model_path
+m, out = default_model_path(), {}
+for n in map(int, sys.argv[1].split(",")):
+    bare = in_thread(lb.bare_ceiling, m, n, N_TOKENS)["tok_s"]
+    r = anyio.run(lambda: kb.through_llmos(n, N_TOKENS))
+    naive = anyio.run(lambda: kb.through_llmos(n, N_TOKENS, n_slots=1))["tok_s"]
+    out[n] = {"ceiling": r["decode_tok_s"] / bare, "naive": r["tok_s"] / naive}
+print(json.dumps(out))
+"""
+AGENTS = """
+import json
+from benchmarks import agents
+from drivers.llm import default_model_path
+r = agents.run_all(default_model_path())["results"]
+print(json.dumps({b: {n: x.get("mean_s") for n, x in by.items()} for b, by in r.items()}))
+"""
+
+
+def _measure(tree: Path, code: str, arg: str = "", env: dict | None = None) -> dict:
+    proc = subprocess.run([sys.executable, "-c", code, arg], cwd=tree, capture_output=True, text=True, check=False,
+                          env={**os.environ, "PYTHONPATH": str(tree), **(env or {})})
+    lines = proc.stdout.strip().splitlines()
+    return json.loads(lines[-1]) if proc.returncode == 0 and lines else {}
+
+
+def recheck(old_rev: str, counts: str = "1,2,4,8", rounds: int = 3, agent_rounds: int = 2) -> int:
+    """The figures that move most from run to run, measured again with the two commits alternated round
+    by round (old, new, old, new ...), so the machine's drift falls on both alike; appended to the doc."""
+    old_short, new_short = _rev(old_rev), _rev("HEAD")
+    got: dict[str, dict[str, list[float]]] = {old_short: {}, new_short: {}}
+    with tempfile.TemporaryDirectory(prefix="llmos-bench-old-") as tmp:
+        old_tree = _extract(old_rev, Path(tmp))
+        trees = [(old_short, old_tree), (new_short, ROOT)]
+        for r in range(rounds):
+            for rev, tree in trees:
+                print(f"== round {r + 1}: throughput at {rev}", flush=True)
+                for n, x in _measure(tree, THROUGHPUT, counts).items():
+                    for key, label in (("ceiling", "llmos / bare llama.cpp decode"), ("naive", "llmos / naive")):
+                        got[rev].setdefault(f"{label}, {n} processes", []).append(x[key])
+        env = {"LLMOS_BENCH_AGENTS": "16", "LLMOS_BENCH_AGENT_BACKENDS": "llmos,llmos+"}
+        for r in range(agent_rounds):
+            for rev, tree in trees:
+                print(f"== round {r + 1}: agent programs at {rev}", flush=True)
+                for backend, by in _measure(tree, AGENTS, env=env).items():
+                    for n, mean_s in by.items():
+                        if mean_s:
+                            got[rev].setdefault(f"agent programs: {backend} mean completion s, {n} programs",
+                                                []).append(mean_s)
+    rows = [f"| figure | {old_short}: rounds | {new_short}: rounds | medians, new vs old |", "|---|---|---|---|"]
+    for name, olds in got[old_short].items():
+        news = got[new_short].get(name, [])
+        if not news:
+            continue
+        higher = "mean completion" not in name
+        fmt = ", ".join
+        rows.append(f"| {name} ({'higher' if higher else 'lower'} is better) | {fmt(f'{x:.3f}' for x in olds)} | "
+                    f"{fmt(f'{x:.3f}' for x in news)} | "
+                    f"{verdict(statistics.median(olds), statistics.median(news), higher)} |")
+    text = DOC.read_text() if DOC.exists() else ""
+    text += "\n".join(["", "## Measured again, the two commits alternated", "",
+                        (f"Written by `make bench-compare OLD={old_rev} RECHECK=1` on "
+                         f"{time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC. The throughput figures at "
+                         f"{counts} processes ({rounds} rounds) and the agent programs at 16 ({agent_rounds} rounds), "
+                         f"each round measuring {old_short} and then {new_short}, so both see the same drift of the "
+                         "machine; the verdict compares the medians."), "", *rows, ""])
+    DOC.write_text(text)
+    print("\n".join(rows))
+    return 0
+
+
+def _extract(rev: str, tmp: Path) -> Path:
+    """``rev``'s files (``git archive``) in a folder under ``tmp``."""
+    tree = tmp / "tree"
+    tree.mkdir()
+    archive = subprocess.run(["git", "archive", rev], cwd=ROOT, capture_output=True, check=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(tree, filter="data")
+    return tree
+
+
 def main(old_rev: str) -> int:
     old_short, new_short = _rev(old_rev), _rev("HEAD")
     started = time.strftime("%Y-%m-%d %H:%M", time.gmtime())
     with tempfile.TemporaryDirectory(prefix="llmos-bench-old-") as tmp:
-        tree = Path(tmp) / "tree"
-        tree.mkdir()
-        archive = subprocess.run(["git", "archive", old_rev], cwd=ROOT, capture_output=True, check=True).stdout
-        with tarfile.open(fileobj=__import__("io").BytesIO(archive)) as tar:
-            tar.extractall(tree, filter="data")
+        tree = _extract(old_rev, Path(tmp))
         print(f"== make bench at {old_short} (in {tree})", flush=True)
         old = _run_bench(tree, Path(tmp) / "old.json")
     print(f"== make bench at {new_short} (this checkout)", flush=True)
