@@ -18,12 +18,16 @@ pytestmark = pytest.mark.browser
 IDS = ["browser-code-01", "browser-cabin-01", "browser-phrase-06"]  # codes; a business cabin; "to ORD from MIA"
 
 
+def need_chromium() -> None:
+    if find_chromium() is None:
+        pytest.skip("Chromium is missing: run scripts/setup-chromium.sh")
+
+
 @pytest.fixture
 def home(tmp_path, monkeypatch):
     """A home whose kernel boots only the rules (eval adds the browser), answers with the travel oracle,
     and lets a request to the person expire after 2 s."""
-    if find_chromium() is None:
-        pytest.skip("Chromium is missing: run scripts/setup-chromium.sh")
+    need_chromium()
     home = tmp_path / "home"
     home.mkdir()
     (home / "llmos.toml").write_text('[kernel]\nsubsystems = ["rules"]\n\n[rules]\napproval_ttl = 2\n')
@@ -100,3 +104,20 @@ def test_the_bundled_suite_finds_its_site(home, served, tmp_path):
                  "--out", str(tmp_path / "r")]) == 0
     rep = json.loads((tmp_path / "r" / "report.json").read_text())
     assert rep["overall"]["passed"] == 1 and served[0].folder == (Path(__file__).parents[2] / "tests/sites/flights")
+
+
+def test_with_approve_on_the_daemon_its_own_requests_are_answered_through_the_kernel_api(tmp_path):
+    from tests.daemon.harness import Home
+    need_chromium()
+    daemon = Home()
+    try:
+        (daemon.path / "script.json").write_text(json.dumps({"engine": "tests.eval.browser_oracle:booking_model"}))
+        (daemon.path / "llmos.toml").write_text('[kernel]\nsubsystems = ["rules", "person", "browser"]\n')
+        assert daemon.llmos("boot").returncode == 0
+        suite = suite_of(tmp_path, IDS[:1])
+        r = daemon.llmos("eval", "travel", str(suite), "--approve", "--out", str(tmp_path / "r"), timeout=180)
+        assert r.returncode == 0, r.stderr
+        rep = json.loads((tmp_path / "r" / "report.json").read_text())
+        assert rep["backend"] == "kernel daemon" and rep["overall"]["passed"] == 1 and rep["approved"] == 2
+    finally:
+        daemon.teardown()

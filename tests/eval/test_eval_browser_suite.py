@@ -149,3 +149,16 @@ def test_a_bad_site_is_one_line_naming_the_item(tmp_path, line, message):
         load_suite(suite)
     assert str(caught.value).startswith("s.jsonl:1: ") and message in str(caught.value)
     assert "\n" not in str(caught.value)
+
+
+def test_a_suite_whose_site_is_not_there_is_one_line_from_the_cli(tmp_path, capsys):
+    """As in an installed llmos, where the demo site (under tests/) is not shipped next to the suite."""
+    from llmos.cli import main
+    (tmp_path / "suites").mkdir()
+    moved = tmp_path / "suites" / "browser.jsonl"
+    moved.write_text((SUITES_DIR / "browser.jsonl").read_text())
+    (tmp_path / "suites" / "browser_checks.py").write_text((SUITES_DIR / "browser_checks.py").read_text())
+    assert main(["eval", "travel", str(moved), "--approve", "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("llmos eval: browser.jsonl:1: the site folder ../../../tests/sites/flights is not there")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not (tmp_path / "r").exists()
