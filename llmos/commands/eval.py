@@ -21,7 +21,7 @@ from ..eval.suite import SPLITS, SuiteError, load_suite
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="run an app over an eval suite and report success, cost and failures")
     p.add_argument("app", help="the app to evaluate, e.g. pal")
-    p.add_argument("suite", help="a bundled suite (math, tools, functions, memory) or a path to a .jsonl file")
+    p.add_argument("suite", help="a bundled suite (math, tools, functions, memory, browser) or a path to a .jsonl file")
     p.add_argument("--split", choices=SPLITS, default="all", help="dev, heldout or all items (default: all)")
     p.add_argument("--samples", type=_positive, default=1, help="runs of each item (default 1)")
     kflags.add(p, policy=False, slots_help="LLM sequence slots of an in-process kernel")
