@@ -162,3 +162,15 @@ def test_a_suite_whose_site_is_not_there_is_one_line_from_the_cli(tmp_path, caps
     err = capsys.readouterr().err
     assert err.startswith("llmos eval: browser.jsonl:1: the site folder ../../../tests/sites/flights is not there")
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err and not (tmp_path / "r").exists()
+
+
+def test_travel_can_read_every_request(suite):
+    """No item is impossible by construction: travel's reading of the request (its options, the place
+    words and ISO dates the model then chooses among) holds the expected trip and the site option."""
+    from apps.travel.request import options, place_words
+    for item in suite.items:
+        request, opts = options(item.task.replace("{site}", "http://127.0.0.1:1"))
+        assert opts == {"site": "http://127.0.0.1:1/index.html"}, item.id
+        places = place_words(request)
+        assert item.expect["from"] in places and item.expect["to"] in places, (item.id, places)
+        assert re.findall(r"\b\d{4}-\d{2}-\d{2}\b", request) == [item.expect["date"]], item.id
