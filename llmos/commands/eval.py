@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import anyio
 
@@ -136,27 +137,26 @@ async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool
             bar.update(task, advance=1, description=f"{args.app} on {suite.name}: {counts['ok']} right, "
                                                     f"{counts['wrong']} wrong, {counts['system']} system")
 
-        async def run(backend, channel) -> list:
-            if not args.approve:
-                return await run_suite(backend, args.app, items, Path(suite.path).parent, samples=args.samples,
-                                       concurrency=args.concurrency, timeout=args.timeout, progress=tick)
-            async with approving(channel) as approver:
-                backend.on_spawn = approver.adopt
-                state["approved"] = approver.approved
-                return await run_suite(backend, args.app, items, Path(suite.path).parent, samples=args.samples,
-                                       concurrency=args.concurrency, timeout=args.timeout, progress=tick)
+        async def run(make: Callable[[Any], Any], channel: Any) -> tuple[list, str]:
+            """Run the items on ``make(on_spawn)``'s backend; with ``--approve``, answering for its processes."""
+            async with approving(channel) if args.approve else contextlib.nullcontext() as approver:
+                backend = make(approver.adopt if approver is not None else None)
+                state["backend"] = backend.name
+                if approver is not None:
+                    state["approved"] = approver.approved
+                outcomes = await run_suite(backend, args.app, items, Path(suite.path).parent, samples=args.samples,
+                                           concurrency=args.concurrency, timeout=args.timeout, progress=tick)
+                return outcomes, backend.name
         if on_daemon:
             from ..channels import RemoteChannel
             from ..client import Client
             from ..eval.backends import DaemonBackend
             async with Client() as c:
-                b = DaemonBackend(c)
-                state["backend"] = b.name
-                return await run(b, RemoteChannel(c)), b.name
-        return await _local(args, run, state, browser=any(i.site for i in items))
+                return await run(lambda on_spawn: DaemonBackend(c, on_spawn), RemoteChannel(c))
+        return await _local(args, run, browser=any(i.site for i in items))
 
 
-async def _local(args: argparse.Namespace, run, state: dict, *, browser: bool) -> tuple[list, str]:
+async def _local(args: argparse.Namespace, run, *, browser: bool) -> tuple[list, str]:
     """An in-process kernel built as ``llmos run`` builds one (llmos/runlocal.py), with the browser
     subsystem when the items browse a demo site (``browser``) and the person's desk with ``--approve``
     (a confirmation needs one to be answered), whatever the configuration leaves out."""
@@ -187,8 +187,6 @@ async def _local(args: argparse.Namespace, run, state: dict, *, browser: bool) -
         cfg = msgspec.structs.replace(cfg, subsystems=[*cfg.subsystems, *(n for n in needed if n not in cfg.subsystems)])
     try:
         async with Kernel(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg), registry=registry) as k:
-            b = KernelBackend(k)
-            state["backend"] = b.name
-            return await run(b, LocalChannel(k)), b.name
+            return await run(lambda on_spawn: KernelBackend(k, on_spawn), LocalChannel(k))
     except EngineError as exc:
         raise _Stop(f"cannot start the model: {exc}") from None
