@@ -71,7 +71,8 @@ def candidates(page_text: str, facts: list[str], done: set[str], request: str = 
                visited: frozenset[str] = frozenset(), groups_done: frozenset[str] = frozenset()) -> list[Action]:
     """Every sensible action on the page, except those already taken.  Text is typed only from
     ``facts`` (what the person's request said), so the model cannot invent values; a select's
-    option is offered only if the request names it (otherwise its default stands).  ``done`` is
+    option is offered only if the request names it and it is not already the one chosen (otherwise its
+    default stands).  ``done`` is
     offered only when nothing else is left: the task ends when the booking is confirmed.  A booking
     moves forward, so links back to a page already ``visited`` (paths) are not offered, nor radio
     buttons of a group in ``groups_done`` or already checked."""
@@ -85,8 +86,9 @@ def candidates(page_text: str, facts: list[str], done: set[str], request: str = 
                 continue  # filled already
             acts += [Action("type", e.index, f, f"type '{f}' into [{e.index}] {name}") for f in facts if f not in used]
         elif e.kind == "select":
+            now = _VALUE.search(e.rest)
             acts += [Action("select", e.index, o, f"select '{o}' in [{e.index}] {name}") for o in e.options
-                     if o and o.lower() in request.lower()]
+                     if o and o.lower() in request.lower() and not (now and now.group(1).lower() == o.lower())]
         elif e.kind in CLICK_KINDS:
             group = group_of(e)
             if e.kind == "radio" and (" checked" in e.rest.replace("unchecked", "") or group in groups_done):

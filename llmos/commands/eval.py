@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import signal
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import anyio
 
@@ -21,7 +22,7 @@ from ..eval.suite import SPLITS, SuiteError, load_suite
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("eval", help="run an app over an eval suite and report success, cost and failures")
     p.add_argument("app", help="the app to evaluate, e.g. pal")
-    p.add_argument("suite", help="a bundled suite (math, tools, functions, memory) or a path to a .jsonl file")
+    p.add_argument("suite", help="a bundled suite (math, tools, functions, memory, browser) or a path to a .jsonl file")
     p.add_argument("--split", choices=SPLITS, default="all", help="dev, heldout or all items (default: all)")
     p.add_argument("--samples", type=_positive, default=1, help="runs of each item (default 1)")
     kflags.add(p, policy=False, slots_help="LLM sequence slots of an in-process kernel")
@@ -31,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--wrap", default=None, metavar="TEMPLATE",
                    help='send each task inside TEMPLATE, {task} standing for it as a JSON string '
                         '(e.g. \'{"question": {task}, "rank": false}\' to turn off an app option)')
+    p.add_argument("--approve", action="store_true",
+                   help="answer yes to the approvals and confirmations of the eval's own processes, as a person "
+                        "at the shell would (the browser suite's checkouts need it); without it they wait and expire")
     p.add_argument("--out", type=Path, default=None, help="folder for report.json/.md (default eval-runs/...)")
     p.add_argument("--compare", type=Path, default=None, metavar="OLD.json", help="an earlier report.json to test against")
     p.set_defaults(func=main)
@@ -60,10 +64,10 @@ def main(args: argparse.Namespace) -> int:
         return _error("--model and --slots set an in-process kernel; a kernel daemon is running (`llmos halt` first)")
     out = args.out or Path("eval-runs") / f"{args.app}-{suite.name}-{args.split}-{time.strftime('%Y%m%d-%H%M%S')}"
     meta = {"app": args.app, "suite": suite.name, "split": args.split, "samples": args.samples, "wrap": args.wrap,
-            "concurrency": args.concurrency, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "concurrency": args.concurrency, "approve": args.approve, "started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     t0 = time.monotonic()
     done: list = []  # outcomes as they finish: an interrupted run still reports them
-    state = {"backend": "?"}
+    state: dict[str, Any] = {"backend": "?", "approved": []}
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         outcomes, state["backend"] = anyio.run(_go, args, suite, items, on_daemon, done, state)
@@ -73,14 +77,15 @@ def main(args: argparse.Namespace) -> int:
         if not done:
             return 130
         summary = report.summarize(done, {**meta, "backend": state["backend"], "partial": True, "planned": len(items) * args.samples,
-                                          "seconds": round(time.monotonic() - t0, 1)})
+                                          "approved": len(state["approved"]), "seconds": round(time.monotonic() - t0, 1)})
         js, md = report.write(summary, out)
         print(f"llmos eval: interrupted; wrote a partial report of {len(done)} of {len(items) * args.samples} runs: {js}",
               file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    summary = report.summarize(outcomes, {**meta, "backend": state["backend"], "seconds": round(time.monotonic() - t0, 1)})
+    summary = report.summarize(outcomes, {**meta, "backend": state["backend"], "approved": len(state["approved"]),
+                                          "seconds": round(time.monotonic() - t0, 1)})
     js, md = report.write(summary, out)
     print(f"{args.app} on {suite.name} ({args.split}): {report.pct(summary['overall'])}; "
           f"{summary['wrong_answers']} wrong, {summary['system_failures']} system failures")
@@ -119,6 +124,7 @@ async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool
               state: dict) -> tuple[list, str]:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+    from ..eval.approve import approving
     from ..eval.runner import run_suite
     counts = {"ok": 0, "wrong": 0, "system": 0}
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -131,21 +137,29 @@ async def _go(args: argparse.Namespace, suite: Any, items: list, on_daemon: bool
             bar.update(task, advance=1, description=f"{args.app} on {suite.name}: {counts['ok']} right, "
                                                     f"{counts['wrong']} wrong, {counts['system']} system")
 
-        async def run(backend) -> list:
-            return await run_suite(backend, args.app, items, Path(suite.path).parent, samples=args.samples,
-                                   concurrency=args.concurrency, timeout=args.timeout, progress=tick)
+        async def run(make: Callable[[Any], Any], channel: Any) -> tuple[list, str]:
+            """Run the items on ``make(on_spawn)``'s backend; with ``--approve``, answering for its processes."""
+            async with approving(channel) if args.approve else contextlib.nullcontext() as approver:
+                backend = make(approver.adopt if approver is not None else None)
+                state["backend"] = backend.name
+                if approver is not None:
+                    state["approved"] = approver.approved
+                outcomes = await run_suite(backend, args.app, items, Path(suite.path).parent, samples=args.samples,
+                                           concurrency=args.concurrency, timeout=args.timeout, progress=tick)
+                return outcomes, backend.name
         if on_daemon:
+            from ..channels import RemoteChannel
             from ..client import Client
             from ..eval.backends import DaemonBackend
             async with Client() as c:
-                b = DaemonBackend(c)
-                state["backend"] = b.name
-                return await run(b), b.name
-        return await _local(args, run, state)
+                return await run(lambda on_spawn: DaemonBackend(c, on_spawn), RemoteChannel(c))
+        return await _local(args, run, browser=any(i.site for i in items))
 
 
-async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]:
-    """An in-process kernel built as ``llmos run`` builds one (llmos/runlocal.py)."""
+async def _local(args: argparse.Namespace, run, *, browser: bool) -> tuple[list, str]:
+    """An in-process kernel built as ``llmos run`` builds one (llmos/runlocal.py), with the browser
+    subsystem when the items browse a demo site (``browser``) and the person's desk with ``--approve``
+    (a confirmation needs one to be answered), whatever the configuration leaves out."""
     import msgspec
 
     from apps.registry import AppRegistry
@@ -153,6 +167,7 @@ async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]
     from kernel import Kernel
     from kernel.settings import SettingsError
 
+    from ..channels import LocalChannel
     from ..eval.backends import KernelBackend
     from ..kflags import config_from
     from ..runlocal import uses_sandbox
@@ -167,10 +182,11 @@ async def _local(args: argparse.Namespace, run, state: dict) -> tuple[list, str]
         raise _Stop(f"no app named {args.app!r}; `llmos apps` lists the installed ones") from None
     if not uses_sandbox(registry, args.app):
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
+    needed = (["browser"] if browser else []) + (["person"] if args.approve else [])
+    if cfg.subsystems is not None and set(needed) - set(cfg.subsystems):
+        cfg = msgspec.structs.replace(cfg, subsystems=[*cfg.subsystems, *(n for n in needed if n not in cfg.subsystems)])
     try:
         async with Kernel(cfg, engine=kflags.engine_for(cfg), engines=kflags.engines_for(cfg), registry=registry) as k:
-            b = KernelBackend(k)
-            state["backend"] = b.name
-            return await run(b), b.name
+            return await run(lambda on_spawn: KernelBackend(k, on_spawn), LocalChannel(k))
     except EngineError as exc:
         raise _Stop(f"cannot start the model: {exc}") from None

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import anyio
 
 from .outcome import Run
+
+OnSpawn = Callable[[int], Awaitable[None]]  # told each pid the eval starts (``--approve`` answers for those)
 
 
 class Backend(Protocol):
@@ -20,9 +23,10 @@ class Backend(Protocol):
 class KernelBackend:
     """A kernel object in this process (``kernel.Kernel``, entered by the caller)."""
 
-    def __init__(self, kernel) -> None:
+    def __init__(self, kernel, on_spawn: OnSpawn | None = None) -> None:
         self.k = kernel
         self.name = f"in-process kernel on {kernel.engine.name}"
+        self.on_spawn = on_spawn
 
     async def run(self, app: str, task: str, timeout: float) -> Run:
         from syscalls.errors import SyscallError
@@ -31,6 +35,8 @@ class KernelBackend:
             pid = await self.k.spawn(app, task)
         except SyscallError as exc:
             return Run(exit_reason="spawn", error=str(exc))
+        if self.on_spawn is not None:
+            await self.on_spawn(pid)
         proc = self.k.ptable.get(pid)
         with anyio.move_on_after(timeout) as scope:
             await proc.done.wait()
@@ -52,8 +58,9 @@ class DaemonBackend:
 
     name = "kernel daemon"
 
-    def __init__(self, client) -> None:
+    def __init__(self, client, on_spawn: OnSpawn | None = None) -> None:
         self.c = client
+        self.on_spawn = on_spawn
 
     async def run(self, app: str, task: str, timeout: float) -> Run:
         from ..client import KernelError
@@ -62,6 +69,8 @@ class DaemonBackend:
             pid = await self.c.spawn(app, task)
         except KernelError as exc:
             return Run(exit_reason="spawn", error=exc.message)
+        if self.on_spawn is not None:
+            await self.on_spawn(pid)
         timed_out = False
         try:
             info = await self.c.wait(pid, timeout)

@@ -64,6 +64,8 @@ def markdown(s: dict[str, Any], plot: str | None = None) -> str:
              f"- when: {s.get('started', '?')}, {s.get('seconds', 0):.0f} s in all, on {s.get('backend', '?')}",
              f"- samples per item: {s.get('samples', 1)}; concurrency: {s.get('concurrency', 1)}"
              + (f"; tasks sent inside `{s['wrap']}`" if s.get("wrap") else ""),
+             *([f"- `--approve`: {s.get('approved', 0)} approvals and confirmations of its processes answered yes"]
+               if s.get("approve") else []),
              *([f"- **partial**: interrupted after {s['overall']['total']} of {s.get('planned', '?')} runs; the ones "
                 "that finished first, not a sample of the suite"] if s.get("partial") else []),
              f"- **success: {pct(s['overall'])}**",

@@ -9,6 +9,7 @@ import anyio
 from .backends import Backend
 from .checkers import CheckError, check
 from .outcome import Outcome, Run, is_system, reason_of
+from .sites import serving
 from .suite import Item
 
 
@@ -43,7 +44,14 @@ async def run_item(backend: Backend, app: str, item: Item, sample: int, folder: 
 async def run_suite(backend: Backend, app: str, items: list[Item], folder: Path, *, samples: int = 1,
                     concurrency: int = 2, timeout: float = 600.0,
                     progress: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Every item ``samples`` times, at most ``concurrency`` at once; outcomes in item order."""
+    """Every item ``samples`` times, at most ``concurrency`` at once; outcomes in item order.  The items'
+    ``site`` folders are served for the run (``{site}`` in a task is its URL) and stopped after it."""
+    with serving(items, folder) as placed:
+        return await _run_all(backend, app, placed, folder, samples, concurrency, timeout, progress)
+
+
+async def _run_all(backend: Backend, app: str, items: list[Item], folder: Path, samples: int, concurrency: int,
+                   timeout: float, progress: Callable[[Outcome], None] | None) -> list[Outcome]:
     jobs = [(item, s) for item in items for s in range(samples)]
     out: list[Outcome | None] = [None] * len(jobs)
     limit = anyio.Semaphore(max(1, concurrency))

@@ -10,6 +10,7 @@ import msgspec
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 CHECKERS = ("exact", "number", "contains", "json_match")
+SITE = "{site}"  # in a task: the URL of the item's ``site`` folder, served on loopback for the run (sites.py)
 SPLITS = ("dev", "heldout", "all")
 
 
@@ -27,6 +28,7 @@ class Item(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     expect: Any
     checker: str = "exact"
     note: str = ""
+    site: str = ""  # a folder (relative to the suite file) that ``{site}`` in the task stands for, served for the run
 
     @property
     def turns(self) -> list[str]:
@@ -94,7 +96,19 @@ def _item(path: Path, n: int, line: str) -> Item:
     if not item.turns or not all(t.strip() for t in item.turns):
         raise SuiteError(f"{where}: 'task' must be a non-empty string or a list of non-empty strings")
     _check_checker(where, item, path.parent)
+    _check_site(where, item, path.parent)
     return item
+
+
+def _check_site(where: str, item: Item, folder: Path) -> None:
+    uses = any(SITE in t for t in item.turns)
+    if uses and not item.site:
+        raise SuiteError(f"{where}: the task has {SITE} but the item names no 'site' folder to serve")
+    if item.site and not uses:
+        raise SuiteError(f"{where}: 'site' is given but no turn of the task has {SITE} where its URL goes")
+    if item.site and not (folder / item.site).is_dir():
+        raise SuiteError(f"{where}: the site folder {item.site} is not there ({(folder / item.site).resolve()}); "
+                         "a suite's demo site comes with it, e.g. tests/sites/ of a source checkout")
 
 
 def _check_checker(where: str, item: Item, folder: Path) -> None:

@@ -140,6 +140,16 @@ async def test_a_request_without_a_date_is_refused_clearly(tk, site):
     assert not result["booked"] and "YYYY-MM-DD" in result["reason"] and asked == []
 
 
+def test_a_cabin_already_chosen_is_not_offered_again():
+    """After ``select 'Business'`` the page shows it chosen; offering it again let the model spend its steps on it."""
+    text = ('---\n[1] select "Cabin" name=cabin value="Economy" options=[Economy, Premium, Business]\n'
+            '[2] button "Search flights"')
+    assert [a.text for a in pg.candidates(text, [], set(), "in business, economy is fine too")] == [
+        "select 'Business' in [1] Cabin", "click [2] button Search flights"]
+    chosen = text.replace('value="Economy"', 'value="Business"')
+    assert [a.text for a in pg.candidates(chosen, [], set(), "in business")] == ["click [2] button Search flights"]
+
+
 def test_context_is_only_the_line_right_above():
     text = "---\nOffer AU1 · $99\n[1] link \"Select AU1\"\n[2] link \"New search\"\nFooter\n[3] button \"Go\""
     acts = [a.text for a in pg.candidates(text, [], set())]

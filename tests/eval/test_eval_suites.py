@@ -13,11 +13,12 @@ from llmos.eval.checkers import check
 from llmos.eval.suite import SUITES_DIR, load_suite, split_of
 
 ROOT = Path(__file__).resolve().parents[2]
-SUITES = ["math", "tools", "functions", "memory"]
+SUITES = ["math", "tools", "functions", "memory", "browser"]
 MATH_CATEGORIES = {"one-step", "multi-step", "unit-conversion", "percent", "rate-time", "powers-series"}
 # The held-out ids, pinned: changing a suite's items or the rule changes these on purpose, never by accident.
 HELDOUT_DIGEST = {
     "math": "fbb85ae66b314a33", "tools": "9367bdde1c0fe4ab", "functions": "5599bf99379e8bea", "memory": "19d058d96c6ca2e5",
+    "browser": "1a3cc9575a9cf186",
 }
 
 
@@ -26,9 +27,11 @@ def norm(text: str) -> str:
 
 
 def texts(item) -> list[str]:
-    """What the model reads of an item: each turn, or the request inside a function-calling task."""
+    """What the model reads of an item: each turn (without a travel request's ``site=`` option), or the
+    request inside a function-calling task."""
     out = []
     for turn in item.turns:
+        turn = re.sub(r"\s*\bsite=\S+", "", turn)
         try:
             data = json.loads(turn)
         except ValueError:
