@@ -45,6 +45,12 @@ def normalize(question: str) -> str:
     return re.sub(r"\b[A-Za-z]+\b", lambda m: WORDS.get(m.group(0).lower(), m.group(0)), text)
 
 
+def literal(number: str) -> str:
+    """A number as a pattern literal llama.cpp's schema-to-grammar converter reads: its regex parser
+    knows no ``\\.`` escape ("unknown escape"), so a decimal point is the class ``[.]``."""
+    return number.replace(".", "[.]")
+
+
 def messages(question: str) -> list[dict]:
     out = [{"role": "system", "content": SYSTEM}]
     for q, expr in EXAMPLES:
@@ -62,11 +68,11 @@ def schema(question: str, *, use_units: bool = True) -> dict:
     op = "( [-+*/] | \\*\\* )" if use_units and units.powers(question) else " [-+*/] "
     atoms = found + extra
     if len(atoms) in EACH_ONCE and not UNIT_FACTORS:
-        orders = sorted({op.join(re.escape(n) for n in p) for p in itertools.permutations(atoms)})
+        orders = sorted({op.join(literal(n) for n in p) for p in itertools.permutations(atoms)})
         pattern = "^(" + "|".join(f"({o})" for o in orders) + ")$"
     else:
         nums = sorted(set(atoms) | set(UNIT_FACTORS), key=lambda n: (-len(n), n))
-        atom = "(" + "|".join(re.escape(n) for n in nums) + ")"
+        atom = "(" + "|".join(literal(n) for n in nums) + ")"
         pattern = f"^{atom}({op}{atom}){{0,5}}$"
     return {"type": "object", "required": ["expression"],
             "properties": {"expression": {"type": "string", "pattern": pattern}}}

@@ -56,3 +56,16 @@ async def test_untied_programs_are_ranked_by_the_models_likelihood(kernel_factor
     async with kernel_factory(router.engine) as k:
         p = await k.wait(await k.spawn("pal", json.dumps({"question": q, "samples": 3, "rank": False, "search": False})), 10)
     assert p.result == "23" and len(router.engine.score_requests) == 1  # off: the first plausible answer
+
+
+@pytest.mark.parametrize("question", ["A pole is 3.5 meters long. How many centimeters is it?",
+                                      "Mix 1.25 liters and 0.75 liters and 2 liters and 3 liters and 4.5 liters."])
+def test_a_question_with_decimals_gives_a_grammar_llama_cpp_reads(question):
+    from drivers.llm.base import GenRequest
+    from drivers.llm.llama_sampling import grammar_for  # llama.cpp's own converter, as the engine uses it
+    schema = prog.schema(prog.normalize(question))
+    grammar = grammar_for(GenRequest(prompt=[1], json_schema=schema)) or ""
+    assert "3[.]5" in schema["properties"]["expression"]["pattern"] or "1[.]25" in schema["properties"]["expression"]["pattern"]
+    assert "root ::=" in grammar and "\\." not in grammar  # llama.cpp's grammar parser: "unknown escape at \."
+    pattern = schema["properties"]["expression"]["pattern"]
+    assert re.match(pattern, "3.5 * 100") or re.match(pattern, "1.25 + 0.75 + 2 + 3 + 4.5")
