@@ -5,10 +5,11 @@ is sampled n times (the first greedy, then each with its own seed) and the answe
 (self-consistency).  Without
 a sandbox (no ``python`` tool) the same program line is computed by the calculator tool.
 
-Before sampling, a question with two to four numbers is answered by search.py: every line the schema
-admits, scored by the model, the answer with the most likelihood over all its lines wins; sampling
-is for the questions it does not cover.  The mechanisms can be turned off in the JSON form, to measure
-them: ``"search": false``, ``"units": false`` (no unit facts from units.py) and ``"rank": false`` (no
+With ``"search": true`` in the JSON form, a question with two to four numbers is answered by
+search.py before sampling: every line the schema admits, scored by the model, the answer with the
+most likelihood over all its lines wins.  It is off by default: on the held-out half it solved
+the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  Two mechanisms can be turned
+off, to measure them: ``"units": false`` (no unit facts from units.py) and ``"rank": false`` (no
 ranking of untied samples by ``llm.score``).
 """
 from __future__ import annotations
@@ -28,7 +29,7 @@ SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
 
 class Options:
     def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True,
-                 search: bool = True):
+                 search: bool = False):
         self.question, self.samples, self.units, self.rank, self.search = question, samples, units, rank, search
 
 
@@ -40,7 +41,7 @@ def options(task: str) -> Options:
     if isinstance(data, dict) and isinstance(data.get("question"), str):
         return Options(data["question"], max(1, min(15, int(data.get("samples", SAMPLES)))),
                        data.get("units", True) is not False, data.get("rank", True) is not False,
-                       data.get("search", True) is not False)
+                       data.get("search", False) is True)
     return Options(task)
 
 

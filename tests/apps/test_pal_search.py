@@ -45,7 +45,7 @@ async def test_the_answer_with_the_most_likelihood_over_all_its_lines_wins(kerne
     router.engine = ScriptedEngine(default=router.reply,
                                    scorer=lambda p, c: scores.get(json.loads(c)["expression"], -20.0))
     async with kernel_factory(router.engine) as k:
-        pid = await k.spawn("pal", Q)
+        pid = await k.spawn("pal", json.dumps({"question": Q, "search": True}))
         p = await k.wait(pid, 10)
         program = (k.workspace_path(pid) / "program.py").read_text()
         calls = [e["call"] for e in k.events.for_pid(pid) if e["kind"] == "syscall"]
@@ -60,7 +60,8 @@ async def test_the_answer_with_the_most_likelihood_over_all_its_lines_wins(kerne
 async def test_a_question_search_does_not_cover_is_sampled(kernel_factory, router):
     router.add("You turn a math word problem", json.dumps({"expression": "5 * 2 + 3 + 4 + 1"}))
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", "Add 5, 2, 3, 4 and 1 after doubling the 5."), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": "Add 5, 2, 3, 4 and 1 after doubling the 5.",
+                                                          "search": True})), 10)
     assert p.result == "18" and router.engine.score_requests == []
 
 
@@ -73,5 +74,12 @@ async def test_scoring_that_fails_falls_back_to_sampling(kernel_factory, router,
     router.engine = ScriptedEngine(default=router.reply, scorer=refuse)
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 1})), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 1, "search": True})), 10)
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error
+
+
+async def test_search_is_off_unless_asked(kernel_factory, router):
+    router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
+    async with kernel_factory(router.engine) as k:
+        p = await k.wait(await k.spawn("pal", Q), 10)
+    assert p.result == "23" and router.engine.score_requests == []  # sampled, nothing scored
