@@ -42,13 +42,18 @@ def test_pal_problem_sets_are_well_formed_and_disjoint():
     assert not examples & (held | {norm(p["q"]) for p in dev})
 
 
+async def run_pal(k, task: dict) -> tuple:
+    """(the ended process, the program.py it kept, the syscalls it made) of one pal run on ``task``."""
+    pid = await k.spawn("pal", json.dumps(task))
+    p = await k.wait(pid, 10)
+    program = (k.workspace_path(pid) / "program.py").read_text()
+    return p, program, [e["call"] for e in k.events.for_pid(pid) if e["kind"] == "syscall"]
+
+
 async def test_pal_falls_back_to_the_calculator_without_a_sandbox(kernel_factory, router):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
-        pid = await k.spawn("pal", json.dumps({"question": Q, "search": False}))
-        p = await k.wait(pid, 10)
-        program = (k.workspace_path(pid) / "program.py").read_text()
-        calls = [e["call"] for e in k.events.for_pid(pid) if e["kind"] == "syscall"]
+        p, program, calls = await run_pal(k, {"question": Q, "search": False})
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error
     assert program.endswith("answer = 14 + 9\nprint(answer)\n")
     assert "tool.call" in calls

@@ -10,6 +10,7 @@ import pytest
 from apps.pal import program as prog
 from apps.pal import search
 from drivers.llm import ScriptedEngine
+from tests.apps.test_pal_coder import run_pal
 
 pytestmark = pytest.mark.anyio
 
@@ -45,10 +46,7 @@ async def test_the_answer_with_the_most_likelihood_over_all_its_lines_wins(kerne
     router.engine = ScriptedEngine(default=router.reply,
                                    scorer=lambda p, c: scores.get(json.loads(c)["expression"], -20.0))
     async with kernel_factory(router.engine) as k:
-        pid = await k.spawn("pal", json.dumps({"question": Q, "search": True}))
-        p = await k.wait(pid, 10)
-        program = (k.workspace_path(pid) / "program.py").read_text()
-        calls = [e["call"] for e in k.events.for_pid(pid) if e["kind"] == "syscall"]
+        p, program, calls = await run_pal(k, {"question": Q, "search": True})
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error
     assert program.endswith("answer = 14 + 9\nprint(answer)\n")  # the likeliest line of the winning answer ran
     [req] = router.engine.score_requests

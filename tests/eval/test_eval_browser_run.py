@@ -6,13 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 
 from drivers.browser import find_chromium
 from llmos.cli import main
 from llmos.eval import sites
 from llmos.eval.suite import SUITES_DIR, load_suite
+from tests.eval.test_eval_sites import refused
 
 pytestmark = pytest.mark.browser
 IDS = ["browser-code-01", "browser-cabin-01", "browser-phrase-06"]  # codes; a business cabin; "to ORD from MIA"
@@ -60,14 +60,6 @@ def suite_of(tmp_path: Path, ids: list[str]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     (tmp_path / "browser_checks.py").write_text((SUITES_DIR / "browser_checks.py").read_text())
     return path
-
-
-def refused(url: str) -> bool:
-    try:
-        httpx.get(url, timeout=2)
-    except httpx.ConnectError:
-        return True
-    return False
 
 
 def test_with_approve_the_oracle_books_every_item_and_the_site_is_gone_after(home, served, tmp_path, capsys):
