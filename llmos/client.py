@@ -35,6 +35,10 @@ class NotRunning(KernelError):
         super().__init__("not_running", message)
 
 
+class CutOff(NotRunning):
+    """A request queued on a connection whose previous request was cut off; a new connection serves it."""
+
+
 class Connection:
     """One socket connection; requests on it go one at a time."""
 
@@ -68,15 +72,17 @@ class Connection:
     async def request(self, req: m.Request) -> Any:
         async with self._lock:
             if self.broken:
-                raise NotRunning("this kernel connection was cut off mid-request")
+                raise CutOff("this kernel connection was cut off mid-request")
             req.id = next(self._ids)
-            self.broken = True  # until the reply is in
             try:
-                await write_frame(self.stream, _encoder.encode(req))
-            except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
-                raise NotRunning(f"the kernel connection broke: {exc}") from None
-            reply = await self.receive()
-            self.broken = False
+                try:
+                    await write_frame(self.stream, _encoder.encode(req))
+                except (OSError, anyio.BrokenResourceError, anyio.ClosedResourceError) as exc:
+                    raise NotRunning(f"the kernel connection broke: {exc}") from None
+                reply = await self.receive()
+            except BaseException:  # cancelled or failed between request and reply: out of step from here
+                self.broken = True
+                raise
         if isinstance(reply, m.Error):
             raise KernelError(reply.code, reply.message)
         return reply.value if isinstance(reply, m.Ok) else reply
@@ -120,14 +126,21 @@ class Client:
         return self._conn
 
     async def call(self, req: m.Request) -> Any:
-        if self._conn is not None and self._conn.broken:  # an earlier call was cancelled: start afresh
-            await self.aclose()
-        conn = await self._connection()
-        try:
-            return await conn.request(req)
-        except NotRunning:
-            await self.aclose()
-            raise
+        """One request on this client's shared connection.  Concurrent calls queue on it; a call cut
+        off (cancelled) leaves it out of step, so the next call, or one queued behind, opens a new one."""
+        for attempt in (1, 2):
+            if self._conn is not None and self._conn.broken:
+                await self.aclose()
+            conn = await self._connection()
+            try:
+                return await conn.request(req)
+            except CutOff:
+                if attempt == 2:
+                    raise
+            except NotRunning:
+                if self._conn is conn:
+                    await self.aclose()
+                raise
 
     # -- typed calls -----------------------------------------------------------------------------
     async def status(self) -> m.KernelStats:

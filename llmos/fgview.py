@@ -107,17 +107,20 @@ class Foreground:
 
     async def run(self) -> Outcome:
         out, t0 = Outcome(), time.monotonic()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(person.pump, self.channel, self.follow, self._announce)
-            tg.start_soon(person.ticker, self.follow)
-            tg.start_soon(self._wait)
-            try:
-                while self._done is None:
-                    await self._turn(out)
-                    if out.stopped:
-                        break
-            finally:
-                tg.cancel_scope.cancel()
+        try:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(person.pump, self.channel, self.follow, self._announce)
+                tg.start_soon(person.ticker, self.follow)
+                tg.start_soon(self._wait)
+                try:
+                    while self._done is None:
+                        await self._turn(out)
+                        if out.stopped:
+                            break
+                finally:
+                    tg.cancel_scope.cancel()
+        except* KernelError as group:  # the kernel went away under the view: one line for the shell, no traceback
+            raise group.exceptions[0] from None
         out.seconds = time.monotonic() - t0
         if isinstance(self._done, KernelError):
             raise self._done

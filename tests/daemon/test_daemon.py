@@ -1,6 +1,7 @@
 """The kernel daemon on a real Unix socket: boot/status/halt, many clients, bad clients, stale files."""
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import stat
@@ -9,6 +10,7 @@ import struct
 import anyio
 import pytest
 
+from kernel.api import messages as m
 from llmos.client import Client, KernelError, NotRunning
 
 from .harness import alive, wait_dead
@@ -66,6 +68,28 @@ async def test_two_clients_at_once(booted):
         assert any(p.pid == slow and p.state not in ("EXITED", "KILLED") for p in await a.ps())
         await a.kill(slow, "KILL")
         assert (await b.wait(slow, timeout=60)).exit_reason == "killed"
+
+
+@pytest.mark.anyio
+async def test_calls_at_once_on_one_client_queue_and_a_cancelled_one_spoils_none(booted):
+    """The shell's views share one client: a call made while another is in flight waits its turn
+    (it once closed the busy connection under the other), and a call cancelled mid-flight leaves
+    the calls queued behind it answered on a fresh connection."""
+    async with Client(booted.path) as c:
+        results = await asyncio.gather(*(c.ps() for _ in range(10)), *(c.status() for _ in range(10)))
+        assert all(isinstance(r, list) for r in results[:10])
+        assert all(r.slots_total >= 1 for r in results[10:])
+        slow = await c.spawn("assistant", "slow one")
+        held = asyncio.ensure_future(c.call(m.Wait(pid=slow, timeout=30)))  # holds the connection
+        await asyncio.sleep(0.3)
+        queued = [asyncio.ensure_future(c.ps()) for _ in range(3)]
+        await asyncio.sleep(0.1)
+        held.cancel()
+        rows = await asyncio.gather(*queued)
+        assert all(any(p.pid == slow for p in r) for r in rows)
+        assert held.cancelled()
+        await c.kill(slow, "KILL")
+        assert (await c.wait(slow, timeout=60)).exit_reason == "killed"
 
 
 @pytest.mark.anyio

@@ -80,3 +80,23 @@ async def test_without_a_terminal_an_in_process_run_refuses_at_once(kernel_facto
     assert asked.result == "no"
     err = capsys.readouterr().err
     assert "wants fs.delete(path=a.txt)" in err and "asks: Pay $120 for SK123?" in err and "refused" in err
+
+
+async def test_a_kernel_gone_under_the_view_is_one_plain_error_not_a_group(kernel_factory, make_app):
+    """The shell prints one line for NotRunning; from inside the view's task group it once came out
+    as an ExceptionGroup, and the person saw a traceback."""
+    from llmos.client import NotRunning
+
+    class Gone(LocalChannel):
+        async def rows(self):
+            raise NotRunning("the kernel closed the connection (it halted or crashed)")
+
+    make_app("asker", code=ASKER, syscalls=["user.*"])
+    async with kernel_factory(subsystems=["person"]) as k:
+        pid = await k.spawn("asker", "confirm")
+        with create_pipe_input() as inp:
+            v = Foreground(Gone(k), pid, lambda _: None,
+                           session=PromptSession(input=inp, output=DummyOutput(), erase_when_done=True))
+            with anyio.fail_after(10), pytest.raises(NotRunning, match="closed the connection"):
+                await v.run()
+        k.signal(pid, "KILL")
