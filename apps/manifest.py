@@ -55,6 +55,9 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     # when no route matches and the task is not arithmetic, the first step calls the tool under whose
     # description the task is likeliest, if likelier than under "a general question" (kernel/agent/route.py)
     route_by_likelihood: bool = False
+    # a task routed to no tool (the general question won) is answered in plain chat, free text under the
+    # system prompt alone, not under the action schema after the tool examples (kernel/agent/knowledge.py)
+    knowledge_in_chat: bool = False
     # tools whose output is the answer's source: once one has answered, the answer is that output or one of
     # its parts (kernel/agent/steps.py: output_parts), as an arithmetic answer is one of the calculator's results
     answer_from: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []

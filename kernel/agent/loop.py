@@ -13,6 +13,7 @@ from typing import Any
 from apps.manifest import Agent
 from kernel.agent import steps as agent_steps
 from kernel.agent.ctx import Conversation
+from kernel.agent.knowledge import about_user, chat_answer
 from kernel.agent.route import likeliest_tool
 from kernel.agent.sums import expressions
 from kernel.rules.untrusted import defang
@@ -140,7 +141,12 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     empty = 0
     route = routed(spec.route, task, granted_tools)  # a task that plainly needs one tool starts with it
     if route is None and first is None and spec.route_by_likelihood:
-        route = await likeliest_tool(sys, task, tools)
+        route, general = await likeliest_tool(sys, task, tools)
+        if (general and spec.knowledge_in_chat and spec.output_schema is None and planner is None
+                and not await about_user(sys, task)):
+            text = await chat_answer(sys, spec, task, context=context)  # kernel/agent/knowledge.py
+            if text:
+                return text
     if route is not None and (first is None or route is not calc):  # calculator_first is the stricter schema
         first = forced_schema(route)
     for step in range(spec.max_steps):

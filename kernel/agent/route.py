@@ -2,7 +2,7 @@
 that beats "a general question answered from what you know", starts the agent loop."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from syscalls import Sys
 from syscalls.errors import PermissionDenied, Unavailable
@@ -12,21 +12,25 @@ KNOWLEDGE = "Answer a general question from what you know."  # the description o
 MAX_TOOLS = 8  # one llm.score call each; more tools than this are not routed
 
 
-async def likeliest_tool(sys: Sys, task: str, tools: list[Any]) -> Any | None:
+class Routed(NamedTuple):
+    tool: Any | None  # the likeliest tool, when strictly likelier than a general question
+    general: bool  # a general question is strictly likelier than every tool (a tie, or no scores, is not)
+
+
+async def likeliest_tool(sys: Sys, task: str, tools: list[Any]) -> Routed:
     """The granted tool whose description makes ``task`` likeliest, if strictly likelier than the
-    no-tool description; None otherwise, or when the engine cannot score or the app may not."""
+    no-tool description; no tool otherwise, or when the engine cannot score or the app may not."""
     if not task.strip() or not tools or len(tools) > MAX_TOOLS:
-        return None
+        return Routed(None, False)
     try:
         base = await _lp(sys, KNOWLEDGE, task)
-        best, best_lp = None, base
-        for t in tools:
-            lp = await _lp(sys, t.description or t.name, task)
-            if lp > best_lp:
-                best, best_lp = t, lp
+        scored = [(await _lp(sys, t.description or t.name, task), t) for t in tools]
     except (PermissionDenied, Unavailable):  # no llm.score grant, or an engine that cannot score
-        return None
-    return best
+        return Routed(None, False)
+    top = max(lp for lp, _ in scored)
+    if top > base:
+        return Routed(next(t for lp, t in scored if lp == top), False)  # the first of equals
+    return Routed(None, top < base)
 
 
 async def _lp(sys: Sys, description: str, task: str) -> float:

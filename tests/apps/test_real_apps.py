@@ -75,3 +75,14 @@ async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_
     assert attempts[0]["passed"] is False and "AssertionError" in attempts[0]["failure"]
     assert p.exit_reason == "exited", p.error
     assert p.exit_status == 0 and attempts[-1]["passed"], attempts
+
+
+async def test_the_assistant_answers_a_general_question_in_plain_chat(tmp_path):
+    """Routed to no tool, on the embedded model: one llm.chat after the route's scores, no action steps."""
+    async with real_kernel(tmp_path) as k:
+        pid = await k.spawn("assistant", "What is frozen water called?")
+        p = await k.wait(pid, 120)
+        calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
+    assert p.exit_reason == "exited", p.error
+    assert "llm.score" in calls and calls.count("llm.chat") == 1 and "llm.json" not in calls, calls
+    assert p.result.strip() and not p.result.lstrip().startswith("{")
