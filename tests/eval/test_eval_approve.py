@@ -61,3 +61,30 @@ async def test_a_request_made_before_the_pid_was_adopted_is_answered_on_adoption
             await approver.adopt(pid)
             proc = await k.wait(pid, timeout=30)
         assert proc.result == "confirm=True delete=done"
+
+
+async def test_with_every_event_lost_the_sweep_still_answers_a_process_and_its_child(kernel_factory, make_app,
+                                                                                    monkeypatch):
+    """The event feed drops events when its buffer is full; the sweep lists what waits instead."""
+    import contextlib
+
+    from llmos.eval import approve
+
+    class Deaf(LocalChannel):
+        @contextlib.asynccontextmanager
+        async def events(self):
+            async def nothing():
+                await anyio.sleep_forever()
+                yield {}
+            yield nothing()
+
+    monkeypatch.setattr(approve, "SWEEP_SECONDS", 0.1)
+    make_app("asker", code=ASKER, syscalls=["user.*", "fs.*", "proc.*"])
+    async with kernel_factory(subsystems=["person", "rules"], approval_ttl=30.0) as k:
+        async with approving(Deaf(k)) as approver:
+            pid = await k.spawn("asker", "parent")
+            await approver.adopt(pid)
+            with anyio.fail_after(20):
+                proc = await k.wait(pid, timeout=20)
+        assert proc.result == "confirm=True delete=done child[confirm=True delete=done]"
+        assert len(approver.approved) == 4 and len(approver.pids) == 2  # the child found through ps
