@@ -13,7 +13,7 @@ import msgspec
 from .suite import SITE, Item
 
 
-class _Quiet(http.server.SimpleHTTPRequestHandler):
+class QuietStatic(http.server.SimpleHTTPRequestHandler):
     """Static files; nothing cached (a page is read fresh on every visit), nothing logged to the terminal."""
 
     def log_message(self, format: str, *args: object) -> None:
@@ -29,7 +29,7 @@ class Site:
 
     def __init__(self, folder: Path):
         self.folder = folder
-        handler = functools.partial(_Quiet, directory=str(folder))
+        handler = functools.partial(QuietStatic, directory=str(folder))
         self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         host, port = self._server.server_address[:2]

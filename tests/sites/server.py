@@ -9,12 +9,14 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from llmos.eval.sites import QuietStatic
+
 SITES = Path(__file__).resolve().parent
 MAX_SLOW_S = 30.0  # /_slow never sleeps longer than this
 
 
-class _Handler(http.server.SimpleHTTPRequestHandler):
-    """Static files plus a few dynamic helpers under ``/_``:
+class _Handler(QuietStatic):
+    """Static files (quiet, never cached) plus a few dynamic helpers under ``/_``:
 
     - ``/_redirect?to=URL``   answers 302 to URL (any origin);
     - ``/_slow?s=N``          sleeps N seconds (at most 30), then answers a small page;
@@ -23,13 +25,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
 
     server: _Server
     protocol_version = "HTTP/1.0"
-
-    def log_message(self, format: str, *args) -> None:  # quiet in tests
-        pass
-
-    def end_headers(self) -> None:
-        self.send_header("Cache-Control", "no-store")
-        super().end_headers()
 
     def _count(self) -> None:
         with self.server.lock:
