@@ -2,7 +2,11 @@
 
 A context of its own on the engine's model (weights shared, KV unified): the prompt is decoded once
 with every candidate's sequence id on each of its tokens, then all candidates' tokens together,
-each in its own sequence, with logits read only where a candidate's next token is predicted."""
+each in its own sequence, with logits read only where a candidate's next token is predicted.
+
+The prompt's KV stays in a sequence of its own (``CACHE``) between calls, so a call whose prompt
+begins as the last one's did (pal's search: the same worked examples, batch after batch) decodes
+only what is new; its candidates' sequences start as copies of that prefix."""
 from __future__ import annotations
 
 import threading
@@ -15,6 +19,16 @@ from .base import EngineError
 from .llama_native import NativeModel
 
 MAX_CANDIDATES = 32
+CACHE = MAX_CANDIDATES  # the sequence that keeps the last prompt's KV
+
+
+def common_prefix(a: list[int], b: list[int]) -> int:
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 class Scorer:
@@ -23,7 +37,7 @@ class Scorer:
         self.native = native
         params = C.llama_context_default_params()
         params.n_ctx, params.n_batch, params.n_ubatch = n_ctx, n_batch, n_batch
-        params.n_seq_max, params.kv_unified, params.no_perf = MAX_CANDIDATES, True, True
+        params.n_seq_max, params.kv_unified, params.no_perf = MAX_CANDIDATES + 1, True, True
         params.n_threads = params.n_threads_batch = n_threads
         self.ctx = C.llama_init_from_model(native.model, params)
         if not self.ctx:
@@ -31,6 +45,8 @@ class Scorer:
         self.mem = C.llama_get_memory(self.ctx)
         self.n_ctx, self.n_batch = C.llama_n_ctx(self.ctx), C.llama_n_batch(self.ctx)
         self.lock = threading.Lock()
+        self.cached: list[int] = []  # the tokens whose KV the CACHE sequence holds
+        self.reused = 0  # prompt tokens not decoded again, over all calls (a counter for tests and stats)
 
     def close(self) -> None:
         if self.ctx:
@@ -52,27 +68,50 @@ class Scorer:
             if not self.ctx:
                 raise EngineError("engine is closed", code="unavailable")
             try:
-                return self._score(prompt, candidates), time.perf_counter() - t0
+                try:
+                    return self._score(prompt, candidates), time.perf_counter() - t0
+                except EngineError:
+                    if not self.cached:
+                        raise
+                    self.C.llama_memory_clear(self.mem, True)  # no room beside the kept prefix: once afresh
+                    self.cached = []
+                    return self._score(prompt, candidates), time.perf_counter() - t0
+            except BaseException:
+                self.C.llama_memory_clear(self.mem, True)  # whatever was half-written goes
+                self.cached = []
+                raise
             finally:
-                self.C.llama_memory_clear(self.mem, True)
+                for s in range(len(candidates)):
+                    self.C.llama_memory_seq_rm(self.mem, s, -1, -1)
 
     def _score(self, prompt: list[int], candidates: list[list[int]]) -> list[float]:
-        seqs = list(range(len(candidates)))
-        # (token, pos, seq ids, targets): the prompt shared by all sequences, then each candidate; a
-        # target (s, t) adds log P(t) at this position to candidate s (only those rows get logits)
-        entries: list[tuple[int, int, list[int], list[tuple[int, int]]]] = [(t, p, seqs, []) for p, t in enumerate(prompt)]
-        entries[-1] = (prompt[-1], len(prompt) - 1, seqs, [(s, c[0]) for s, c in enumerate(candidates)])
+        C, seqs = self.C, list(range(len(candidates)))
+        # the prompt's prefix already in CACHE is shared, not decoded; its last token always is (its logits)
+        keep = min(common_prefix(self.cached, prompt), len(prompt) - 1)
+        C.llama_memory_seq_rm(self.mem, CACHE, keep, -1)
+        self.cached = self.cached[:keep]
+        if keep:
+            for s in seqs:
+                C.llama_memory_seq_cp(self.mem, CACHE, s, -1, -1)
+        self.reused += keep
+        # (token, pos, seq ids, targets): the rest of the prompt in all sequences and CACHE, then each
+        # candidate; a target (s, t) adds log P(t) at this position to candidate s (only those rows get logits)
+        shared = seqs + [CACHE]
+        entries: list[tuple[int, int, list[int], list[tuple[int, int]]]] = [
+            (t, p, shared, []) for p, t in enumerate(prompt) if p >= keep]
+        entries[-1] = (prompt[-1], len(prompt) - 1, shared, [(s, c[0]) for s, c in enumerate(candidates)])
         for s, cand in enumerate(candidates):
             for j, t in enumerate(cand[:-1]):
                 entries.append((t, len(prompt) + j, [s], [(s, cand[j + 1])]))
         totals = [0.0] * len(candidates)
         for start in range(0, len(entries), self.n_batch):
             self._decode(entries[start:start + self.n_batch], totals)
+        self.cached = list(prompt)
         return totals
 
     def _decode(self, chunk: list[Any], totals: list[float]) -> None:
         C = self.C
-        batch = C.llama_batch_init(len(chunk), 0, MAX_CANDIDATES)
+        batch = C.llama_batch_init(len(chunk), 0, MAX_CANDIDATES + 1)
         try:
             for i, (tok, pos, ids, targets) in enumerate(chunk):
                 batch.token[i], batch.pos[i], batch.n_seq_id[i] = tok, pos, len(ids)
