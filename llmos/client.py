@@ -103,6 +103,7 @@ class Client:
             raise NotRunning(str(exc)) from None
         self.path: Path | remote.Target = found or socket_path(self.home)
         self._conn: Connection | None = None
+        self._opening: anyio.Lock | None = None
 
     async def __aenter__(self) -> Client:
         await self._connection()
@@ -121,8 +122,12 @@ class Client:
                     pass
 
     async def _connection(self) -> Connection:
-        if self._conn is None:
-            self._conn = await Connection.open(self.path)
+        if self._conn is None:  # calls at once on a new client wait for one connection, not one each
+            if self._opening is None:
+                self._opening = anyio.Lock()
+            async with self._opening:
+                if self._conn is None:
+                    self._conn = await Connection.open(self.path)
         return self._conn
 
     async def call(self, req: m.Request) -> Any:

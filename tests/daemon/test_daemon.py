@@ -75,6 +75,12 @@ async def test_calls_at_once_on_one_client_queue_and_a_cancelled_one_spoils_none
     """The shell's views share one client: a call made while another is in flight waits its turn
     (it once closed the busy connection under the other), and a call cancelled mid-flight leaves
     the calls queued behind it answered on a fresh connection."""
+    fresh = Client(booted.path)  # not yet connected: calls at once share one new connection
+    try:
+        await asyncio.gather(*(fresh.status() for _ in range(5)))
+        assert fresh._conn is not None and next(fresh._conn._ids) == 6  # all five went on it
+    finally:
+        await fresh.aclose()
     async with Client(booted.path) as c:
         results = await asyncio.gather(*(c.ps() for _ in range(10)), *(c.status() for _ in range(10)))
         assert all(isinstance(r, list) for r in results[:10])
