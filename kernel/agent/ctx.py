@@ -1,9 +1,9 @@
 """The agent loop's conversation: held by the kernel in the process's context when it has a memory manager."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from syscalls import Sys
+from syscalls import Sys, llm
 from syscalls.errors import Unavailable
 
 
@@ -29,17 +29,24 @@ class Conversation:
             self.add("user", note)
 
     async def json(self, schema: dict[str, Any], *, max_tokens: int) -> Any:
+        return await self._ask(lambda msgs, **kw: self.sys.llm.json(msgs, schema, max_tokens=max_tokens, **kw))
+
+    async def chat(self, *, max_tokens: int) -> llm.Completion:
+        """A free-text reply (kernel/agent/knowledge.py), held as the JSON steps are."""
+        return cast(llm.Completion, await self._ask(lambda msgs, **kw: self.sys.llm.chat(msgs, max_tokens=max_tokens, **kw)))
+
+    async def _ask(self, call: Any) -> Any:
         reply = None
         if self.context:
             new = self.messages[self.sent:] or [{"role": "user", "content": "Continue."}]
             try:
-                reply = await self.sys.llm.json(new, schema, max_tokens=max_tokens, context=True)
+                reply = await call(new, context=True)
             except Unavailable:
                 if self.sent:  # the context is gone midway: nothing sane to fall back to
                     raise
                 self.context = False  # this process has no context: keep the conversation here
         if reply is None:
-            reply = await self.sys.llm.json(self.messages, schema, max_tokens=max_tokens)
+            reply = await call(self.messages)
         self.add("assistant", reply.text)
         self.sent = len(self.messages)
         return reply

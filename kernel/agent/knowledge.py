@@ -13,8 +13,9 @@ from __future__ import annotations
 import re
 
 from apps.manifest import Agent
+from kernel.agent.ctx import Conversation
 from syscalls import Sys
-from syscalls.errors import SyscallError, Unavailable
+from syscalls.errors import SyscallError
 
 SENTENCE_END = re.compile(r"[.!?](?=\s|$)")
 FIRST_PERSON = re.compile(r"\b(I|me|my|mine|myself|we|us|our|ours)\b|\bI['’](m|ve|d|ll)\b", re.IGNORECASE)
@@ -35,14 +36,7 @@ async def chat_answer(sys: Sys, spec: Agent, task: str, *, context: bool) -> str
     """The model's plain answer to ``task``; a reply cut at the length limit ends at its last whole sentence.
     Empty when the model said nothing (the caller then runs the usual loop)."""
     messages = [{"role": "system", "content": spec.system_prompt.strip()}, {"role": "user", "content": task}]
-    reply = None
-    if context:
-        try:
-            reply = await sys.llm.chat(messages, max_tokens=spec.max_tokens_per_step, context=True)
-        except Unavailable:  # no memory manager: the same chat, held here
-            reply = None
-    if reply is None:
-        reply = await sys.llm.chat(messages, max_tokens=spec.max_tokens_per_step)
+    reply = await Conversation(sys, messages, context=context).chat(max_tokens=spec.max_tokens_per_step)
     text = reply.text.strip()
     if reply.finish_reason == "length":
         text = whole_sentences(text)
