@@ -68,6 +68,10 @@ def main(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
     done: list = []  # outcomes as they finish: an interrupted run still reports them
     state: dict[str, Any] = {"backend": "?", "approved": []}
+
+    def ran() -> dict[str, Any]:  # the run's description, as it stands when it ends
+        return {**meta, "backend": state["backend"], "approved": len(state["approved"]),
+                "seconds": round(time.monotonic() - t0, 1)}
     previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         outcomes, state["backend"] = anyio.run(_go, args, suite, items, on_daemon, done, state)
@@ -76,16 +80,14 @@ def main(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         if not done:
             return 130
-        summary = report.summarize(done, {**meta, "backend": state["backend"], "partial": True, "planned": len(items) * args.samples,
-                                          "approved": len(state["approved"]), "seconds": round(time.monotonic() - t0, 1)})
+        summary = report.summarize(done, {**ran(), "partial": True, "planned": len(items) * args.samples})
         js, md = report.write(summary, out)
         print(f"llmos eval: interrupted; wrote a partial report of {len(done)} of {len(items) * args.samples} runs: {js}",
               file=sys.stderr)
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    summary = report.summarize(outcomes, {**meta, "backend": state["backend"], "approved": len(state["approved"]),
-                                          "seconds": round(time.monotonic() - t0, 1)})
+    summary = report.summarize(outcomes, ran())
     js, md = report.write(summary, out)
     print(f"{args.app} on {suite.name} ({args.split}): {report.pct(summary['overall'])}; "
           f"{summary['wrong_answers']} wrong, {summary['system_failures']} system failures")
