@@ -17,18 +17,10 @@ import numpy as np
 
 from .base import EngineError
 from .llama_native import NativeModel
+from .llama_slots import common_prefix
 
 MAX_CANDIDATES = 32
 CACHE = MAX_CANDIDATES  # the sequence that keeps the last prompt's KV
-
-
-def common_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    for x, y in zip(a, b):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 class Scorer:

@@ -280,7 +280,7 @@ async def test_scoring_reuses_the_last_prompts_kv_and_scores_the_same(llama):
     within the noise of decoding its tail in a batch of another size (measured up to 0.15 nats here,
     while a wrong prefix moves scores by whole nats), with the same ranking."""
     from drivers.llm.base import ScoreRequest
-    from drivers.llm.llama_score import common_prefix
+    from drivers.llm.llama_slots import common_prefix
 
     cands = ["A: 12", "A: 13", "A: 75", "twelve"]
 
