@@ -8,7 +8,9 @@ a sandbox (no ``python`` tool) the same program line is computed by the calculat
 With ``"search": true`` in the JSON form, a question with two to four numbers is answered by
 search.py before sampling: every line the schema admits, scored by the model, the answer with the
 most likelihood over all its lines wins.  It is off by default: on the held-out half it solved
-the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  Two mechanisms can be turned
+the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  With ``"steps": true`` a
+question of two or three numbered statements is written as a program of named lines, one a
+statement (steps.py), before sampling; off by default until measured.  Two mechanisms can be turned
 off, to measure them: ``"units": false`` (no unit facts from units.py) and ``"rank": false`` (no
 ranking of untied samples by ``llm.score``).
 """
@@ -22,15 +24,16 @@ from syscalls.pytool import available, run_python
 from syscalls.reason import self_consistency
 
 from . import program as prog
-from . import search
+from . import search, steps
 
 SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
 
 
 class Options:
     def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True,
-                 search: bool = False):
+                 search: bool = False, steps: bool = False):
         self.question, self.samples, self.units, self.rank, self.search = question, samples, units, rank, search
+        self.steps = steps
 
 
 def options(task: str) -> Options:
@@ -41,7 +44,7 @@ def options(task: str) -> Options:
     if isinstance(data, dict) and isinstance(data.get("question"), str):
         return Options(data["question"], max(1, min(15, int(data.get("samples", SAMPLES)))),
                        data.get("units", True) is not False, data.get("rank", True) is not False,
-                       data.get("search", False) is True)
+                       data.get("search", False) is True, data.get("steps", False) is True)
     return Options(task)
 
 
@@ -94,6 +97,12 @@ async def run(sys: Sys, task: str) -> str:
         answer, _how = await execute(sys, code, found[1], sandbox)
         if answer is not None:
             await keep(sys, code)
+            return answer
+    written = await steps.solve(sys, question, opt.units) if opt.steps else None
+    if written is not None:  # a line per statement; the calculator computes the answer with the names expanded
+        answer, _how = await execute(sys, written[0], written[1], sandbox)
+        if answer is not None:
+            await keep(sys, written[0])
             return answer
     programs: dict[str | None, str] = {}  # answer -> the program that gave it
     exprs: dict[str, str] = {}  # answer -> the expression that gave it
