@@ -9,8 +9,9 @@ With ``"search": true`` in the JSON form, a question with two to four numbers is
 search.py before sampling: every line the schema admits, scored by the model, the answer with the
 most likelihood over all its lines wins.  It is off by default: on the held-out half it solved
 the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  With ``"steps": true`` a
-question of two or three numbered statements is written as a program of named lines, one a
-statement (steps.py), before sampling; off by default until measured.  Two mechanisms can be turned
+question with two or three statements that carry numbers is first written as a program of named
+lines, one a statement (steps.py); a question it does not cover is sampled as usual.  Off by default
+until it is measured on the held-out half.  Two mechanisms can be turned
 off, to measure them: ``"units": false`` (no unit facts from units.py) and ``"rank": false`` (no
 ranking of untied samples by ``llm.score``).
 """

@@ -1,20 +1,16 @@
-"""pal's multi-line programs: one named line per statement of the question, then ``answer = ...`` from the names.
+"""pal's multi-line programs: a named line per statement of the question, then ``answer = ...`` from the names.
 
-The question is split into statements (sentences, and clauses joined by "and" or a comma when each side
-carries a number).  The program is written as a dialogue: each statement is a user turn, and the model's
-reply is its line, ``name = <expression>``, where the expression uses that statement's numbers (and the
-unit factors its words call for, units.py) each exactly once, joined by + - * /.  The name is a word of
-the statement or a common one.  The question sentence is answered last: a named line for its own
-numbers if it has any, then ``answer = ...`` using every name once.  Every step's admissible lines are
-few enough to list, so each is chosen by ``llm.score`` over all of them (the likelihood of the lines
-with the same value added, as in search.py) rather than decoded token by token; the dialogue grows by one
-turn a call, so the scorer's kept prefix makes each call cheap.
+The question is split into statements (sentences; clauses joined by "and" or a comma when each side has
+a number), and the program is written as a dialogue, a statement a turn: its line ``name = <expression>``
+uses that statement's numbers (and the unit factors its words call for, units.py) each exactly once,
+joined by + - * /.  Every admissible line is listed and scored with ``llm.score`` (the dialogue grows a
+turn a call, so the scorer's kept prefix makes each call cheap).  The question sentence gets a named line
+for its own numbers if it has any, then ``answer = ...`` uses every name once (measured: docs/eval.md).
 """
 from __future__ import annotations
 
 import itertools
 import keyword
-import math
 import re
 
 from syscalls import Sys
@@ -35,6 +31,8 @@ EXAMPLES = [
     ("A movie lasts 2 hours. How many minutes long is it?", ["hours = 2", "minutes = 60\nanswer = hours * minutes"]),
     ("Kim reads 15 pages a day for 4 days. The book has 100 pages. How many pages does she still have to read?",
      ["pages = 15 * 4", "book = 100", "answer = book - pages"]),
+    ("A farmer has 3 pens with 9 sheep in each pen and 15 goats. How many animals does he have in all?",
+     ["sheep = 3 * 9", "goats = 15", "answer = sheep + goats"]),
     ("A pack has 8 crayons. Nora buys 3 packs and gives 5 crayons to her brother. How many crayons does she have?",
      ["crayons = 8", "packs = 3", "given = 5", "answer = crayons * packs - given"]),
 ]
@@ -56,14 +54,11 @@ def statements(question: str) -> tuple[list[tuple[str, list[str]]], tuple[str, l
     placed: set[str] = set()
     pending = ""
     for i, p in enumerate(pieces):
-        text = f"{pending} {p}".strip() if pending else p
-        nums = prog.NUM.findall(p) + units.factors(p)
+        text, nums = f"{pending} {p}".strip(), prog.NUM.findall(p) + units.factors(p)
         placed.update(units.factors(p))
         if nums or i == len(pieces) - 1:
             out.append([text, nums])
-            pending = ""
-        else:
-            pending = text
+        pending = "" if nums or i == len(pieces) - 1 else text
     out[-1][1] += [f for f in units.factors(question) if f not in placed]
     return [(t, n) for t, n in out[:-1]], (out[-1][0], out[-1][1])
 
@@ -101,80 +96,78 @@ def expand(line: str, env: dict[str, str]) -> str:
     return re.sub(r"[a-z_]+", lambda m: f"({env[m.group(0)]})" if m.group(0) in env else m.group(0), line)
 
 
-async def pick(sys: Sys, turns: list[tuple[str, str]], prefix: str, lines: list[str], env: dict[str, str]) -> str | None:
-    """The line of ``lines`` (each the reply ``prefix + line`` to the last turn) whose value the model finds
-    likeliest over all the lines that compute it; None when no line's value is plausible."""
-    ok: dict[str, str] = {}
-    for line in lines:
-        v = search.value(expand(line.split(" = ", 1)[1], env))
-        if v is not None and v >= 0 and (v * 100).denominator == 1:
-            ok[line] = search.answer_of(v)
-    if len(ok) <= 1:
-        return next(iter(ok), None)
-    cands = list(ok)[:search.MAX_LINES]
-    scores: list[float] = []
-    for i in range(0, len(cands), search.BATCH):
-        scores += (await sys.llm.score(messages(turns), [prefix + c for c in cands[i:i + search.BATCH]])).logprobs
-    weight: dict[str, float] = {}
-    top: dict[str, tuple[float, str]] = {}
-    for line, lp in zip(cands, scores):
-        a = ok[line]
-        weight[a] = lp if a not in weight else max(weight[a], lp) + math.log1p(math.exp(-abs(weight[a] - lp)))
-        if a not in top or lp > top[a][0]:
-            top[a] = (lp, line)
-    return top[max(weight, key=lambda a: weight[a])][1]
+def plausible(lines: list[str], env: dict[str, str]) -> dict[str, str]:
+    """line -> its value, for the lines whose value is not negative and has at most two decimals."""
+    vals = {line: search.value(expand(line.split(" = ", 1)[1], env)) for line in lines}
+    return {line: search.answer_of(v) for line, v in vals.items() if v is not None and v >= 0 and (v * 100).denominator == 1}
+
+
+async def scores(sys: Sys, msgs: list[dict], cands: list[str]) -> list[float]:
+    return [lp for i in range(0, len(cands), search.BATCH)
+            for lp in (await sys.llm.score(msgs, cands[i:i + search.BATCH])).logprobs]
 
 
 async def named(sys: Sys, turns: list[tuple[str, str]], text: str, atoms: list[str], env: dict[str, str],
                 pw: bool) -> str | None:
-    """``name = expression`` for the statement ``text``: the name, then the expression, chosen by score."""
+    """``name = expression`` for the statement ``text``: the likeliest name, then the expression that the
+    statement makes likeliest: its log-probability after the statement less that after an empty turn, so
+    an order or operator the model favours whatever was said (it favours ``*``) does not win by that alone.
+    None when no expression's value is plausible."""
     now = turns + [(text, "")]
     words = names(text, set(env))
     if len(words) > 1:
         res = await sys.llm.score(messages(now), [f"{w} =" for w in words])
         words = [words[max(range(len(words)), key=lambda i: res.logprobs[i])]]
-    name = words[0]
-    line = await pick(sys, now, "", [f"{name} = {e}" for e in exprs(atoms, pw)], {})
-    if line is None:
-        return None
-    env[name] = line.split(" = ", 1)[1]
-    return line
+    ok = list(plausible([f"{words[0]} = {e}" for e in exprs(atoms, pw)], {}))
+    if len(ok) > 1:
+        given, prior = await scores(sys, messages(now), ok), await scores(sys, messages(turns + [("", "")]), ok)
+        ok = [ok[max(range(len(ok)), key=lambda i: given[i] - prior[i])]]
+    if ok:
+        env[words[0]] = ok[0].split(" = ", 1)[1]
+    return ok[0] if ok else None
+
+
+async def final(sys: Sys, question: str, env: dict[str, str], pw: bool) -> str | None:
+    """``answer = ...`` using every name once: the line whose expression, each name written as its value,
+    pal's one-line prompt (its worked examples, the whole question) finds likeliest.  Measured on dev, the
+    names themselves lead the model to multiply whatever two quantities it is given."""
+    ok = plausible([f"answer = {e}" for e in exprs(list(env), pw)], env)
+    vals = {n: search.answer_of(v) for n, e in env.items() if (v := search.value(e)) is not None}
+    by_value = {re.sub(r"[a-z_]+", lambda m: vals.get(m.group(0), m.group(0)), line.split(" = ", 1)[1]): line
+                for line in reversed(ok)}  # the first line of each
+    if len(by_value) <= 1:
+        return next(iter(by_value.values()), None)
+    cands = list(by_value)
+    res = await scores(sys, prog.messages(question), [f'{{"expression": "{c}"}}' for c in cands])
+    return by_value[cands[max(range(len(cands)), key=lambda i: res[i])]]
 
 
 async def solve(sys: Sys, question: str, use_units: bool = True) -> tuple[str, str] | None:
-    """(program, the answer's expression with every name expanded), or None when the question is not one
-    this covers (fewer than two numbered parts, too many, or a part with too many numbers) or scoring is
-    not available."""
+    """(program, the answer's expression with every name expanded), or None when the question has fewer
+    than two numbered statements (one line will do), more than three numbered parts, a part with more than
+    three numbers, or scoring is not available."""
     stmts, (last, qnums) = statements(question)
     if not use_units:
         stmts = [(t, prog.NUM.findall(t)) for t, _ in stmts]
         qnums = prog.NUM.findall(last)
     pw = use_units and units.powers(question)
-    parts = len(stmts) + (1 if qnums else 0)
-    if not 2 <= parts <= MAX_ATOMS or any(len(n) > MAX_ATOMS for _, n in stmts + [(last, qnums)]):
+    if not 2 <= len(stmts) <= MAX_ATOMS - bool(qnums) or any(len(n) > MAX_ATOMS for _, n in stmts + [(last, qnums)]):
         return None
     env: dict[str, str] = {}
     turns: list[tuple[str, str]] = []
     try:
         for text, nums in stmts:
-            line = await named(sys, turns, text, nums, env, pw)
-            if line is None:
+            if (line := await named(sys, turns, text, nums, env, pw)) is None:
                 return None
             turns.append((text, line))
-        prefix = ""
-        if qnums:
-            qline = await named(sys, turns, last, qnums, env, pw)
-            if qline is None:
-                return None
-            prefix = qline + "\n"
-        finals = [f"answer = {e}" for e in exprs(list(env), pw)]
-        final = await pick(sys, turns + [(last, "")], prefix, finals, env)
+        qline = await named(sys, turns, last, qnums, env, pw) if qnums else ""
+        last_line = await final(sys, question, env, pw) if qline is not None else None
     except SyscallError as exc:
         if exc.code in ("budget", "killed", "terminated"):
             raise
         return None
-    if final is None:
+    if last_line is None:
         return None
-    turns.append((last, prefix + final))
+    turns.append((last, f"{qline}\n{last_line}".strip()))
     code = "".join(f"# {t}\n{line}\n" for t, line in turns) + "print(answer)\n"
-    return code, expand(final.split(" = ", 1)[1], env)
+    return code, expand(last_line.split(" = ", 1)[1], env)

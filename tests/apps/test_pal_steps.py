@@ -13,7 +13,12 @@ from drivers.llm import ScriptedEngine
 from tests.apps.test_pal_coder import run_pal
 
 Q = "Ann buys 3 pens at 2 dollars each. She pays with a 10 dollar bill. How much change does she get?"
-LIKED = {"pens =": -1.0, "bill =": -1.0, "pens = 3 * 2": -1.0, "bill = 10": -1.0, "answer = bill - pens": -1.0}
+LIKED = {"pens =": -1.0, "bill =": -1.0, "pens = 3 * 2": -1.0, '{"expression": "10 - 6"}': -1.0}
+
+
+def scorer(prompt: str, cand: str) -> float:
+    """The scripted model likes the right lines after their statement, and no line after an empty turn."""
+    return -5.0 if prompt.endswith("<|user|>\n<|assistant|>") else LIKED.get(cand, -20.0)
 
 
 def test_statements_carry_their_own_numbers_and_unit_factors():
@@ -65,18 +70,19 @@ def test_every_worked_example_fits_its_statements_and_is_no_suite_problem():
 
 @pytest.mark.anyio
 async def test_pal_writes_a_line_per_statement_when_asked(kernel_factory, router):
-    router.engine = ScriptedEngine(default=router.reply, scorer=lambda p, c: LIKED.get(c.split("\n")[-1], -20.0))
+    router.engine = ScriptedEngine(default=router.reply, scorer=scorer)
     async with kernel_factory(router.engine) as k:
         p, program, calls = await run_pal(k, {"question": Q, "steps": True})
     assert (p.exit_reason, p.result) == ("exited", "4"), p.error
     assert program == ("# Ann buys 3 pens at 2 dollars each.\npens = 3 * 2\n# She pays with a 10 dollar bill.\n"
                        "bill = 10\n# How much change does she get?\nanswer = bill - pens\nprint(answer)\n")
     assert "llm.json" not in calls and "tool.call" in calls  # nothing sampled; the calculator computed it
-    first_line = [r for r in router.engine.score_requests if "pens = 3 * 2" in r.candidates][0]
-    assert all(re.fullmatch(r"pens = (3|2) [-+*/] (3|2)", c) for c in first_line.candidates)
-    final = router.engine.score_requests[-1].candidates
-    assert "answer = bill - pens" in final and "answer = pens - bill" not in final  # negative: not a candidate
-    assert all(sorted(re.findall(r"[a-z]+", c)) == ["answer", "bill", "pens"] for c in final)
+    given, prior = [r for r in router.engine.score_requests if "pens = 3 * 2" in r.candidates]
+    assert all(re.fullmatch(r"pens = (3|2) [-+*/] (3|2)", c) for c in given.candidates)
+    assert given.candidates == prior.candidates and "Ann buys" in router.engine.detokenize(given.prompt)
+    assert "Ann buys" not in router.engine.detokenize(prior.prompt)  # the same lines after an empty turn
+    final = [json.loads(c)["expression"] for c in router.engine.score_requests[-1].candidates]
+    assert sorted(final) == ["10 * 6", "10 + 6", "10 - 6", "6 * 10", "6 + 10", "6 / 10"]  # not -4, nor 1.666...
 
 
 @pytest.mark.anyio
