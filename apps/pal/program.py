@@ -63,10 +63,10 @@ def schema(question: str, *, use_units: bool = True) -> dict:
     exactly once when there are two to four, else any of them (and the unit factors) up to six atoms.
     With ``use_units`` the factors the unit table finds for the question (units.py) count as
     numbers of the question, and a question about powers may also use ``**``."""
-    found = NUM.findall(question)
-    extra = [f for f in units.factors(question) if f not in found] if use_units else []
+    # a factor equal to a number of the question is still an atom of its own (60 ticks a minute for 2 hours
+    # is 60 * 60 * 2), as in search.atoms
+    atoms = NUM.findall(question) + (units.factors(question) if use_units else [])
     op = "( [-+*/] | \\*\\* )" if use_units and units.powers(question) else " [-+*/] "
-    atoms = found + extra
     if len(atoms) in EACH_ONCE and not UNIT_FACTORS:
         orders = sorted({op.join(literal(n) for n in p) for p in itertools.permutations(atoms)})
         pattern = "^(" + "|".join(f"({o})" for o in orders) + ")$"

@@ -33,6 +33,14 @@ def test_factors_join_the_question_numbers_each_once():
     assert re.match(off, "17 * 300") and not re.match(off, "17 * 300 / 100")
 
 
+def test_a_factor_equal_to_a_question_number_is_an_atom_of_its_own():
+    p = prog.schema(prog.normalize("A clock ticks 60 times a minute. How many times does it tick in 2 hours?")
+                    )["properties"]["expression"]["pattern"]
+    assert re.match(p, "60 * 60 * 2") and not re.match(p, "60 * 2")
+    weeks = prog.schema(prog.normalize("How many days are there in 7 weeks?"))["properties"]["expression"]["pattern"]
+    assert re.match(weeks, "7 * 7")
+
+
 def test_powers_admit_the_power_operator_only_when_asked():
     p = prog.schema(prog.normalize("What is 3 to the power of 4?"))["properties"]["expression"]["pattern"]
     assert re.match(p, "3 ** 4") and re.match(p, "4 - 3")
