@@ -8,12 +8,12 @@ a sandbox (no ``python`` tool) the same program line is computed by the calculat
 With ``"search": true`` in the JSON form, a question with two to four numbers is answered by
 search.py before sampling: every line the schema admits, scored by the model, the answer with the
 most likelihood over all its lines wins.  It is off by default: on the held-out half it solved
-the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  With ``"steps": true`` a
-question with two or three statements that carry numbers is first written as a program of named
-lines, one a statement (steps.py); a question it does not cover is sampled as usual.  Off by default
-until it is measured on the held-out half.  Two mechanisms can be turned
-off, to measure them: ``"units": false`` (no unit facts from units.py) and ``"rank": false`` (no
-ranking of untied samples by ``llm.score``).
+the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  A question with two or three
+statements that carry numbers is first written as a program of named lines, one a statement
+(steps.py); a question it does not cover is sampled as usual.  Three mechanisms can be turned off, to
+measure them: ``"steps": false`` (held-out: 10/30 without, 13/30 with; docs/eval.md), ``"units":
+false`` (no unit facts from units.py) and ``"rank": false`` (no ranking of untied samples by
+``llm.score``).
 """
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
 
 class Options:
     def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True,
-                 search: bool = False, steps: bool = False):
+                 search: bool = False, steps: bool = True):
         self.question, self.samples, self.units, self.rank, self.search = question, samples, units, rank, search
         self.steps = steps
 
@@ -45,7 +45,7 @@ def options(task: str) -> Options:
     if isinstance(data, dict) and isinstance(data.get("question"), str):
         return Options(data["question"], max(1, min(15, int(data.get("samples", SAMPLES)))),
                        data.get("units", True) is not False, data.get("rank", True) is not False,
-                       data.get("search", False) is True, data.get("steps", False) is True)
+                       data.get("search", False) is True, data.get("steps", True) is not False)
     return Options(task)
 
 
@@ -99,7 +99,7 @@ async def run(sys: Sys, task: str) -> str:
         if answer is not None:
             await keep(sys, code)
             return answer
-    written = await steps.solve(sys, question, opt.units) if opt.steps else None
+    written = await steps.solve(sys, question, opt.units) if opt.steps else None  # a line per statement
     if written is not None:  # a line per statement; the calculator computes the answer with the names expanded
         answer, _how = await execute(sys, written[0], written[1], sandbox)
         if answer is not None:

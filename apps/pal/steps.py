@@ -9,6 +9,7 @@ for its own numbers if it has any, then ``answer = ...`` uses every name once (m
 """
 from __future__ import annotations
 
+import builtins
 import itertools
 import keyword
 import re
@@ -77,7 +78,8 @@ def messages(turns: list[tuple[str, str]]) -> list[dict]:
 
 def names(text: str, used: set[str]) -> list[str]:
     """The words a line may be named by: the statement's own, then common ones; none used before."""
-    own = [w for w in re.findall(r"[a-z]+", text.lower()) if len(w) >= 3 and w not in STOP and not keyword.iskeyword(w)]
+    own = [w for w in re.findall(r"[a-z]+", text.lower())
+           if len(w) >= 3 and w not in STOP and not keyword.iskeyword(w) and w not in vars(builtins)]  # not `print`, `sum`
     return [w for w in dict.fromkeys(own + GENERIC) if w not in used][:32]
 
 

@@ -53,7 +53,7 @@ async def run_pal(k, task: dict) -> tuple:
 async def test_pal_falls_back_to_the_calculator_without_a_sandbox(kernel_factory, router):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
-        p, program, calls = await run_pal(k, {"question": Q, "search": False})
+        p, program, calls = await run_pal(k, {"question": Q, "search": False, "steps": False})
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error
     assert program.endswith("answer = 14 + 9\nprint(answer)\n")
     assert "tool.call" in calls
@@ -63,7 +63,7 @@ async def test_pal_votes_over_samples(kernel_factory, router):
     replies = iter(["14 + 9", "14 * 9", "14 + 9", "9 - 14", "9 + 14"])
     router.add("You turn a math word problem", lambda t: json.dumps({"expression": next(replies)}))
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 5, "search": False})), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 5, "search": False, "steps": False})), 10)
     assert p.result == "23"  # 14+9 three times, 9+14 once: 23 wins over 126 and (implausible) -5
 
 
@@ -74,7 +74,7 @@ def tool_calls(k, pid) -> list[str]:
 async def test_pal_runs_its_program_in_the_sandbox(kernel_factory, router, sandbox_ready):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine, subsystems=["sandbox"], sandbox_pool=1) as k:
-        pid = await k.spawn("pal", json.dumps({"question": Q, "samples": 1, "search": False}))
+        pid = await k.spawn("pal", json.dumps({"question": Q, "samples": 1, "search": False, "steps": False}))
         p = await k.wait(pid, 60)
         calls = tool_calls(k, pid)
     assert (p.exit_reason, p.result) == ("exited", "23"), p.error

@@ -79,5 +79,5 @@ async def test_scoring_that_fails_falls_back_to_sampling(kernel_factory, router,
 async def test_search_is_off_unless_asked(kernel_factory, router):
     router.add("You turn a math word problem", json.dumps({"expression": "14 + 9"}))
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", Q), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "steps": False})), 10)
     assert p.result == "23" and router.engine.score_requests == []  # sampled, nothing scored

@@ -56,13 +56,13 @@ async def test_untied_programs_are_ranked_by_the_models_likelihood(kernel_factor
     router.engine = ScriptedEngine(default=router.reply, scorer=lambda p, c: scores[json.loads(c)["expression"]])
     q = "Sam has 14 marbles. He buys 9 more. How many marbles does Sam have now?"
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": q, "samples": 3, "search": False})), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": q, "samples": 3, "search": False, "steps": False})), 10)
     assert p.result == "126"  # no two samples agreed: the likelier program wins over the first one
     [req] = router.engine.score_requests
     assert sorted(req.candidates) == ['{"expression": "14 * 9"}', '{"expression": "14 + 9"}']  # -5 is implausible
     replies = iter(["14 + 9", "14 * 9", "9 - 14"])
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": q, "samples": 3, "rank": False, "search": False})), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": q, "samples": 3, "rank": False, "search": False, "steps": False})), 10)
     assert p.result == "23" and len(router.engine.score_requests) == 1  # off: the first plausible answer
 
 

@@ -62,6 +62,22 @@ async def test_pal_answers_a_word_problem_with_a_program(tmp_path, search, call)
     assert call in calls and "tool.call" in calls  # search scores every line; sampling decodes one
 
 
+async def test_pal_writes_a_named_line_per_statement_on_the_real_model(tmp_path):
+    question = "Ann buys 3 pens at 2 dollars each. She pays with a 10 dollar bill. How much change does she get?"
+    async with real_kernel(tmp_path) as k:
+        pid = await k.spawn("pal", json.dumps({"question": question}))
+        p = await k.wait(pid, 180)
+        program = (k.workspace_path(pid) / "program.py").read_text()
+        calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
+    assert p.exit_reason == "exited", p.error
+    lines = [line for line in program.splitlines() if line and not line.startswith(("#", "print"))]
+    assert len(lines) == 3 and lines[-1].startswith("answer = "), program  # a name a statement, then the answer
+    assert "llm.score" in calls and "llm.json" not in calls  # every line chosen by score, nothing sampled
+    env: dict = {}
+    exec(compile("\n".join(lines), "program.py", "exec"), {}, env)  # the kept program computes the answer given
+    assert float(p.result) == pytest.approx(float(env["answer"])), (program, p.result)
+
+
 async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_ready):
     task = {"spec": "add(a, b) returns the sum of the two numbers a and b.",
             "tests": "assert add(2, 3) == 5\nassert add(10, -4) == 6\n",
