@@ -1,6 +1,6 @@
 """Step guards for the agent loop: a reply cut off at the length limit is asked again under a tighter
-schema, a task that asks for arithmetic starts with the calculator, and its answer is one of the
-calculator's results."""
+schema, a text that loops is cut where it came back, a task that asks for arithmetic starts with the
+calculator, and its answer is one of the calculator's results."""
 from __future__ import annotations
 
 import copy
@@ -19,6 +19,20 @@ ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square roo
                    r"|\b(?:add|sum|total|subtract|multiply|divide|average)\b(?:\W+\w+){0,4}?\W+\d", re.IGNORECASE)
 RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")  # a calculator output that is a number
 EXPRESSION = r"^[0-9 .+*/()^%-]{1,60}$"  # what the forced first calculator call may write
+SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n+|$)")  # a sentence with its end mark
+
+
+def unrepeat(text: str) -> str:
+    """``text`` up to the first sentence of two or more words that it already said (whatever follows it
+    goes too); unchanged when no sentence comes back.  A small model that starts to loop under greedy
+    decoding writes the same sentence until the length limit ("I'm a Falcon. I'm a Falcon. I'm a Fal")."""
+    seen: set[str] = set()
+    for m in SENTENCE.finditer(text):
+        key = " ".join(m.group(0).lower().split()).rstrip(".!?")
+        if key.count(" ") >= 1 and key in seen:
+            return text[:m.start()].rstrip()
+        seen.add(key)
+    return text
 
 
 def truncated(exc: SyscallError) -> bool:

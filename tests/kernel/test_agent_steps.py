@@ -7,7 +7,7 @@ import json
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.agent.steps import arithmetic, tight
+from kernel.agent.steps import arithmetic, tight, unrepeat
 from kernel.agent.sums import expressions
 
 pytestmark = pytest.mark.anyio
@@ -35,6 +35,24 @@ async def test_a_length_cut_action_is_asked_again_with_bounded_strings(kernel_fa
     first, second = eng.requests[0].json_schema, eng.requests[1].json_schema
     assert "maxLength" not in first["properties"]["answer"]
     assert second["properties"]["answer"]["maxLength"] == 120 and second["properties"]["tool"] == first["properties"]["tool"]
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("I'm a team at work. I'm a team at work. I'm a team at work.I", "I'm a team at work."),
+    ("My team is Falcon. I'm a Falcon. I'm a  falcon! I'm a Fal", "My team is Falcon. I'm a Falcon."),
+    ("Noted. I keep it in mind.\nI keep it in mind.\nI keep", "Noted. I keep it in mind."),
+    ("Yes. Yes.", "Yes. Yes."),  # one word is no loop
+    ("Rain taps the glass in steady time,\nand every drop keeps up the rhyme.", None),
+    ("12.5 * 8 - 3", None), ("It is 09:30 UTC on 1 January 2030.", None), ("", None),
+])
+def test_a_text_that_loops_is_cut_where_it_came_back(text, kept):
+    assert unrepeat(text) == (text if kept is None else kept)
+
+
+async def test_a_looping_answer_ends_at_its_first_repeat(kernel_factory, make_app):
+    looped = "Rivers flow to the sea. They are long. Rivers flow to the sea. Rivers flow to the sea. Riv"
+    p, _ = await run_agent(kernel_factory, make_app, "Tell me about rivers.", [answer(looped)])
+    assert p.result == "Rivers flow to the sea. They are long."
 
 
 async def test_then_for_the_answer_alone_and_only_then_it_ends(kernel_factory, make_app):
