@@ -8,11 +8,17 @@ from typing import Any
 
 from .base import EngineError, GenRequest
 
+# llama-cpp-python's converter lets a JSON string hold any character but `"` and `\`, raw newlines and
+# other control characters included, which JSON forbids: the model wrote a raw "\n\n" inside a string
+# and the reply did not parse.  llama.cpp's own converter excludes them, and so does this rule.
+_LOOSE_CHAR = 'char ::= [^"\\\\] |'
+_JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
+
 
 @lru_cache(maxsize=64)
 def _schema_to_gbnf(schema_json: str) -> str:
     from llama_cpp.llama_grammar import json_schema_to_gbnf
-    return str(json_schema_to_gbnf(schema_json))
+    return str(json_schema_to_gbnf(schema_json)).replace(_LOOSE_CHAR, _JSON_CHAR)
 
 
 def grammar_for(req: GenRequest) -> str | None:

@@ -1,6 +1,7 @@
 """LlamaEngine on the real embedded SmolLM2 model: chat, JSON schema, batching, cancel, queueing, replay."""
 from __future__ import annotations
 
+import ctypes
 import json
 
 import anyio
@@ -304,3 +305,29 @@ async def test_scoring_reuses_the_last_prompts_kv_and_scores_the_same(llama):
     assert fresh[0] != pytest.approx(fresh[1], abs=0.25)  # the two questions do score apart
     big = [Message("user", "x " * 1500)]  # a long unrelated prompt still fits: the kept prefix gives way
     assert len((await llama.score(ScoreRequest(candidates=["y"] * 4, messages=big))).logprobs) == 4
+
+
+@pytest.mark.parametrize("after, allowed", [("\n", False), ("\t", False), ("\\n", True), (" b", True), ('"}', True)])
+async def test_a_json_string_never_holds_a_raw_control_character(llama, after, allowed):
+    """The schema's grammar, run by llama.cpp over the real vocabulary: inside a string a raw newline or
+    tab is refused (JSON forbids them; the model once wrote "\\n\\n" there and the reply did not parse), an
+    escaped one is not."""
+    from drivers.llm.llama_sampling import SamplerChain
+    nm = llama._nm()
+    req = GenRequest(prompt=[1], json_schema={"type": "object", "properties": {"text": {"type": "string"}}})
+    chain = SamplerChain(nm.C, nm.vocab, nm.n_vocab, req)
+    try:
+        for tok in nm.tokenize('{"text": "a', add_special=False, parse_special=False):
+            chain.accept(tok)
+        ok = True
+        for tok in nm.tokenize(after, add_special=False, parse_special=False):
+            one = nm.C.llama_token_data(tok, 1.0, 0.0)
+            arr = nm.C.llama_token_data_array(ctypes.pointer(one), 1, -1, False)
+            nm.C.llama_sampler_apply(chain.grammar, ctypes.byref(arr))
+            if one.logit == float("-inf"):
+                ok = False
+                break
+            chain.accept(tok)
+    finally:
+        chain.close()
+    assert ok is allowed
