@@ -99,7 +99,7 @@ async def run(sys: Sys, task: str) -> str:
         if answer is not None:
             await keep(sys, code)
             return answer
-    written = await steps.solve(sys, question, opt.units) if opt.steps else None  # a line per statement
+    written = await steps.solve(sys, question, opt.units) if opt.steps else None
     if written is not None:  # a line per statement; the calculator computes the answer with the names expanded
         answer, _how = await execute(sys, written[0], written[1], sandbox)
         if answer is not None:
