@@ -278,8 +278,10 @@ async def test_a_failed_warm_up_fails_start_and_frees_the_model(model_path, monk
 async def test_scoring_reuses_the_last_prompts_kv_and_scores_the_same(llama):
     """drivers/llm/llama_score.py keeps the last prompt's KV: a prompt that begins as the last one did
     decodes only its new tokens.  A prompt within one batch scores exactly as from nothing; a longer one
-    within the noise of decoding its tail in a batch of another size (measured up to 0.15 nats here,
-    while a wrong prefix moves scores by whole nats), with the same ranking."""
+    within the noise of decoding its tail in a batch of another size (llama.cpp's CPU kernels differ by batch
+    size): measured up to 0.15 nats on an AMD EPYC and 0.30 on an AVX-512 Xeon, the same every run, with
+    the same ranking; the other question's prompt moves them by up to 1.7 nats, so each kept score is still
+    nearest its own prompt's."""
     from drivers.llm.base import ScoreRequest
     from drivers.llm.llama_slots import common_prefix
 
@@ -301,7 +303,11 @@ async def test_scoring_reuses_the_last_prompts_kv_and_scores_the_same(llama):
     shared = common_prefix(llama.apply_template(first), llama.apply_template(second))  # up to the question
     assert shared > 600 and llama._scorer.reused - before == 2 * shared
     for a, b in zip(fresh, kept):
-        assert a == pytest.approx(b, abs=0.25) and a.index(max(a)) == b.index(max(b)), (a, b)
+        assert a == pytest.approx(b, abs=0.5) and a.index(max(a)) == b.index(max(b)), (a, b)
+
+    def dist(a, b):
+        return sum(abs(x - y) for x, y in zip(a, b))
+    assert dist(kept[0], fresh[0]) < dist(kept[0], fresh[1]) and dist(kept[1], fresh[1]) < dist(kept[1], fresh[0])
     assert fresh[0] != pytest.approx(fresh[1], abs=0.25)  # the two questions do score apart
     big = [Message("user", "x " * 1500)]  # a long unrelated prompt still fits: the kept prefix gives way
     assert len((await llama.score(ScoreRequest(candidates=["y"] * 4, messages=big))).logprobs) == 4
