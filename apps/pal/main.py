@@ -76,6 +76,14 @@ async def execute(sys: Sys, code: str, expression: str, sandbox: bool) -> tuple[
     return (None if res.is_error else prog.number(res.output)), "calculator"
 
 
+async def computed(sys: Sys, code: str, expression: str, sandbox: bool) -> str | None:
+    """The answer of a chosen program, which is then kept; None when it computes none."""
+    answer, _how = await execute(sys, code, expression, sandbox)
+    if answer is not None:
+        await keep(sys, code)
+    return answer
+
+
 async def _replay(answers: list[str | None], i: int) -> str | None:
     return answers[i]
 
@@ -94,16 +102,11 @@ async def run(sys: Sys, task: str) -> str:
     sandbox = await available(sys)
     found = await search.best(sys, question, opt.units) if opt.search else None
     if found is not None:  # the likeliest answer over every line; the sandbox still computes it
-        code = prog.program(question, found[1])
-        answer, _how = await execute(sys, code, found[1], sandbox)
-        if answer is not None:
-            await keep(sys, code)
+        if (answer := await computed(sys, prog.program(question, found[1]), found[1], sandbox)) is not None:
             return answer
     written = await steps.solve(sys, question, opt.units) if opt.steps else None
     if written is not None:  # a line per statement; the calculator computes the answer with the names expanded
-        answer, _how = await execute(sys, written[0], written[1], sandbox)
-        if answer is not None:
-            await keep(sys, written[0])
+        if (answer := await computed(sys, *written, sandbox)) is not None:
             return answer
     programs: dict[str | None, str] = {}  # answer -> the program that gave it
     exprs: dict[str, str] = {}  # answer -> the expression that gave it

@@ -16,6 +16,7 @@ import itertools
 import math
 import operator
 from fractions import Fraction
+from typing import TypeGuard
 
 from syscalls import Sys
 from syscalls.errors import SyscallError
@@ -34,16 +35,21 @@ def atoms(question: str, use_units: bool) -> list[str]:
     return prog.NUM.findall(question) + (units.factors(question) if use_units else [])
 
 
+def joins(atoms: list[str], powers: bool) -> list[str]:
+    """Every expression using each atom (a number or a name) exactly once, in any order, joined by
+    ``+ - * /`` (and ``**`` with ``powers``); each once."""
+    ops = ["+", "-", "*", "/"] + (["**"] if powers else [])
+    return list(dict.fromkeys(" ".join(itertools.chain.from_iterable(zip(p, o + ("",)))).strip()
+                              for p in itertools.permutations(atoms)
+                              for o in itertools.product(ops, repeat=len(atoms) - 1)))
+
+
 def lines(question: str, use_units: bool = True) -> list[str]:
     """Every line using each atom once, in any order, with any operators between them."""
     nums = atoms(question, use_units)
     if len(nums) not in prog.EACH_ONCE:
         return []
-    ops = ["+", "-", "*", "/"] + (["**"] if use_units and units.powers(question) else [])
-    out = dict.fromkeys(" ".join(itertools.chain.from_iterable(zip(p, o + ("",)))).strip()
-                        for p in itertools.permutations(nums)
-                        for o in itertools.product(ops, repeat=len(nums) - 1))
-    return list(out)
+    return joins(nums, use_units and units.powers(question))
 
 
 def value(line: str) -> Fraction | None:
@@ -65,6 +71,17 @@ def value(line: str) -> Fraction | None:
         return None
 
 
+def plausible(v: Fraction | None) -> TypeGuard[Fraction]:
+    """A value a grade-school answer may have: it computes, is not negative, and has at most two decimals
+    (2500 grams is 2.5 kilograms)."""
+    return v is not None and v >= 0 and (v * 100).denominator == 1
+
+
+async def scores(sys: Sys, msgs: list[dict], cands: list[str]) -> list[float]:
+    """``llm.score`` of every candidate after ``msgs``, ``BATCH`` a call."""
+    return [lp for i in range(0, len(cands), BATCH) for lp in (await sys.llm.score(msgs, cands[i:i + BATCH])).logprobs]
+
+
 def answer_of(v: Fraction) -> str:
     return str(v.numerator) if v.denominator == 1 else prog.number(f"{float(v)}") or ""
 
@@ -72,28 +89,23 @@ def answer_of(v: Fraction) -> str:
 async def best(sys: Sys, question: str, use_units: bool = True) -> tuple[str, str] | None:
     """(answer, its likeliest line), or None when the question is not one this search covers or scoring
     is not available."""
-    plausible: dict[str, str] = {}  # line -> answer
+    answers: dict[str, str] = {}  # line -> answer
     for line in lines(question, use_units):
-        v = value(line)
-        if v is not None and v >= 0 and (v * 100).denominator == 1:
-            plausible[line] = answer_of(v)
-    if not plausible or len(plausible) > MAX_LINES:
+        if plausible(v := value(line)):
+            answers[line] = answer_of(v)
+    if not answers or len(answers) > MAX_LINES:
         return None
-    cands = list(plausible)
-    msgs = prog.messages(question)
-    scores: list[float] = []
+    cands = list(answers)
     try:
-        for i in range(0, len(cands), BATCH):
-            reply = await sys.llm.score(msgs, [f'{{"expression": "{c}"}}' for c in cands[i:i + BATCH]])
-            scores += reply.logprobs
+        lps = await scores(sys, prog.messages(question), [f'{{"expression": "{c}"}}' for c in cands])
     except SyscallError as exc:
         if exc.code in ("budget", "killed", "terminated"):
             raise
         return None
     weight: dict[str, float] = {}
     top: dict[str, tuple[float, str]] = {}
-    for line, lp in zip(cands, scores):
-        a = plausible[line]
+    for line, lp in zip(cands, lps):
+        a = answers[line]
         weight[a] = lp if a not in weight else max(weight[a], lp) + math.log1p(math.exp(-abs(weight[a] - lp)))
         if a not in top or lp > top[a][0]:
             top[a] = (lp, line)

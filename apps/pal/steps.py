@@ -10,7 +10,7 @@ for its own numbers if it has any, then ``answer = ...`` uses every name once (m
 from __future__ import annotations
 
 import builtins
-import itertools
+import functools
 import keyword
 import re
 
@@ -64,13 +64,20 @@ def statements(question: str) -> tuple[list[tuple[str, list[str]]], tuple[str, l
     return [(t, n) for t, n in out[:-1]], (out[-1][0], out[-1][1])
 
 
-def messages(turns: list[tuple[str, str]]) -> list[dict]:
-    """The dialogue so far: the worked examples, then this question's (statement, line) turns."""
+@functools.cache
+def _examples() -> tuple[dict, ...]:
+    """The system prompt and the worked examples as turns, a statement a turn (the same for every question)."""
     out = [{"role": "system", "content": SYSTEM}]
     for q, lines in EXAMPLES:
         stmts, (last, _) = statements(q)
         for text, line in zip([t for t, _ in stmts] + [last], lines):
             out += [{"role": "user", "content": text}, {"role": "assistant", "content": line}]
+    return tuple(out)
+
+
+def messages(turns: list[tuple[str, str]]) -> list[dict]:
+    """The dialogue so far: the worked examples, then this question's (statement, line) turns."""
+    out = list(_examples())
     for text, line in turns:
         out += [{"role": "user", "content": text}] + ([{"role": "assistant", "content": line}] if line else [])
     return out
@@ -84,13 +91,8 @@ def names(text: str, used: set[str]) -> list[str]:
 
 
 def exprs(atoms: list[str], powers: bool) -> list[str]:
-    """Every expression using each atom (a number or a name) exactly once, in any order, joined by + - * /
-    (and ``**`` when the question is about powers)."""
-    if not atoms or len(atoms) > MAX_ATOMS:
-        return []
-    ops = ["+", "-", "*", "/"] + (["**"] if powers else [])
-    return list(dict.fromkeys(" ".join(itertools.chain.from_iterable(zip(p, o + ("",)))).strip()
-                              for p in itertools.permutations(atoms) for o in itertools.product(ops, repeat=len(atoms) - 1)))
+    """search.joins of at most ``MAX_ATOMS`` atoms: each once, any order, any operator."""
+    return search.joins(atoms, powers) if 0 < len(atoms) <= MAX_ATOMS else []
 
 
 def expand(line: str, env: dict[str, str]) -> str:
@@ -101,12 +103,7 @@ def expand(line: str, env: dict[str, str]) -> str:
 def plausible(lines: list[str], env: dict[str, str]) -> dict[str, str]:
     """line -> its value, for the lines whose value is not negative and has at most two decimals."""
     vals = {line: search.value(expand(line.split(" = ", 1)[1], env)) for line in lines}
-    return {line: search.answer_of(v) for line, v in vals.items() if v is not None and v >= 0 and (v * 100).denominator == 1}
-
-
-async def scores(sys: Sys, msgs: list[dict], cands: list[str]) -> list[float]:
-    return [lp for i in range(0, len(cands), search.BATCH)
-            for lp in (await sys.llm.score(msgs, cands[i:i + search.BATCH])).logprobs]
+    return {line: search.answer_of(v) for line, v in vals.items() if search.plausible(v)}
 
 
 async def named(sys: Sys, turns: list[tuple[str, str]], text: str, atoms: list[str], env: dict[str, str],
@@ -122,7 +119,8 @@ async def named(sys: Sys, turns: list[tuple[str, str]], text: str, atoms: list[s
         words = [words[max(range(len(words)), key=lambda i: res.logprobs[i])]]
     ok = list(plausible([f"{words[0]} = {e}" for e in exprs(atoms, pw)], {}))
     if len(ok) > 1:
-        given, prior = await scores(sys, messages(now), ok), await scores(sys, messages(turns + [("", "")]), ok)
+        given = await search.scores(sys, messages(now), ok)
+        prior = await search.scores(sys, messages(turns + [("", "")]), ok)
         ok = [ok[max(range(len(ok)), key=lambda i: given[i] - prior[i])]]
     if ok:
         env[words[0]] = ok[0].split(" = ", 1)[1]
@@ -140,7 +138,7 @@ async def final(sys: Sys, question: str, env: dict[str, str], pw: bool) -> str |
     if len(by_value) <= 1:
         return next(iter(by_value.values()), None)
     cands = list(by_value)
-    res = await scores(sys, prog.messages(question), [f'{{"expression": "{c}"}}' for c in cands])
+    res = await search.scores(sys, prog.messages(question), [f'{{"expression": "{c}"}}' for c in cands])
     return by_value[cands[max(range(len(cands)), key=lambda i: res[i])]]
 
 
