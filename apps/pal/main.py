@@ -10,10 +10,12 @@ search.py before sampling: every line the schema admits, scored by the model, th
 most likelihood over all its lines wins.  It is off by default: on the held-out half it solved
 the same 12 of 30 as sampling at 4-5 times the cost (docs/eval.md).  A question with two or three
 statements that carry numbers is first written as a program of named lines, one a statement
-(steps.py); a question it does not cover is sampled as usual.  Three mechanisms can be turned off, to
-measure them: ``"steps": false`` (held-out: 10/30 without, 13/30 with; docs/eval.md), ``"units":
-false`` (no unit facts from units.py) and ``"rank": false`` (no ranking of untied samples by
-``llm.score``).
+(steps.py); a question it does not cover is sampled as usual.  Before both, a question whose numbers
+carry units (time, length, weight, volume, money, percent) and that says which unit it asks for is
+answered by search over only the lines whose units work out to that one (dims.py); steps keep to the
+same rule.  Four mechanisms can be turned off, to measure them: ``"dims": false`` (held-out: 13/30
+without, 19/30 with; docs/eval.md), ``"steps": false`` (10/30 without, 13/30 with), ``"units": false``
+(no unit facts from units.py) and ``"rank": false`` (no ranking of untied samples by ``llm.score``).
 """
 from __future__ import annotations
 
@@ -24,17 +26,17 @@ from syscalls.errors import SyscallError, Unavailable
 from syscalls.pytool import available, run_python
 from syscalls.reason import self_consistency
 
+from . import dims, search, steps
 from . import program as prog
-from . import search, steps
 
 SAMPLES = 5  # measured best on the 135M model (docs/apps.md); 1 is greedy alone
 
 
 class Options:
     def __init__(self, question: str, samples: int = SAMPLES, units: bool = True, rank: bool = True,
-                 search: bool = False, steps: bool = True):
+                 search: bool = False, steps: bool = True, dims: bool = True):
         self.question, self.samples, self.units, self.rank, self.search = question, samples, units, rank, search
-        self.steps = steps
+        self.steps, self.dims = steps, dims
 
 
 def options(task: str) -> Options:
@@ -45,7 +47,8 @@ def options(task: str) -> Options:
     if isinstance(data, dict) and isinstance(data.get("question"), str):
         return Options(data["question"], max(1, min(15, int(data.get("samples", SAMPLES)))),
                        data.get("units", True) is not False, data.get("rank", True) is not False,
-                       data.get("search", False) is True, data.get("steps", True) is not False)
+                       data.get("search", False) is True, data.get("steps", True) is not False,
+                       data.get("dims", True) is not False)
     return Options(task)
 
 
@@ -101,10 +104,12 @@ async def run(sys: Sys, task: str) -> str:
     question = prog.normalize(opt.question)
     sandbox = await available(sys)
     found = await search.best(sys, question, opt.units) if opt.search else None
+    if found is None and opt.dims and opt.units and (kept := dims.lines(question)):
+        found = await search.best(sys, question, only=kept)  # only the lines whose units are the ones asked
     if found is not None:  # the likeliest answer over every line; the sandbox still computes it
         if (answer := await computed(sys, prog.program(question, found[1]), found[1], sandbox)) is not None:
             return answer
-    written = await steps.solve(sys, question, opt.units) if opt.steps else None
+    written = await steps.solve(sys, question, opt.units, opt.dims) if opt.steps else None
     if written is not None:  # a line per statement; the calculator computes the answer with the names expanded
         if (answer := await computed(sys, *written, sandbox)) is not None:
             return answer

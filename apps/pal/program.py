@@ -35,14 +35,31 @@ UNIT_FACTORS: tuple[str, ...] = ()  # numbers allowed beyond the question's (mea
 EACH_ONCE = range(2, 5)  # questions with this many numbers: the line uses every one of them once
 WORDS = {w: str(i) for i, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"])}
 WORDS.update({w: str(10 * i) for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], 2)})
-WORDS.update({"twice": "2 times", "double": "2 times", "triple": "3 times", "half": "1/2 of", "dozen": "12"})
+WORDS.update({"twice": "2 times", "double": "2 times", "triple": "3 times", "half": "1/2 of", "dozen": "12",
+              "doubles": "2 times", "triples": "3 times"})
 NUM = re.compile(r"\d+(?:\.\d+)?")
 
 
+# a power written in words, read as the number it names ("2 raised to the 9th power" is 512)
+POWERS = [re.compile(r"\b(\d+) (?:to the power of|raised to the power of|raised to the) (\d+)(?:st|nd|rd|th)?(?: power)?\b"),
+          re.compile(r"\b(\d+) (squared|cubed)\b"), re.compile(r"\bthe (square|cube) of (\d+)\b")]
+EXPONENT = {"squared": 2, "square": 2, "cubed": 3, "cube": 3}
+
+
+def _power(m: re.Match[str]) -> str:
+    a, b = m.groups()
+    base, exp = (int(a), EXPONENT.get(b) or int(b)) if a.isdigit() else (int(b), EXPONENT[a])
+    return str(base ** exp) if exp <= 20 and base ** exp < 10**12 else m.group(0)
+
+
 def normalize(question: str) -> str:
-    """Number words as digits ("five bagels" -> "5 bagels"), thousands separators dropped, spaces tidied."""
+    """Number words as digits ("five bagels" -> "5 bagels"), powers in words as the number they name,
+    thousands separators dropped, spaces tidied."""
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", " ".join(question.split()))
-    return re.sub(r"\b[A-Za-z]+\b", lambda m: WORDS.get(m.group(0).lower(), m.group(0)), text)
+    text = re.sub(r"\b[A-Za-z]+\b", lambda m: WORDS.get(m.group(0).lower(), m.group(0)), text)
+    for p in POWERS:
+        text = p.sub(_power, text)
+    return text
 
 
 def literal(number: str) -> str:

@@ -86,11 +86,12 @@ def answer_of(v: Fraction) -> str:
     return str(v.numerator) if v.denominator == 1 else prog.number(f"{float(v)}") or ""
 
 
-async def best(sys: Sys, question: str, use_units: bool = True) -> tuple[str, str] | None:
+async def best(sys: Sys, question: str, use_units: bool = True,
+               only: list[str] | None = None) -> tuple[str, str] | None:
     """(answer, its likeliest line), or None when the question is not one this search covers or scoring
-    is not available."""
+    is not available.  ``only``: the lines to weigh instead of every line (dims.lines)."""
     answers: dict[str, str] = {}  # line -> answer
-    for line in lines(question, use_units):
+    for line in lines(question, use_units) if only is None else only:
         if plausible(v := value(line)):
             answers[line] = answer_of(v)
     if not answers or len(answers) > MAX_LINES:

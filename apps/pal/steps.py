@@ -17,8 +17,8 @@ import re
 from syscalls import Sys
 from syscalls.errors import SyscallError
 
+from . import dims, search, units
 from . import program as prog
-from . import search, units
 
 SYSTEM = ("You turn a math word problem into a Python program, one statement at a time: for each statement "
           "you write one line that names its quantity and computes it from the statement's numbers, and for "
@@ -107,7 +107,7 @@ def plausible(lines: list[str], env: dict[str, str]) -> dict[str, str]:
 
 
 async def named(sys: Sys, turns: list[tuple[str, str]], text: str, atoms: list[str], env: dict[str, str],
-                pw: bool) -> str | None:
+                pw: bool, known: dict[str, dims.Unit]) -> str | None:
     """``name = expression`` for the statement ``text``: the likeliest name, then the expression that the
     statement makes likeliest: its log-probability after the statement less that after an empty turn, so
     an order or operator the model favours whatever was said (it favours ``*``) does not win by that alone.
@@ -117,21 +117,27 @@ async def named(sys: Sys, turns: list[tuple[str, str]], text: str, atoms: list[s
     if len(words) > 1:
         res = await sys.llm.score(messages(now), [f"{w} =" for w in words])
         words = [words[max(range(len(words)), key=lambda i: res.logprobs[i])]]
-    ok = list(plausible([f"{words[0]} = {e}" for e in exprs(atoms, pw)], {}))
+    ok = list(plausible([f"{words[0]} = {e}" for e in dims.agreeing(exprs(atoms, pw), known)], {}))
     if len(ok) > 1:
         given = await search.scores(sys, messages(now), ok)
         prior = await search.scores(sys, messages(turns + [("", "")]), ok)
         ok = [ok[max(range(len(ok)), key=lambda i: given[i] - prior[i])]]
     if ok:
         env[words[0]] = ok[0].split(" = ", 1)[1]
+        try:
+            if (u := dims.unit_of(env[words[0]], known)) is not None:
+                known[words[0]] = u
+        except dims.Unknown:
+            pass
     return ok[0] if ok else None
 
 
-async def final(sys: Sys, question: str, env: dict[str, str], pw: bool) -> str | None:
+async def final(sys: Sys, question: str, env: dict[str, str], pw: bool, known: dict[str, dims.Unit]) -> str | None:
     """``answer = ...`` using every name once: the line whose expression, each name written as its value,
     pal's one-line prompt (its worked examples, the whole question) finds likeliest.  Measured on dev, the
-    names themselves lead the model to multiply whatever two quantities it is given."""
-    ok = plausible([f"answer = {e}" for e in exprs(list(env), pw)], env)
+    names themselves lead the model to multiply whatever two quantities it is given.  Only lines whose units
+    are the ones the question asks for are weighed, when those can be told (dims.py)."""
+    ok = plausible([f"answer = {e}" for e in dims.agreeing(exprs(list(env), pw), known, dims.asked(question) if known else None)], env)
     vals = {n: search.answer_of(v) for n, e in env.items() if (v := search.value(e)) is not None}
     by_value = {re.sub(r"[a-z_]+", lambda m: vals.get(m.group(0), m.group(0)), line.split(" = ", 1)[1]): line
                 for line in reversed(ok)}  # the first line of each
@@ -142,7 +148,7 @@ async def final(sys: Sys, question: str, env: dict[str, str], pw: bool) -> str |
     return by_value[cands[max(range(len(cands)), key=lambda i: res[i])]]
 
 
-async def solve(sys: Sys, question: str, use_units: bool = True) -> tuple[str, str] | None:
+async def solve(sys: Sys, question: str, use_units: bool = True, use_dims: bool = True) -> tuple[str, str] | None:
     """(program, the answer's expression with every name expanded), or None when the question has fewer
     than two numbered statements (one line will do), more than three numbered parts, a part with more than
     three numbers, or scoring is not available."""
@@ -154,14 +160,15 @@ async def solve(sys: Sys, question: str, use_units: bool = True) -> tuple[str, s
     if not 2 <= len(stmts) <= MAX_ATOMS - bool(qnums) or any(len(n) > MAX_ATOMS for _, n in stmts + [(last, qnums)]):
         return None
     env: dict[str, str] = {}
+    known = dims.typed(question) if use_units and use_dims else {}  # each number's unit, then each name's
     turns: list[tuple[str, str]] = []
     try:
         for text, nums in stmts:
-            if (line := await named(sys, turns, text, nums, env, pw)) is None:
+            if (line := await named(sys, turns, text, nums, env, pw, known)) is None:
                 return None
             turns.append((text, line))
-        qline = await named(sys, turns, last, qnums, env, pw) if qnums else ""
-        last_line = await final(sys, question, env, pw) if qline is not None else None
+        qline = await named(sys, turns, last, qnums, env, pw, known) if qnums else ""
+        last_line = await final(sys, question, env, pw, known) if qline is not None else None
     except SyscallError as exc:
         if exc.code in ("budget", "killed", "terminated"):
             raise

@@ -42,4 +42,5 @@ def factors(question: str) -> list[str]:
 
 
 def powers(question: str) -> bool:
-    return bool(words(question) & set(POWER_WORDS))
+    """Whether a line may use ``**``: a power is named, or something grows some times every period."""
+    return bool(words(question) & set(POWER_WORDS)) or bool(re.search(r"\d+ times (?:every|each|per)\b", question))

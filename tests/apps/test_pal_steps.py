@@ -73,7 +73,7 @@ def test_every_worked_example_fits_its_statements_and_is_no_suite_problem():
 async def test_pal_writes_a_line_per_statement(kernel_factory, router):
     router.engine = ScriptedEngine(default=router.reply, scorer=scorer)
     async with kernel_factory(router.engine) as k:
-        p, program, calls = await run_pal(k, {"question": Q})  # steps are on by default
+        p, program, calls = await run_pal(k, {"question": Q, "dims": False})  # steps are on by default
     assert (p.exit_reason, p.result) == ("exited", "4"), p.error
     assert program == ("# Ann buys 3 pens at 2 dollars each.\npens = 3 * 2\n# She pays with a 10 dollar bill.\n"
                        "bill = 10\n# How much change does she get?\nanswer = bill - pens\nprint(answer)\n")
@@ -90,7 +90,7 @@ async def test_pal_writes_a_line_per_statement(kernel_factory, router):
 async def test_steps_can_be_turned_off_and_a_one_statement_question_is_sampled(kernel_factory, router):
     router.add("You turn a math word problem into the line", json.dumps({"expression": "3 * 2"}))
     async with kernel_factory(router.engine) as k:
-        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 1, "steps": False})), 10)
+        p = await k.wait(await k.spawn("pal", json.dumps({"question": Q, "samples": 1, "steps": False, "dims": False})), 10)
         assert p.result == "6" and router.engine.score_requests == []
         one = "A box has 3 rows of 2 eggs. How many eggs?"
         p = await k.wait(await k.spawn("pal", json.dumps({"question": one, "samples": 1, "steps": True})), 10)

@@ -42,7 +42,7 @@ def test_a_factor_equal_to_a_question_number_is_an_atom_of_its_own():
 
 
 def test_powers_admit_the_power_operator_only_when_asked():
-    p = prog.schema(prog.normalize("What is 3 to the power of 4?"))["properties"]["expression"]["pattern"]
+    p = prog.schema("What is 3 to the power of 4?")["properties"]["expression"]["pattern"]  # unread
     assert re.match(p, "3 ** 4") and re.match(p, "4 - 3")
     plain = prog.schema(prog.normalize("Sam has 3 cats and 4 dogs. How many pets?"))["properties"]["expression"]["pattern"]
     assert not re.match(plain, "3 ** 4")

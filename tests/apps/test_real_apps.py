@@ -8,6 +8,7 @@ import anyio
 import pytest
 
 from apps import AppRegistry
+from apps.pal import dims
 from drivers.llm.factory import open_engine
 from kernel import Kernel, KernelConfig
 from tests.conftest import model_available, require
@@ -65,7 +66,7 @@ async def test_pal_answers_a_word_problem_with_a_program(tmp_path, search, call)
 async def test_pal_writes_a_named_line_per_statement_on_the_real_model(tmp_path):
     question = "Ann buys 3 pens at 2 dollars each. She pays with a 10 dollar bill. How much change does she get?"
     async with real_kernel(tmp_path) as k:
-        pid = await k.spawn("pal", json.dumps({"question": question}))
+        pid = await k.spawn("pal", json.dumps({"question": question, "dims": False}))  # else one line does
         p = await k.wait(pid, 180)
         program = (k.workspace_path(pid) / "program.py").read_text()
         calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
@@ -76,6 +77,18 @@ async def test_pal_writes_a_named_line_per_statement_on_the_real_model(tmp_path)
     env: dict = {}
     exec(compile("\n".join(lines), "program.py", "exec"), {}, env)  # the kept program computes the answer given
     assert float(p.result) == pytest.approx(float(env["answer"])), (program, p.result)
+
+
+async def test_pal_keeps_to_the_lines_whose_units_work_out_on_the_real_model(tmp_path):
+    question = "Walking at 6 kilometers per hour, how many minutes does it take to walk 3 kilometers?"
+    async with real_kernel(tmp_path) as k:
+        pid = await k.spawn("pal", json.dumps({"question": question}))
+        p = await k.wait(pid, 180)
+        program = (k.workspace_path(pid) / "program.py").read_text()
+        calls = [e.get("call") for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("ok")]
+    assert (p.exit_reason, p.result) == ("exited", "30"), (p.error, program)  # 3 / 6 * 60, not 6 * 3 or 3 / 6
+    assert program.splitlines()[1][len("answer = "):] in dims.lines(question)
+    assert "llm.score" in calls and "llm.json" not in calls
 
 
 async def test_coder_makes_a_failing_test_pass_in_the_sandbox(tmp_path, sandbox_ready):
