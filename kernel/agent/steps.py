@@ -16,7 +16,7 @@ CUT_NOTE = "That reply was cut off at the length limit. Reply again with a short
 # an arithmetic question: two numbers joined by an operator sign or word, or a power/root/percent of a number
 _OP = r"(?:[-+*/x×÷^]|plus|minus|times|multiplied by|divided by|percent of|% of)"
 ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square root of|power of|to the power)\b"
-                   r"|\b(?:add|sum|total|subtract|multiply|divide|average)\b(?:\W+\w+){0,4}?\W+\d", re.IGNORECASE)
+                   r"|\b(?:add|sum|total|subtract|multiply|divide|average|product|quotient|difference)\b(?:\W+\w+){0,4}?\W+\d", re.IGNORECASE)
 RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")  # a calculator output that is a number
 EXPRESSION = r"^[0-9 .+*/()^%-]{1,60}$"  # what the forced first calculator call may write
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n+|$)")  # a sentence with its end mark

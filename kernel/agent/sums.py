@@ -13,6 +13,10 @@ NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
 WORDS: list[tuple[str, str]] = [
     (rf"\b(?:the\s+)?square root of\s+({NUM})", r"sqrt(\1)"),
     (rf"\bsubtract\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
+    (rf"\b(?:multiply\s+({NUM})\s+(?:by|and|with)|(?:the\s+)?product of\s+({NUM})\s+and)\s+({NUM})", r"\1\2 * \3"),
+    (rf"\b(?:divide\s+({NUM})\s+by|(?:the\s+)?quotient of\s+({NUM})\s+(?:and|by))\s+({NUM})", r"\1\2 / \3"),
+    (rf"\b(?:the\s+)?difference (?:between|of)\s+({NUM})\s+and\s+({NUM})", r"\1 - \2"),
+    (r"\braised to the power of\b|\braised to\b", "^"),
     (rf"\b(?:the\s+)?(?:average|mean) of\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "AVG"),
     (rf"\b(?:add|sum of|total of|sum)\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "SUM"),
     (rf"({NUM})\s*(?:percent|%)\s+of\s+({NUM})", r"\1 / 100 * \2"),

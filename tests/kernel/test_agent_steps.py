@@ -103,6 +103,7 @@ async def test_other_tasks_start_free(kernel_factory, make_app):
     ("Wake me at 6:45", False), ("I have 3 cats and 2 dogs", False),
     ("Add 12, 30 and 7.", True), ("Subtract 45 from 300.", True), ("What is the average of 4 and 9?", True),
     ("Add milk to the list for 2 people", False), ("Add a note: call Bo", False),
+    ("Multiply 36 by 25.", True), ("What is the product of 12 and 14?", True), ("Divide 920 by 8.", True),
 ])
 def test_what_counts_as_arithmetic(task, yes):
     assert arithmetic(task) is yes
@@ -121,6 +122,9 @@ def test_tight_bounds_free_strings_only():
     ("What is the square root of 1849?", ["sqrt(1849)"]), ("Subtract 4567 from 10000.", ["10000 - 4567"]),
     ("What is 1000 minus 357?", ["1000 - 357"]), ("17 percent of 300", ["17 / 100 * 300"]),
     ("What is the average of 4, 8 and 9?", ["(4 + 8 + 9) / 3"]), ("What is 3 x 4?", ["3 * 4"]),
+    ("Multiply 36 by 25.", ["36 * 25"]), ("Divide 920 by 8.", ["920 / 8"]), ("What is 5 raised to 3?", ["5 ^ 3"]),
+    ("What is the product of 12 and 14?", ["12 * 14"]), ("the difference between 90 and 35", ["90 - 35"]),
+    ("What is the quotient of 81 and 9?", ["81 / 9"]),
     ("Is 2027-3-2 a Monday?", []), ("Wake me at 6:45", []), ("I have 3 cats and 2 dogs", []), ("1/0 + 2", []),
 ])
 def test_the_expressions_a_task_writes_itself(task, own):
