@@ -157,13 +157,13 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
         if name == ANSWER:
             if ANSWER in action and not blank(action[ANSWER]):
                 answer = action[ANSWER]
-                return agent_steps.unrepeat(answer) if isinstance(answer, str) else answer  # a loop cut where it came back
+                return agent_steps.tidy(answer) if isinstance(answer, str) else answer  # no marks, a loop cut
             empty += ANSWER in action
             convo.add("user", f'Your answer was empty. Give the answer itself: {{"tool": "{ANSWER}", '
                               f'"{ANSWER}": ...}}')
             continue
         args, missing = tool_args(granted_tools[name], action)
-        args = {k: agent_steps.unrepeat(v) if isinstance(v, str) else v for k, v in args.items()}
+        args = {k: agent_steps.tidy(v) if isinstance(v, str) else v for k, v in args.items()}
         key = json.dumps([name, args], sort_keys=True)
         failed = bool(missing)
         if missing:

@@ -35,6 +35,16 @@ def unrepeat(text: str) -> str:
     return text
 
 
+# a recalled line's provenance as memory pages show it (kernel/memory/recall.py: "[fact · m-1a2b user:root · 0.59]"),
+# closed or cut off, which a small model copies from the page into what it writes
+MARK = re.compile(r"\s*\[\w+ · [^\]\n]*(?:\]|$)")
+
+
+def tidy(text: str) -> str:
+    """What the model writes, without copied provenance marks, cut before the first sentence it repeats."""
+    return unrepeat(MARK.sub("", text).strip()) if "·" in text else unrepeat(text)
+
+
 def truncated(exc: SyscallError) -> bool:
     """The model's JSON action stopped at ``max_tokens`` (kernel/sched/sysllm.py's message for it)."""
     return exc.code == "llm_error" and "finish_reason=length" in exc.message

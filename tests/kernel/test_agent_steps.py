@@ -7,7 +7,7 @@ import json
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.agent.steps import arithmetic, tight, unrepeat
+from kernel.agent.steps import arithmetic, tidy, tight, unrepeat
 from kernel.agent.sums import expressions
 
 pytestmark = pytest.mark.anyio
@@ -47,6 +47,23 @@ async def test_a_length_cut_action_is_asked_again_with_bounded_strings(kernel_fa
 ])
 def test_a_text_that_loops_is_cut_where_it_came_back(text, kept):
     assert unrepeat(text) == (text if kept is None else kept)
+
+
+@pytest.mark.parametrize("text, kept", [
+    ("My team is called Falcon. [fact · m-a9e34d8808494ffd user:root · 0.70]", "My team is called Falcon."),
+    ("Desk 19. [fact · m-a2d3 user:root · 0.59 [fact · m-3363 user:root · 0.61]", "Desk 19."),  # nested
+    ("Desk 19. [fact · m-656f4fb514e9422e user:r", "Desk 19."),  # cut off at the length limit
+    ("Tea [preference · m-5bd0 · 0.31], as you like it.", "Tea, as you like it."),
+    ("A list [a, b] and x · y stay.", "A list [a, b] and x · y stay."),
+])
+def test_copied_provenance_marks_are_taken_out(text, kept):
+    assert tidy(text) == kept
+
+
+async def test_an_answer_leaves_out_the_memory_marks_it_copied(kernel_factory, make_app):
+    copied = "Your team is called Falcon. [fact · m-a9e34d8808494ffd user:root · 0.70]"
+    p, _ = await run_agent(kernel_factory, make_app, "What is my team called?", [answer(copied)])
+    assert p.result == "Your team is called Falcon."
 
 
 async def test_a_looping_answer_ends_at_its_first_repeat(kernel_factory, make_app):
