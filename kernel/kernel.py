@@ -23,7 +23,7 @@ from kernel.errors import ProcessExit
 from kernel.events import EventLog
 from kernel.proc import budget, runner
 from kernel.proc.inbox import Inbox
-from kernel.proc.process import Process, State
+from kernel.proc.process import USER_NAME, Process, State
 from kernel.proc.ptable import ProcTable, next_pid_on_disk, save_next_pid
 from kernel.sched import kvfollow
 from kernel.sched.engines import EngineSet
@@ -142,12 +142,15 @@ class Kernel:
                     budgets: dict[str, float] | Budgets | None = None,
                     permissions: list[str] | Permissions | None = None, pid: int | None = None,
                     files: dict[str, bytes] | None = None, manifest: Manifest | None = None,
-                    program: Any = None, engine: str | None = None) -> int:
+                    program: Any = None, engine: str | None = None, user: str | None = None) -> int:
         """Start ``app`` on ``task``; ``files`` (name -> bytes) are put in its workspace before it runs,
         each within the app's files scope (kernel/syscall/transfer.py).  ``manifest`` runs an app that is not
         installed (``llmos exec --manifest``); ``program`` makes the process an external program
         (kernel/proc/execprog.py) instead of the app's entry; ``engine`` picks the engine it runs on by name
-        (else kernel/sched/engines.py routes it)."""
+        (else kernel/sched/engines.py routes it); ``user`` names whose memory it reads and writes (else its
+        parent's, else the kernel's user): ``llmos eval`` gives each item its own."""
+        if user is not None and not USER_NAME.fullmatch(user):
+            raise InvalidArgument(f"user {user[:80]!r}: 1 to 64 letters, digits, '.', '_', ':' or '-'")
         try:
             manifest = manifest or self.registry.get(app)
         except KeyError:
@@ -186,6 +189,7 @@ class Kernel:
         proc = Process(pid, parent, manifest.name, task, priority=manifest.priority if priority is None else priority,
                        permissions=perms, budgets=budg, workspace=ws, lineage=lineage)
         proc.engine, proc.ctx_limit = core.name, core.share
+        proc.user = user or (parent_proc.user if parent_proc is not None else "")
         proc.scope = anyio.CancelScope()
         proc.program = program
         proc.on_state = self._state_changed

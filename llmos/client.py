@@ -153,9 +153,9 @@ class Client:
 
     async def spawn(self, app: str, task: str = "", *, priority: int | None = None,
                     budgets: dict[str, float] | None = None, files: dict[str, bytes] | None = None,
-                    engine: str = "") -> int:
+                    engine: str = "", user: str = "") -> int:
         return await self.call(m.Spawn(app=app, task=task, priority=priority, budgets=budgets or {},
-                                       files=files or {}, engine=engine))
+                                       files=files or {}, engine=engine, user=user))
 
     async def copy_in(self, pid: int, path: str, data: bytes) -> int:
         return await self.call(m.CopyIn(pid=pid, path=path, data=data))

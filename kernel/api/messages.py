@@ -30,6 +30,7 @@ class Spawn(Request, tag="spawn"):
     budgets: dict[str, float] = {}
     files: dict[Name, bytes] = {}  # put in the workspace before it starts (``llmos run --file``)
     engine: str = ""  # the engine it runs on, by name (``llmos run --engine``); "" lets the kernel route it
+    user: str = ""  # whose memory it uses (``llmos eval`` gives each item its own); "" is the kernel's user
 
 
 class Kill(Request, tag="kill"):

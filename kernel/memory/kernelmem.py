@@ -123,7 +123,7 @@ class KernelMemory:
         reserve = min(reserve, share // 4)  # a small context still keeps most of itself for pages
         limit = max(16, share - reserve - fixed)
         grants, above = memory_layers(proc)
-        self.service.open(proc.pid, app=proc.app, user=self.user, limit=limit,
+        self.service.open(proc.pid, app=proc.app, user=proc.user or self.user, limit=limit,
                           count_tokens=self.k.engines.of(proc).engine.count_tokens,
                           grants=grants, policy=self.cfg.policy, page_overhead=per_message, above=above)
         self.sync(proc.pid)

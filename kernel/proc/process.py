@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 import math
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import anyio
 
 from syscalls.proc import ProcInfo
+
+USER_NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # whose memory a process uses, when not the kernel's user
 
 
 class State(str, enum.Enum):
@@ -64,6 +67,7 @@ class Process:
                  lineage: tuple[tuple[str, Any], ...] = ()):
         self.pid, self.ppid, self.app, self.task = pid, ppid, app, task
         self.priority = priority
+        self.user = ""  # whose memory it reads and writes; "" is the kernel's user (kernel/memory/kernelmem.py)
         self.engine = "default"  # the engine it runs on, by name, chosen at spawn (kernel/sched/engines.py)
         self.permissions = permissions  # its app's grants
         # the grant sets above its own, nearest first, as (app, Permissions): what its parent asked

@@ -58,7 +58,8 @@ class Journaler:
             engine = spawn.engine if spawn.engine in self.k.engines else None  # the same one while configured
             restored = await self._restore_context(spawn, engine)
             try:
-                await self.k.spawn(spawn.app, spawn.task, priority=spawn.priority, pid=spawn.pid, engine=engine)
+                await self.k.spawn(spawn.app, spawn.task, priority=spawn.priority, pid=spawn.pid, engine=engine,
+                                   user=spawn.user or None)
             except Exception as exc:  # the app is gone, or its budget no longer allows it
                 if restored and self.k.memory is not None:
                     with contextlib.suppress(Exception):
@@ -84,6 +85,7 @@ class Journaler:
         try:
             manifest = self.k.registry.get(spawn.app)
             pm = await memory.restore(spawn.pid, ctx.data, app=spawn.app, grants=manifest.permissions.memory,
+                                      user=spawn.user or None,
                                       engine=self.k.engines.route(manifest, engine))
         except Exception as exc:  # noqa: BLE001 - the process still resumes, with a fresh context
             self.k.events.emit("proc.context_lost", spawn.pid, app=spawn.app, error=f"{type(exc).__name__}: {exc}"[:300])
@@ -139,7 +141,7 @@ class Journaler:
 
     async def on_spawn(self, proc: Process, manifest: Manifest) -> None:
         self._write(Record(kind="spawn", pid=proc.pid, ppid=proc.ppid, app=proc.app, task=proc.task,
-                           priority=proc.priority, restart=manifest.restart, engine=proc.engine,
+                           priority=proc.priority, restart=manifest.restart, engine=proc.engine, user=proc.user,
                            ts=time.time(), started=proc.started))
 
     def on_event(self, ev: dict[str, Any]) -> None:

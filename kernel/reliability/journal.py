@@ -24,7 +24,7 @@ Kind = Literal["boot", "spawn", "exit", "ctx", "sandbox"]
 
 class Record(msgspec.Struct, kw_only=True, omit_defaults=True):
     """One journal entry.  ``kind`` says which fields matter:
-    boot (ts, boot), spawn (pid ppid app task priority restart engine ts), exit (pid reason status result
+    boot (ts, boot), spawn (pid ppid app task priority restart engine user ts), exit (pid reason status result
     error ts tokens_in tokens_out syscalls), ctx (pid data: a memory context's bytes), sandbox (boot, task: a
     sandbox kernel id this boot used, so the next boot can remove its orphaned containers)."""
 
@@ -37,6 +37,7 @@ class Record(msgspec.Struct, kw_only=True, omit_defaults=True):
     task: str = ""
     priority: int = 20
     restart: str = "never"
+    user: str = ""  # whose memory a process used, when not the kernel's user
     engine: str = ""  # the engine a process ran on (kernel/sched/engines.py); "" in journals from before
     reason: str = ""
     status: int | None = None

@@ -13,11 +13,12 @@ OnSpawn = Callable[[int], Awaitable[None]]  # told each pid the eval starts (``-
 
 
 class Backend(Protocol):
-    """Runs one process of ``app`` on ``task`` to its end (or kills it after ``timeout`` s)."""
+    """Runs one process of ``app`` on ``task`` to its end (or kills it after ``timeout`` s), with the
+    memory of ``user`` (the kernel's user when "")."""
 
     name: str
 
-    async def run(self, app: str, task: str, timeout: float) -> Run: ...
+    async def run(self, app: str, task: str, timeout: float, user: str = "") -> Run: ...
 
 
 class KernelBackend:
@@ -28,11 +29,11 @@ class KernelBackend:
         self.name = f"in-process kernel on {kernel.engine.name}"
         self.on_spawn = on_spawn
 
-    async def run(self, app: str, task: str, timeout: float) -> Run:
+    async def run(self, app: str, task: str, timeout: float, user: str = "") -> Run:
         from syscalls.errors import SyscallError
         t0 = time.monotonic()
         try:
-            pid = await self.k.spawn(app, task)
+            pid = await self.k.spawn(app, task, user=user or None)
         except SyscallError as exc:
             return Run(exit_reason="spawn", error=str(exc))
         if self.on_spawn is not None:
@@ -62,11 +63,11 @@ class DaemonBackend:
         self.c = client
         self.on_spawn = on_spawn
 
-    async def run(self, app: str, task: str, timeout: float) -> Run:
+    async def run(self, app: str, task: str, timeout: float, user: str = "") -> Run:
         from ..client import KernelError
         t0 = time.monotonic()
         try:
-            pid = await self.c.spawn(app, task)
+            pid = await self.c.spawn(app, task, user=user)
         except KernelError as exc:
             return Run(exit_reason="spawn", error=exc.message)
         if self.on_spawn is not None:

@@ -1,6 +1,7 @@
 """Run an app over suite items, a few at a time, and turn each run into a checked ``Outcome``."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Callable
 
@@ -13,13 +14,20 @@ from .sites import serving
 from .suite import Item
 
 
+def memory_user(item: Item, sample: int) -> str:
+    """The memory user of an item's run: its own, so items do not see each other's facts."""
+    return f"eval.{re.sub(r'[^A-Za-z0-9._:-]', '-', item.id)[:48]}.{sample}"
+
+
 async def run_item(backend: Backend, app: str, item: Item, sample: int, folder: Path, timeout: float) -> Outcome:
     """Each turn of the item is its own process, in order; the last one's answer is checked and the
-    costs of all turns are summed.  A turn that fails ends the item with that failure."""
+    costs of all turns are summed.  A turn that fails ends the item with that failure.  The turns share a
+    memory user of their own (``eval.ID.SAMPLE``): what one item tells the assistant is not recalled in
+    another, as two people's facts are not."""
     total = Run(exit_reason="exited")
     run = total
     for turn in item.turns:
-        run = await backend.run(app, turn, timeout)
+        run = await backend.run(app, turn, timeout, user=memory_user(item, sample))
         total.tokens_in += run.tokens_in
         total.tokens_out += run.tokens_out
         total.llm_seconds += run.llm_seconds

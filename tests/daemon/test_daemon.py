@@ -177,6 +177,9 @@ async def test_errors_come_back_typed(booted):
         with pytest.raises(KernelError) as e:
             await c.spawn("no-such-app", "x")
         assert e.value.code == "not_found"
+        with pytest.raises(KernelError, match="user") as e:
+            await c.spawn("assistant", "x", user="../someone")  # a memory user is a plain name
+        assert e.value.code == "invalid"
         assert await c.approvals() == []
         with pytest.raises(KernelError, match="no pending approval"):
             await c.approve("abc123")

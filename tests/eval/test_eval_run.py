@@ -11,6 +11,7 @@ from llmos.eval import report
 from llmos.eval.backends import KernelBackend
 from llmos.eval.runner import run_suite
 from llmos.eval.suite import load_suite
+from syscalls.errors import SyscallError
 
 pytestmark = pytest.mark.anyio
 
@@ -106,3 +107,29 @@ async def test_an_unknown_app_is_a_system_failure_of_each_item(kernel_factory, t
     async with kernel_factory(engine()) as k:
         [o] = await run_suite(KernelBackend(k), "no-such-app", load_suite(f).items, tmp_path)
     assert (o.failure, o.system, o.passed) == ("spawn", True, False) and "no app named" in o.error
+
+
+MEM_APP = """
+async def run(sys, task):
+    if task.startswith("remember "):
+        await sys.mem.store(task[len("remember "):], collection="user")
+        return "ok"
+    return " | ".join(sorted(m.text for m in await sys.mem.recall("which fruit", k=5)))
+"""
+
+
+async def test_each_item_has_a_memory_of_its_own(kernel_factory, make_app, tmp_path):
+    folder = make_app("memo", code=MEM_APP, syscalls=["mem.*"])
+    toml = (folder / "app.toml").read_text().replace("[permissions]\n", '[permissions]\nmemory = ["user:{user}"]\n')
+    (folder / "app.toml").write_text(toml)
+    items = [{"id": f"fruit-{f}", "category": "memory", "task": [f"remember the fruit is {f}", "which fruit"],
+              "expect": f, "checker": "contains"} for f in ("apple", "pear", "plum")]
+    (tmp_path / "mem.jsonl").write_text("\n".join(json.dumps(i) for i in items) + "\n")
+    async with kernel_factory(ScriptedEngine(default="ok"), subsystems=["memory"]) as k:
+        outcomes = await run_suite(KernelBackend(k), "memo", load_suite(tmp_path / "mem.jsonl").items, tmp_path,
+                                   concurrency=3, timeout=20)
+        # the kernel's own user never saw them, and a spawn names a user only as a plain name
+        with pytest.raises(SyscallError, match="user"):
+            await k.spawn("memo", "which fruit", user="../other")
+    assert [o.answer for o in outcomes] == ["the fruit is apple", "the fruit is pear", "the fruit is plum"]
+    assert all(o.passed for o in outcomes)

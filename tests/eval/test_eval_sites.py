@@ -65,7 +65,7 @@ class Recorder:
     def __init__(self):
         self.tasks: list[str] = []
 
-    async def run(self, app: str, task: str, timeout: float) -> Run:
+    async def run(self, app: str, task: str, timeout: float, user: str = "") -> Run:
         self.tasks.append(task)
         url = next(w for w in task.split() if w.startswith("http://"))
         async with httpx.AsyncClient() as c:

@@ -106,3 +106,17 @@ async def test_a_preference_told_to_one_process_reaches_a_later_one(kernel_facto
         asked = len(eng.requests)
         await run(k, "noter", "Book me a seat on the Lisbon flight: window or aisle?")
         assert "aisle seats" not in prompt_text(eng, eng.requests[asked])  # not granted user:*: not recalled
+
+
+async def test_a_process_may_use_the_memory_of_a_named_user_and_its_children_inherit_it(kernel_factory, make_app):
+    make_app("napper", code="import anyio\n\nasync def run(sys, task):\n    await anyio.sleep(30)\n")
+    memapp(make_app, "booker", '["user:{user}"]')
+    async with kernel_factory(ScriptedEngine(default="ok", n_ctx=2048, n_slots=2), subsystems=["memory"]) as k:
+        parent = await k.spawn("napper", user="ann")
+        child = await k.spawn("napper", parent=parent)
+        assert (k.ptable.get(parent).user, k.ptable.get(child).user) == ("ann", "ann")
+        k.signal(parent, "KILL")
+        pid = await k.spawn("booker", "prefer I like jazz", user="ann")
+        assert (await k.wait(pid, 10)).result == "user:ann"  # ann's collection, not the kernel user's
+        pid = await k.spawn("booker", "recall jazz")
+        assert "jazz" not in ((await k.wait(pid, 10)).result or "")  # the kernel's user does not see it
