@@ -145,8 +145,10 @@ def _unit_of(node: ast.AST, env: Mapping[str, Unit], vals: Mapping[str, Fraction
 def typed(question: str) -> dict[str, Unit]:
     """Each number and unit fact of the question by its text -> its unit, leaving out a text that
     has two units (7 weeks, and the 7 days a week)."""
-    pairs = list(zip(prog.NUM.findall(question), quantities(question))) + list(zip(units.factors(question),
-                                                                                 factor_units(question)))
+    nums, kinds = prog.NUM.findall(question), quantities(question)
+    if len(nums) != len(kinds):
+        return {}  # the words were read apart from the numbers: no unit is trusted
+    pairs = list(zip(nums, kinds)) + list(zip(units.factors(question), factor_units(question)))
     out = {t: u for t, u in pairs}
     return {t: u for t, u in out.items() if all(u == v for s, v in pairs if s == t)}
 
