@@ -150,7 +150,7 @@ class Kernel:
         (else kernel/sched/engines.py routes it); ``user`` names whose memory it reads and writes (else its
         parent's, else the kernel's user): ``llmos eval`` gives each item its own."""
         if user is not None and not USER_NAME.fullmatch(user):
-            raise InvalidArgument(f"user {user[:80]!r}: 1 to 64 letters, digits, '.', '_', ':' or '-'")
+            raise InvalidArgument(f"user {user[:80]!r}: 1 to 100 letters, digits, '_', '.', '@' or '-'")
         try:
             manifest = manifest or self.registry.get(app)
         except KeyError:

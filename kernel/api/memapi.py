@@ -43,7 +43,13 @@ def do_forget(admin: MemoryAdmin, req: m.MemForget) -> str:
     return name
 
 
-DO: dict[type[msgspec.Struct], Callable[[MemoryAdmin, Any], Any]] = {m.MemStore: do_store, m.MemSearch: do_search, m.MemList: do_list, m.MemForget: do_forget}
+def do_drop_user(admin: MemoryAdmin, req: m.MemDropUser) -> bool:
+    return admin.drop_user(req.user)
+
+
+DO: dict[type[msgspec.Struct], Callable[[MemoryAdmin, Any], Any]] = {
+    m.MemStore: do_store, m.MemSearch: do_search, m.MemList: do_list, m.MemForget: do_forget,
+    m.MemDropUser: do_drop_user}
 
 
 async def handle(kernel: Kernel, req: Any) -> Any:

@@ -30,7 +30,8 @@ class Spawn(Request, tag="spawn"):
     budgets: dict[str, float] = {}
     files: dict[Name, bytes] = {}  # put in the workspace before it starts (``llmos run --file``)
     engine: str = ""  # the engine it runs on, by name (``llmos run --engine``); "" lets the kernel route it
-    user: str = ""  # whose memory it uses (``llmos eval`` gives each item its own); "" is the kernel's user
+    user: Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[A-Za-z0-9_.@-]*$")] = ""  # whose memory it
+    # uses (``llmos eval`` gives each item its own); "" is the kernel's user
 
 
 class Kill(Request, tag="kill"):
@@ -134,6 +135,10 @@ class MemForget(Request, tag="mem.forget"):
     mem_id: Name  # ``id`` is the request's own
 
 
+class MemDropUser(Request, tag="mem.drop_user"):
+    user: Who  # every fact and preference of this user, gone (``llmos eval`` drops its items' users)
+
+
 class MemItem(msgspec.Struct, kw_only=True):
     id: str
     text: str
@@ -179,7 +184,7 @@ class Auth(msgspec.Struct, tag="auth", tag_field="op", forbid_unknown_fields=Tru
 
 
 REQUESTS: tuple[type[msgspec.Struct], ...] = (Status, Spawn, Kill, Wait, Ps, Logs, Apps, Approvals, Approve, Deny, Answer, Subscribe, Halt)
-REQUESTS += (MemStore, MemSearch, MemList, MemForget, CopyIn, CopyOut)
+REQUESTS += (MemStore, MemSearch, MemList, MemForget, MemDropUser, CopyIn, CopyOut)
 REQUESTS += (Exec, ApiKey)
 AnyRequest = Union[REQUESTS]  # type: ignore[valid-type]  # built at run time from the tuple; msgspec reads it
 

@@ -67,6 +67,10 @@ class MemoryAdmin:
     def counts(self) -> dict[str, int]:
         return {n: self.store.count(n) for n in self.collections()}
 
+    def drop_user(self, user: str) -> bool:
+        """Delete the user's collection and everything in it; False if there was none."""
+        return bool(self.store.drop(user_collection(user)))
+
     def forget(self, mem_id: str) -> str | None:
         """Delete ``mem_id`` for good from whichever long-term collection holds it."""
         for name in self.collections():

@@ -12,7 +12,7 @@ import anyio
 
 from syscalls.proc import ProcInfo
 
-USER_NAME = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # whose memory a process uses, when not the kernel's user
+USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,100}")  # whose memory a process uses (as the kernel API's ``Who``)
 
 
 class State(str, enum.Enum):

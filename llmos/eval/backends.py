@@ -1,6 +1,7 @@
 """Where eval runs an app: an in-process kernel (as ``llmos run`` without a daemon) or the kernel daemon."""
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from typing import Protocol
@@ -19,6 +20,9 @@ class Backend(Protocol):
     name: str
 
     async def run(self, app: str, task: str, timeout: float, user: str = "") -> Run: ...
+
+    async def forget_user(self, user: str) -> None:
+        """Drop everything ``user`` has in memory (best effort: a kernel without memory has none)."""
 
 
 class KernelBackend:
@@ -52,6 +56,13 @@ class KernelBackend:
                    result=proc.result, error=proc.error,
                    tokens_in=proc.usage.tokens_in, tokens_out=proc.usage.tokens_out,
                    llm_seconds=round(proc.usage.llm_seconds, 3), wall_seconds=round(time.monotonic() - t0, 3))
+
+
+    async def forget_user(self, user: str) -> None:
+        memory = self.k.memory
+        if memory is not None:
+            with contextlib.suppress(Exception):  # the store refused: the items' users stay, apart from the person's
+                await memory.run(memory.admin.drop_user, user)
 
 
 class DaemonBackend:
@@ -97,3 +108,9 @@ class DaemonBackend:
                    tokens_in=info.tokens_in, tokens_out=info.tokens_out, llm_seconds=round(info.cpu_time, 3),
                    wall_seconds=round(time.monotonic() - t0, 3))
 
+    async def forget_user(self, user: str) -> None:
+        from kernel.api import messages as m
+
+        from ..client import KernelError
+        with contextlib.suppress(KernelError):  # a daemon without memory has nothing of it
+            await self.c.call(m.MemDropUser(user=user))

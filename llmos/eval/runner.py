@@ -16,24 +16,25 @@ from .suite import Item
 
 def memory_user(item: Item, sample: int) -> str:
     """The memory user of an item's run: its own, so items do not see each other's facts."""
-    return f"eval.{re.sub(r'[^A-Za-z0-9._:-]', '-', item.id)[:48]}.{sample}"
+    return f"eval.{re.sub(r'[^A-Za-z0-9_.@-]', '-', item.id)[:80]}.{sample}"
 
 
 async def run_item(backend: Backend, app: str, item: Item, sample: int, folder: Path, timeout: float) -> Outcome:
     """Each turn of the item is its own process, in order; the last one's answer is checked and the
     costs of all turns are summed.  A turn that fails ends the item with that failure.  The turns share a
-    memory user of their own (``eval.ID.SAMPLE``): what one item tells the assistant is not recalled in
-    another, as two people's facts are not."""
+    memory user of their own (``eval.ID.SAMPLE``), dropped when the item ends: what one item tells the
+    assistant is not recalled in another, as two people's facts are not."""
     total = Run(exit_reason="exited")
-    run = total
+    run, user = total, memory_user(item, sample)
     for turn in item.turns:
-        run = await backend.run(app, turn, timeout, user=memory_user(item, sample))
+        run = await backend.run(app, turn, timeout, user=user)
         total.tokens_in += run.tokens_in
         total.tokens_out += run.tokens_out
         total.llm_seconds += run.llm_seconds
         total.wall_seconds += run.wall_seconds
         if run.exit_reason != "exited":
             break
+    await backend.forget_user(user)  # the item's memory is gone with it, not left in the person's store
     answer = run.result or ""
     failure, error = "", run.error
     if run.exit_reason != "exited":

@@ -131,5 +131,6 @@ async def test_each_item_has_a_memory_of_its_own(kernel_factory, make_app, tmp_p
         # the kernel's own user never saw them, and a spawn names a user only as a plain name
         with pytest.raises(SyscallError, match="user"):
             await k.spawn("memo", "which fruit", user="../other")
+        assert not [c for c in k.memory.store.list_collections() if c.startswith("user:eval.")]  # dropped after
     assert [o.answer for o in outcomes] == ["the fruit is apple", "the fruit is pear", "the fruit is plum"]
     assert all(o.passed for o in outcomes)

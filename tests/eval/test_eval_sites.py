@@ -72,6 +72,9 @@ class Recorder:
             page = (await c.get(url)).text
         return Run(exit_reason="exited", result=page)
 
+    async def forget_user(self, user: str) -> None:
+        pass
+
 
 async def test_the_runner_serves_the_sites_for_the_run_and_stops_them_after(tmp_path):
     suite = load_suite(two_sites(tmp_path))

@@ -79,3 +79,13 @@ async def test_travel_still_uses_a_relevant_preference(kernel_factory, make_app)
         got = await run(k, "trip")
         assert got["memories"] == ["I like flying Eastwind and a window seat"]
         assert (got["airline"], got["seat"]) == ("Eastwind", "window")
+
+
+async def test_a_users_memory_can_be_dropped_through_the_api(kernel_factory, make_app):
+    async with kernel_factory(ScriptedEngine(default="{}"), subsystems=["memory"]) as k:
+        await memapi.handle(k, api.MemStore(text="My dog is Biscuit", user="ann"))
+        await memapi.handle(k, api.MemStore(text="My cat is Tom"))  # the kernel's user
+        assert await memapi.handle(k, api.MemDropUser(user="ann")) is True
+        assert await memapi.handle(k, api.MemDropUser(user="ann")) is False  # nothing left to drop
+        left = await memapi.handle(k, api.MemList())
+        assert [i.text for i in left] == ["My cat is Tom"]
