@@ -155,10 +155,11 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
         action = reply.value if isinstance(reply.value, dict) else {}
         name = action.get("tool", "")
         if name == ANSWER:
-            if ANSWER in action and not blank(action[ANSWER]):
-                answer = action[ANSWER]
-                return agent_steps.tidy(answer) if isinstance(answer, str) else answer  # no marks, a loop cut
-            empty += ANSWER in action
+            answer = action.get(ANSWER)
+            answer = agent_steps.tidy(answer) if isinstance(answer, str) else answer  # no marks, a loop cut
+            if ANSWER in action and not blank(answer):
+                return answer
+            empty += ANSWER in action  # a copied memory mark alone is asked again, as an empty answer is
             convo.add("user", f'Your answer was empty. Give the answer itself: {{"tool": "{ANSWER}", '
                               f'"{ANSWER}": ...}}')
             continue

@@ -37,7 +37,8 @@ def unrepeat(text: str) -> str:
 
 # a recalled line's provenance as memory pages show it (kernel/memory/recall.py: "[fact · m-1a2b user:root · 0.59]"),
 # closed or cut off, which a small model copies from the page into what it writes
-MARK = re.compile(r"\s*\[\w+ · [^\]\n]*(?:\]|$)")
+# or the bare id and collection of one ("m-3b53 user:ann · 0.86")
+MARK = re.compile(r"\s*\[\w+ · [^\]\n]*(?:\]|$)|\s*\[?\b[mM]-[0-9a-f]{4,}\b[^\]\n]*· -?\d[\d.]*\]?")
 
 
 def tidy(text: str) -> str:

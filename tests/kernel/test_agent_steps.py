@@ -55,6 +55,8 @@ def test_a_text_that_loops_is_cut_where_it_came_back(text, kept):
     ("Desk 19. [fact · m-656f4fb514e9422e user:r", "Desk 19."),  # cut off at the length limit
     ("Tea [preference · m-5bd0 · 0.31], as you like it.", "Tea, as you like it."),
     ("A list [a, b] and x · y stay.", "A list [a, b] and x · y stay."),
+    ("M-3b534f8e30e344cb user:eval.mem-number-06.0 · 0.86", ""),  # the bare id and collection
+    ("Code 8812 m-3b53 user:ann · 0.86]", "Code 8812"),
 ])
 def test_copied_provenance_marks_are_taken_out(text, kept):
     assert tidy(text) == kept
@@ -64,6 +66,12 @@ async def test_an_answer_leaves_out_the_memory_marks_it_copied(kernel_factory, m
     copied = "Your team is called Falcon. [fact · m-a9e34d8808494ffd user:root · 0.70]"
     p, _ = await run_agent(kernel_factory, make_app, "What is my team called?", [answer(copied)])
     assert p.result == "Your team is called Falcon."
+
+
+async def test_an_answer_that_is_only_a_copied_mark_is_asked_again(kernel_factory, make_app):
+    script = [answer("m-3b534f8e user:root · 0.86"), answer("8812")]
+    p, eng = await run_agent(kernel_factory, make_app, "What is my gym locker code?", script)
+    assert p.result == "8812" and "Your answer was empty" in eng.detokenize(eng.requests[1].prompt)
 
 
 async def test_a_looping_answer_ends_at_its_first_repeat(kernel_factory, make_app):
