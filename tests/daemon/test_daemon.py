@@ -179,7 +179,7 @@ async def test_errors_come_back_typed(booted):
         assert e.value.code == "not_found"
         with pytest.raises(KernelError, match="user") as e:
             await c.spawn("assistant", "x", user="../someone")  # a memory user is a plain name
-        assert e.value.code == "invalid"
+        assert e.value.code == "bad_request"  # refused by the request's own schema, before the kernel
         assert await c.approvals() == []
         with pytest.raises(KernelError, match="no pending approval"):
             await c.approve("abc123")
