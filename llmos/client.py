@@ -153,7 +153,7 @@ class Client:
 
     async def spawn(self, app: str, task: str = "", *, priority: int | None = None,
                     budgets: dict[str, float] | None = None, files: dict[str, bytes] | None = None,
-                    engine: str = "", user: str = "") -> int:
+                    engine: str = "", user: str | None = None) -> int:
         return await self.call(m.Spawn(app=app, task=task, priority=priority, budgets=budgets or {},
                                        files=files or {}, engine=engine, user=user))
 

@@ -58,7 +58,7 @@ async def status(kernel: Kernel, req: m.Status) -> m.KernelStats:
 async def spawn(kernel: Kernel, req: m.Spawn) -> int:
     budgets = {k: int(v) if float(v).is_integer() else v for k, v in req.budgets.items()}  # JSON has one number type
     return await kernel.spawn(req.app, req.task, priority=req.priority, budgets=budgets or None,
-                              files=dict(req.files) or None, engine=req.engine or None, user=req.user or None)
+                              files=dict(req.files) or None, engine=req.engine or None, user=req.user)
 
 
 async def kill(kernel: Kernel, req: m.Kill) -> None:

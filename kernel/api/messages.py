@@ -11,6 +11,7 @@ Pid = Annotated[int, msgspec.Meta(ge=1)]
 Signal = Annotated[str, msgspec.Meta(pattern="^(TERM|KILL|STOP|CONT)$")]
 Text = Annotated[str, msgspec.Meta(max_length=256 * 1024)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+Who = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]  # a memory user
 
 
 class Request(msgspec.Struct, tag_field="op", forbid_unknown_fields=True, kw_only=True):
@@ -30,8 +31,7 @@ class Spawn(Request, tag="spawn"):
     budgets: dict[str, float] = {}
     files: dict[Name, bytes] = {}  # put in the workspace before it starts (``llmos run --file``)
     engine: str = ""  # the engine it runs on, by name (``llmos run --engine``); "" lets the kernel route it
-    user: Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[A-Za-z0-9_.@-]*$")] = ""  # whose memory it
-    # uses (``llmos eval`` gives each item its own); "" is the kernel's user
+    user: Who | None = None  # whose memory it uses (``llmos eval`` gives each item its own); else the kernel's user
 
 
 class Kill(Request, tag="kill"):
@@ -108,7 +108,6 @@ class CopyOut(Request, tag="cp.out"):
 
 
 # -- long-term memory, as the person sees it (``llmos mem``; kernel/api/memapi.py) ---------------------
-Who = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.@-]+$")]
 
 
 class MemStore(Request, tag="mem.store"):

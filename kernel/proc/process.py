@@ -12,7 +12,7 @@ import anyio
 
 from syscalls.proc import ProcInfo
 
-USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,100}")  # whose memory a process uses (as the kernel API's ``Who``)
+USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,100}")  # whose memory a process uses; the kernel API's ``Who`` for callers in process
 
 
 class State(str, enum.Enum):

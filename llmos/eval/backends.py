@@ -57,7 +57,6 @@ class KernelBackend:
                    tokens_in=proc.usage.tokens_in, tokens_out=proc.usage.tokens_out,
                    llm_seconds=round(proc.usage.llm_seconds, 3), wall_seconds=round(time.monotonic() - t0, 3))
 
-
     async def forget_user(self, user: str) -> None:
         memory = self.k.memory
         if memory is not None:
@@ -78,7 +77,7 @@ class DaemonBackend:
         from ..client import KernelError
         t0 = time.monotonic()
         try:
-            pid = await self.c.spawn(app, task, user=user)
+            pid = await self.c.spawn(app, task, user=user or None)
         except KernelError as exc:
             return Run(exit_reason="spawn", error=exc.message)
         if self.on_spawn is not None:
