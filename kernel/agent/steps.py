@@ -7,7 +7,7 @@ import copy
 import re
 from typing import Any
 
-from kernel.agent.sums import NOT_SUMS
+from kernel.agent.sums import NOT_SUMS, expressions
 from syscalls.errors import SyscallError
 
 TIGHT_CHARS = 120  # every string of the action at most this long on the second try
@@ -24,15 +24,52 @@ SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n+|$)")  # a sentence with its end m
 
 def unrepeat(text: str) -> str:
     """``text`` up to the first sentence of two or more words that it already said (whatever follows it
-    goes too); unchanged when no sentence comes back.  A small model that starts to loop under greedy
-    decoding writes the same sentence until the length limit ("I'm a Falcon. I'm a Falcon. I'm a Fal")."""
+    goes too), then up to the first clause that states its subject again (``unrestate``); unchanged when
+    neither comes back.  A small model that starts to loop under greedy decoding writes the same sentence
+    until the length limit ("I'm a Falcon. I'm a Falcon. I'm a Fal")."""
     seen: set[str] = set()
     for m in SENTENCE.finditer(text):
         key = " ".join(m.group(0).lower().split()).rstrip(".!?")
         if key.count(" ") >= 1 and key in seen:
-            return text[:m.start()].rstrip()
+            return unrestate(text[:m.start()].rstrip())
         seen.add(key)
+    return unrestate(unloop(text))
+
+
+LOOP = re.compile(r"(\w.{3,79}?)(?:\W*\1){2,}", re.IGNORECASE | re.DOTALL)  # a phrase said three times in a row
+LOOP_SCAN = 600  # characters searched for one (the search is quadratic in them)
+
+
+def unloop(text: str) -> str:
+    """``text`` up to the second of three or more times it says the same phrase of words in a row, with no
+    sentence end between them ("19 to the third power: 19 to the third power: 19 to the"); unchanged without one."""
+    for m in LOOP.finditer(text[:LOOP_SCAN]):
+        phrase = m.group(1).strip()
+        if " " in phrase and re.search(r"[^\W\d_]", phrase):  # words, not digits ("1111 1111 1111" is a number)
+            return text[:m.start() + len(m.group(1))].rstrip(" ,;:")
     return text
+
+
+# the opening of a statement: two to six words, then a copula ("A week is", "The first letter is")
+OPENING = re.compile(r"^\W*((?:[\w'-]+\s+){2,6}?(?:is|are|was|were|am)\b)", re.IGNORECASE)
+CLAUSE = r"(?:[,;.!?]\s*(?:and\s+|but\s+)?|\s+(?:and|but)\s+)"  # where a new clause may start
+
+
+def unrestate(text: str) -> str:
+    """``text`` up to the first clause that begins with the same subject and verb as the text itself,
+    the loop a small model falls into when it enumerates ("A week is 7 days, and a week is 5 days, and
+    a week is 10 days, and a week,").  The first statement is the answer; what restates it only
+    contradicts or repeats it.  A clause about another subject stays ("The capital of France is Paris
+    and the capital of Italy is Rome")."""
+    m = OPENING.match(text)
+    if m is None:
+        return text
+    words = m.group(1).split()
+    again = re.search(CLAUSE + r"\s*" + r"\s+".join(map(re.escape, words)) + r"\b", text[m.end():], re.IGNORECASE)
+    if again is None:
+        return text
+    head = text[:m.end() + again.start()].rstrip(" ,;")
+    return head if head.endswith((".", "!", "?")) else head + "."
 
 
 # a recalled line's provenance as memory pages show it (kernel/memory/recall.py: "[fact · m-1a2b user:root · 0.59]"),
@@ -78,7 +115,7 @@ def answer_only(answer: str, output_schema: dict[str, Any] | None) -> dict[str, 
 def arithmetic(task: str) -> bool:
     """Whether the task asks for a computation the calculator can do (``1000 minus 357``, ``17% of 300``,
     ``12 squared``)."""
-    return bool(ARITH.search(NOT_SUMS.sub(" ", task)))
+    return bool(ARITH.search(NOT_SUMS.sub(" ", task))) or bool(expressions(task))  # or a phrasing sums reads
 
 
 def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> dict[str, Any]:

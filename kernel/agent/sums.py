@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from functools import partial
+from typing import Any
 
 from drivers.tools.calc import CalcError, evaluate
 
 NUM = r"\d[\d,]*(?:\.\d+)?"
+ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
+            "tenth": 10, r"\d+(?:st|nd|rd|th)": 0}  # "to the third power", "to the 5th power"
 NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
 # operator words and phrasings, in the order they are rewritten (longer phrases first)
-WORDS: list[tuple[str, str]] = [
+WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:the\s+)?square root of\s+({NUM})", r"sqrt(\1)"),
-    (rf"\bsubtract\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
+    (rf"\b(?:subtract|deduct)\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
+    (rf"\btake\s+(?:away\s+)?({NUM})\s+(?:away\s+)?from\s+({NUM})", r"\2 - \1"),
+    (rf"\bto the\s+({'|'.join(ORDINALS)})\s+power\b", lambda m: "^ " + str(power(m.group(1)))),
     (rf"\b(?:multiply\s+({NUM})\s+(?:by|and|with)|(?:the\s+)?product of\s+({NUM})\s+and)\s+({NUM})", r"\1\2 * \3"),
     (rf"\b(?:divide\s+({NUM})\s+by|(?:the\s+)?quotient of\s+({NUM})\s+(?:and|by))\s+({NUM})", r"\1\2 / \3"),
     (rf"\b(?:the\s+)?difference (?:between|of)\s+({NUM})\s+and\s+({NUM})", r"\1 - \2"),
@@ -25,6 +30,11 @@ WORDS: list[tuple[str, str]] = [
     (r"\bto the power of\b", "^"), (r"[×x](?=\s*\d)", "*"), (r"÷", "/"),
 ]
 SPAN = re.compile(r"(?:sqrt\()?[\d(][\d\s.,+\-*/^()sqrt]*[\d)]")
+
+
+def power(word: str) -> int:
+    """The exponent an ordinal names: "third" is 3, "12th" is 12."""
+    return ORDINALS.get(word.lower()) or int(re.sub(r"\D", "", word))
 
 
 def _listed(m: re.Match[str], op: str) -> str:

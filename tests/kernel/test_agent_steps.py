@@ -44,6 +44,15 @@ async def test_a_length_cut_action_is_asked_again_with_bounded_strings(kernel_fa
     ("Yes. Yes.", "Yes. Yes."),  # one word is no loop
     ("Rain taps the glass in steady time,\nand every drop keeps up the rhyme.", None),
     ("12.5 * 8 - 3", None), ("It is 09:30 UTC on 1 January 2030.", None), ("", None),
+    # a phrase said again and again without a sentence end; digits alone are a number, not a loop
+    ("19 to the third power: 19 to the third power: 19 to the third power: 19 t", "19 to the third power"),
+    ("I love you, I love you, I love you, I love you,", "I love you"), ("My code is 1111 1111 1111.", None),
+    # a clause that states the answer's subject again: enumerating, or contradicting the first statement
+    ("A week is 7 days and a week is 14 days.", "A week is 7 days."),
+    ("A week is 7 days, and a week is 5 days, and a week is 10 days, and a week,", "A week is 7 days."),
+    ("The sky is blue. The sky is blue on a clear day.", "The sky is blue."),
+    ("The capital of France is Paris and the capital of Italy is Rome.", None),  # another subject
+    ("There are 7 days in a week, there are 7.", None),  # no subject before the verb
 ])
 def test_a_text_that_loops_is_cut_where_it_came_back(text, kept):
     assert unrepeat(text) == (text if kept is None else kept)
@@ -129,6 +138,7 @@ async def test_other_tasks_start_free(kernel_factory, make_app):
     ("Add 12, 30 and 7.", True), ("Subtract 45 from 300.", True), ("What is the average of 4 and 9?", True),
     ("Add milk to the list for 2 people", False), ("Add a note: call Bo", False),
     ("Multiply 36 by 25.", True), ("What is the product of 12 and 14?", True), ("Divide 920 by 8.", True),
+    ("Take 1,289 away from 5,004.", True), ("What is 19 to the third power?", True), ("Take the bins out", False),
 ])
 def test_what_counts_as_arithmetic(task, yes):
     assert arithmetic(task) is yes
@@ -150,6 +160,9 @@ def test_tight_bounds_free_strings_only():
     ("Multiply 36 by 25.", ["36 * 25"]), ("Divide 920 by 8.", ["920 / 8"]), ("What is 5 raised to 3?", ["5 ^ 3"]),
     ("What is the product of 12 and 14?", ["12 * 14"]), ("the difference between 90 and 35", ["90 - 35"]),
     ("What is the quotient of 81 and 9?", ["81 / 9"]),
+    ("Take 1,289 away from 5,004.", ["5,004 - 1,289"]), ("take away 5 from 12", ["12 - 5"]),
+    ("What is 19 to the third power?", ["19 ^ 3"]), ("2 to the 10th power", ["2 ^ 10"]),
+    ("Deduct 15 from 60.", ["60 - 15"]),
     ("Is 2027-3-2 a Monday?", []), ("Wake me at 6:45", []), ("I have 3 cats and 2 dogs", []), ("1/0 + 2", []),
 ])
 def test_the_expressions_a_task_writes_itself(task, own):
