@@ -61,6 +61,9 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     # tools whose output is the answer's source: once one has answered, the answer is that output or one of
     # its parts (kernel/agent/steps.py: output_parts), as an arithmetic answer is one of the calculator's results
     answer_from: list[Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = []
+    # tool -> one of its string arguments: when a route sends the first step to that tool, the task itself is
+    # that argument (a dictionary looks up the question as asked, not a word the model picks from it)
+    task_to: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = {}
     plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent/plan.py)
 
 
@@ -138,7 +141,9 @@ def check(m: Manifest, folder: str = "") -> str:
         from .examples import problem, route_problem
         bad = (problem(m.agent.examples, m.agent.tools) or route_problem(m.agent.route, m.agent.tools)
                or next((f"key 'agent.answer_from[{i}]': {t!r} is not one of agent.tools"
-                        for i, t in enumerate(m.agent.answer_from) if t not in m.agent.tools), ""))
+                        for i, t in enumerate(m.agent.answer_from) if t not in m.agent.tools), "")
+               or next((f"key 'agent.task_to.{t}': {t!r} is not one of agent.tools"
+                        for t in m.agent.task_to if t not in m.agent.tools), ""))
         if bad:
             return bad
         if m.isolation != "kernel":

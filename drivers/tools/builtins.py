@@ -1,4 +1,4 @@
-"""The built-in tools: a calculator and a clock."""
+"""The built-in tools: a calculator, a clock and a dictionary."""
 from __future__ import annotations
 
 import datetime as dt
@@ -6,6 +6,7 @@ from typing import Any
 
 from .base import Tool, ToolOutput
 from .calc import CalcError, evaluate
+from .dictionary import Dictionary
 
 
 class Calculator(Tool):
@@ -38,4 +39,4 @@ class Clock(Tool):
 
 
 def builtin_tools() -> dict[str, Tool]:
-    return {t.name: t for t in (Calculator(), Clock())}
+    return {t.name: t for t in (Calculator(), Clock(), Dictionary())}

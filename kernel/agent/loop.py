@@ -122,8 +122,10 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     """``planner``: the rules check a whole plan first (kernel/agent/plan.py); ``context``: the kernel
     keeps the conversation as the process's pages (kernel/agent/ctx.py)."""
     granted = {t.name: t for t in await sys.tool.list()}
-    tools = [granted[n] for n in spec.tools if n in granted]
-    granted_tools = {t.name: t for t in tools}
+    granted_tools = {n: granted[n] for n in spec.tools if n in granted}
+    # a tool that takes the task itself (task_to) is called only where its route pattern names the task: the
+    # model is never offered it, and guessing by likelihood never picks it
+    tools = [t for n, t in granted_tools.items() if n not in spec.task_to]
     schema = action_schema(tools, spec.output_schema)
     messages: list[dict[str, Any]] = [{"role": "system", "content": system_prompt(spec, tools)},
                             *example_turns(spec.examples),
@@ -148,7 +150,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             if text:
                 return text
     if route is not None and (first is None or route is not calc):  # calculator_first is the stricter schema
-        first = forced_schema(route)
+        first = forced_schema(route, {spec.task_to[route.name]: task} if route.name in spec.task_to else None)
     for step in range(spec.max_steps):
         now = first if step == 0 and first else agent_steps.results_answer(results, schema, ANSWER)
         reply = await act(convo, now, spec)  # adds the reply to convo
@@ -181,7 +183,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
         if sums and name == "calculator" and agent_steps.numeric(output) is not None:
             results.append(output.strip())
         elif name in spec.answer_from and not failed:
-            results += agent_steps.output_parts(output)
+            results += agent_steps.output_parts(output, not_in=task)
         last = output
         convo.add("user", observation(name, output, repeated))
     if empty:
@@ -202,12 +204,29 @@ def routed(route: dict[str, str], task: str, tools: dict[str, Any]) -> Any | Non
     return None
 
 
-def forced_schema(tool: Any) -> dict[str, Any]:
-    """The action schema with ``tool`` as the only choice (its arguments, no answer)."""
+def forced_schema(tool: Any, fixed: dict[str, str] | None = None) -> dict[str, Any]:
+    """The action schema with ``tool`` as the only choice (its arguments, no answer).  ``fixed``: arguments
+    given their value (``[agent] task_to``: the task itself), when it is a string the argument's schema
+    allows (its ``maxLength`` and ``pattern``); an argument it does not allow stays the model's to write."""
     schema = action_schema([tool], None)
     schema["properties"] = {k: v for k, v in schema["properties"].items() if k != ANSWER}
     schema["properties"]["tool"] = {"enum": [tool.name]}
+    for arg, value in (fixed or {}).items():
+        sub = arg_schemas(tool).get(arg)
+        if isinstance(sub, dict) and sub.get("type") == "string" and allows(sub, value):
+            schema["properties"][action_key(arg)] = {"enum": [value]}
+            schema["required"] = ["tool", action_key(arg)]
     return schema
+
+
+def allows(sub: dict[str, Any], value: str) -> bool:
+    """Whether a string schema's length bounds and pattern admit ``value``."""
+    if not int(sub.get("minLength", 0)) <= len(value) <= int(sub.get("maxLength", len(value))):
+        return False
+    try:
+        return "pattern" not in sub or re.search(str(sub["pattern"]), value) is not None
+    except re.error:
+        return False
 
 
 def blank(answer: Any) -> bool:

@@ -135,11 +135,13 @@ MAX_PARTS = 60
 MAX_OUTPUT = 300  # a longer output is not offered whole, and its parts are not split out
 
 
-def output_parts(output: str, span: int = 4) -> list[str]:
+def output_parts(output: str, span: int = 4, not_in: str = "") -> list[str]:
     """An answer-source tool's output as the answers it allows: the output itself, each of its parts (words,
     numbers, dates such as 2026-12-04, times such as 16:51), and runs of up to ``span`` words that stand
     together in it ("Friday 4 December 2026").  A small model with the right fact in an observation still
-    writes another (a year from its training data, a weekday worked out wrong)."""
+    writes another (a year from its training data, a weekday worked out wrong).  A part that is one word of
+    ``not_in`` (the task) is left out: the answer is what the task did not say ("What is the plural of
+    mouse?" is not answered "mouse")."""
     text = " ".join(output.split())
     if not text or len(text) > MAX_OUTPUT:
         return []
@@ -149,6 +151,8 @@ def output_parts(output: str, span: int = 4) -> list[str]:
         words = chunk.split()
         for n in range(2, span + 1):
             runs += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+    said = {w.casefold() for w in re.findall(r"[^\W_]+(?:['.-][^\W_]+)*", not_in)}
+    parts = [p for p in parts if p.casefold() not in said]
     return list(dict.fromkeys([text, *parts, *runs]))[:MAX_PARTS]
 
 

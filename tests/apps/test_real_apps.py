@@ -122,3 +122,19 @@ async def test_a_general_question_is_answered_in_plain_chat(tmp_path, registry, 
     assert calls.count("llm.score") == 3 and calls.count("llm.chat") == 1 and "llm.json" not in calls, calls
     assert "mem.recall" in calls  # asked whether memory holds something of the user's first
     assert p.result.strip() and not p.result.lstrip().startswith("{")
+
+
+async def test_the_assistant_answers_word_questions_from_the_dictionary(tmp_path):
+    """The bundled assistant on the embedded model and the real WordNet: a plural and a name routed to the
+    dictionary with the question as asked, the answer a word of its reading the question did not say."""
+    from drivers.tools.lexicon import DEFAULT_DIR
+    require((DEFAULT_DIR / "index.noun").is_file(), f"WordNet ({DEFAULT_DIR}, Debian's wordnet-base)")
+    async with real_kernel(tmp_path) as k:
+        pids = [await k.spawn("assistant", task) for task in ("What is the plural of mouse?", "What is frozen water called?")]
+        procs = [await k.wait(pid, 120) for pid in pids]
+        calls = [[json.loads(e["args"]) for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("call") == "tool.call"]
+                 for pid in pids]
+    assert all(p.exit_reason == "exited" for p in procs), [p.error for p in procs]
+    assert procs[0].result == "mice" and "ice" in procs[1].result.lower().split(), [p.result for p in procs]
+    assert [c[0]["name"] for c in calls] == ["dictionary", "dictionary"], calls
+    assert calls[0][0]["args"] == {"word": "What is the plural of mouse?"}  # the question as asked (task_to)

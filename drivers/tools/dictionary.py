@@ -1,0 +1,45 @@
+"""The dictionary tool: an English word's senses, plural and opposite, from the lexicon on disk (WordNet)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from .base import Tool, ToolOutput
+from .lexicon import DEFAULT_DIR, Lexicon, LexiconError
+
+MAX_QUERY = 80
+
+
+class Dictionary(Tool):
+    name = "dictionary"
+    description = "Look up an English word or phrase in the dictionary: what it means, its plural, its opposite."
+    schema = {"type": "object", "properties": {"word": {"type": "string", "maxLength": MAX_QUERY}},
+              "required": ["word"]}
+    trusted_output = True  # the kernel's own reference text, not the world's
+
+    def __init__(self, folder: Path = DEFAULT_DIR):
+        self.folder = folder
+        self._lexicon: Lexicon | None = None
+        self._lock = anyio.Lock()
+
+    async def lexicon(self) -> Lexicon:
+        """Loaded on the first look-up, off the event loop (about two seconds), then kept."""
+        async with self._lock:
+            if self._lexicon is None:
+                self._lexicon = await anyio.to_thread.run_sync(Lexicon, self.folder)
+            return self._lexicon
+
+    async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
+        word = args.get("word")
+        if not isinstance(word, str) or not word.strip() or len(word) > MAX_QUERY:
+            return ToolOutput(f"dictionary needs a 'word': a string of 1 to {MAX_QUERY} characters", is_error=True)
+        try:
+            lexicon = await self.lexicon()
+        except LexiconError as exc:
+            return ToolOutput(f"error: {exc}", is_error=True)
+        lines = lexicon.look_up(word)
+        if not lines:
+            return ToolOutput(f"no entry for {word.strip()!r}", data=[])
+        return ToolOutput("\n".join(lines), data=lines)
