@@ -17,6 +17,7 @@ CUT_NOTE = "That reply was cut off at the length limit. Reply again with a short
 _OP = r"(?:[-+*/x×÷^]|plus|minus|times|multiplied by|divided by|percent of|% of)"
 ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square root of|power of|to the power)\b"
                    r"|\b(?:add|sum|total|subtract|multiply|divide|average|product|quotient|difference)\b(?:\W+\w+){0,4}?\W+\d", re.IGNORECASE)
+HOW_MUCH = re.compile(r"\b(?:total|altogether|in all|combined|how (?:much|many))\b", re.IGNORECASE)  # asks for a sum
 RESULT = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?")  # a calculator output that is a number
 EXPRESSION = r"^[0-9 .+*/()^%-]{1,60}$"  # what the forced first calculator call may write
 SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?]+|\n+|$)")  # a sentence with its end mark
@@ -114,8 +115,12 @@ def answer_only(answer: str, output_schema: dict[str, Any] | None) -> dict[str, 
 
 def arithmetic(task: str) -> bool:
     """Whether the task asks for a computation the calculator can do (``1000 minus 357``, ``17% of 300``,
-    ``12 squared``)."""
-    return bool(ARITH.search(NOT_SUMS.sub(" ", task))) or bool(expressions(task))  # or a phrasing sums reads
+    ``12 squared``), or asks for a total or a count of two or more numbers it gives ("3 items at 12.75 each
+    and one at 4.6. What's the total?")."""
+    plain = NOT_SUMS.sub(" ", task)
+    if ARITH.search(plain) or expressions(task):  # or a phrasing sums reads
+        return True
+    return len(re.findall(r"\d+(?:[.,]\d+)*", plain)) >= 2 and bool(HOW_MUCH.search(plain))
 
 
 def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> dict[str, Any]:

@@ -15,6 +15,7 @@ NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
 # operator words and phrasings, in the order they are rewritten (longer phrases first)
 WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:the\s+)?square root of\s+({NUM})", r"sqrt(\1)"),
+    (rf"\b(?:the\s+)?square of\s+({NUM})", r"\1 ^ 2"), (rf"\b(?:the\s+)?cube of\s+({NUM})", r"\1 ^ 3"),
     (rf"\b(?:subtract|deduct)\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
     (rf"\btake\s+(?:away\s+)?({NUM})\s+(?:away\s+)?from\s+({NUM})", r"\2 - \1"),
     (rf"\bto the\s+({'|'.join(ORDINALS)})\s+power\b", lambda m: "^ " + str(power(m.group(1)))),

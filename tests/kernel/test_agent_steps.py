@@ -139,6 +139,9 @@ async def test_other_tasks_start_free(kernel_factory, make_app):
     ("Add milk to the list for 2 people", False), ("Add a note: call Bo", False),
     ("Multiply 36 by 25.", True), ("What is the product of 12 and 14?", True), ("Divide 920 by 8.", True),
     ("Take 1,289 away from 5,004.", True), ("What is 19 to the third power?", True), ("Take the bins out", False),
+    ("What is the square of 173?", True), ("3 items at 12.75 each and one at 4.6. What's the total?", True),
+    ("I have 3 cats and 2 dogs. How many pets is that?", True), ("How many legs does a dog have?", False),
+    ("How many hours are there in 2026-12-05?", False),  # a date is no numbers to add
 ])
 def test_what_counts_as_arithmetic(task, yes):
     assert arithmetic(task) is yes
@@ -162,7 +165,7 @@ def test_tight_bounds_free_strings_only():
     ("What is the quotient of 81 and 9?", ["81 / 9"]),
     ("Take 1,289 away from 5,004.", ["5,004 - 1,289"]), ("take away 5 from 12", ["12 - 5"]),
     ("What is 19 to the third power?", ["19 ^ 3"]), ("2 to the 10th power", ["2 ^ 10"]),
-    ("Deduct 15 from 60.", ["60 - 15"]),
+    ("Deduct 15 from 60.", ["60 - 15"]), ("What is the square of 173?", ["173 ^ 2"]), ("the cube of 4", ["4 ^ 3"]),
     ("Is 2027-3-2 a Monday?", []), ("Wake me at 6:45", []), ("I have 3 cats and 2 dogs", []), ("1/0 + 2", []),
 ])
 def test_the_expressions_a_task_writes_itself(task, own):
