@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 DEFAULT_DIR = Path(os.environ.get("LLMOS_WORDNET", "/usr/share/wordnet"))
-PARTS = {"noun": "n", "verb": "v", "adj": "a", "adv": "r"}
+PARTS = ("noun", "verb", "adj", "adv")  # the database's files: data.noun, index.noun, noun.exc, ...
 PART_OF = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 # words too common to find a sense by (the question around the word looked up)
 STOP = frozenset("a an the of to in on at by for from with and or as is are was were be been it its this that "
@@ -40,15 +40,18 @@ class Lexicon:
         self.folder = Path(folder)
         if not (self.folder / "index.noun").is_file():
             raise LexiconError(f"no WordNet database in {self.folder} (install Debian's wordnet-base; "
-                               "`make setup` does where it runs as root)")
+                               "`make run` and `make test` do where they run as root)")
         self.senses: dict[tuple[str, str], Sense] = {}
         self.lemmas: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.base: dict[str, str] = {}  # an irregular form -> its lemma ("mice" -> "mouse")
         self.plural: dict[str, str] = {}  # a noun -> its irregular plural ("child" -> "children")
-        for part in PARTS:
-            self._data(part)
-            self._index(part)
-            self._exceptions(part)
+        try:
+            for part in PARTS:
+                self._data(part)
+                self._index(part)
+                self._exceptions(part)
+        except (IndexError, ValueError) as exc:
+            raise LexiconError(f"{self.folder} does not hold WordNet 3.0's database format ({exc})") from exc
         self.gloss_words: dict[str, set[tuple[str, str]]] = defaultdict(set)
         for key, sense in self.senses.items():
             for w in set(tokens(" ".join(sense.words) + " " + sense.gloss)):
@@ -110,8 +113,8 @@ class Lexicon:
         return f"{words} ({key[0]}): {gloss}"
 
     def opposite(self, key: tuple[str, str]) -> str | None:
-        return next((self.senses[(PART_OF[p], off)].words[0].replace("_", " ") for sym, off, p in self.senses[key].pointers
-                     if sym == "!" and (PART_OF[p], off) in self.senses), None)
+        return next((self.senses[(PART_OF.get(p, ""), off)].words[0].replace("_", " ")
+                     for sym, off, p in self.senses[key].pointers if sym == "!" and (PART_OF.get(p, ""), off) in self.senses), None)
 
     def look_up(self, query: str) -> list[str]:
         """Lines about ``query``, a word, a phrase or a question about one.  "plural of mouse" and "the

@@ -90,9 +90,13 @@ def test_nothing_found_is_an_empty_list(lexicon):
     assert lexicon.look_up("zyzzyva") == [] and lexicon.look_up("") == []
 
 
-def test_no_database_is_a_clear_error(tmp_path):
+def test_no_database_or_a_broken_one_is_a_clear_error(tmp_path):
     with pytest.raises(LexiconError, match="wordnet-base"):
         Lexicon(tmp_path)
+    broken = write_db(tmp_path / "broken")
+    (broken / "data.noun").write_text("00000100 05 n zz mouse\n")
+    with pytest.raises(LexiconError, match="format"):
+        Lexicon(broken)
 
 
 async def test_the_tool_answers_validates_and_reports_a_missing_database(tmp_path):
