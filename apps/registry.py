@@ -93,6 +93,14 @@ class AppRegistry:
             raise KeyError(name)
         return apps[name]
 
+    def not_found(self, name: str) -> str:
+        """What to tell a person who asked for ``name`` and got no app: why its manifest did not load, when
+        the folder of that name holds one that failed (a typo in app.toml is not "no such app")."""
+        why = next((e for e in self.errors if f"/{name}/app.toml" in e.replace("\\", "/")), None)
+        if why is not None:
+            return f"app {name!r} did not load: {why}"
+        return f"no app named {name!r}; `llmos apps` lists the installed ones"
+
 
 def trusted_install(folder: Path, m: Manifest) -> bool:
     """Whether the person installed this app with ``--trust``, and its app.toml is still the one trusted."""

@@ -154,7 +154,7 @@ class Kernel:
         try:
             manifest = manifest or self.registry.get(app)
         except KeyError:
-            raise NotFound(f"no app named {app!r}; `llmos apps` lists the installed ones") from None
+            raise NotFound(self.registry.not_found(app)) from None
         perms, budg = manifest.permissions, manifest.budgets
         core = self.engines.core(self.engines.route(manifest, engine))  # refused here, before a pid is spent
         lineage: tuple[tuple[str, Any], ...] = ()

@@ -54,7 +54,7 @@ def cmd_apps(args: argparse.Namespace) -> int:
             return _err("usage: llmos apps show NAME")
         m = found.get(args.name)
         if m is None:
-            return _err(f"no app named '{args.name}'; `llmos apps` lists them")
+            return _err(reg.not_found(args.name))
         rec = installed.get(m.name)
         origin = "bundled" if m.path.startswith(str(BUNDLED)) else (f"installed from {rec.source}" if rec else m.path)
         if rec is not None:

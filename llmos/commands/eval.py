@@ -181,7 +181,7 @@ async def _local(args: argparse.Namespace, run, *, browser: bool) -> tuple[list,
     try:
         registry.get(args.app)
     except KeyError:
-        raise _Stop(f"no app named {args.app!r}; `llmos apps` lists the installed ones") from None
+        raise _Stop(registry.not_found(args.app)) from None
     if not uses_sandbox(registry, args.app):
         cfg = msgspec.structs.replace(cfg, sandbox_pool=0)
     needed = (["browser"] if browser else []) + (["person"] if args.approve else [])

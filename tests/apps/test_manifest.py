@@ -126,3 +126,23 @@ def test_an_app_may_ask_for_an_engine_by_name_or_by_context(tmp_path):
     assert (m.model, m.min_context) == ("", 32000)
     (tmp_path / "app.toml").write_text(GOOD)
     assert (load_manifest(tmp_path).model, load_manifest(tmp_path).min_context) == ("", None)  # the default engine
+
+
+@pytest.mark.anyio
+async def test_an_app_whose_manifest_failed_is_named_with_why_not_as_missing(tmp_path):
+    """A typo in an app's app.toml: `llmos run`, `llmos eval` and `apps show` say why it did not load."""
+    from apps import AppRegistry
+    from drivers.llm import ScriptedEngine
+    from kernel import Kernel, KernelConfig
+    from syscalls.errors import NotFound
+    folder = tmp_path / "apps" / "zed"
+    folder.mkdir(parents=True)
+    (folder / "app.toml").write_text('name = "zed"\n[agent]\nroute = { x = 1 }\n')
+    reg = AppRegistry(installed_dir=tmp_path / "apps")
+    assert "zed" not in reg.all()
+    assert reg.not_found("zed").startswith("app 'zed' did not load: ") and "agent.route" in reg.not_found("zed")
+    assert reg.not_found("nosuch") == "no app named 'nosuch'; `llmos apps` lists the installed ones"
+    async with Kernel(KernelConfig(home=str(tmp_path / "home"), subsystems=[]), engine=ScriptedEngine(default="ok"),
+                      registry=reg) as k:
+        with pytest.raises(NotFound, match=r"app 'zed' did not load: .*agent\.route"):
+            await k.spawn("zed", "hi")
