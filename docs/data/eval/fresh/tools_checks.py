@@ -1,0 +1,1 @@
+../../../../llmos/eval/suites/tools_checks.py
