@@ -16,8 +16,10 @@ STOP = frozenset("a an the of to in on at by for from with and or as is are was 
                  "what which who whom how do does did you your we our they their called call name word".split())
 # "the plural of mouse", "opposite of 'hot'", "antonym of up"
 RELATION = re.compile(r"\b(plural|opposite|antonym)\s+(?:form\s+)?of\s+(?:the\s+)?(?:word\s+|adjective\s+|noun\s+)?([\w'\" -]{1,40})$")
+OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
 SENSES = 2  # senses shown for a word
 FOUND = 3  # senses shown for a phrase found in the glosses
+NEAR = 0.5  # ... each with at least this share of the best one's score
 GLOSS_CHARS = 70  # a gloss is cut to this many characters
 
 
@@ -153,12 +155,15 @@ class Lexicon:
         return "_" not in lemma and any(lemma in self.senses[k].words for k in self.lemmas.get(lemma, []) if k[0] == "noun")
 
     def opposite_of(self, lemma: str) -> str | None:
-        return next((o for o in map(self.opposite, self.lemmas.get(lemma, [])) if o), None)
+        """The antonym of the word's first sense that has one, an adjective's first ("full" is "empty",
+        not the verb's "wane"), then an adverb's, a verb's, a noun's."""
+        keys = sorted(self.lemmas.get(lemma, []), key=lambda k: OPPOSITES_FIRST.index(k[0]))
+        return next((o for o in map(self.opposite, keys) if o), None)
 
     def search(self, text: str) -> list[tuple[str, str]]:
         """The senses that share the rarest words of ``text``, the best first: a word of the text that is one
         of the sense's own words counts half again, a run of two or three that is one (``capital of Italy``) thrice;
-        of equals, the shorter first gloss (it is more about them)."""
+        of equals, the shorter first gloss (it is more about them); those under half the best's score are left out."""
         words = tokens(text)
         scores: dict[tuple[str, str], float] = defaultdict(float)
         for w in set(words):
@@ -175,7 +180,8 @@ class Lexicon:
                     scores[key] += 3 * sum(math.log(len(self.senses) / max(1, len(self.gloss_words.get(w, ()))))
                                            for w in tokens(run))
         best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0])))
-        return best[:FOUND]
+        # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
+        return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]
 
 
 def tokens(text: str) -> list[str]:

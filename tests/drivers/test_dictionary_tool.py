@@ -22,10 +22,14 @@ DATA_NOUN = [
     "00000600 05 n 01 puppy 0 000 | a young dog",
     "00000700 05 n 01 dog 0 000 | a domesticated canine that barks",
     "00000800 27 n 01 water 0 000 | a liquid that falls as rain; \"drink some water\"",
+    "00000900 15 n 02 Turin 0 Torino 0 000 | capital city of the Piemonte region of northwestern Italy",
 ]
+DATA_VERB = ["00000100 30 v 01 full 0 001 ! 00000200 v 0101 | increase in phase", "00000200 30 v 01 wane 0 001 ! 00000100 v 0101 | decrease in phase"]
 DATA_ADJ = [
     "00000100 00 a 01 hot 0 001 ! 00000200 a 0101 | used of physical heat",
     "00000200 00 a 01 cold 0 001 ! 00000100 a 0101 | used of physical coldness",
+    "00000300 00 a 01 full 0 001 ! 00000400 a 0101 | containing as much as is possible",
+    "00000400 00 a 01 empty 0 001 ! 00000300 a 0101 | holding nothing",
 ]
 
 
@@ -43,6 +47,8 @@ def write_db(folder: Path) -> Path:
     (folder / "data.adj").write_text(licence + "\n".join(DATA_ADJ) + "\n")
     (folder / "index.noun").write_text(licence + index(DATA_NOUN, "n"))
     (folder / "index.adj").write_text(index(DATA_ADJ, "a"))
+    (folder / "data.verb").write_text("\n".join(DATA_VERB) + "\n")
+    (folder / "index.verb").write_text(index(DATA_VERB, "v"))
     (folder / "noun.exc").write_text("children child\nmice mouse\n")
     return folder
 
@@ -72,6 +78,7 @@ def test_a_common_noun_has_its_plural_and_an_opposite_where_wordnet_has_one(lexi
 @pytest.mark.parametrize("question, answer", [
     ("What is the plural of child?", ["children"]), ("plural of mouse", ["mice"]), ("the plural of dog", ["dogs"]),
     ("What is the opposite of hot?", ["cold"]), ("Antonym of 'cold'", ["hot"]),
+    ("What is the opposite of 'full'?", ["empty"]),  # the adjective's antonym before the verb's ("wane")
 ])
 def test_a_question_for_a_plural_or_an_opposite_is_answered_with_the_word(lexicon, question, answer):
     assert lexicon.look_up(question) == answer
@@ -84,6 +91,10 @@ def test_a_question_for_a_plural_or_an_opposite_is_answered_with_the_word(lexico
 ])
 def test_a_question_that_names_no_word_finds_the_senses_sharing_its_rarest_words(lexicon, question, first):
     assert lexicon.look_up(question)[0] == first
+
+
+def test_a_search_shows_only_the_senses_near_the_best(lexicon):
+    assert lexicon.look_up("What is the capital of Italy?") == ["Rome, capital of Italy (noun): capital and largest city of Italy"]
 
 
 def test_nothing_found_is_an_empty_list(lexicon):
