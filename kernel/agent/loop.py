@@ -149,7 +149,8 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             text = await chat_answer(sys, spec, task, context=context)  # kernel/agent/knowledge.py
             if text:
                 return text
-    if route is not None and (first is None or route is not calc):  # calculator_first is the stricter schema
+    # calculator_first is the stricter schema; a sum the task asks for is not another tool's
+    if route is not None and (first is None or (route is not calc and not agent_steps.asks_sum(task))):
         first = forced_schema(route, {spec.task_to[route.name]: task} if route.name in spec.task_to else None)
     for step in range(spec.max_steps):
         now = first if step == 0 and first else agent_steps.results_answer(results, schema, ANSWER)

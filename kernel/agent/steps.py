@@ -123,6 +123,14 @@ def arithmetic(task: str) -> bool:
     return len(re.findall(r"\d+(?:[.,]\d+)*", plain)) >= 2 and bool(HOW_MUCH.search(plain))
 
 
+def asks_sum(task: str) -> bool:
+    """Whether an arithmetic task asks for the result itself: a total or a count, or a question that writes
+    its own expression.  Such a task starts with the calculator even when a word of it matches another
+    tool's route ("I spent $18.49, $7.35 and $22.10 today. What's the total?" is not the clock's)."""
+    plain = NOT_SUMS.sub(" ", task)
+    return bool(HOW_MUCH.search(plain)) or ("?" in task and bool(expressions(task)))
+
+
 def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> dict[str, Any]:
     """The action schema with the answer held to ``results``: the calculator's numeric results so far, or
     the parts of an answer-source tool's output (``output_parts``): a small model that has the right

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from drivers.llm import ScriptedEngine
-from kernel.agent.steps import arithmetic, tidy, tight, unrepeat
+from kernel.agent.steps import arithmetic, asks_sum, tidy, tight, unrepeat
 from kernel.agent.sums import expressions
 
 pytestmark = pytest.mark.anyio
@@ -145,6 +145,24 @@ async def test_other_tasks_start_free(kernel_factory, make_app):
 ])
 def test_what_counts_as_arithmetic(task, yes):
     assert arithmetic(task) is yes
+
+
+@pytest.mark.parametrize("task, yes", [
+    ("I spent $18.49, $7.35 and $22.10 today. What's the total?", True), ("What is 17 * 23 today?", True),
+    ("Remember to add 2 eggs and 3 apples to my list", False), ("Remember that 2 + 2 is 4.", False),
+])
+def test_which_sums_ask_for_their_result(task, yes):
+    assert asks_sum(task) is yes
+
+
+async def test_a_sum_the_task_asks_for_starts_with_the_calculator_though_a_word_routes_elsewhere(kernel_factory, make_app):
+    make_app("spent", syscalls=["llm.json", "tool.*"], tools=["calculator", "clock"],
+             toml_extra="[agent]\ntools = [\"calculator\", \"clock\"]\n[agent.route]\nclock = 'today'\n")
+    eng = ScriptedEngine([json.dumps({"tool": "calculator", "expression": "18.49 + 7.35 + 22.10"}), answer("47.94")])
+    async with kernel_factory(eng) as k:
+        p = await k.wait(await k.spawn("spent", "I spent $18.49, $7.35 and $22.10 today. What's the total?"), 30)
+    assert p.result == "47.94", p.error
+    assert eng.requests[0].json_schema["properties"]["tool"] == {"enum": ["calculator"]}
 
 
 def test_tight_bounds_free_strings_only():
