@@ -140,7 +140,10 @@ class Lexicon:
 
     def entry(self, lemma: str) -> list[str]:
         keys = self.lemmas[lemma]
-        first = list({k[0]: k for k in reversed(keys)}.values())[::-1]  # each part of speech's first sense
+        firsts: dict[str, tuple[str, str]] = {}  # each part of speech's first sense, in the index's order
+        for key in keys:
+            firsts.setdefault(key[0], key)
+        first = list(firsts.values())
         lines = [self.describe(k) for k in (keys[:SENSES] if len(first) == 1 else first[:SENSES + 1])]
         name = lemma.replace("_", " ")
         if self.common_noun(lemma):
@@ -160,25 +163,28 @@ class Lexicon:
         keys = sorted(self.lemmas.get(lemma, []), key=lambda k: OPPOSITES_FIRST.index(k[0]))
         return next((o for o in map(self.opposite, keys) if o), None)
 
+    def idf(self, found: set[tuple[str, str]]) -> float:
+        """How rare a word is: the log of how many senses there are over how many it is found in."""
+        return math.log(len(self.senses) / max(1, len(found)))
+
     def search(self, text: str) -> list[tuple[str, str]]:
         """The senses that share the rarest words of ``text``, the best first: a word of the text that is one
         of the sense's own words counts half again, a run of two or three that is one (``capital of Italy``) thrice;
         of equals, the shorter first gloss (it is more about them); those under half the best's score are left out."""
-        words = tokens(text)
         scores: dict[tuple[str, str], float] = defaultdict(float)
-        for w in set(words):
-            found = self.gloss_words.get(w) or self.gloss_words.get(self.lemma(w) or "", set())
-            weight = math.log(len(self.senses) / len(found)) if found else 0.0
+        for w in set(tokens(text)):
+            base = self.lemma(w)
+            found = self.gloss_words.get(w) or self.gloss_words.get(base or "", set())
+            weight = self.idf(found)
             for key in found:
-                own = w in self.senses[key].words or self.lemma(w) in self.senses[key].words
+                own = w in self.senses[key].words or base in self.senses[key].words
                 scores[key] += weight * (1.5 if own else 1)
         plain = text.lower().split()
         for n in (2, 3):
             for i in range(len(plain) - n + 1):
                 run = "_".join(re.sub(r"[^\w'-]", "", x) for x in plain[i:i + n])
                 for key in self.lemmas.get(run, []):
-                    scores[key] += 3 * sum(math.log(len(self.senses) / max(1, len(self.gloss_words.get(w, ()))))
-                                           for w in tokens(run))
+                    scores[key] += 3 * sum(self.idf(self.gloss_words.get(w, set())) for w in tokens(run))
         best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0])))
         # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
         return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]

@@ -7,7 +7,7 @@ import copy
 import re
 from typing import Any
 
-from kernel.agent.sums import NOT_SUMS, expressions
+from kernel.agent.sums import NOT_SUMS, NUM, expressions
 from syscalls.errors import SyscallError
 
 TIGHT_CHARS = 120  # every string of the action at most this long on the second try
@@ -120,7 +120,7 @@ def arithmetic(task: str) -> bool:
     plain = NOT_SUMS.sub(" ", task)
     if ARITH.search(plain) or expressions(task):  # or a phrasing sums reads
         return True
-    return len(re.findall(r"\d+(?:[.,]\d+)*", plain)) >= 2 and bool(HOW_MUCH.search(plain))
+    return len(re.findall(NUM, plain)) >= 2 and bool(HOW_MUCH.search(plain))
 
 
 def asks_sum(task: str) -> bool:
