@@ -25,7 +25,7 @@ NONE: Unit = ()
 # word -> the unit it names (plurals are found by stripping an "s")
 MEASURES = {
     **{w: w for w in ("second", "minute", "hour", "day", "week", "month", "year", "centimeter", "meter",
-                      "kilometer", "mile", "gram", "kilogram", "liter", "milliliter", "dollar", "cent", "euro",
+                      "kilometer", "mile", "gram", "kilogram", "liter", "milliliter", "dollar", "cent", "euro", "pound",
                       "percent")},
     "metre": "meter", "centimetre": "centimeter", "kilometre": "kilometer", "litre": "liter",
     "millilitre": "milliliter", "kilo": "kilogram", "%": "percent", "hourly": "hour", "daily": "day",
@@ -34,6 +34,13 @@ MEASURES = {
 PER = {"per", "a", "an", "every", "each"}
 POWER = {"square": 2, "cubic": 3}
 WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[.,;:?!]|/")
+CURRENCY = re.compile(r"([$€£])\s*(\d+(?:\.\d+)?)")
+SIGNS = {"$": "dollars", "€": "euros", "£": "pounds"}
+
+
+def spoken(question: str) -> str:
+    """The question with a currency sign read as its word after the number: "$65" is "65 dollars"."""
+    return CURRENCY.sub(lambda m: f"{m.group(2)} {SIGNS[m.group(1)]}", question)
 
 
 def measure(word: str) -> str | None:
@@ -60,6 +67,8 @@ def _after(tokens: list[str], i: int) -> Unit:
         elif w in POWER:
             power = POWER[w]
         elif (m := measure(w)) is not None:
+            if top and not per:
+                break  # a second measure with no "per" is another phrase's ("38 hours this week")
             top[m] = top.get(m, 0) + (-1 if per else 1) * power
             if per:
                 break
@@ -72,7 +81,7 @@ def _after(tokens: list[str], i: int) -> Unit:
 
 def quantities(question: str) -> list[Unit]:
     """The unit of each number of the question, in order (search.atoms' order)."""
-    tokens = WORD.findall(question.lower())
+    tokens = WORD.findall(spoken(question).lower())
     return [NONE if tokens[i - 1:i] == ["/"] else _after(tokens, i)  # 2 in 1/2 is a plain number
             for i, t in enumerate(tokens) if prog.NUM.fullmatch(t)]
 
@@ -95,6 +104,7 @@ def factor_units(question: str) -> list[Unit]:
 
 def asked(question: str) -> Unit | None:
     """The unit the question sentence asks for; None when it cannot be told."""
+    question = spoken(question)
     last = re.split(r"(?<=[.?!])\s+", question.strip().lower())[-1]
     if re.search(r"\bwhat (?:percent|percentage)\b|\bby what percent", last):
         return unit({"percent": 1})

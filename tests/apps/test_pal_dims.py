@@ -27,6 +27,10 @@ def test_numbers_take_their_units_from_the_words_after_them():
                                   (("day", 1),), (("liter", 1), ("minute", -1))]  # 1/2 of an hour: 1 is the hour
     assert dims.quantities("Ann buys 3 pens at 2 dollars each and a hat.") == [(), (("dollar", 1),)]
     assert dims.quantities("A bed is 2 meters long with 4 legs.") == [(("meter", 1),), ()]  # legs are counted
+    # a currency sign is its word after the number; a second measure with no "per" is another phrase's
+    assert dims.quantities("I make $22.50 an hour and worked 38 hours this week.") == [(("dollar", 1), ("hour", -1)), HOUR]
+    assert dims.quantities("A tip of 18% on a £65 bill, or €3 a day.") == [(("percent", 1),), (("pound", 1),), (("day", -1), ("euro", 1))]
+    assert dims.asked("I want to leave an 18% tip on a $65 bill. How much is the tip?") == (("dollar", 1),)
 
 
 def test_the_unit_asked_for():
