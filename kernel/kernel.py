@@ -247,6 +247,8 @@ class Kernel:
         parent = self.ptable.get(proc.ppid) if proc.ppid else None
         if parent is not None:
             parent.usage.children_tokens += proc.usage.tokens  # what the child spent comes out of the parent
+            parent.usage.children_in += proc.usage.tokens_in + proc.usage.children_in
+            parent.usage.children_out += proc.usage.tokens_out + proc.usage.children_out
             runner.settle(parent, proc)  # and what it was promised but did not spend goes back
         proc.set_state(State.KILLED if killed else State.EXITED)
         self._inboxes.pop(proc.pid, None)

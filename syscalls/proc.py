@@ -78,6 +78,8 @@ class ProcInfo(Reply):
     error: str = ""  # why it failed, when it did (the exit line and --json show it)
     ready_time: float = 0.0  # seconds spent READY (queued for an LLM slot), not counted in cpu_time
     engine: str = ""  # the engine it runs on, by name ("default" unless configured otherwise)
+    children_tokens_in: int = 0  # what its ended children and their descendants read and wrote (not in tokens_in/out)
+    children_tokens_out: int = 0
 
 
 class Waited(Reply):

@@ -44,11 +44,12 @@ _ALLOWED = {
 class Usage:
     """What a process has consumed; budgets are checked against it."""
 
-    __slots__ = ("tokens_in", "tokens_out", "children_tokens", "steps", "syscalls", "llm_seconds", "children",
-                 "sandbox_cpu_seconds", "person_seconds", "ready_seconds")
+    __slots__ = ("tokens_in", "tokens_out", "children_tokens", "children_in", "children_out", "steps", "syscalls",
+                 "llm_seconds", "children", "sandbox_cpu_seconds", "person_seconds", "ready_seconds")
 
     def __init__(self) -> None:
         self.tokens_in = self.tokens_out = self.children_tokens = self.steps = self.syscalls = self.children = 0
+        self.children_in = self.children_out = 0  # what ended children (and theirs) read and wrote, for the record
         self.llm_seconds = self.sandbox_cpu_seconds = 0.0
         self.person_seconds = 0.0  # time spent BLOCKED on a person (approvals, questions): not wall time
         self.ready_seconds = 0.0  # time spent READY: queued for an LLM slot (not charged to llm_seconds)
@@ -111,7 +112,8 @@ class Process:
                         syscalls=self.usage.syscalls, steps=self.usage.steps, started=self.started,
                         cpu_time=round(self.usage.llm_seconds, 3), current=self.current,
                         exit_reason=self.exit_reason, exit_status=self.exit_status, result=self.result,
-                        error=self.error[:2000], ready_time=round(self.usage.ready_seconds, 3), engine=self.engine)
+                        error=self.error[:2000], ready_time=round(self.usage.ready_seconds, 3), engine=self.engine,
+                        children_tokens_in=self.usage.children_in, children_tokens_out=self.usage.children_out)
 
     @property
     def alive(self) -> bool:

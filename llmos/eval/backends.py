@@ -54,7 +54,8 @@ class KernelBackend:
                 await proc.done.wait()
         return Run(exit_reason="timeout" if scope.cancelled_caught else proc.exit_reason,
                    result=proc.result, error=proc.error,
-                   tokens_in=proc.usage.tokens_in, tokens_out=proc.usage.tokens_out,
+                   tokens_in=proc.usage.tokens_in + proc.usage.children_in,  # a task's cost is its children's too
+                   tokens_out=proc.usage.tokens_out + proc.usage.children_out,
                    llm_seconds=round(proc.usage.llm_seconds, 3), wall_seconds=round(time.monotonic() - t0, 3))
 
     async def forget_user(self, user: str) -> None:
@@ -104,7 +105,8 @@ class DaemonBackend:
             except KernelError:
                 pass
         return Run(exit_reason="timeout" if timed_out else info.exit_reason, result=info.result, error=error,
-                   tokens_in=info.tokens_in, tokens_out=info.tokens_out, llm_seconds=round(info.cpu_time, 3),
+                   tokens_in=info.tokens_in + info.children_tokens_in, tokens_out=info.tokens_out + info.children_tokens_out,
+                   llm_seconds=round(info.cpu_time, 3),
                    wall_seconds=round(time.monotonic() - t0, 3))
 
     async def forget_user(self, user: str) -> None:

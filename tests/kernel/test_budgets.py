@@ -63,6 +63,10 @@ async def run(sys, task):
         kid = [q for q in k.ptable.reaped.values() if q.ppid == pid][0]
         assert kid.budgets.tokens == 1000  # carved from the parent's remaining tokens
         assert p.usage.children_tokens == kid.usage.tokens > 0  # and charged back to the parent
+        # what the child read and wrote is on the parent's record (an eval's cost of a task counts it)
+        info = p.info()
+        assert (info.children_tokens_in, info.children_tokens_out) == (kid.usage.tokens_in, kid.usage.tokens_out)
+        assert info.children_tokens_in > 0 and info.tokens_in == p.usage.tokens_in
 
 
 async def test_child_permissions_only_narrow(kernel_factory, make_app):
