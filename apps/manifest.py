@@ -64,6 +64,10 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     # tool -> one of its string arguments: when a route sends the first step to that tool, the task itself is
     # that argument (a dictionary looks up the question as asked, not a word the model picks from it)
     task_to: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=200)]] = {}
+    # an app that solves arithmetic word problems: a task that asks for a sum in words without writing it
+    # ("3 notebooks at $4.75 each and a pen for $1.20") is handed to it as a child process first, and its
+    # number is the answer (kernel/agent/delegate.py); the app must be in [permissions] spawn
+    sums_to: Annotated[str, msgspec.Meta(pattern=r"^([a-z][a-z0-9_-]{0,39})?$")] = ""
     plan: bool = False  # ask for a plan first and have the rules check it whole (kernel/agent/plan.py)
 
 
@@ -143,7 +147,8 @@ def check(m: Manifest, folder: str = "") -> str:
                or next((f"key 'agent.answer_from[{i}]': {t!r} is not one of agent.tools"
                         for i, t in enumerate(m.agent.answer_from) if t not in m.agent.tools), "")
                or next((f"key 'agent.task_to.{t}': {t!r} is not one of agent.tools"
-                        for t in m.agent.task_to if t not in m.agent.tools), ""))
+                        for t in m.agent.task_to if t not in m.agent.tools), "")
+               or sums_problem(m))
         if bad:
             return bad
         if m.isolation != "kernel":
@@ -155,6 +160,20 @@ def check(m: Manifest, folder: str = "") -> str:
         rel = Path(*module.split("."))
         if not ((Path(folder) / rel).with_suffix(".py").is_file() or (Path(folder) / rel / "__init__.py").is_file()):
             return f"key 'entry': module {module!r} not found ({rel}.py in {folder})"
+    return ""
+
+
+def sums_problem(m: Manifest) -> str:
+    """What is wrong with ``[agent] sums_to``: the app it names must be one the manifest may spawn, with
+    the syscalls that start, wait for and stop a child."""
+    app = m.agent.sums_to
+    if not app:
+        return ""
+    if not any(fnmatch.fnmatchcase(app, g) for g in m.permissions.spawn):
+        return f"key 'agent.sums_to': app {app!r} is not in permissions.spawn"
+    for name in ("proc.spawn", "proc.wait", "proc.kill"):
+        if not any(fnmatch.fnmatchcase(name, p) for p in m.permissions.syscalls):
+            return f"key 'agent.sums_to': it needs {name!r} in permissions.syscalls (or 'proc.*')"
     return ""
 
 

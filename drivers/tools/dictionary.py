@@ -9,12 +9,13 @@ import anyio
 from .base import Tool, ToolOutput
 from .lexicon import DEFAULT_DIR, Lexicon, LexiconError
 
-MAX_QUERY = 80
+MAX_QUERY = 200  # a question as asked (agent.task_to), not only a word
 
 
 class Dictionary(Tool):
     name = "dictionary"
-    description = "Look up an English word or phrase in the dictionary: what it means, its plural, its opposite."
+    description = ("Look up an English word or phrase in the dictionary: what it means, its plural, its opposite, "
+                   "its past tense; what a gloss says of a thing (how many legs, the largest); a number in words.")
     schema = {"type": "object", "properties": {"word": {"type": "string", "maxLength": MAX_QUERY}},
               "required": ["word"]}
     trusted_output = True  # the kernel's own reference text, not the world's
@@ -41,5 +42,6 @@ class Dictionary(Tool):
             return ToolOutput(f"error: {exc}", is_error=True)
         lines = lexicon.look_up(word)
         if not lines:
-            return ToolOutput(f"no entry for {word.strip()!r}", data=[])
+            # an error, not a reading: the agent loop holds an answer to a reading (answer_from), not to this
+            return ToolOutput(f"no entry for {word.strip()!r}", is_error=True, data=[])
         return ToolOutput("\n".join(lines), data=lines)

@@ -15,7 +15,31 @@ PART_OF = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 STOP = frozenset("a an the of to in on at by for from with and or as is are was were be been it its this that "
                  "what which who whom how do does did you your we our they their called call name word".split())
 # "the plural of mouse", "opposite of 'hot'", "antonym of up"
-RELATION = re.compile(r"\b(plural|opposite|antonym)\s+(?:form\s+)?of\s+(?:the\s+)?(?:word\s+|adjective\s+|noun\s+)?([\w'\" -]{1,40})$")
+RELATION = re.compile(r"\b(plural|opposite|antonym|past tense|past participle)\s+(?:form\s+)?of\s+(?:the\s+)?"
+                      r"(?:word\s+|adjective\s+|noun\s+|verb\s+)?([\w'\" -]{1,40})$")
+COUNT = re.compile(r"\bhow many ([a-z]+)\b(.*)$")  # "how many legs does a spider have"
+NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                           "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+# a number in digits or words ("eight", "twenty-four"), not the end of a longer one
+SAID_NUMBER = (rf"(?<![\w-])(\d+|(?:{'|'.join(TENS)})(?:[-_ ](?:{'|'.join(list(NUMBER_WORDS)[1:10])}))?"
+               rf"|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})")
+
+
+def number_value(text: str) -> int:
+    """The value of a number SAID_NUMBER matched: "8", "eight", "twenty-four"."""
+    if text.isdigit():
+        return int(text)
+    head, unit = (re.split(r"[-_ ]", text.lower(), maxsplit=1) + [""])[:2]
+    return TENS.get(head, NUMBER_WORDS.get(head, 0)) + NUMBER_WORDS.get(unit, 0)
+NOT_THINGS = frozenset("many much there have has had got contain contains hold holds normal normally usually "
+                       "typical typically regular standard just give number digits digit reply answer please".split())
+# "the largest ocean in the world", "the world's longest river": a superlative and the thing it ranks
+SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:in|on|of|that|ever)\b|\s*$)")
+SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
+BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
+ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
+QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
 SENSES = 2  # senses shown for a word
 FOUND = 3  # senses shown for a phrase found in the glosses
@@ -47,6 +71,7 @@ class Lexicon:
         self.lemmas: dict[str, list[tuple[str, str]]] = defaultdict(list)
         self.base: dict[str, str] = {}  # an irregular form -> its lemma ("mice" -> "mouse")
         self.plural: dict[str, str] = {}  # a noun -> its irregular plural ("child" -> "children")
+        self.verb_forms: dict[str, list[str]] = defaultdict(list)  # a verb -> its irregular forms ("go" -> went, gone)
         try:
             for part in PARTS:
                 self._data(part)
@@ -87,6 +112,8 @@ class Lexicon:
             self.base.setdefault(form, lemma)
             if part == "noun":
                 self.plural.setdefault(lemma, form)
+            if part == "verb":
+                self.verb_forms[lemma].append(form)
 
     def lemma(self, word: str) -> str | None:
         """The dictionary form of ``word``: itself, its irregular base, or a regular inflection taken off."""
@@ -114,9 +141,16 @@ class Lexicon:
             gloss = gloss[:GLOSS_CHARS].rsplit(" ", 1)[0] + "..."
         return f"{words} ({key[0]}): {gloss}"
 
-    def opposite(self, key: tuple[str, str]) -> str | None:
-        return next((self.senses[(PART_OF.get(p, ""), off)].words[0].replace("_", " ")
-                     for sym, off, p in self.senses[key].pointers if sym == "!" and (PART_OF.get(p, ""), off) in self.senses), None)
+    def opposite(self, key: tuple[str, str], head: bool = False) -> str | None:
+        """The antonym of a sense; with ``head``, a satellite adjective's is its head's ("huge" is like
+        "large": "small")."""
+        ptrs = self.senses[key].pointers
+        direct = next((self.senses[(PART_OF.get(p, ""), off)].words[0].replace("_", " ")
+                       for sym, off, p in ptrs if sym == "!" and (PART_OF.get(p, ""), off) in self.senses), None)
+        if direct or not head:
+            return direct
+        return next((o for sym, off, p in ptrs if sym == "&" and p == "a" and ("adj", off) in self.senses
+                     and (o := self.opposite(("adj", off), head=False))), None)
 
     def look_up(self, query: str) -> list[str]:
         """Lines about ``query``, a word, a phrase or a question about one.  "plural of mouse" and "the
@@ -124,19 +158,101 @@ class Lexicon:
         with its senses, its plural when a noun and its opposite when it has one; anything else with the
         senses whose words and glosses share its rarest words ("What is frozen water called?" finds "ice
         (noun): water frozen in the solid state")."""
-        q = " ".join(query.lower().strip(" .,;:!?\"'").split())
+        q = " ".join(ASIDE.sub("", query.lower()).strip(" .,;:!?\"'").split())
         asked = RELATION.search(q)
         if asked:
-            word = self.lemma(asked.group(2).strip(" '\""))
-            if word is not None:
-                answer = self.plural_of(word) if asked.group(1) == "plural" and self.common_noun(word) else (
-                    self.opposite_of(word) if asked.group(1) != "plural" else None)
-                if answer:
-                    return [answer]
+            quoted = QUOTED.search(asked.group(0))
+            word = self.lemma((quoted.group(1) if quoted else asked.group(2)).strip(" '\""))
+            if word is not None and (answer := self.related(asked.group(1), word)):
+                return [answer]
+        if spelled := SPELL_NUMBER.search(q):  # "spell the number 40 in words": forty
+            return [in_words(int(spelled.group(1) or spelled.group(2)))]
+        if backwards := BACKWARDS.search(q):  # "spell the word cat backwards": tac
+            return [backwards.group(1)[::-1]]
+        counted = COUNT.search(q)
+        if counted:  # a count is answered from a gloss that states it, or not at all
+            n = self.count_of(counted.group(1), counted.group(2))
+            return [n] if n else []
+        ranked = SUPERLATIVE.search(everyday(q))
+        if ranked and self.adjective(ranked.group(1)):  # a superlative is answered from a gloss that says it, or not at all
+            return [self.describe(k) for k in self.ranking(ranked.group(1), ranked.group(2), everyday(q))]
+        quoted = QUOTED.search(q)  # "what does the word 'enormous' mean": the quoted word's entry
+        if quoted and (word := self.lemma(quoted.group(1))) is not None:
+            return self.entry(word)
         lemma = self.lemma(re.sub(r"^(?:a|an|the|to)\s+", "", q)) if q else None
         if lemma is not None:
             return self.entry(lemma)
-        return [self.describe(k) for k in self.search(q)]
+        return [self.describe(k) for k in self.search(everyday(q))]
+
+    def related(self, relation: str, lemma: str) -> str | None:
+        """The word ``relation`` of ``lemma`` names: its plural, its opposite, its past tense or participle."""
+        if relation == "plural":
+            return self.plural_of(lemma) if self.common_noun(lemma) else None
+        if relation.startswith("past"):
+            return self.past_of(lemma, participle=relation.endswith("participle")) if ("verb", lemma) in self.parts(lemma) else None
+        return self.opposite_of(lemma)
+
+    def parts(self, lemma: str) -> set[tuple[str, str]]:
+        return {(k[0], lemma) for k in self.lemmas.get(lemma, [])}
+
+    def past_of(self, verb: str, participle: bool = False) -> str:
+        """A verb's past tense (or past participle): its irregular form from WordNet's exceptions, telling the
+        two apart as English does ("swam" and "swum", "went" and "gone": the participle is the form with u
+        for a, or the one in -n); else the regular -ed form."""
+        forms = [f for f in self.verb_forms.get(verb, []) if not f.endswith("ing") and f not in ("am", "is", "are", "art")]
+        with_u = {f: g for f in forms for g in forms if g != f and f == g.replace("a", "u", 1)}  # sung: sang
+        parts = [f for f in forms if f in with_u or (len(forms) > 1 and f not in with_u.values() and re.search(r"(?:n|ne)$", f))]
+        pasts = [f for f in forms if f not in parts]
+        pick = (parts or pasts) if participle else (pasts or parts)
+        if pick:
+            return pick[0].replace("_", " ")
+        if verb.endswith("e"):
+            return verb + "d"
+        if re.search(r"[^aeiou]y$", verb):
+            return verb[:-1] + "ied"
+        if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", verb):
+            return verb + verb[-1] + "ed"  # one syllable, one vowel before one consonant: "stop", "stopped"
+        return verb + "ed"
+
+    def adjective(self, superlative: str) -> bool:
+        """Whether a word in -est is an adjective's superlative: "largest", "biggest" (an irregular form), not "forest"."""
+        stem = superlative[:-3]
+        return any(("adj", c) in self.parts(c) for c in (self.base.get(superlative, ""), stem, stem + "e", stem[:-1], stem[:-1] + "y") if c)
+
+    def ranking(self, superlative: str, thing: str, question: str) -> list[tuple[str, str]]:
+        """The senses with a clause that ranks the thing by the superlative ("Pacific: the largest ocean in the world",
+        "Everest: ...; the highest mountain in the world"), not second or third ("the 2nd longest river"), the best
+        by search score first; none when no gloss says it."""
+        head = re.escape(self.lemma(thing.split()[-1]) or thing.split()[-1])
+        says = re.compile(rf"(?<!\d(?:st|nd|rd|th) )(?<!second )(?<!third )\b{superlative}\s+(?:[\w-]+\s+){{0,2}}?{head}", re.IGNORECASE)
+        found = {k: m for k in self.gloss_words.get(superlative, set()) if (m := says.search(self.senses[k].gloss))}
+
+        def scope(k: tuple[str, str]) -> int:
+            """0: the world's; 1: unqualified; 2: within a place ("the longest river in the United States")."""
+            gloss = self.senses[k].gloss
+            after, before = gloss[found[k].end():found[k].end() + 40], gloss[max(0, found[k].start() - 10):found[k].start()]
+            if "world" in after[:16] or "world" in before:
+                return 0
+            placed = re.search(r"[A-Z]\w+ $", before) or re.search(r" [A-Z]", found[k].group(0))  # "largest European land bird"
+            return 2 if re.match(r"\s+(?:in|of)\s", after) or placed else 1
+        best = {k: i for i, k in enumerate(self.search(question))}
+        return sorted(found, key=lambda k: (scope(k), best.get(k, len(best)), len(self.senses[k].gloss)))[:FOUND]
+
+    def count_of(self, noun: str, rest: str) -> str | None:
+        """How many ``noun`` the thing ``rest`` names has, as a gloss of the thing states it ("spider: predatory
+        arachnid with eight legs", "hexagon: a six-sided polygon", "leap year, 366 days"); None when none does."""
+        stem = re.escape(noun[:-1] if noun.endswith("s") else noun)
+        stem = stem[:-1] if stem.endswith("e") else stem  # "sides": "six-sided"
+        said = re.compile(rf"{SAID_NUMBER}[\s_-]+(?:[a-z]+\s+)?{stem}", re.IGNORECASE)  # "seven consecutive days"
+        words = [w for w in re.findall(r"[a-z]+", rest) if w not in STOP and w not in NOT_THINGS]
+        things = ["_".join(words[i:i + 2]) for i in range(len(words) - 1)] + words  # "leap year" before "year"
+        for thing in things:
+            lemma = self.lemma(thing)
+            for key in self.lemmas.get(lemma or "", [])[:SENSES + 2] if lemma else []:
+                sense = self.senses[key]
+                if m := said.search(" ".join(sense.words) + " " + sense.gloss.split(";")[0]):  # not its examples
+                    return str(number_value(m.group(1)))
+        return None
 
     def entry(self, lemma: str) -> list[str]:
         keys = self.lemmas[lemma]
@@ -159,9 +275,10 @@ class Lexicon:
 
     def opposite_of(self, lemma: str) -> str | None:
         """The antonym of the word's first sense that has one, an adjective's first ("full" is "empty",
-        not the verb's "wane"), then an adverb's, a verb's, a noun's."""
+        not the verb's "wane"), then an adverb's, a verb's, a noun's; failing all of them, the antonym of
+        the first satellite adjective's head ("huge" is "small")."""
         keys = sorted(self.lemmas.get(lemma, []), key=lambda k: OPPOSITES_FIRST.index(k[0]))
-        return next((o for o in map(self.opposite, keys) if o), None)
+        return next((o for head in (False, True) for k in keys if (o := self.opposite(k, head))), None)
 
     def idf(self, found: set[tuple[str, str]]) -> float:
         """How rare a word is: the log of how many senses there are over how many it is found in."""
@@ -183,11 +300,36 @@ class Lexicon:
         for n in (2, 3):
             for i in range(len(plain) - n + 1):
                 run = "_".join(re.sub(r"[^\w'-]", "", x) for x in plain[i:i + n])
+                if len(tokens(run)) < 2:
+                    continue  # a phrasal verb ("live on") is one word and a particle, not a name
                 for key in self.lemmas.get(run, []):
                     scores[key] += 3 * sum(self.idf(self.gloss_words.get(w, set())) for w in tokens(run))
         best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0])))
         # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
         return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]
+
+
+def in_words(n: int) -> str:
+    """A whole number as English words: 40 is "forty", 1234 "one thousand two hundred thirty-four"."""
+    units = [w for w in NUMBER_WORDS]  # zero ... nineteen
+    tens = {v: w for w, v in TENS.items()}
+    if n < 20:
+        return units[n]
+    if n < 100:
+        return tens[n - n % 10] + (f"-{units[n % 10]}" if n % 10 else "")
+    if n < 1000:
+        return f"{units[n // 100]} hundred" + (f" {in_words(n % 100)}" if n % 100 else "")
+    for size, name in ((10 ** 6, "million"), (1000, "thousand")):
+        if n >= size:
+            return f"{in_words(n // size)} {name}" + (f" {in_words(n % size)}" if n % size else "")
+    return str(n)
+
+
+def everyday(text: str) -> str:
+    """Everyday words as WordNet's glosses say them: "a baby cat" is a "young" one (kitten: "young domestic
+    cat"), "the biggest planet" the "largest" (Jupiter: "the largest planet")."""
+    text = re.sub(r"\bbab(?:y|ies)\s+(?=[a-z])(?!(?:called|is|are)\b)", "young ", text)
+    return re.sub(r"\bbiggest\b", "largest", text)
 
 
 def tokens(text: str) -> list[str]:

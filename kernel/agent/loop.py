@@ -13,6 +13,7 @@ from typing import Any
 from apps.manifest import Agent
 from kernel.agent import steps as agent_steps
 from kernel.agent.ctx import Conversation
+from kernel.agent.delegate import solved
 from kernel.agent.knowledge import about_user, chat_answer
 from kernel.agent.route import likeliest_tool
 from kernel.agent.sums import expressions
@@ -137,12 +138,28 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
     sums = calc is not None and "expression" in arg_schemas(calc) and agent_steps.arithmetic(task)
     # arithmetic: the first step is a calculator call, of the task's own expression when it writes one
     first = agent_steps.calculator_first(own=expressions(task)) if sums else None
+    number = None
+    if spec.sums_to and agent_steps.word_problem(task):  # kernel/agent/delegate.py: the solver app's number
+        number = await solved(sys, spec.sums_to, task)
+        if number is not None and spec.output_schema is None:
+            return number
+    if number is not None:  # an answer of the app's own form: the model writes it from the number
+        convo.add("user", observation(spec.sums_to, number, False))
+        first = None
     results: list[str] = []  # the answer is one of these: the calculator's numbers, an answer_from tool's parts
     seen: dict[str, tuple[str, bool]] = {}  # a call made before: its output, and whether it failed
     last = ""
     empty = 0
     route = routed(spec.route, task, granted_tools)  # a task that plainly needs one tool starts with it
-    if route is None and first is None and spec.route_by_likelihood:
+    if (route is not None and route.name in spec.task_to and allows_value(route, spec.task_to[route.name], task)
+            and (first is None or not agent_steps.asks_sum(task))):
+        output = await given_task(sys, convo, route, spec.task_to[route.name], task)
+        if output is not None:
+            seen[json.dumps([route.name, {spec.task_to[route.name]: task}], sort_keys=True)] = (output, False)
+            results += agent_steps.output_parts(output, not_in=task) if route.name in spec.answer_from else []
+            first, last = None, output
+        route = None
+    if route is None and first is None and not results and spec.route_by_likelihood:
         route, general = await likeliest_tool(sys, task, tools)
         if (general and spec.knowledge_in_chat and spec.output_schema is None and planner is None
                 and not await about_user(sys, task)):
@@ -151,7 +168,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
                 return text
     # calculator_first is the stricter schema; a sum the task asks for is not another tool's
     if route is not None and (first is None or (route is not calc and not agent_steps.asks_sum(task))):
-        first = forced_schema(route, {spec.task_to[route.name]: task} if route.name in spec.task_to else None)
+        first = forced_schema(route)
     for step in range(spec.max_steps):
         now = first if step == 0 and first else agent_steps.results_answer(results, schema, ANSWER)
         reply = await act(convo, now, spec)  # adds the reply to convo
@@ -175,11 +192,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
         elif key in seen:
             (output, failed), repeated = seen[key], True
         else:
-            try:
-                res = await sys.tool.call(name, args)
-                output, failed = res.output, res.is_error
-            except SyscallError as exc:
-                output, failed = f"error: {exc}", True
+            output, failed = await call(sys, name, args)
             seen[key], repeated = (output, failed), False
         if sums and name == "calculator" and agent_steps.numeric(output) is not None:
             results.append(output.strip())
@@ -205,19 +218,41 @@ def routed(route: dict[str, str], task: str, tools: dict[str, Any]) -> Any | Non
     return None
 
 
-def forced_schema(tool: Any, fixed: dict[str, str] | None = None) -> dict[str, Any]:
-    """The action schema with ``tool`` as the only choice (its arguments, no answer).  ``fixed``: arguments
-    given their value (``[agent] task_to``: the task itself), when it is a string the argument's schema
-    allows (its ``maxLength`` and ``pattern``); an argument it does not allow stays the model's to write."""
+def forced_schema(tool: Any) -> dict[str, Any]:
+    """The action schema with ``tool`` as the only choice (its arguments, no answer)."""
     schema = action_schema([tool], None)
     schema["properties"] = {k: v for k, v in schema["properties"].items() if k != ANSWER}
     schema["properties"]["tool"] = {"enum": [tool.name]}
-    for arg, value in (fixed or {}).items():
-        sub = arg_schemas(tool).get(arg)
-        if isinstance(sub, dict) and sub.get("type") == "string" and allows(sub, value):
-            schema["properties"][action_key(arg)] = {"enum": [value]}
-            schema["required"] = ["tool", action_key(arg)]
     return schema
+
+
+async def given_task(sys: Sys, convo: Conversation, tool: Any, arg: str, task: str) -> str | None:
+    """``[agent] task_to``: the routed tool called with the task itself as ``arg`` by the loop (nothing is decoded
+    for a call whose every word is fixed), and shown to the model as its first turn; None, and nothing shown,
+    when it fails (a look-up that finds nothing leaves the task as if no route had matched)."""
+    output, failed = await call(sys, tool.name, {arg: task})
+    if failed:
+        return None
+    convo.add("assistant", json.dumps({"tool": tool.name, action_key(arg): task}))
+    convo.add("user", observation(tool.name, output, False))
+    return output
+
+
+async def call(sys: Sys, name: str, args: dict[str, Any]) -> tuple[str, bool]:
+    """A tool call's output and whether it failed; a refused or failed syscall is an error output the model
+    sees (a budget or a kill still ends the process at its next step)."""
+    try:
+        res = await sys.tool.call(name, args)
+        return res.output, res.is_error
+    except SyscallError as exc:
+        return f"error: {exc}", True
+
+
+def allows_value(tool: Any, arg: str, value: str) -> bool:
+    """Whether ``tool`` takes the string ``value`` as its argument ``arg``: a string argument whose length
+    bounds and pattern admit it (``[agent] task_to``: a task too long for it is left to the model)."""
+    sub = arg_schemas(tool).get(arg)
+    return isinstance(sub, dict) and sub.get("type") == "string" and allows(sub, value)
 
 
 def allows(sub: dict[str, Any], value: str) -> bool:

@@ -131,6 +131,29 @@ def asks_sum(task: str) -> bool:
     return bool(HOW_MUCH.search(plain)) or ("?" in task and bool(expressions(task)))
 
 
+# a question about a moment or an age: the numbers in it are years and times, the clock's and not a word problem's
+WHEN = re.compile(r"\b(?:until|since|ago|from now|how old|born|age)\b", re.IGNORECASE)
+
+
+# a question for a value: "what's the sale price?", "work out the cost"
+ASKS_VALUE = re.compile(r"\bwhat(?:'s|\s+is|\s+was|\s+will|\s+would)\b[^.!]*\?|\b(?:calculate|compute|work out|figure out)\b",
+                        re.IGNORECASE)
+YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,])")  # 1914, 2026: a year, not a quantity
+
+
+def word_problem(task: str) -> bool:
+    """Whether the task asks for a sum in words without writing it: it writes no expression the calculator
+    can take (kernel/agent/sums.py), is not about a moment or an age, and gives one or more numbers (years
+    aside) and asks how much or how many ("How many minutes are there in 3.5 hours?"), or two or more and
+    asks for a value ("What's the sale price?").  A small model that retypes such a sum as one expression
+    gets it wrong more often than not (docs/eval.md)."""
+    plain = NOT_SUMS.sub(" ", task)
+    nums = len(re.findall(NUM, YEAR.sub(" ", plain)))
+    if not nums or WHEN.search(plain) or expressions(task):
+        return False
+    return bool(HOW_MUCH.search(plain)) or (nums >= 2 and bool(ASKS_VALUE.search(plain)))
+
+
 def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> dict[str, Any]:
     """The action schema with the answer held to ``results``: the calculator's numeric results so far, or
     the parts of an answer-source tool's output (``output_parts``): a small model that has the right

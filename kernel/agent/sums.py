@@ -24,7 +24,7 @@ WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:the\s+)?difference (?:between|of)\s+({NUM})\s+and\s+({NUM})", r"\1 - \2"),
     (r"\braised to the power of\b|\braised to\b", "^"),
     (rf"\b(?:the\s+)?(?:average|mean) of\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "AVG"),
-    (rf"\b(?:add|sum of|total of|sum)\s+({NUM})((?:\s*(?:,|\band\b)\s*{NUM})*)\s*,?\s+and\s+({NUM})", "SUM"),
+    (rf"\b(?:add(?:\s+up)?|sum of|total of|sum)\s+({NUM})((?:\s*(?:,|\band\b)\s*{NUM})*)\s*,?\s+and\s+({NUM})", "SUM"),
     (rf"({NUM})\s*(?:percent|%)\s+of\s+({NUM})", r"\1 / 100 * \2"),
     (r"\bmultiplied by\b", "*"), (r"\bdivided by\b", "/"), (r"\btimes\b", "*"),
     (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bsquared\b", "^ 2"), (r"\bcubed\b", "^ 3"),

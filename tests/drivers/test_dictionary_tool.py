@@ -23,13 +23,26 @@ DATA_NOUN = [
     "00000700 05 n 01 dog 0 000 | a domesticated canine that barks",
     "00000800 27 n 01 water 0 000 | a liquid that falls as rain; \"drink some water\"",
     "00000900 15 n 02 Turin 0 Torino 0 000 | capital city of the Piemonte region of northwestern Italy",
+    "00001000 05 n 01 spider 0 000 | predatory arachnid with eight legs; \"a toy spider with six legs\"",
+    "00001100 25 n 01 hexagon 0 000 | a six-sided polygon",
+    "00001200 28 n 02 day 0 twenty-four_hours 0 000 | time for Earth to make a complete rotation on its axis",
+    "00001300 09 n 02 Pacific 0 Pacific_Ocean 0 000 | the largest ocean in the world",
+    "00001400 09 n 02 Atlantic 0 Atlantic_Ocean 0 000 | the 2nd largest ocean",
+    "00001500 09 n 01 Lugano 0 000 | a lake; the largest lake in Ticino",
+    "00001600 09 n 01 Garda 0 000 | the largest lake of Italy",
 ]
-DATA_VERB = ["00000100 30 v 01 full 0 001 ! 00000200 v 0101 | increase in phase", "00000200 30 v 01 wane 0 001 ! 00000100 v 0101 | decrease in phase"]
+DATA_VERB = ["00000100 30 v 01 full 0 001 ! 00000200 v 0101 | increase in phase", "00000200 30 v 01 wane 0 001 ! 00000100 v 0101 | decrease in phase",
+             "00000300 38 v 01 go 0 000 | change location", "00000400 38 v 01 swim 0 000 | travel through water",
+             "00000500 38 v 01 walk 0 000 | use one's feet to advance", "00000600 38 v 01 stop 0 000 | come to a halt",
+             "00000700 38 v 01 begin 0 000 | take the first step"]
 DATA_ADJ = [
     "00000100 00 a 01 hot 0 001 ! 00000200 a 0101 | used of physical heat",
     "00000200 00 a 01 cold 0 001 ! 00000100 a 0101 | used of physical coldness",
     "00000300 00 a 01 full 0 001 ! 00000400 a 0101 | containing as much as is possible",
     "00000400 00 a 01 empty 0 001 ! 00000300 a 0101 | holding nothing",
+    "00000500 00 a 01 large 0 001 ! 00000600 a 0101 | above average in size",
+    "00000600 00 a 01 small 0 001 ! 00000500 a 0101 | limited in size",
+    "00000700 00 s 01 huge 0 001 & 00000500 a 0000 | unusually great in size",  # a satellite of "large"
 ]
 
 
@@ -50,6 +63,7 @@ def write_db(folder: Path) -> Path:
     (folder / "data.verb").write_text("\n".join(DATA_VERB) + "\n")
     (folder / "index.verb").write_text(index(DATA_VERB, "v"))
     (folder / "noun.exc").write_text("children child\nmice mouse\n")
+    (folder / "verb.exc").write_text("began begin\nbeginning begin\nbegun begin\ngone go\ngoing go\nswam swim\nswum swim\nwent go\n")
     return folder
 
 
@@ -79,6 +93,11 @@ def test_a_common_noun_has_its_plural_and_an_opposite_where_wordnet_has_one(lexi
     ("What is the plural of child?", ["children"]), ("plural of mouse", ["mice"]), ("the plural of dog", ["dogs"]),
     ("What is the opposite of hot?", ["cold"]), ("Antonym of 'cold'", ["hot"]),
     ("What is the opposite of 'full'?", ["empty"]),  # the adjective's antonym before the verb's ("wane")
+    ("What is the opposite of huge?", ["small"]),  # a satellite adjective's is its head's ("large")
+    ("What's the plural of 'mouse' (the animal)?", ["mice"]),  # the quoted word, not the aside
+    ("What is the past tense of the verb 'go'?", ["went"]), ("past tense of swim", ["swam"]),
+    ("the past participle of swim", ["swum"]), ("What is the past tense of begin?", ["began"]),
+    ("past tense of walk", ["walked"]), ("past tense of stop", ["stopped"]),  # regular verbs: -ed, a doubled consonant
 ])
 def test_a_question_for_a_plural_or_an_opposite_is_answered_with_the_word(lexicon, question, answer):
     assert lexicon.look_up(question) == answer
@@ -91,6 +110,37 @@ def test_a_question_for_a_plural_or_an_opposite_is_answered_with_the_word(lexico
 ])
 def test_a_question_that_names_no_word_finds_the_senses_sharing_its_rarest_words(lexicon, question, first):
     assert lexicon.look_up(question)[0] == first
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How many legs does a spider have?", ["8"]),  # "eight legs" in the gloss, not its example's "six legs"
+    ("How many sides does a hexagon have? Answer in digits.", ["6"]),  # "six-sided"
+    ("How many hours are in a day?", ["24"]),  # "twenty-four hours", one of its words
+    ("How many legs does a dog have?", []),  # no gloss says: no answer, rather than a guess
+])
+def test_a_count_is_answered_only_from_a_gloss_that_states_it(lexicon, question, answer):
+    assert lexicon.look_up(question) == answer
+
+
+def test_a_quoted_word_is_the_word_asked_about_and_a_baby_animal_is_a_young_one(lexicon):
+    assert lexicon.look_up("What does the word 'hexagon' mean?") == ["hexagon (noun): a six-sided polygon", "plural of hexagon: hexagons"]
+    assert lexicon.look_up("What do you call a baby dog?")[0] == "puppy (noun): a young dog"
+
+
+def test_a_superlative_is_answered_from_a_gloss_that_ranks_the_thing_by_it(lexicon):
+    assert lexicon.look_up("What's the biggest ocean in the world?") == ["Pacific, Pacific Ocean (noun): the largest ocean in the world"]
+    assert sorted(lexicon.look_up("What is the largest lake?")) == [  # in a clause of the gloss, of a place
+        "Garda (noun): the largest lake of Italy", "Lugano (noun): a lake"]
+    assert lexicon.look_up("What is the smallest ocean?") == []  # no gloss says it: nothing, rather than a guess
+
+
+@pytest.mark.parametrize("question, answer", [
+    ("How do you spell the number 40 in words?", "forty"), ("Spell out 75", "seventy-five"),
+    ("Write 1234 in words.", "one thousand two hundred thirty-four"), ("write 20019 in words", "twenty thousand nineteen"),
+    ("Spell the word 'stressed' backwards.", "desserts"),
+])
+def test_a_number_is_spelled_in_words_and_a_word_backwards(lexicon, question, answer):
+    assert lexicon.look_up(question) == [answer]
 
 
 def test_a_search_shows_only_the_senses_near_the_best(lexicon):
@@ -114,8 +164,9 @@ async def test_the_tool_answers_validates_and_reports_a_missing_database(tmp_pat
     tool = Dictionary(write_db(tmp_path / "db"))
     out = await tool.call({"word": "What is the plural of mouse?"})
     assert (out.output, out.is_error, out.data) == ("mice", False, ["mice"])
-    assert "no entry" in (await tool.call({"word": "zyzzyva"})).output
-    for bad in ({}, {"word": ""}, {"word": 3}, {"word": "x" * 81}):
+    nothing = await tool.call({"word": "zyzzyva"})  # an error, so that no answer is held to it
+    assert "no entry" in nothing.output and nothing.is_error
+    for bad in ({}, {"word": ""}, {"word": 3}, {"word": "x" * 201}):
         out = await tool.call(bad)
         assert out.is_error and "needs a 'word'" in out.output
     missing = await Dictionary(tmp_path / "none").call({"word": "dog"})
@@ -130,3 +181,7 @@ async def test_the_real_wordnet():
     assert "cow" in (await tool.call({"word": "moo"})).output
     assert (await tool.call({"word": "What is frozen water called?"})).output.startswith("ice")
     assert (await tool.call({"word": "What is the young of a dog called?"})).output.startswith("puppy")
+    assert (await tool.call({"word": "What do you call a baby cat?"})).output.startswith("kitten")
+    assert (await tool.call({"word": "What is the past tense of 'go'?"})).output == "went"
+    assert (await tool.call({"word": "How many legs does a spider have?"})).output == "8"
+    assert (await tool.call({"word": "the opposite of huge"})).output == "small"

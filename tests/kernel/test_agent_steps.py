@@ -184,6 +184,7 @@ def test_tight_bounds_free_strings_only():
     ("Take 1,289 away from 5,004.", ["5,004 - 1,289"]), ("take away 5 from 12", ["12 - 5"]),
     ("What is 19 to the third power?", ["19 ^ 3"]), ("2 to the 10th power", ["2 ^ 10"]),
     ("Deduct 15 from 60.", ["60 - 15"]), ("add 3.75 and 12.6 and 0.89", ["3.75 + 12.6 + 0.89"]),
+    ("Can you add up 1284, 973 and 5610 for me?", ["1284 + 973 + 5610"]),
     ("Add 1, 2 and 3 and 4.", ["1 + 2 + 3 + 4"]), ("What is the square of 173?", ["173 ^ 2"]), ("the cube of 4", ["4 ^ 3"]),
     ("Is 2027-3-2 a Monday?", []), ("Wake me at 6:45", []), ("I have 3 cats and 2 dogs", []), ("1/0 + 2", []),
 ])

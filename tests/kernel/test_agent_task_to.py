@@ -1,5 +1,6 @@
-"""[agent] task_to: a routed tool's first call takes the task itself as the named argument, and the answer held
-to that tool's output leaves out the words the task already says (scripted model, exact)."""
+"""[agent] task_to: a routed tool is called with the task itself as the named argument, by the loop and not by a
+decoded step; a call that finds nothing leaves no trace; the answer held to its output leaves out the words the
+task already says (scripted model, exact)."""
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from apps.manifest import ManifestError, parse_manifest
 from drivers.llm import ScriptedEngine
 from drivers.tools.dictionary import Dictionary
 from kernel import Kernel, KernelConfig
-from kernel.agent.loop import forced_schema
+from kernel.agent.loop import allows_value
 from kernel.agent.steps import output_parts
 from tests.drivers.test_dictionary_tool import write_db
 
@@ -18,31 +19,57 @@ pytestmark = pytest.mark.anyio
 
 TASK = "What is the plural of mouse?"
 TOML = ('[agent]\ntools = ["dictionary"]\nanswer_from = ["dictionary"]\n{extra}'
-        "[agent.route]\ndictionary = 'plural of'\n")
+        "[agent.route]\ndictionary = 'plural of|legs'\n")
 
 
-async def _run(tmp_path, registry, make_app, extra: str, script: list[str]):
+async def _run(tmp_path, registry, make_app, extra: str, script: list[str], task: str = TASK):
     make_app("words", syscalls=["llm.json", "tool.*"], tools=["dictionary"], toml_extra=TOML.format(extra=extra))
     eng = ScriptedEngine(script)
     config = KernelConfig(home=str(tmp_path / "home"), subsystems=[])
     tools = {"dictionary": Dictionary(write_db(tmp_path / "wordnet"))}
     async with Kernel(config, engine=eng, registry=registry, tools=tools) as k:
-        p = await k.wait(await k.spawn("words", TASK), 30)
-    return p, eng
+        pid = await k.spawn("words", task)
+        p = await k.wait(pid, 30)
+        calls = [json.loads(e["args"]) for e in k.events.for_pid(pid) if e["kind"] == "syscall" and e.get("call") == "tool.call"]
+    return p, eng, calls
+
+
+def text(eng: ScriptedEngine, step) -> str:
+    return eng.detokenize(step.prompt) if step.prompt is not None else str(step.messages)
 
 
 async def test_the_routed_call_takes_the_task_and_the_answer_is_what_the_task_did_not_say(tmp_path, registry, make_app):
-    script = [json.dumps({"tool": "dictionary", "word": TASK}), json.dumps({"tool": "answer", "answer": "mice"})]
-    p, eng = await _run(tmp_path, registry, make_app, 'task_to = { dictionary = "word" }\n', script)
+    p, eng, calls = await _run(tmp_path, registry, make_app, 'task_to = { dictionary = "word" }\n',
+                               [json.dumps({"tool": "answer", "answer": "mice"})])
     assert (p.exit_reason, p.result) == ("exited", "mice"), p.error
-    first, second = (r.json_schema for r in eng.requests)
-    assert first["properties"]["word"] == {"enum": [TASK]} and first["required"] == ["tool", "word"]
-    assert second["properties"]["answer"]["enum"] == ["mice"]  # the dictionary's reading, nothing of the task
+    assert [c["args"] for c in calls] == [{"word": TASK}]  # the question as asked
+    (step,) = eng.requests  # the call was the loop's: the one step decoded is the answer
+    assert step.json_schema["properties"]["answer"]["enum"] == ["mice"]  # the dictionary's reading, nothing of the task
+    assert "Observation from dictionary" in text(eng, step)  # the model saw the call and its reading
+
+
+async def test_a_routed_call_that_finds_nothing_leaves_no_trace(tmp_path, registry, make_app):
+    """A question the dictionary cannot answer ("no entry", an error) is the model's, as if it had not been routed:
+    no observation to copy, no answer held to an error's words."""
+    p, eng, calls = await _run(tmp_path, registry, make_app, 'task_to = { dictionary = "word" }\n',
+                               [json.dumps({"tool": "answer", "answer": "4"})], task="How many legs does a dog have?")
+    assert (p.exit_reason, p.result) == ("exited", "4"), p.error
+    assert len(calls) == 1 and "dictionary" not in text(eng, eng.requests[0])  # (the prompt never names a task_to tool)
+    assert eng.requests[0].json_schema["properties"]["answer"] == {"type": "string"}
+
+
+async def test_a_task_the_argument_cannot_take_is_routed_for_the_model_to_write(tmp_path, registry, make_app):
+    long = "Tell me, if you would be so kind, " * 6 + "what is the plural of mouse?"  # over the tool's 200 characters
+    script = [json.dumps({"tool": "dictionary", "word": "plural of mouse"}), json.dumps({"tool": "answer", "answer": "mice"})]
+    p, eng, calls = await _run(tmp_path, registry, make_app, 'task_to = { dictionary = "word" }\n', script, task=long)
+    assert (p.exit_reason, p.result) == ("exited", "mice"), p.error
+    assert eng.requests[0].json_schema["properties"]["tool"] == {"enum": ["dictionary"]}  # still its route's call
+    assert [c["args"] for c in calls] == [{"word": "plural of mouse"}]
 
 
 async def test_without_task_to_the_model_writes_the_argument(tmp_path, registry, make_app):
     script = [json.dumps({"tool": "dictionary", "word": "mouse"}), json.dumps({"tool": "answer", "answer": "mice"})]
-    p, eng = await _run(tmp_path, registry, make_app, "", script)
+    p, eng, _ = await _run(tmp_path, registry, make_app, "", script)
     assert p.result == "mice"
     assert eng.requests[0].json_schema["properties"]["word"]["type"] == "string"
     enum = eng.requests[1].json_schema["properties"]["answer"]["enum"]
@@ -55,9 +82,9 @@ class _Tool:
 
 
 def test_a_value_the_arguments_schema_refuses_is_left_to_the_model():
-    assert forced_schema(_Tool(), {"word": "short"})["properties"]["word"] == {"enum": ["short"]}
-    assert forced_schema(_Tool(), {"word": "far too long a task"})["properties"]["word"]["type"] == "string"
-    assert forced_schema(_Tool(), {"n": "3"})["properties"]["n"] == {"type": "integer"}  # not a string argument
+    assert allows_value(_Tool(), "word", "short")
+    assert not allows_value(_Tool(), "word", "far too long a task")  # over its maxLength
+    assert not allows_value(_Tool(), "n", "3")  # not a string argument
 
 
 def test_parts_leave_out_single_words_of_the_task_but_keep_runs():
