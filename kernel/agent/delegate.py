@@ -12,25 +12,29 @@ WAIT_SECONDS = 120.0  # longer than the solver takes on the embedded model (pal:
 
 async def solved(sys: Sys, app: str, task: str, timeout: float | None = None) -> str | None:
     """The number ``app`` answers ``task`` with, or None when it cannot: it fails, answers something that is
-    not one number, or runs past ``timeout`` (then it is stopped).  A budget or a kill of this process still
-    ends it, as any syscall's would; every other failure leaves the task to the agent loop."""
+    not one number, or runs past ``timeout`` (then it is stopped).  A budget, a TERM or a kill of this process
+    still ends it, as any syscall's would, and stops the child first; every other failure leaves the task to
+    the agent loop."""
     try:
         pid = await sys.proc.spawn(app, task)
     except SyscallError as exc:
         if exc.code in ("budget", "killed", "terminated"):
             raise
         return None
+    waited = None
     try:
         waited = await sys.proc.wait(pid, timeout=timeout or WAIT_SECONDS)
     except SyscallError as exc:
         if exc.code in ("budget", "killed", "terminated"):
             raise
-        with anyio.CancelScope(shield=True):
-            try:
-                await sys.proc.kill(pid, "KILL")
-            except SyscallError:
-                pass  # it ended on its own meanwhile
         return None
+    finally:
+        if waited is None:  # it ran too long, or this process is being stopped: the child goes too
+            with anyio.CancelScope(shield=True):
+                try:
+                    await sys.proc.kill(pid, "KILL")
+                except SyscallError:
+                    pass  # it ended on its own meanwhile, or this process may no longer call
     if waited.exit_status != 0 or waited.state != "EXITED":
         return None
     return numeric(waited.result)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import anyio
 import pytest
 
 from apps.manifest import ManifestError, parse_manifest
@@ -79,6 +80,23 @@ async def test_a_solver_that_runs_too_long_is_stopped_and_the_loop_goes_on(tmp_p
     p, eng, calls = await _run(tmp_path, registry, make_app, "import anyio\n    await anyio.sleep(60)", LOOP)
     assert (p.exit_reason, p.result) == ("exited", "15.45"), p.error
     assert len(eng.requests) == 2 and "proc.kill" in calls  # the solver was stopped, not left running
+
+
+async def test_a_term_of_the_asker_stops_the_solver_too(tmp_path, registry, make_app):
+    make_app("solver", code=SOLVER.format(body="import anyio\n    await anyio.sleep(60)"), syscalls=["tool.call"])
+    make_app("helper", syscalls=["llm.json", "tool.*", "proc.spawn", "proc.wait", "proc.kill"],
+             tools=["calculator"], spawn=["solver"], toml_extra=ASSISTANT)
+    async with Kernel(KernelConfig(home=str(tmp_path / "home"), subsystems=[]), engine=ScriptedEngine([]),
+                      registry=registry) as k:
+        pid = await k.spawn("helper", WORDS)
+        while not [c for c in k.ptable.all() if c.app == "solver"]:
+            await anyio.sleep(0.05)
+        (solver,) = [c for c in k.ptable.all() if c.app == "solver"]
+        k.signal(pid, "TERM")
+        p = await k.wait(pid, 10)
+        with anyio.fail_after(5):
+            await solver.done.wait()
+    assert p.exit_reason != "exited" and solver.exit_reason == "killed", (p.exit_reason, solver.exit_reason)
 
 
 async def test_a_task_that_writes_its_sum_is_not_handed_over(tmp_path, registry, make_app):
