@@ -25,17 +25,17 @@ NONE: Unit = ()
 # word -> the unit it names (plurals are found by stripping an "s")
 MEASURES = {
     **{w: w for w in ("second", "minute", "hour", "day", "week", "month", "year", "centimeter", "meter",
-                      "kilometer", "mile", "gram", "kilogram", "liter", "milliliter", "dollar", "cent", "euro", "pound",
+                      "kilometer", "mile", "gram", "kilogram", "liter", "milliliter", "dollar", "cent", "euro", "sterling", "pound", "ounce", "foot", "inch",
                       "percent")},
     "metre": "meter", "centimetre": "centimeter", "kilometre": "kilometer", "litre": "liter",
-    "millilitre": "milliliter", "kilo": "kilogram", "%": "percent", "hourly": "hour", "daily": "day",
+    "millilitre": "milliliter", "kilo": "kilogram", "feet": "foot", "inches": "inch", "%": "percent", "hourly": "hour", "daily": "day",
     "weekly": "week", "pm": "clock", "am": "clock",
 }
 PER = {"per", "a", "an", "every", "each"}
 POWER = {"square": 2, "cubic": 3}
 WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[.,;:?!]|/")
 CURRENCY = re.compile(r"([$€£])\s*(\d+(?:\.\d+)?)")
-SIGNS = {"$": "dollars", "€": "euros", "£": "pounds"}
+SIGNS = {"$": "dollars", "€": "euros", "£": "sterling"}  # a pound of money is not a pound of weight
 
 
 def spoken(question: str) -> str:

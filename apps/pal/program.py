@@ -52,10 +52,20 @@ def _power(m: re.Match[str]) -> str:
     return str(base ** exp) if exp <= 20 and base ** exp < 10**12 else m.group(0)
 
 
+# abbreviated units as their words, so the unit table and the unit analysis read them: "60 mph", "250 g"
+ABBREVIATIONS = [(r"\bmph\b", "miles per hour"), (r"\b(?:km/h|kph|kmh)\b", "kilometers per hour"),
+                 *((rf"(?<=\d)\s*{a}\b", f" {w}") for a, w in (
+                     ("kg", "kilograms"), ("g", "grams"), ("km", "kilometers"), ("cm", "centimeters"), ("mm", "millimeters"),
+                     ("ml", "milliliters"), ("oz", "ounces"), ("lbs?", "pounds"), ("hrs?", "hours"), ("mins?", "minutes"),
+                     ("ft", "feet")))]
+
+
 def normalize(question: str) -> str:
     """Number words as digits ("five bagels" -> "5 bagels"), powers in words as the number they name,
-    thousands separators dropped, spaces tidied."""
+    abbreviated units as words ("60 mph" -> "60 miles per hour"), thousands separators dropped, spaces tidied."""
     text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", " ".join(question.split()))
+    for short, word in ABBREVIATIONS:
+        text = re.sub(short, word, text)
     text = re.sub(r"\b[A-Za-z]+\b", lambda m: WORDS.get(m.group(0).lower(), m.group(0)), text)
     for p in POWERS:
         text = p.sub(_power, text)

@@ -21,6 +21,8 @@ FACTS: list[tuple[str, list[tuple[str, ...]]]] = [
     ("1000", [("kilometer", "kilometers", "kilometre", "kilometres"), ("meter", "meters", "metre", "metres")]),
     ("1000", [("kilogram", "kilograms", "kilo", "kilos"), ("gram", "grams")]),
     ("1000", [("liter", "liters", "litre", "litres"), ("milliliter", "milliliters", "millilitre", "millilitres")]),
+    ("16", [("pound", "pounds"), ("ounce", "ounces")]),
+    ("12", [("foot", "feet"), ("inch", "inches")]),
     ("2", [("squared", "square", "double", "doubles", "twice")]),
     ("3", [("cubed", "cube", "triple", "triples")]),
 ]

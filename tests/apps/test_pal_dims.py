@@ -29,8 +29,12 @@ def test_numbers_take_their_units_from_the_words_after_them():
     assert dims.quantities("A bed is 2 meters long with 4 legs.") == [(("meter", 1),), ()]  # legs are counted
     # a currency sign is its word after the number; a second measure with no "per" is another phrase's
     assert dims.quantities("I make $22.50 an hour and worked 38 hours this week.") == [(("dollar", 1), ("hour", -1)), HOUR]
-    assert dims.quantities("A tip of 18% on a £65 bill, or €3 a day.") == [(("percent", 1),), (("pound", 1),), (("day", -1), ("euro", 1))]
+    assert dims.quantities("A tip of 18% on a £65 bill, or €3 a day.") == [(("percent", 1),), (("sterling", 1),), (("day", -1), ("euro", 1))]
     assert dims.asked("I want to leave an 18% tip on a $65 bill. How much is the tip?") == (("dollar", 1),)
+    # abbreviated units are read as their words (program.normalize), and pounds convert to ounces by the table
+    assert dims.lines(prog.normalize("I drive 345 miles at 60 mph. How many hours will it take?")) == ["345 / 60"]
+    assert values(dims.lines(prog.normalize("how many ounces are in 3.5 lb?"))) == {"56"}
+    assert prog.normalize("It takes 250 g and 2 hrs; 1 in 4 people") == "It takes 250 grams and 2 hours; 1 in 4 people"
 
 
 def test_the_unit_asked_for():

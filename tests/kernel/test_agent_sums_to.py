@@ -23,7 +23,8 @@ ASSISTANT = '[agent]\ntools = ["calculator"]\nsums_to = "solver"\n'
 @pytest.mark.parametrize("task, expected", [
     (WORDS, True),
     ("How many minutes are there in 3.5 hours?", True),  # one number, and it asks how many
-    ("A jacket costs $80 and it's 25% off today. What's the sale price?", True),  # two numbers; "today" is no clock's
+    ("A shirt costs $25 and a hat $15 today. What's the price of both?", True),  # two numbers; "today" is no clock's
+    ("A jacket costs $80 and it's 25% off today. What's the sale price?", False),  # sums reads it: 80 - 80 * 25 / 100
     ("What is 1234 x 56 - 789?", False),  # it writes its own sum: the calculator takes it as written
     ("How many legs does a spider have?", False),  # no number
     ("How old is someone born in 1990?", False), ("How many days until 2027-01-01?", False),  # the clock's
