@@ -36,8 +36,10 @@ NOT_THINGS = frozenset("many much there have has had got contain contains hold h
                        "typical typically regular standard just give number digits digit reply answer please".split())
 # "the largest ocean in the world", "the world's longest river": a superlative and the thing it ranks
 SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:in|on|of|that|ever)\b|\s*$)")
+RANKED_FIRST = re.compile(r"\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is|are|was)\s+the\s+([a-z]+est)\b")  # "which ocean is the biggest"
 SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
 BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
+NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
 ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
 QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
@@ -79,10 +81,14 @@ class Lexicon:
                 self._exceptions(part)
         except (IndexError, ValueError) as exc:
             raise LexiconError(f"{self.folder} does not hold WordNet 3.0's database format ({exc})") from exc
-        self.gloss_words: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        self.gloss_words: dict[str, set[tuple[str, str]]] = defaultdict(set)  # a word, and its lemma -> senses
+        lemmas: dict[str, str | None] = {}
         for key, sense in self.senses.items():
             for w in set(tokens(" ".join(sense.words) + " " + sense.gloss)):
                 self.gloss_words[w].add(key)
+                base = lemmas[w] if w in lemmas else lemmas.setdefault(w, self.lemma(w))
+                for form in {base, self.base.get(w)} - {None, w}:  # "frozen" is found by "freezes": both are "freeze"
+                    self.gloss_words[form].add(key)
 
     def _lines(self, name: str) -> list[str]:
         path = self.folder / name
@@ -173,9 +179,12 @@ class Lexicon:
         if counted:  # a count is answered from a gloss that states it, or not at all
             n = self.count_of(counted.group(1), counted.group(2))
             return [n] if n else []
-        ranked = SUPERLATIVE.search(everyday(q))
-        if ranked and self.adjective(ranked.group(1)):  # a superlative is answered from a gloss that says it, or not at all
-            return [self.describe(k) for k in self.ranking(ranked.group(1), ranked.group(2), everyday(q))]
+        plain = everyday(q)
+        sup = SUPERLATIVE.search(plain)
+        ranked = (sup.group(1), sup.group(2)) if sup else (
+            (m.group(2), m.group(1)) if (m := RANKED_FIRST.search(plain)) else None)
+        if ranked and self.adjective(ranked[0]):  # a superlative is answered from a gloss that says it, or not at all
+            return [self.describe(k) for k in self.ranking(*ranked, plain)]
         quoted = QUOTED.search(q)  # "what does the word 'enormous' mean": the quoted word's entry
         if quoted and (word := self.lemma(quoted.group(1))) is not None:
             return self.entry(word)
@@ -285,13 +294,14 @@ class Lexicon:
         return math.log(len(self.senses) / max(1, len(found)))
 
     def search(self, text: str) -> list[tuple[str, str]]:
-        """The senses that share the rarest words of ``text``, the best first: a word of the text that is one
-        of the sense's own words counts half again, a run of two or three that is one (``capital of Italy``) thrice;
-        of equals, the shorter first gloss (it is more about them); those under half the best's score are left out."""
+        """The senses that share the rarest words of ``text`` (in any form: "freezes" finds "frozen"), the best first:
+        a word of the text that is one of the sense's own words counts half again, a run of two or three that is one
+        (``capital of Italy``) thrice; of equals, the shorter first gloss (it is more about them); those under half the
+        best's score are left out.  A question for a name ("what do we call", "the word for") finds nouns only."""
         scores: dict[tuple[str, str], float] = defaultdict(float)
         for w in set(tokens(text)):
             base = self.lemma(w)
-            found = self.gloss_words.get(w) or self.gloss_words.get(base or "", set())
+            found = self.gloss_words.get(base or w) or self.gloss_words.get(w, set())
             weight = self.idf(found)
             for key in found:
                 own = w in self.senses[key].words or base in self.senses[key].words
@@ -304,6 +314,8 @@ class Lexicon:
                     continue  # a phrasal verb ("live on") is one word and a particle, not a name
                 for key in self.lemmas.get(run, []):
                     scores[key] += 3 * sum(self.idf(self.gloss_words.get(w, set())) for w in tokens(run))
+        if NAMING.search(text) and any(k[0] == "noun" for k in scores):  # "what do we call ...": a name is a noun
+            scores = defaultdict(float, {k: v for k, v in scores.items() if k[0] == "noun"})
         best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0])))
         # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
         return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]

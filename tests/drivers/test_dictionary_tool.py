@@ -34,7 +34,7 @@ DATA_NOUN = [
 DATA_VERB = ["00000100 30 v 01 full 0 001 ! 00000200 v 0101 | increase in phase", "00000200 30 v 01 wane 0 001 ! 00000100 v 0101 | decrease in phase",
              "00000300 38 v 01 go 0 000 | change location", "00000400 38 v 01 swim 0 000 | travel through water",
              "00000500 38 v 01 walk 0 000 | use one's feet to advance", "00000600 38 v 01 stop 0 000 | come to a halt",
-             "00000700 38 v 01 begin 0 000 | take the first step"]
+             "00000700 38 v 01 begin 0 000 | take the first step", "00000800 30 v 01 freeze 0 000 | change from a liquid to a solid"]
 DATA_ADJ = [
     "00000100 00 a 01 hot 0 001 ! 00000200 a 0101 | used of physical heat",
     "00000200 00 a 01 cold 0 001 ! 00000100 a 0101 | used of physical coldness",
@@ -63,7 +63,7 @@ def write_db(folder: Path) -> Path:
     (folder / "data.verb").write_text("\n".join(DATA_VERB) + "\n")
     (folder / "index.verb").write_text(index(DATA_VERB, "v"))
     (folder / "noun.exc").write_text("children child\nmice mouse\n")
-    (folder / "verb.exc").write_text("began begin\nbeginning begin\nbegun begin\ngone go\ngoing go\nswam swim\nswum swim\nwent go\n")
+    (folder / "verb.exc").write_text("began begin\nbeginning begin\nbegun begin\nfrozen freeze\ngone go\ngoing go\nswam swim\nswum swim\nwent go\n")
     return folder
 
 
@@ -122,6 +122,11 @@ def test_a_count_is_answered_only_from_a_gloss_that_states_it(lexicon, question,
     assert lexicon.look_up(question) == answer
 
 
+def test_a_search_finds_any_form_of_a_word_and_a_name_is_a_noun(lexicon):
+    # "freezes" finds the gloss that says "frozen" (both "freeze"); the verb "freeze" is no name for anything
+    assert lexicon.look_up("What do we call water when it freezes?")[0] == "ice, water ice (noun): water frozen in the solid state"
+
+
 def test_a_quoted_word_is_the_word_asked_about_and_a_baby_animal_is_a_young_one(lexicon):
     assert lexicon.look_up("What does the word 'hexagon' mean?") == ["hexagon (noun): a six-sided polygon", "plural of hexagon: hexagons"]
     assert lexicon.look_up("What do you call a baby dog?")[0] == "puppy (noun): a young dog"
@@ -132,6 +137,7 @@ def test_a_superlative_is_answered_from_a_gloss_that_ranks_the_thing_by_it(lexic
     assert sorted(lexicon.look_up("What is the largest lake?")) == [  # in a clause of the gloss, of a place
         "Garda (noun): the largest lake of Italy", "Lugano (noun): a lake"]
     assert lexicon.look_up("What is the smallest ocean?") == []  # no gloss says it: nothing, rather than a guess
+    assert lexicon.look_up("Which ocean is the biggest?") == lexicon.look_up("What's the biggest ocean in the world?")
 
 
 @pytest.mark.parametrize("question, answer", [
