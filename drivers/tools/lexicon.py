@@ -58,6 +58,7 @@ class Sense(NamedTuple):
     words: tuple[str, ...]
     gloss: str
     pointers: tuple[tuple[str, str, str], ...]
+    satellite: bool = False  # an adjective whose "&" pointer is its head ("huge" -> "large"), not its satellites
 
 
 class Lexicon:
@@ -104,7 +105,7 @@ class Lexicon:
             words = tuple(f[4 + 2 * i].split("(")[0] for i in range(count))
             at = 4 + 2 * count
             ptrs = tuple((f[at + 1 + 4 * i], f[at + 2 + 4 * i], f[at + 3 + 4 * i]) for i in range(int(f[at])))
-            self.senses[(part, f[0])] = Sense(words, gloss.strip(), ptrs)
+            self.senses[(part, f[0])] = Sense(words, gloss.strip(), ptrs, f[2] == "s")
 
     def _index(self, part: str) -> None:
         for line in self._lines(f"index.{part}"):
@@ -155,7 +156,7 @@ class Lexicon:
                        for sym, off, p in ptrs if sym == "!" and (PART_OF.get(p, ""), off) in self.senses), None)
         if direct or not head:
             return direct
-        return next((o for sym, off, p in ptrs if sym == "&" and p == "a" and ("adj", off) in self.senses
+        return next((o for sym, off, _p in ptrs if sym == "&" and self.senses[key].satellite and ("adj", off) in self.senses
                      and (o := self.opposite(("adj", off), head=False))), None)
 
     def look_up(self, query: str) -> list[str]:
