@@ -143,7 +143,7 @@ class Lexicon:
     def describe(self, key: tuple[str, str]) -> str:
         sense = self.senses[key]
         words = ", ".join(w.replace("_", " ") for w in sense.words[:3])
-        gloss = sense.gloss.split(";")[0].strip().strip('"')
+        gloss = sense.gloss.split(";")[0].split('"')[0].strip().rstrip(":,")  # the definition, not a quoted example
         if len(gloss) > GLOSS_CHARS:
             gloss = gloss[:GLOSS_CHARS].rsplit(" ", 1)[0] + "..."
         return f"{words} ({key[0]}): {gloss}"

@@ -24,6 +24,17 @@ WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:divide\s+({NUM})\s+by|(?:the\s+)?quotient of\s+({NUM})\s+(?:and|by))\s+({NUM})", r"\1\2 / \3"),
     (rf"\b(?:the\s+)?difference (?:between|of)\s+({NUM})\s+and\s+({NUM})", r"\1 - \2"),
     (r"\braised to the power of\b|\braised to\b", "^"),
+    # a conversion the task gives the factor of: "convert 5 miles to km, use 1 mile = 1.609 km"
+    (rf"\b({NUM})\s+([a-z]+?)(?:e?s)?\s+(?:to|into|in)\s+[a-z]+\b[^=]{{0,30}}?\b1\s+\2(?:e?s)?\s*(?:=|is|equals)\s*({NUM})[^.?!,]*",
+     r"\1 * \3"),
+    # temperatures, by their formula: "68 degrees fahrenheit to celsius"
+    (rf"({NUM})\s*(?:°\s*|degrees?\s+)?f(?:ahrenheit)?\s+(?:to|in|into)\s+(?:degrees\s+)?c(?:elsius|entigrade)?\b", r"(\1 - 32) * 5 / 9"),
+    (rf"({NUM})\s*(?:°\s*|degrees?\s+)?c(?:elsius|entigrade)?\s+(?:to|in|into)\s+(?:degrees\s+)?f(?:ahrenheit)?\b", r"\1 * 9 / 5 + 32"),
+    # a second step on the first's result: "1250 divided by 25, then add 18 to that"
+    (rf",?\s*(?:and\s+)?then\s+add\s+({NUM})(?:\s+to\s+(?:that|it|the result))?", r" + \1"),
+    (rf",?\s*(?:and\s+)?then\s+(?:subtract|take away)\s+({NUM})(?:\s+from\s+(?:that|it|the result))?", r" - \1"),
+    (rf",?\s*(?:and\s+)?then\s+multiply\s+(?:that|it|the result)\s+by\s+({NUM})", r" * \1"),
+    (rf",?\s*(?:and\s+)?then\s+divide\s+(?:that|it|the result)\s+by\s+({NUM})", r" / \1"),
     (rf"\b(?:the\s+)?(?:average|mean) of\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "AVG"),
     (rf"\b(?:add(?:\s+up)?|sum of|total of|sum)\s+({NUM})((?:\s*(?:,|\band\b)\s*{NUM})*)\s*,?\s+and\s+({NUM})", "SUM"),
     (rf"({NUM})\s*(?:percent|%)\s+of\s+({NUM})", r"\1 / 100 * \2"),

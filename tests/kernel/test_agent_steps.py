@@ -190,6 +190,9 @@ def test_tight_bounds_free_strings_only():
     ("If I have 1200 and take away 35% of it, how much is left?", ["1200 - 1200 * 35 / 100"]),
     ("A $120 jacket is 25% off. How much do I save?", []),  # the saving is not the price left: the loop's to read
     ("my test scores were 82, 91, 77 and 90 - what's my average", ["(82 + 91 + 77 + 90) / 4"]),
+    ("convert 5 miles to km, use 1 mile = 1.609 km", ["5 * 1.609"]),  # a factor the task gives
+    ("convert 68 degrees fahrenheit to celsius", ["(68 - 32) * 5 / 9"]), ("What is 20°C in Fahrenheit?", ["20 * 9 / 5 + 32"]),
+    ("1250 divided by 25, then add 18 to that. what do u get", ["1250 / 25 + 18"]),
     ("Add 1, 2 and 3 and 4.", ["1 + 2 + 3 + 4"]), ("What is the square of 173?", ["173 ^ 2"]), ("the cube of 4", ["4 ^ 3"]),
     ("Is 2027-3-2 a Monday?", []), ("Wake me at 6:45", []), ("I have 3 cats and 2 dogs", []), ("1/0 + 2", []),
 ])
@@ -203,3 +206,13 @@ async def test_the_first_calculator_call_copies_the_tasks_own_expression(kernel_
     assert p.result == "1495"
     assert eng.requests[0].json_schema["properties"]["expression"] == {"enum": ["(48 + 17) * 23"]}
     assert "1495" in eng.detokenize(eng.requests[1].prompt)
+
+
+def test_an_answer_is_never_held_to_a_value_the_grammar_cannot_take():
+    """A reading that quotes its example ('cattle: "`moo-cow\' is a child\'s term"') made llama.cpp's grammar
+    invalid and failed the step: such values are not offered, the rest are."""
+    from kernel.agent.steps import results_answer
+    schema = {"type": "object", "properties": {"tool": {"enum": ["answer"]}, "answer": {"type": "string"}}}
+    held = results_answer(['cattle: "`moo-cow\' is a term', "moo", "back\\slash"], schema, "answer")
+    assert held["properties"]["answer"] == {"enum": ["moo"]}
+    assert results_answer(['"quoted"'], schema, "answer") == schema  # nothing safe: the answer stays free
