@@ -13,7 +13,7 @@ PARTS = ("noun", "verb", "adj", "adv")  # the database's files: data.noun, index
 PART_OF = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
 # words too common to find a sense by (the question around the word looked up)
 STOP = frozenset("a an the of to in on at by for from with and or as is are was were be been it its this that "
-                 "what which who whom how do does did you your we our they their called call name word".split())
+                 "what which who whom how do does did you your we our they their called call name word say says said".split())
 # "the plural of mouse", "opposite of 'hot'", "antonym of up"
 RELATION = re.compile(r"\b(plural|opposite|antonym|past tense|past participle)\s+(?:form\s+)?of\s+(?:the\s+)?"
                       r"(?:word\s+|adjective\s+|noun\s+|verb\s+)?([\w'\" -]{1,40})$")
@@ -39,6 +39,7 @@ SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}
 RANKED_FIRST = re.compile(r"\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is|are|was)\s+the\s+([a-z]+est)\b")  # "which ocean is the biggest"
 SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
 BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
+SAYS = re.compile(r"\b(?:which|what)\s+(?:[a-z]+\s+)?animal\s+(?:says|makes|goes)\s+(?:(?:a|an|the)\s+)?['\"]?([a-z]+)")  # "which farm animal says moo"
 NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
 ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
 QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
@@ -186,6 +187,9 @@ class Lexicon:
             (m.group(2), m.group(1)) if (m := RANKED_FIRST.search(plain)) else None)
         if ranked and self.adjective(ranked[0]):  # a superlative is answered from a gloss that says it, or not at all
             return [self.describe(k) for k in self.ranking(*ranked, plain)]
+        says = SAYS.search(q)  # the sound's own entry names the animal ("moo: the sound made by a cow or bull")
+        if says and (sound := self.lemma(says.group(1))) is not None:
+            return self.entry(sound)
         quoted = QUOTED.search(q)  # "what does the word 'enormous' mean": the quoted word's entry
         if quoted and (word := self.lemma(quoted.group(1))) is not None:
             return self.entry(word)

@@ -191,3 +191,5 @@ async def test_the_real_wordnet():
     assert (await tool.call({"word": "What is the past tense of 'go'?"})).output == "went"
     assert (await tool.call({"word": "How many legs does a spider have?"})).output == "8"
     assert (await tool.call({"word": "the opposite of huge"})).output == "small"
+    # the sound's own entry, not a search that "says" matches to "said" in any gloss
+    assert (await tool.call({"word": "Which farm animal says moo?"})).output.startswith("moo (noun): the sound made by a cow")
