@@ -33,14 +33,22 @@ MEASURES = {
 }
 PER = {"per", "a", "an", "every", "each"}
 POWER = {"square": 2, "cubic": 3}
-WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[.,;:?!]|/")
+WORD = re.compile(r"\d+(?:\.\d+)?|[a-z]+|%|[.,;:?!]|/|(?<!\S)[-–](?!\S)")  # a dash between spaces ends a phrase
 CURRENCY = re.compile(r"([$€£])\s*(\d+(?:\.\d+)?)")
 SIGNS = {"$": "dollars", "€": "euros", "£": "sterling"}  # a pound of money is not a pound of weight
 
 
+# a bare number after these words is money: "a bag costs 8.75", "I got paid 612"
+PRICED = re.compile(r"\b(costs?|cost|paid|pay|priced at|came to|comes to|earns?|earned|spent|spend|charges?|charged)(\s+)(\d+(?:\.\d+)?)\b(?!\s*(?:%|[a-z]))")
+
+
 def spoken(question: str) -> str:
-    """The question with a currency sign read as its word after the number: "$65" is "65 dollars"."""
-    return CURRENCY.sub(lambda m: f"{m.group(2)} {SIGNS[m.group(1)]}", question)
+    """The question with a currency sign read as its word after the number ("$65" is "65 dollars"), and a bare
+    number that a price or a payment names read as dollars ("costs 8.75" is "costs 8.75 dollars")."""
+    text = CURRENCY.sub(lambda m: f"{m.group(2)} {SIGNS[m.group(1)]}", question)
+    if not re.search(r"\b(?:dollars?|euros?|sterling|cents?)\b", text):
+        text = PRICED.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)} dollars", text)
+    return text
 
 
 def measure(word: str) -> str | None:
@@ -60,7 +68,7 @@ def _after(tokens: list[str], i: int) -> Unit:
         return unit({m: 1}) if m else NONE
     top: dict[str, int] = {}
     j, per, power = i + 1, False, 1
-    while j < len(tokens) and j <= i + 6 and not prog.NUM.fullmatch(tokens[j]) and tokens[j] not in ".,;:?!/":
+    while j < len(tokens) and j <= i + 6 and not prog.NUM.fullmatch(tokens[j]) and tokens[j] not in ".,;:?!/-–":
         w = tokens[j]
         if w in PER:
             per = True
@@ -114,8 +122,13 @@ def asked(question: str) -> Unit | None:
             return top
     if m := re.search(r"\bhow many (?:more |fewer )?((?:square |cubic )?[a-z]+)(?: per ([a-z]+))?", last):
         return _after(["0", *WORD.findall(m.group(0)[9:])], 0)
-    if re.search(r"\bhow much\b", last) and "dollar" in {measure(t) for t in WORD.findall(question.lower())}:
-        return unit({"dollar": 1})
+    money = next((m for m in ("dollar", "euro", "sterling") if m in {measure(t) for t in WORD.findall(question.lower())}), None)
+    if money and (m := re.search(r"\b(?:per|a|an|each)\s+([a-z]+)\s*[?.!]?$|\b(hourly|daily|weekly) (?:rate|wage|pay)\b", last)):
+        per = measure(m.group(1) or m.group(2) or "")
+        if per and per != money:  # "what's the price per kilo", "what's my hourly rate"
+            return unit({money: 1, per: -1})
+    if re.search(r"\bhow much\b", last) and money:
+        return unit({money: 1})
     return None
 
 

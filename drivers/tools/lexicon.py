@@ -86,7 +86,7 @@ class Lexicon:
         self.gloss_words: dict[str, set[tuple[str, str]]] = defaultdict(set)  # a word, and its lemma -> senses
         lemmas: dict[str, str | None] = {}
         for key, sense in self.senses.items():
-            for w in set(tokens(" ".join(sense.words) + " " + sense.gloss)):
+            for w in set(tokens(" ".join(sense.words) + " " + re.sub(r'"[^"]*"', " ", sense.gloss))):  # not its examples
                 self.gloss_words[w].add(key)
                 base = lemmas[w] if w in lemmas else lemmas.setdefault(w, self.lemma(w))
                 for form in {base, self.base.get(w)} - {None, w}:  # "frozen" is found by "freezes": both are "freeze"
@@ -350,4 +350,4 @@ def everyday(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z]+", text.lower().replace("_", " ")) if w not in STOP]
+    return [w for w in re.findall(r"[a-z]{2,}", text.lower().replace("_", " ")) if w not in STOP]  # not the s of "what's"

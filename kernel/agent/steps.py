@@ -136,7 +136,7 @@ WHEN = re.compile(r"\b(?:until|since|ago|from now|how old|born|age)\b", re.IGNOR
 
 
 # a question for a value: "what's the sale price?", "work out the cost"
-ASKS_VALUE = re.compile(r"\bwhat(?:'s|\s+is|\s+was|\s+will|\s+would)\b[^.!]*\?|\b(?:calculate|compute|work out|figure out)\b",
+ASKS_VALUE = re.compile(r"\bwhat(?:'?s|\s+is|\s+was|\s+will|\s+would)\b[^.!]*(?:\?|$)|\b(?:calculate|compute|work out|figure out)\b",
                         re.IGNORECASE)
 YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,])")  # 1914, 2026: a year, not a quantity
 

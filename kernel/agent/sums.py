@@ -12,7 +12,6 @@ NUM = r"\d[\d,]*(?:\.\d+)?"
 ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
             "tenth": 10, r"\d+(?:st|nd|rd|th)": 0}  # "to the third power", "to the 5th power"
 NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
-OFF = "OFF"  # WORDS' marker for an amount less a share of itself (_left)
 # operator words and phrasings, in the order they are rewritten (longer phrases first)
 WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:the\s+)?square root of\s+({NUM})", r"sqrt(\1)"),
@@ -42,9 +41,6 @@ WORDS: list[tuple[str, Any]] = [
     (rf"({NUM})\s*(?:percent|%)\s+(?:tip|tax|vat|service charge|discount|commission|deposit)\s+(?:on|of|for)\s+"
      rf"(?:(?:a|an|the|my|our)\s+)?\$?({NUM})", r"\1 / 100 * \2"),
     (rf"(?<![\d.])({NUM})\s*/\s*({NUM})\s+of\s+(?:(?:a|an|the)\s+)?\$?({NUM})", r"\1 / \2 * \3"),
-    # what is left of an amount after a share of it: "$120 and it's 25% off ... the sale price", "1200 and take away 35% of it"
-    (rf"\$?({NUM})\b(?=[^.?!]{{0,60}}?\b({NUM})\s*(?:percent|%)\s+(?:off\b(?=.*\b(?:sale|final|new|discounted|reduced)\s+price"
-     rf"|.*\bhow much (?:will|do|would|did) (?:i|you|we) pay)|of it\b(?=.*\b(?:left|remain)))).*", OFF),
     (r"\bmultiplied by\b", "*"), (r"\bdivided by\b", "/"), (r"\btimes\b", "*"),
     (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bsquared\b", "^ 2"), (r"\bcubed\b", "^ 3"),
     (r"\bto the power of\b", "^"), (r"[×x](?=\s*\d)", "*"), (r"÷", "/"),
@@ -55,12 +51,6 @@ SPAN = re.compile(r"(?:sqrt\()?[\d(][\d\s.,+\-*/^()sqrt]*[\d)]")
 def _listed_all(span: str) -> str:
     nums = [n.replace(",", "") for n in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", span)]
     return f"({' + '.join(nums)}) / {len(nums)}"
-
-
-def _left(m: re.Match[str]) -> str:
-    """An amount less a percentage of itself, written where the sentence starts: "120 - 120 * 25 / 100"."""
-    amount, share = (g.replace(",", "") for g in (m.group(1), m.group(2)))
-    return f"{amount} - {amount} * {share} / 100 ."
 
 
 def power(word: str) -> int:
@@ -88,16 +78,52 @@ def rewrite(task: str) -> str:
     for pattern, repl in WORDS:
         if repl in ("SUM", "AVG"):
             text = re.sub(pattern, partial(_listed, op=repl), text, flags=re.IGNORECASE)
-        elif repl == OFF:
-            text = re.sub(pattern, _left, text, count=1, flags=re.IGNORECASE | re.DOTALL)
         else:
             text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
     return text
 
 
+PERCENT = re.compile(rf"({NUM})\s*(?:%|percent\b)", re.IGNORECASE)
+AMOUNT = re.compile(rf"(?<![\d.])\$?({NUM})(?!\s*(?:%|percent\b)|\d|\.\d)", re.IGNORECASE)
+PAID = re.compile(rf"\b(?:paid|pay|paying|gave|give|handed|hand)\b[^.?!\d]{{0,20}}\$?({NUM})", re.IGNORECASE)
+
+
+def whole(task: str) -> str | None:
+    """The sum of a task whose numbers are not side by side, read from the whole of it: the change from a
+    payment, a percentage change from one amount to another, and one amount with one percentage: less it
+    ("25% off", "take away 35% of it ... left"), plus it (a total with tax, "increased by 10%") or its share
+    (a tip, a tax, "how much do I save").  None when the task is none of these."""
+    low = task.lower()
+    pcts = [m.group(1).replace(",", "") for m in PERCENT.finditer(task)]
+    amounts = [m.group(1).replace(",", "") for m in AMOUNT.finditer(NOT_SUMS.sub(" ", task))]
+    if not pcts and re.search(r"\bchange\b", low) and (paid := PAID.search(task)) and len(amounts) == 2:
+        given = paid.group(1).replace(",", "")
+        return f"{given} - {next(a for a in amounts if a != given)}" if given in amounts and len(set(amounts)) == 2 else None
+    if re.search(r"\b(?:what|which|by how much) (?:percent|percentage)|\bpercent(?:age)? (?:increase|decrease|change|rise|drop)", low):
+        if m := re.search(rf"\bfrom\s+\$?({NUM})\s+to\s+\$?({NUM})", task, re.IGNORECASE):
+            a, b = (g.replace(",", "") for g in m.groups())
+            return f"({b} - {a}) / {a} * 100" if float(b) >= float(a) else f"({a} - {b}) / {a} * 100"
+    if len(pcts) != 1 or len(amounts) != 1:
+        return None
+    p, a = pcts[0], amounts[0]
+    if re.search(r"\bhow much (?:do|will|would|did|can) (?:i|you|we) save\b|\bhow much is the discount\b", low):
+        return f"{a} * {p} / 100"
+    if re.search(r"\b(?:off|discount(?:ed)?|reduced|sale price)\b|\btake away\b.*\b(?:left|remain)", low):
+        return f"{a} - {a} * {p} / 100"
+    if re.search(r"\b(?:increase[sd]?|raise[sd]?|rise[sn]?|rose|grow[sn]?|grew|go(?:es)? up|went up) by\b", low):
+        return f"{a} + {a} * {p} / 100"
+    if re.search(r"\b(?:tip|tax|vat|gratuity|service charge)\b", low):
+        with_it = re.search(r"\b(?:total|including|included|with (?:the )?(?:tip|tax)|altogether|in all|after (?:the )?tax)\b", low)
+        return f"{a} + {a} * {p} / 100" if with_it else f"{a} * {p} / 100"
+    return None
+
+
 def expressions(task: str, limit: int = 4) -> list[str]:
-    """The task's own arithmetic, longest first: spans with at least one operator that evaluate."""
+    """The task's own arithmetic, longest first: spans with at least one operator that evaluate; a sum read
+    from the whole task (``whole``) comes first."""
     found: dict[str, None] = {}
+    if (read := whole(task)) is not None:
+        found[read] = None
     task = NOT_SUMS.sub(" ", task)
     for m in SPAN.finditer(rewrite(task)):
         span = " ".join(m.group(0).split()).strip(" ,")
@@ -110,4 +136,4 @@ def expressions(task: str, limit: int = 4) -> list[str]:
         except (CalcError, ArithmeticError, ValueError, TypeError):
             continue
         found.setdefault(span, None)
-    return sorted(found, key=len, reverse=True)[:limit]
+    return ([read] if read else []) + sorted((f for f in found if f != read), key=len, reverse=True)[:limit - bool(read)]

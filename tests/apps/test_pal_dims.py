@@ -35,6 +35,9 @@ def test_numbers_take_their_units_from_the_words_after_them():
     assert dims.lines(prog.normalize("I drive 345 miles at 60 mph. How many hours will it take?")) == ["345 / 60"]
     assert values(dims.lines(prog.normalize("how many ounces are in 3.5 lb?"))) == {"56"}
     assert prog.normalize("It takes 250 g and 2 hrs; 1 in 4 people") == "It takes 250 grams and 2 hours; 1 in 4 people"
+    # a rate asked per something, and a bare number that a price names, in money
+    assert dims.lines(prog.normalize("I got paid $612 for 36 hours of work. What's my hourly rate?")) == ["612 / 36"]
+    assert dims.lines(prog.normalize("a 2.5 kg bag of apples costs 8.75 - whats the price per kilo")) == ["8.75 / 2.5"]
 
 
 def test_the_unit_asked_for():
