@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from typing import Any
 
 from .base import Tool, ToolOutput
@@ -23,7 +24,15 @@ class Calculator(Tool):
             value = evaluate(expr)
         except CalcError as exc:
             return ToolOutput(f"error: {exc}", is_error=True)
-        return ToolOutput(str(value), data=value)
+        return ToolOutput(shown(value), data=value)
+
+
+def shown(value: int | float) -> str:
+    """A result as a person writes it: binary rounding noise gone (37.85 - 50 is -12.15, not
+    -12.149999999999999), twelve significant digits kept."""
+    if isinstance(value, float) and math.isfinite(value):
+        return str(float(f"{value:.12g}"))
+    return str(value)
 
 
 class Clock(Tool):

@@ -238,7 +238,8 @@ class Lexicon:
         "Everest: ...; the highest mountain in the world"), not second or third ("the 2nd longest river"), the best
         by search score first; none when no gloss says it."""
         head = re.escape(self.lemma(thing.split()[-1]) or thing.split()[-1])
-        says = re.compile(rf"(?<!\d(?:st|nd|rd|th) )(?<!second )(?<!third )\b{superlative}\s+(?:[\w-]+\s+){{0,2}}?{head}", re.IGNORECASE)
+        says = re.compile(rf"(?<!\d(?:st|nd|rd|th) )(?<!second )(?<!third )\b{superlative}\s+(?:[\w-]+\s+){{0,2}}?{head}(?:e?s)?\b",
+                          re.IGNORECASE)  # the thing itself: "organ", not "organism"
         found = {k: m for k in self.gloss_words.get(superlative, set()) if (m := says.search(self.senses[k].gloss))}
 
         def scope(k: tuple[str, str]) -> int:

@@ -96,9 +96,10 @@ def whole(task: str) -> str | None:
     low = task.lower()
     pcts = [m.group(1).replace(",", "") for m in PERCENT.finditer(task)]
     amounts = [m.group(1).replace(",", "") for m in AMOUNT.finditer(NOT_SUMS.sub(" ", task))]
-    if not pcts and re.search(r"\bchange\b", low) and (paid := PAID.search(task)) and len(amounts) == 2:
-        given = paid.group(1).replace(",", "")
-        return f"{given} - {next(a for a in amounts if a != given)}" if given in amounts and len(set(amounts)) == 2 else None
+    if not pcts and re.search(r"\bchange\b", low) and PAID.search(task) and len(set(amounts)) == 2:
+        # what is handed over is the larger amount, wherever it stands ("pay for a $37.85 bill with a $50 note")
+        cost, given = sorted(amounts, key=float)
+        return f"{given} - {cost}"
     if re.search(r"\b(?:what|which|by how much) (?:percent|percentage)|\bpercent(?:age)? (?:increase|decrease|change|rise|drop)", low):
         if m := re.search(rf"\bfrom\s+\$?({NUM})\s+to\s+\$?({NUM})", task, re.IGNORECASE):
             a, b = (g.replace(",", "") for g in m.groups())
