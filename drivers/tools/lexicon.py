@@ -8,41 +8,12 @@ from collections import defaultdict
 from pathlib import Path
 from typing import NamedTuple
 
+from . import asking
+from .asking import STOP, everyday, in_words, number_value, tokens
+
 DEFAULT_DIR = Path(os.environ.get("LLMOS_WORDNET", "/usr/share/wordnet"))
 PARTS = ("noun", "verb", "adj", "adv")  # the database's files: data.noun, index.noun, noun.exc, ...
 PART_OF = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
-# words too common to find a sense by (the question around the word looked up)
-STOP = frozenset("a an the of to in on at by for from with and or as is are was were be been it its this that "
-                 "what which who whom how do does did you your we our they their called call name word say says said".split())
-# "the plural of mouse", "opposite of 'hot'", "antonym of up"
-RELATION = re.compile(r"\b(plural|opposite|antonym|past tense|past participle)\s+(?:form\s+)?of\s+(?:the\s+)?"
-                      r"(?:word\s+|adjective\s+|noun\s+|verb\s+)?([\w'\" -]{1,40})$")
-COUNT = re.compile(r"\bhow many ([a-z]+)\b(.*)$")  # "how many legs does a spider have"
-NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
-                                           "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
-TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
-# a number in digits or words ("eight", "twenty-four"), not the end of a longer one
-SAID_NUMBER = (rf"(?<![\w-])(\d+|(?:{'|'.join(TENS)})(?:[-_ ](?:{'|'.join(list(NUMBER_WORDS)[1:10])}))?"
-               rf"|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})")
-
-
-def number_value(text: str) -> int:
-    """The value of a number SAID_NUMBER matched: "8", "eight", "twenty-four"."""
-    if text.isdigit():
-        return int(text)
-    head, unit = (re.split(r"[-_ ]", text.lower(), maxsplit=1) + [""])[:2]
-    return TENS.get(head, NUMBER_WORDS.get(head, 0)) + NUMBER_WORDS.get(unit, 0)
-NOT_THINGS = frozenset("many much there have has had got contain contains hold holds normal normally usually "
-                       "typical typically regular standard just give number digits digit reply answer please".split())
-# "the largest ocean in the world", "the world's longest river": a superlative and the thing it ranks
-SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:in|on|of|that|ever)\b|\s*$)")
-RANKED_FIRST = re.compile(r"\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is|are|was)\s+the\s+([a-z]+est)\b")  # "which ocean is the biggest"
-SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
-BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
-SAYS = re.compile(r"\b(?:which|what)\s+(?:[a-z]+\s+)?animal\s+(?:says|makes|goes)\s+(?:(?:a|an|the)\s+)?['\"]?([a-z]+)")  # "which farm animal says moo"
-NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
-ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
-QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
 SENSES = 2  # senses shown for a word
 FOUND = 3  # senses shown for a phrase found in the glosses
@@ -89,7 +60,7 @@ class Lexicon:
             for w in set(tokens(" ".join(sense.words) + " " + re.sub(r'"[^"]*"', " ", sense.gloss))):  # not its examples
                 self.gloss_words[w].add(key)
                 base = lemmas[w] if w in lemmas else lemmas.setdefault(w, self.lemma(w))
-                for form in {base, self.base.get(w)} - {None, w}:  # "frozen" is found by "freezes": both are "freeze"
+                for form in {base or w, self.base.get(w, w)} - {w}:  # "frozen" is found by "freezes": both are "freeze"
                     self.gloss_words[form].add(key)
 
     def _lines(self, name: str) -> list[str]:
@@ -166,31 +137,31 @@ class Lexicon:
         with its senses, its plural when a noun and its opposite when it has one; anything else with the
         senses whose words and glosses share its rarest words ("What is frozen water called?" finds "ice
         (noun): water frozen in the solid state")."""
-        q = " ".join(ASIDE.sub("", query.lower()).strip(" .,;:!?\"'").split())
-        asked = RELATION.search(q)
+        q = " ".join(asking.ASIDE.sub("", query.lower()).strip(" .,;:!?\"'").split())
+        asked = asking.RELATION.search(q)
         if asked:
-            quoted = QUOTED.search(asked.group(0))
+            quoted = asking.QUOTED.search(asked.group(0))
             word = self.lemma((quoted.group(1) if quoted else asked.group(2)).strip(" '\""))
             if word is not None and (answer := self.related(asked.group(1), word)):
                 return [answer]
-        if spelled := SPELL_NUMBER.search(q):  # "spell the number 40 in words": forty
+        if spelled := asking.SPELL_NUMBER.search(q):  # "spell the number 40 in words": forty
             return [in_words(int(spelled.group(1) or spelled.group(2)))]
-        if backwards := BACKWARDS.search(q):  # "spell the word cat backwards": tac
+        if backwards := asking.BACKWARDS.search(q):  # "spell the word cat backwards": tac
             return [backwards.group(1)[::-1]]
-        counted = COUNT.search(q)
+        counted = asking.COUNT.search(q)
         if counted:  # a count is answered from a gloss that states it, or not at all
             n = self.count_of(counted.group(1), counted.group(2))
             return [n] if n else []
         plain = everyday(q)
-        sup = SUPERLATIVE.search(plain)
+        sup = asking.SUPERLATIVE.search(plain)
         ranked = (sup.group(1), sup.group(2)) if sup else (
-            (m.group(2), m.group(1)) if (m := RANKED_FIRST.search(plain)) else None)
+            (m.group(2), m.group(1)) if (m := asking.RANKED_FIRST.search(plain)) else None)
         if ranked and self.adjective(ranked[0]):  # a superlative is answered from a gloss that says it, or not at all
             return [self.describe(k) for k in self.ranking(*ranked, plain)]
-        says = SAYS.search(q)  # the sound's own entry names the animal ("moo: the sound made by a cow or bull")
+        says = asking.SAYS.search(q)  # the sound's own entry names the animal ("moo: the sound made by a cow or bull")
         if says and (sound := self.lemma(says.group(1))) is not None:
             return self.entry(sound)
-        quoted = QUOTED.search(q)  # "what does the word 'enormous' mean": the quoted word's entry
+        quoted = asking.QUOTED.search(q)  # "what does the word 'enormous' mean": the quoted word's entry
         if quoted and (word := self.lemma(quoted.group(1))) is not None:
             return self.entry(word)
         lemma = self.lemma(re.sub(r"^(?:a|an|the|to)\s+", "", q)) if q else None
@@ -258,8 +229,8 @@ class Lexicon:
         arachnid with eight legs", "hexagon: a six-sided polygon", "leap year, 366 days"); None when none does."""
         stem = re.escape(noun[:-1] if noun.endswith("s") else noun)
         stem = stem[:-1] if stem.endswith("e") else stem  # "sides": "six-sided"
-        said = re.compile(rf"{SAID_NUMBER}[\s_-]+(?:[a-z]+\s+)?{stem}", re.IGNORECASE)  # "seven consecutive days"
-        words = [w for w in re.findall(r"[a-z]+", rest) if w not in STOP and w not in NOT_THINGS]
+        said = re.compile(rf"{asking.SAID_NUMBER}[\s_-]+(?:[a-z]+\s+)?{stem}", re.IGNORECASE)  # "seven consecutive days"
+        words = [w for w in re.findall(r"[a-z]+", rest) if w not in STOP and w not in asking.NOT_THINGS]
         things = ["_".join(words[i:i + 2]) for i in range(len(words) - 1)] + words  # "leap year" before "year"
         for thing in things:
             lemma = self.lemma(thing)
@@ -320,35 +291,8 @@ class Lexicon:
                     continue  # a phrasal verb ("live on") is one word and a particle, not a name
                 for key in self.lemmas.get(run, []):
                     scores[key] += 3 * sum(self.idf(self.gloss_words.get(w, set())) for w in tokens(run))
-        if NAMING.search(text) and any(k[0] == "noun" for k in scores):  # "what do we call ...": a name is a noun
+        if asking.NAMING.search(text) and any(k[0] == "noun" for k in scores):  # "what do we call ...": a name is a noun
             scores = defaultdict(float, {k: v for k, v in scores.items() if k[0] == "noun"})
         best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0])))
         # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
         return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]
-
-
-def in_words(n: int) -> str:
-    """A whole number as English words: 40 is "forty", 1234 "one thousand two hundred thirty-four"."""
-    units = [w for w in NUMBER_WORDS]  # zero ... nineteen
-    tens = {v: w for w, v in TENS.items()}
-    if n < 20:
-        return units[n]
-    if n < 100:
-        return tens[n - n % 10] + (f"-{units[n % 10]}" if n % 10 else "")
-    if n < 1000:
-        return f"{units[n // 100]} hundred" + (f" {in_words(n % 100)}" if n % 100 else "")
-    for size, name in ((10 ** 6, "million"), (1000, "thousand")):
-        if n >= size:
-            return f"{in_words(n // size)} {name}" + (f" {in_words(n % size)}" if n % size else "")
-    return str(n)
-
-
-def everyday(text: str) -> str:
-    """Everyday words as WordNet's glosses say them: "a baby cat" is a "young" one (kitten: "young domestic
-    cat"), "the biggest planet" the "largest" (Jupiter: "the largest planet")."""
-    text = re.sub(r"\bbab(?:y|ies)\s+(?=[a-z])(?!(?:called|is|are)\b)", "young ", text)
-    return re.sub(r"\bbiggest\b", "largest", text)
-
-
-def tokens(text: str) -> list[str]:
-    return [w for w in re.findall(r"[a-z]{2,}", text.lower().replace("_", " ")) if w not in STOP]  # not the s of "what's"

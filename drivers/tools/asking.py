@@ -1,0 +1,67 @@
+"""How a question names what it asks the lexicon (drivers/tools/lexicon.py): the phrasings it reads, the
+words it ignores, everyday words as WordNet says them, and numbers in words."""
+from __future__ import annotations
+
+import re
+
+# words too common to find a sense by (the question around the word looked up)
+STOP = frozenset("a an the of to in on at by for from with and or as is are was were be been it its this that "
+                 "what which who whom how do does did you your we our they their called call name word say says said".split())
+# "the plural of mouse", "opposite of 'hot'", "antonym of up"
+RELATION = re.compile(r"\b(plural|opposite|antonym|past tense|past participle)\s+(?:form\s+)?of\s+(?:the\s+)?"
+                      r"(?:word\s+|adjective\s+|noun\s+|verb\s+)?([\w'\" -]{1,40})$")
+COUNT = re.compile(r"\bhow many ([a-z]+)\b(.*)$")  # "how many legs does a spider have"
+NUMBER_WORDS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve thirteen "
+                                           "fourteen fifteen sixteen seventeen eighteen nineteen".split())}
+TENS = {w: 10 * i for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), start=2)}
+# a number in digits or words ("eight", "twenty-four"), not the end of a longer one
+SAID_NUMBER = (rf"(?<![\w-])(\d+|(?:{'|'.join(TENS)})(?:[-_ ](?:{'|'.join(list(NUMBER_WORDS)[1:10])}))?"
+               rf"|{'|'.join(sorted(NUMBER_WORDS, key=len, reverse=True))})")
+
+
+def number_value(text: str) -> int:
+    """The value of a number SAID_NUMBER matched: "8", "eight", "twenty-four"."""
+    if text.isdigit():
+        return int(text)
+    head, unit = (re.split(r"[-_ ]", text.lower(), maxsplit=1) + [""])[:2]
+    return TENS.get(head, NUMBER_WORDS.get(head, 0)) + NUMBER_WORDS.get(unit, 0)
+
+
+NOT_THINGS = frozenset("many much there have has had got contain contains hold holds normal normally usually "
+                       "typical typically regular standard just give number digits digit reply answer please".split())
+# "the largest ocean in the world", "the world's longest river": a superlative and the thing it ranks
+SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:in|on|of|that|ever)\b|\s*$)")
+RANKED_FIRST = re.compile(r"\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is|are|was)\s+the\s+([a-z]+est)\b")  # "which ocean is the biggest"
+SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
+BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
+SAYS = re.compile(r"\b(?:which|what)\s+(?:[a-z]+\s+)?animal\s+(?:says|makes|goes)\s+(?:(?:a|an|the)\s+)?['\"]?([a-z]+)")  # "which farm animal says moo"
+NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
+ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
+QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
+
+
+def in_words(n: int) -> str:
+    """A whole number as English words: 40 is "forty", 1234 "one thousand two hundred thirty-four"."""
+    units = [w for w in NUMBER_WORDS]  # zero ... nineteen
+    tens = {v: w for w, v in TENS.items()}
+    if n < 20:
+        return units[n]
+    if n < 100:
+        return tens[n - n % 10] + (f"-{units[n % 10]}" if n % 10 else "")
+    if n < 1000:
+        return f"{units[n // 100]} hundred" + (f" {in_words(n % 100)}" if n % 100 else "")
+    for size, name in ((10 ** 6, "million"), (1000, "thousand")):
+        if n >= size:
+            return f"{in_words(n // size)} {name}" + (f" {in_words(n % size)}" if n % size else "")
+    return str(n)
+
+
+def everyday(text: str) -> str:
+    """Everyday words as WordNet's glosses say them: "a baby cat" is a "young" one (kitten: "young domestic
+    cat"), "the biggest planet" the "largest" (Jupiter: "the largest planet")."""
+    text = re.sub(r"\bbab(?:y|ies)\s+(?=[a-z])(?!(?:called|is|are)\b)", "young ", text)
+    return re.sub(r"\bbiggest\b", "largest", text)
+
+
+def tokens(text: str) -> list[str]:
+    return [w for w in re.findall(r"[a-z]{2,}", text.lower().replace("_", " ")) if w not in STOP]  # not the s of "what's"
