@@ -20,17 +20,23 @@ from .channels import LocalChannel
 from .person import footer
 
 
-def uses_sandbox(registry: AppRegistry, app: str) -> bool:
+def uses_sandbox(registry: AppRegistry, app: str, granted: list[str] | None = None, depth: int = 0) -> bool:
     """Whether a one-shot run of ``app`` could reach a sandbox container: it runs in one (an untrusted
-    app's code does by default), may call a sandbox tool, or may start children (which could). Unknown apps count as yes; the spawn reports them."""
+    app's code does by default), may call a sandbox tool (one its ``granted`` parent's tools allow too: a child
+    never gets more than its parent), or may start a child that could. Unknown apps, and children named by a
+    pattern, count as yes; the spawn reports them."""
     try:
         m = registry.get(app)
     except Exception:  # noqa: BLE001 - the spawn itself will say what is wrong
         return True
-    tools = [*m.permissions.tools, *m.agent.tools]
+    tools = [t for t in [*m.permissions.tools, *m.agent.tools]
+             if granted is None or any(fnmatch.fnmatchcase(t, g) or fnmatch.fnmatchcase(g, t) for g in granted)]
     untrusted_code = not m.trusted and not m.is_prompt
-    return (m.isolation == "container" or untrusted_code or bool(m.permissions.spawn)
-            or any(fnmatch.fnmatchcase(kind, t) for t in tools for kind in ("python", "shell")))
+    if (m.isolation == "container" or untrusted_code
+            or any(fnmatch.fnmatchcase(kind, t) for t in tools for kind in ("python", "shell"))):
+        return True
+    return any(depth >= 3 or any(c in child for c in "*?[") or uses_sandbox(registry, child, tools, depth + 1)
+               for child in m.permissions.spawn)
 
 
 def failed(app: str, status: int, error: str, *, reason: str = "error") -> dict[str, Any]:

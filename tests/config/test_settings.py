@@ -163,7 +163,7 @@ def test_a_one_shot_run_warms_containers_only_for_apps_that_can_reach_one(home, 
     app.mkdir(parents=True)
     (app / "app.toml").write_text('name = "shelly"\n[permissions]\nsyscalls = ["tool.call"]\ntools = ["sh*"]\n')
     reg = AppRegistry(installed_dir=home / "apps")
-    assert not uses_sandbox(reg, "assistant")  # calculator, clock, remember: no container
+    assert not uses_sandbox(reg, "assistant")  # no sandbox tool; the pal it starts gets no python from it
     assert uses_sandbox(reg, "pal") and uses_sandbox(reg, "coder")  # the python tool
     assert uses_sandbox(reg, "manager")  # its workers could
     assert uses_sandbox(reg, "shelly")  # a glob that covers the shell tool
