@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ctypes
 import json
+import re
 from functools import lru_cache
 from typing import Any
 
@@ -17,8 +18,13 @@ _JSON_CHAR = 'char ::= [^"\\\\\\x7F\\x00-\\x1F] |'
 
 @lru_cache(maxsize=64)
 def _schema_to_gbnf(schema_json: str) -> str:
-    from llama_cpp.llama_grammar import json_schema_to_gbnf
-    return str(json_schema_to_gbnf(schema_json)).replace(_LOOSE_CHAR, _JSON_CHAR)
+    from llama_cpp import llama_grammar
+    # its literals escape a double quote but not a backslash, so an enum or const string holding either (a
+    # gloss that quotes its example: 'cattle: "`moo-cow\' ...') became a grammar llama.cpp could not parse, or
+    # one that wrote invalid JSON; llama.cpp's own converter escapes both
+    llama_grammar.GRAMMAR_LITERAL_ESCAPE_RE = re.compile(r'[\r\n"\\]')
+    llama_grammar.GRAMMAR_LITERAL_ESCAPES = {**llama_grammar.GRAMMAR_LITERAL_ESCAPES, "\\": "\\\\"}
+    return str(llama_grammar.json_schema_to_gbnf(schema_json)).replace(_LOOSE_CHAR, _JSON_CHAR)
 
 
 def grammar_for(req: GenRequest) -> str | None:

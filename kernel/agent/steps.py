@@ -159,19 +159,11 @@ def results_answer(results: list[str], schema: dict[str, Any], answer: str) -> d
     the parts of an answer-source tool's output (``output_parts``): a small model that has the right
     number in an observation still writes a different one (or its working) in the answer.  Unchanged
     while there are none, or when the app fixed the answer's form."""
-    safe = [r for r in dict.fromkeys(results) if grammar_safe(r)]
-    if not safe or schema["properties"].get(answer) != {"type": "string"}:
+    if not results or schema["properties"].get(answer) != {"type": "string"}:
         return schema
     out = copy.deepcopy(schema)
-    out["properties"][answer] = {"enum": safe}
+    out["properties"][answer] = {"enum": list(dict.fromkeys(results))}
     return out
-
-
-def grammar_safe(value: str) -> bool:
-    """Whether an enum value survives llama.cpp's schema-to-grammar conversion: a double quote or a backslash
-    inside one (a gloss that quotes its example, "`moo-cow' is a child's term") made the grammar invalid and
-    failed the step."""
-    return '"' not in value and "\\" not in value
 
 
 PART = re.compile(r"\d{4}-\d{2}-\d{2}|\d{1,2}:\d{2}(?::\d{2})?|[^\W_]+(?:['.-][^\W_]+)*")

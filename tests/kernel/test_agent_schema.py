@@ -156,3 +156,10 @@ def test_arguments_named_like_the_actions_own_keys_get_their_own_keys():
     assert tool_args(grade, {"tool": "grade", "answer": "done"}) == ({}, ["answer"])  # the final answer is no argument
     prompt = system_prompt(SimpleNamespace(system_prompt="Grade."), [grade])
     assert '- grade: Grade an answer. Arguments: {"answer_arg": integer, "tool_arg": string}' in prompt
+
+
+def test_enum_values_with_quotes_and_backslashes_decode():
+    """llama-cpp-python's converter escaped a double quote in a literal but not a backslash: a WordNet gloss that
+    quotes its example made a grammar llama.cpp could not parse (drivers/llm/llama_sampling.py escapes both)."""
+    values = ['cattle: "`moo-cow\' is a term', "back\\slash", "moo"]
+    decodable({"enum": values}, *values)
