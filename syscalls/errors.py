@@ -12,6 +12,10 @@ class WireError(msgspec.Struct, kw_only=True):
     retryable: bool = False
 
 
+# the codes of an error that ends the calling process: whoever catches one passes it on
+ENDING = ("budget", "killed", "terminated")
+
+
 class SyscallError(Exception):
     code = "error"
 

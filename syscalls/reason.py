@@ -14,7 +14,7 @@ from typing import Any, Generic, TypeVar
 
 import msgspec
 
-from .errors import SyscallError
+from .errors import ENDING, SyscallError
 from .sdk import Sys
 
 T = TypeVar("T")
@@ -51,7 +51,7 @@ async def self_consistency(sample: Callable[[int], Awaitable[T | None]], n: int 
         try:
             answer = await sample(i)
         except SyscallError as exc:
-            if exc.code in ("budget", "killed", "terminated"):
+            if exc.code in ENDING:
                 raise
             answer = None
         if answer is None or not accept(answer):

@@ -122,7 +122,8 @@ def asked(question: str) -> Unit | None:
             return top
     if m := re.search(r"\bhow many (?:more |fewer )?((?:square |cubic )?[a-z]+)(?: per ([a-z]+))?", last):
         return _after(["0", *WORD.findall(m.group(0)[9:])], 0)
-    money = next((m for m in ("dollar", "euro", "sterling") if m in {measure(t) for t in WORD.findall(question.lower())}), None)
+    named = {measure(t) for t in WORD.findall(question.lower())}
+    money = next((m for m in ("dollar", "euro", "sterling") if m in named), None)
     if money and (m := re.search(r"\b(?:per|a|an|each)\s+([a-z]+)\s*[?.!]?$|\b(hourly|daily|weekly) (?:rate|wage|pay)\b", last)):
         per = measure(m.group(1) or m.group(2) or "")
         if per and per != money:  # "what's the price per kilo", "what's my hourly rate"

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 
 from syscalls import Sys
-from syscalls.errors import SyscallError, Unavailable
+from syscalls.errors import ENDING, SyscallError, Unavailable
 from syscalls.pytool import available, run_python
 from syscalls.reason import self_consistency
 
@@ -60,7 +60,7 @@ async def ranked(sys: Sys, question: str, exprs: dict[str, str]) -> str | None:
     try:
         res = await sys.llm.score(prog.messages(question), cands)
     except SyscallError as exc:
-        if exc.code in ("budget", "killed", "terminated"):
+        if exc.code in ENDING:
             raise
         return None
     best = max(range(len(answers)), key=lambda i: res.logprobs[i] / max(1, res.tokens[i]))

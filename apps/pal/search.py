@@ -19,7 +19,7 @@ from fractions import Fraction
 from typing import TypeGuard
 
 from syscalls import Sys
-from syscalls.errors import SyscallError
+from syscalls.errors import ENDING, SyscallError
 
 from . import program as prog
 from . import units
@@ -100,7 +100,7 @@ async def best(sys: Sys, question: str, use_units: bool = True,
     try:
         lps = await scores(sys, prog.messages(question), [f'{{"expression": "{c}"}}' for c in cands])
     except SyscallError as exc:
-        if exc.code in ("budget", "killed", "terminated"):
+        if exc.code in ENDING:
             raise
         return None
     weight: dict[str, float] = {}

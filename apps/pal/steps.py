@@ -15,7 +15,7 @@ import keyword
 import re
 
 from syscalls import Sys
-from syscalls.errors import SyscallError
+from syscalls.errors import ENDING, SyscallError
 
 from . import dims, search, units
 from . import program as prog
@@ -170,7 +170,7 @@ async def solve(sys: Sys, question: str, use_units: bool = True, use_dims: bool 
         qline = await named(sys, turns, last, qnums, env, pw, known) if qnums else ""
         last_line = await final(sys, question, env, pw, known) if qline is not None else None
     except SyscallError as exc:
-        if exc.code in ("budget", "killed", "terminated"):
+        if exc.code in ENDING:
             raise
         return None
     if last_line is None:

@@ -174,11 +174,12 @@ class Lexicon:
         if relation == "plural":
             return self.plural_of(lemma) if self.common_noun(lemma) else None
         if relation.startswith("past"):
-            return self.past_of(lemma, participle=relation.endswith("participle")) if ("verb", lemma) in self.parts(lemma) else None
+            return self.past_of(lemma, participle=relation.endswith("participle")) if self.is_a(lemma, "verb") else None
         return self.opposite_of(lemma)
 
-    def parts(self, lemma: str) -> set[tuple[str, str]]:
-        return {(k[0], lemma) for k in self.lemmas.get(lemma, [])}
+    def is_a(self, lemma: str, part: str) -> bool:
+        """Whether the lemma has a sense of that part of speech ("noun", "verb", "adj", "adv")."""
+        return any(k[0] == part for k in self.lemmas.get(lemma, []))
 
     def past_of(self, verb: str, participle: bool = False) -> str:
         """A verb's past tense (or past participle): its irregular form from WordNet's exceptions, telling the
@@ -202,7 +203,7 @@ class Lexicon:
     def adjective(self, superlative: str) -> bool:
         """Whether a word in -est is an adjective's superlative: "largest", "biggest" (an irregular form), not "forest"."""
         stem = superlative[:-3]
-        return any(("adj", c) in self.parts(c) for c in (self.base.get(superlative, ""), stem, stem + "e", stem[:-1], stem[:-1] + "y") if c)
+        return any(self.is_a(c, "adj") for c in (self.base.get(superlative, ""), stem, stem + "e", stem[:-1], stem[:-1] + "y") if c)
 
     def ranking(self, superlative: str, thing: str, question: str) -> list[tuple[str, str]]:
         """The senses with a clause that ranks the thing by the superlative ("Pacific: the largest ocean in the world",

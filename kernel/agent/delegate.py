@@ -5,7 +5,7 @@ import anyio
 
 from kernel.agent.steps import numeric
 from syscalls import Sys
-from syscalls.errors import SyscallError
+from syscalls.errors import ENDING, SyscallError
 
 WAIT_SECONDS = 120.0  # longer than the solver takes on the embedded model (pal: 5-40 s a problem)
 
@@ -18,14 +18,14 @@ async def solved(sys: Sys, app: str, task: str, timeout: float | None = None) ->
     try:
         pid = await sys.proc.spawn(app, task)
     except SyscallError as exc:
-        if exc.code in ("budget", "killed", "terminated"):
+        if exc.code in ENDING:
             raise
         return None
     waited = None
     try:
         waited = await sys.proc.wait(pid, timeout=timeout or WAIT_SECONDS)
     except SyscallError as exc:
-        if exc.code in ("budget", "killed", "terminated"):
+        if exc.code in ENDING:
             raise
         return None
     finally:

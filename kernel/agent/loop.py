@@ -155,7 +155,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             and (first is None or not agent_steps.asks_sum(task))):
         output = await given_task(sys, convo, route, spec.task_to[route.name], task)
         if output is not None:
-            seen[json.dumps([route.name, {spec.task_to[route.name]: task}], sort_keys=True)] = (output, False)
+            seen[call_key(route.name, {spec.task_to[route.name]: task})] = (output, False)
             results += agent_steps.output_parts(output, not_in=task) if route.name in spec.answer_from else []
             first, last = None, output
         route = None
@@ -185,7 +185,7 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             continue
         args, missing = tool_args(granted_tools[name], action)
         args = {k: agent_steps.tidy(v) if isinstance(v, str) else v for k, v in args.items()}
-        key = json.dumps([name, args], sort_keys=True)
+        key = call_key(name, args)
         failed = bool(missing)
         if missing:
             output, repeated = f"error: {name} needs {', '.join(missing)}", False
@@ -236,6 +236,11 @@ async def given_task(sys: Sys, convo: Conversation, tool: Any, arg: str, task: s
     convo.add("assistant", json.dumps({"tool": tool.name, action_key(arg): task}))
     convo.add("user", observation(tool.name, output, False))
     return output
+
+
+def call_key(name: str, args: dict[str, Any]) -> str:
+    """What makes two tool calls the same call (a repeat is answered from the first, not made again)."""
+    return json.dumps([name, args], sort_keys=True)
 
 
 async def call(sys: Sys, name: str, args: dict[str, Any]) -> tuple[str, bool]:

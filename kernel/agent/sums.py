@@ -48,9 +48,10 @@ WORDS: list[tuple[str, Any]] = [
 SPAN = re.compile(r"(?:sqrt\()?[\d(][\d\s.,+\-*/^()sqrt]*[\d)]")
 
 
-def _listed_all(span: str) -> str:
-    nums = [n.replace(",", "") for n in re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", span)]
-    return f"({' + '.join(nums)}) / {len(nums)}"
+def _joined(nums: list[str], op: str) -> str:
+    """Listed numbers as their sum, or (``AVG``) their mean."""
+    joined = " + ".join(n.replace(",", "") for n in nums)
+    return f"({joined}) / {len(nums)}" if op == "AVG" else joined
 
 
 def power(word: str) -> int:
@@ -59,9 +60,7 @@ def power(word: str) -> int:
 
 
 def _listed(m: re.Match[str], op: str) -> str:
-    nums = [m.group(1), *re.findall(NUM, m.group(2) or ""), m.group(3)]
-    joined = " + ".join(n.replace(",", "") for n in nums)
-    return f"({joined}) / {len(nums)}" if op == "AVG" else joined
+    return _joined([m.group(1), *re.findall(NUM, m.group(2) or ""), m.group(3)], op)
 
 
 ASKS_MEAN = re.compile(r"\b(?:average|mean)\b", re.IGNORECASE)
@@ -74,7 +73,7 @@ def rewrite(task: str) -> str:
     list as their mean."""
     text = task
     if ASKS_MEAN.search(text) and not re.search(r"\b(?:average|mean) of\s+\d", text, re.IGNORECASE):
-        text = LISTED.sub(lambda m: _listed_all(m.group(0)), text, count=1)
+        text = LISTED.sub(lambda m: _joined(re.findall(r"\d+(?:,\d{3})*(?:\.\d+)?", m.group(0)), "AVG"), text, count=1)
     for pattern, repl in WORDS:
         if repl in ("SUM", "AVG"):
             text = re.sub(pattern, partial(_listed, op=repl), text, flags=re.IGNORECASE)
@@ -123,8 +122,7 @@ def expressions(task: str, limit: int = 4) -> list[str]:
     """The task's own arithmetic, longest first: spans with at least one operator that evaluate; a sum read
     from the whole task (``whole``) comes first."""
     found: dict[str, None] = {}
-    if (read := whole(task)) is not None:
-        found[read] = None
+    read = whole(task)
     task = NOT_SUMS.sub(" ", task)
     for m in SPAN.finditer(rewrite(task)):
         span = " ".join(m.group(0).split()).strip(" ,")
