@@ -1,0 +1,107 @@
+"""A word's relations in WordNet (drivers/tools/wordnet.py): its plural, past tense, opposites and synonyms, the
+count a gloss states of a thing, the thing a gloss ranks first, and the name of an animal's young."""
+from __future__ import annotations
+
+import re
+
+from . import asking
+from .asking import STOP, number_value
+from .wordnet import FOUND, PART_OF, Key, WordNet
+
+OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
+SENSES = 2  # senses of a thing read for a count
+
+
+def plural_of(wn: WordNet, noun: str) -> str:
+    if noun in wn.plural:
+        return wn.plural[noun].replace("_", " ")
+    if re.search(r"(s|x|z|ch|sh)$", noun):
+        return noun + "es"
+    if re.search(r"[^aeiou]y$", noun):
+        return noun[:-1] + "ies"
+    return noun + "s"
+
+
+def opposite(wn: WordNet, key: Key, head: bool = False) -> str | None:
+    """The antonym of a sense; with ``head``, a satellite adjective's is its head's ("huge" is like
+    "large": "small")."""
+    ptrs = wn.senses[key].pointers
+    direct = next((wn.senses[(PART_OF.get(p, ""), off)].words[0].replace("_", " ")
+                   for sym, off, p in ptrs if sym == "!" and (PART_OF.get(p, ""), off) in wn.senses), None)
+    if direct or not head:
+        return direct
+    return next((o for sym, off, _p in ptrs if sym == "&" and wn.senses[key].satellite and ("adj", off) in wn.senses
+                 and (o := opposite(wn, ("adj", off), head=False))), None)
+
+
+def opposite_of(wn: WordNet, lemma: str) -> str | None:
+    """The antonym of the word's first sense that has one, an adjective's first ("full" is "empty",
+    not the verb's "wane"), then an adverb's, a verb's, a noun's; failing all of them, the antonym of
+    the first satellite adjective's head ("huge" is "small")."""
+    keys = sorted(wn.lemmas.get(lemma, []), key=lambda k: OPPOSITES_FIRST.index(k[0]))
+    return next((o for head in (False, True) for k in keys if (o := opposite(wn, k, head))), None)
+
+
+def past_of(wn: WordNet, verb: str, participle: bool = False) -> str:
+    """A verb's past tense (or past participle): its irregular form from WordNet's exceptions, telling the
+    two apart as English does ("swam" and "swum", "went" and "gone": the participle is the form with u
+    for a, or the one in -n); else the regular -ed form."""
+    forms = [f for f in wn.verb_forms.get(verb, []) if not f.endswith("ing") and f not in ("am", "is", "are", "art")]
+    with_u = {f: g for f in forms for g in forms if g != f and f == g.replace("a", "u", 1)}  # sung: sang
+    parts = [f for f in forms if f in with_u or (len(forms) > 1 and f not in with_u.values() and re.search(r"(?:n|ne)$", f))]
+    pasts = [f for f in forms if f not in parts]
+    pick = (parts or pasts) if participle else (pasts or parts)
+    if pick:
+        return pick[0].replace("_", " ")
+    if verb.endswith("e"):
+        return verb + "d"
+    if re.search(r"[^aeiou]y$", verb):
+        return verb[:-1] + "ied"
+    if re.fullmatch(r"[^aeiou]*[aeiou][^aeiouwxy]", verb):
+        return verb + verb[-1] + "ed"  # one syllable, one vowel before one consonant: "stop", "stopped"
+    return verb + "ed"
+
+
+def adjective(wn: WordNet, superlative: str) -> bool:
+    """Whether a word in -est is an adjective's superlative: "largest", "biggest" (an irregular form), not "forest"."""
+    stem = superlative[:-3]
+    return any(wn.is_a(c, "adj") for c in (wn.base.get(superlative, ""), stem, stem + "e", stem[:-1], stem[:-1] + "y") if c)
+
+
+def ranking(wn: WordNet, superlative: str, thing: str, question: str) -> list[Key]:
+    """The senses with a clause that ranks the thing by the superlative ("Pacific: the largest ocean in the world",
+    "Everest: ...; the highest mountain in the world"), not second or third ("the 2nd longest river"), the best
+    by search score first; none when no gloss says it."""
+    head = re.escape(wn.lemma(thing.split()[-1]) or thing.split()[-1])
+    says = re.compile(rf"(?<!\d(?:st|nd|rd|th) )(?<!second )(?<!third )\b{superlative}\s+(?:[\w-]+\s+){{0,2}}?{head}(?:e?s)?\b",
+                      re.IGNORECASE)  # the thing itself: "organ", not "organism"
+    found = {k: m for k in wn.gloss_words.get(superlative, set()) if (m := says.search(wn.senses[k].gloss))}
+
+    def scope(k: Key) -> int:
+        """0: the world's; 1: unqualified; 2: within a place ("the longest river in the United States")."""
+        gloss = wn.senses[k].gloss
+        after, before = gloss[found[k].end():found[k].end() + 40], gloss[max(0, found[k].start() - 10):found[k].start()]
+        if "world" in after[:16] or "world" in before:
+            return 0
+        placed = re.search(r"[A-Z]\w+ $", before) or re.search(r" [A-Z]", found[k].group(0))  # "largest European land bird"
+        return 2 if re.match(r"\s+(?:in|of)\s", after) or placed else 1
+    best = {k: i for i, k in enumerate(wn.search(question))}
+    return sorted(found, key=lambda k: (scope(k), best.get(k, len(best)), len(wn.senses[k].gloss)))[:FOUND]
+
+
+def count_of(wn: WordNet, noun: str, rest: str) -> str | None:
+    """How many ``noun`` the thing ``rest`` names has, as a gloss of the thing states it ("spider: predatory
+    arachnid with eight legs", "hexagon: a six-sided polygon", "leap year, 366 days"); None when none does."""
+    stem = re.escape(noun[:-1] if noun.endswith("s") else noun)
+    stem = stem[:-1] if stem.endswith("e") else stem  # "sides": "six-sided"
+    said = re.compile(rf"{asking.SAID_NUMBER}[\s_-]+(?:[a-z]+\s+)?{stem}", re.IGNORECASE)  # "seven consecutive days"
+    words = [w for w in re.findall(r"[a-z]+", rest) if w not in STOP and w not in asking.NOT_THINGS]
+    things = ["_".join(words[i:i + 2]) for i in range(len(words) - 1)] + words  # "leap year" before "year"
+    for thing in things:
+        lemma = wn.lemma(thing)
+        for key in wn.lemmas.get(lemma or "", [])[:SENSES + 2] if lemma else []:
+            sense = wn.senses[key]
+            if m := said.search(" ".join(sense.words) + " " + sense.gloss.split(";")[0]):  # not its examples
+                return str(number_value(m.group(1)))
+    return None
+
