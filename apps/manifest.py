@@ -51,7 +51,7 @@ class Agent(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
     max_tokens_per_step: Annotated[int, msgspec.Meta(ge=16, le=4096)] = 160
     examples: list[dict[str, Any]] = []  # few-shot turns: {"task": ..., "steps": [...]}
     # tool -> a regex over the task: when it matches, the first step must call that tool (kernel/agent/loop.py)
-    route: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=500)]] = {}
+    route: dict[str, Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]] = {}
     # when no route matches and the task is not arithmetic, the first step calls the tool under whose
     # description the task is likeliest, if likelier than under "a general question" (kernel/agent/route.py)
     route_by_likelihood: bool = False

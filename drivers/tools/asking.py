@@ -37,6 +37,19 @@ BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\
 SAYS = re.compile(r"\b(?:which|what)\s+(?:[a-z]+\s+)?animal\s+(?:says|makes|goes)\s+(?:(?:a|an|the)\s+)?['\"]?([a-z]+)")  # "which farm animal says moo"
 NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
 ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
+# "a synonym for 'happy'", "another word for big", "a word that means the same as fast"; "that starts with h"
+SYNONYM = re.compile(r"\b(?:synonyms?|another word|other words?|a word that means the same(?: thing)? as|similar word to)\s+"
+                     r"(?:for|of|to)?\s*(?:the\s+)?(?:word\s+)?(?!another\b|other\b)['\"‘“]?([a-z][a-z-]*)")
+INITIAL = re.compile(r"\b(?:starts?|starting|begins?|beginning)\s+with\s+(?:the\s+letter\s+|an?\s+|the\s+)?['\"‘“]?([a-z])\b")
+YOUNG = re.compile(r"\b(?:young\s+of|young)\s+(?:an?\s+|the\s+)?([a-z]+)\b")  # everyday(): "a baby frog" is "a young frog"
+# the word whose meaning is asked: "what does enormous mean", "the meaning of bliss", "define X",
+# "what does it mean if an animal is nocturnal"
+MEANS = re.compile(r"\bwhat does (?!it\b)(?:the word\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s+mean\b|\b(?:meaning|definition) of (?:the word\s+)?"
+                   r"['\"‘“]?([a-z-]+)|^define\s+(?:the word\s+)?['\"‘“]?([a-z-]+)|\bwhat does it mean (?:if|when|that|to be)\b"
+                   r".*?\b(?:is|are|be|being)\s+(?:an?\s+|very\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s*$")
+# "which planet is closest to the sun", "what colour do you get if ...": the kind of thing the answer is
+TYPED = re.compile(r"\b(?:which|what)\s+(?:kind|type|sort)?(?:\s+of\s+)?(?!is\b|are\b|was\b|were\b|do\b|does\b|did\b|can\b)"
+                   r"([a-z]+)\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|[a-z]+s)\b")
 QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 
 

@@ -10,6 +10,7 @@ from .wordnet import DEFAULT_DIR, LexiconError, WordNet
 
 __all__ = ["DEFAULT_DIR", "Lexicon", "LexiconError"]
 SENSES = 2  # senses shown for a word
+LIKE = 4  # words like it shown with them
 
 
 class Lexicon(WordNet):
@@ -21,13 +22,18 @@ class Lexicon(WordNet):
         with its senses, its plural when a noun and its opposite when it has one; anything else with the
         senses whose words and glosses share its rarest words ("What is frozen water called?" finds "ice
         (noun): water frozen in the solid state")."""
-        q = " ".join(asking.ASIDE.sub("", query.lower()).strip(" .,;:!?\"'").split())
+        said = " ".join(asking.ASIDE.sub("", query.lower()).split())  # its quotes kept: "is 'nocturnal'?"
+        q = said.strip(" .,;:!?\"'")
         asked = asking.RELATION.search(q)
         if asked:
             quoted = asking.QUOTED.search(asked.group(0))
             word = self.lemma((quoted.group(1) if quoted else asked.group(2)).strip(" '\""))
             if word is not None and (answer := self.related(asked.group(1), word)):
                 return [answer]
+        if (syn := asking.SYNONYM.search(q)) and (word := self.lemma(syn.group(1))) is not None:
+            initial = m.group(1) if (m := asking.INITIAL.search(q)) else ""  # "a synonym for enormous that starts with h"
+            if words := relations.synonyms_of(self, word, initial):
+                return [", ".join(words)]
         if spelled := asking.SPELL_NUMBER.search(q):  # "spell the number 40 in words": forty
             return [in_words(int(spelled.group(1) or spelled.group(2)))]
         if backwards := asking.BACKWARDS.search(q):  # "spell the word cat backwards": tac
@@ -45,7 +51,16 @@ class Lexicon(WordNet):
         says = asking.SAYS.search(q)  # the sound's own entry names the animal ("moo: the sound made by a cow or bull")
         if says and (sound := self.lemma(says.group(1))) is not None:
             return self.entry(sound)
-        quoted = asking.QUOTED.search(q)  # "what does the word 'enormous' mean": the quoted word's entry
+        young = asking.YOUNG.search(plain) if asking.NAMING.search(q) else None  # "what is a baby frog called"
+        if young and (named := relations.young_of(self, young.group(1))):
+            return [self.describe(k) for k in named]
+        if kind := asking.TYPED.search(plain):  # "which planet ...": a planet, or nothing
+            rest = plain[:kind.start(1)] + plain[kind.end(1):]  # found by what it says of the thing, not by its kind
+            return relations.typed(self, kind.group(1), plain, self.scored(rest))
+        means = asking.MEANS.search(q)  # "what does it mean if an animal is nocturnal": that word's entry
+        if means and (word := self.lemma(next(g for g in means.groups() if g))) is not None:
+            return self.entry(word)
+        quoted = asking.QUOTED.search(said)  # "what does the word 'enormous' mean": the quoted word's entry
         if quoted and (word := self.lemma(quoted.group(1))) is not None:
             return self.entry(word)
         lemma = self.lemma(re.sub(r"^(?:a|an|the|to)\s+", "", q)) if q else None
@@ -74,4 +89,9 @@ class Lexicon(WordNet):
         opposite = relations.opposite_of(self, lemma)
         if opposite:
             lines.append(f"opposite of {name}: {opposite}")
+        shown = {w.lower() for k in keys[:SENSES] for w in self.senses[k].words[:3]}
+        described = keys[0][0] != "noun"  # a noun's sense shows its other names; an adjective's has only itself
+        like = [w for w in relations.synonyms_of(self, lemma) if w.replace(" ", "_") not in shown][:LIKE] if described else []
+        if like:
+            lines.append(f"words like {name}: {', '.join(like)}")
         return lines

@@ -6,7 +6,7 @@ import re
 
 from . import asking
 from .asking import STOP, number_value
-from .wordnet import FOUND, PART_OF, Key, WordNet
+from .wordnet import FOUND, NEAR, PART_OF, Key, WordNet
 
 OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
 SENSES = 2  # senses of a thing read for a count
@@ -105,3 +105,91 @@ def count_of(wn: WordNet, noun: str, rest: str) -> str | None:
                 return str(number_value(m.group(1)))
     return None
 
+
+
+def synonyms_of(wn: WordNet, lemma: str, initial: str = "", most: int = 8) -> list[str]:
+    """Words that mean what ``lemma`` means, the likeliest first: its first sense's other words, the words that
+    sense points to by "see also" ("happy": cheerful, glad, joyful) and by "similar" (a head adjective's
+    satellites; a satellite's head and the head's other satellites: "enormous": large, huge, vast), then its
+    other senses' words, the commoner in its sense first.  The first sense is the commonest part of speech's.  With ``initial``, only the words that start with it."""
+    keys = wn.lemmas.get(lemma, [])
+    if not keys:
+        return []
+    firsts = list({k[0]: k for k in reversed(keys)}.values())  # each part of speech's first sense
+    first = max(firsts, key=lambda k: wn.used.get((lemma, k), 0))  # the commonest of them: "cold" the adjective
+    near = [first, *wn.pointed(first, "^"), *wn.pointed(first, "&")]
+    if wn.senses[first].satellite:  # "enormous" is like "large": so are the other satellites of "large"
+        near += [s for head in wn.pointed(first, "&") for s in wn.pointed(head, "&")]
+    own = [w for w in wn.senses[first].words]
+    rest = [(w, key) for key in [*near[1:], *(k for k in keys if k != first)] for w in wn.senses[key].words]
+    rest.sort(key=lambda wk: -wn.used.get(wk, 0))  # the commoner in its sense first: "huge" before "ample"
+    found = {w.replace("_", " "): None for w in [*own, *(w for w, _k in rest)]
+             if w.lower() != lemma and w.startswith(initial) and not w[:1].isupper()}
+    return list(found)[:most]
+
+
+YOUNG = ("noun", "01321579"), ("noun", "02311060")  # young, offspring: "any immature animal"; larva
+
+
+def young_of(wn: WordNet, animal: str) -> list[Key]:
+    """The names of ``animal``'s young: nouns under "young" or "larva" (within three hypernyms) whose gloss names
+    the animal ("kitten: young domestic cat", "tadpole: a larval frog or toad"), the shortest gloss first."""
+    lemma = wn.lemma(animal) or animal
+
+    def young(key: Key, hops: int = 3) -> bool:
+        return key in YOUNG or (hops > 0 and any(young(up, hops - 1) for up in wn.pointed(key, "@")))
+    found = [k for k in wn.gloss_words.get(lemma, set()) if k[0] == "noun" and lemma not in wn.senses[k].words and young(k)]
+    return sorted(found, key=lambda k: (len(wn.senses[k].gloss.split(";")[0]), k))[:FOUND]
+
+
+KIND_HOPS = 12  # hypernyms climbed to find a sense's kind (a lion is an animal eight up)
+# where a gloss's head ends: "a heavy odorless colorless gas | formed during respiration", "imaginary people | who live"
+HEAD_END = re.compile(r"\b(?:who|that|which|whose|where|when|for|from|to|by|with|in|on|at|of|between|as|and|or|"
+                      r"formed|made|used|having|containing|located|found)\b|[,;(]")
+KIND_SEARCHED = 3  # the best senses a question finds, read for a word of the kind it asks
+
+
+def kinds(wn: WordNet, noun: str) -> set[Key]:
+    """The commonest sense a noun names: what "which planet" asks for one of."""
+    lemma = wn.lemma(noun) or noun
+    nouns = sorted((k for k in wn.lemmas.get(lemma, []) if k[0] == "noun"), key=lambda k: -wn.used.get((lemma, k), 0))
+    return set(nouns[:1])
+
+
+def of_kind(wn: WordNet, key: Key, kind: set[Key]) -> bool:
+    """Whether a sense is one of ``kind``: a hypernym within KIND_HOPS (Mercury, a planet; lion, an animal), or a
+    gloss whose head names it ("carbon dioxide: a heavy odorless colorless gas", "green: of the color between ...")."""
+    gloss = re.sub(r"^\(.*?\)\s*|^of (?:the|a|an)\s+", "", wn.senses[key].gloss.split(";")[0])
+    head = asking.tokens(HEAD_END.split(gloss, maxsplit=1)[0])
+    names = {w.lower() for k in kind for w in wn.senses[k].words}
+    if any(w in names or wn.lemma(w) in names for w in head):
+        return True
+    seen, level = {key}, [key]
+    for _ in range(KIND_HOPS):
+        level = [up for k in level for up in wn.pointed(k, "@", "@i") if up not in seen]
+        if kind.intersection(level):
+            return True
+        seen.update(level)
+    return False
+
+
+def typed(wn: WordNet, noun: str, question: str, scores: dict[Key, float]) -> list[str]:
+    """The answer to "which <noun> ...": the senses the question finds (``scores``) that are of that kind ("which
+    planet is closest to the sun": Mercury), and the words of that kind in the glosses of the best it finds ("what
+    colour is a ripe banana": banana, "... yellow fruit": yellow), the best first.  Nothing the question
+    says, and nothing at all when nothing found is of the kind: the question is then not the dictionary's."""
+    kind = kinds(wn, noun)
+    if not kind:
+        return []
+    said = {wn.lemma(w) or w for w in asking.tokens(question)}
+    order = sorted(scores, key=lambda k: (-round(scores[k], 6), len(wn.senses[k].gloss), k))
+    found: list[tuple[float, str]] = [(scores[k], wn.describe(k)) for k in order if k not in kind and of_kind(wn, k, kind)
+                                      and (wn.lemma(wn.senses[k].words[0]) or "") not in said][:FOUND]
+    for key in order[:KIND_SEARCHED]:  # a word of the kind in the gloss of a thing the question names
+        for w in asking.tokens(wn.senses[key].gloss.split(";")[0]):
+            base = wn.lemma(w) or w
+            if base not in said and any(of_kind(wn, k, kind) for k in kinds(wn, base) - kind):
+                found.append((scores[key], f"{w}: as in {wn.describe(key)}"))
+    found.sort(key=lambda f: -round(f[0], 6))  # stable: of equals, a sense of the kind first
+    best = found[0][0] if found else 0.0
+    return list(dict.fromkeys(line for score, line in found if score >= NEAR * best))[:FOUND]

@@ -15,8 +15,10 @@ from .asking import tokens
 DEFAULT_DIR = Path(os.environ.get("LLMOS_WORDNET", "/usr/share/wordnet"))
 PARTS = ("noun", "verb", "adj", "adv")  # the database's files: data.noun, index.noun, noun.exc, ...
 PART_OF = {"n": "noun", "v": "verb", "a": "adj", "s": "adj", "r": "adv"}
+SENSE_KEY_PART = {"1": "noun", "2": "verb", "3": "adj", "4": "adv", "5": "adj"}  # a sense key's ss_type
 FOUND = 3  # senses shown for a phrase found in the glosses
 NEAR = 0.5  # ... each with at least this share of the best one's score
+ALIKE = 0.5  # a word of the same sense as the text's counts this share of its weight in a search
 GLOSS_CHARS = 70  # a gloss is cut to this many characters
 
 Key = tuple[str, str]  # a sense: its part of speech and its offset in that part's data file
@@ -55,6 +57,14 @@ class WordNet:
                 self._exceptions(part)
         except (IndexError, ValueError) as exc:
             raise LexiconError(f"{self.folder} does not hold WordNet 3.0's database format ({exc})") from exc
+        self.used: dict[tuple[str, Key], int] = {}  # how often a word was tagged in a sense in WordNet's corpus
+        for line in self._lines("cntlist.rev"):  # "big%3:00:01:: 1 107": the word, its part, its sense's number, a count
+            sense_key, number, count = (line.split() + ["", "", ""])[:3]
+            word, _, rest = sense_key.partition("%")
+            part = SENSE_KEY_PART.get(rest[:1], "")
+            keys = [k for k in self.lemmas.get(word, []) if k[0] == part]
+            if number.isdigit() and count.isdigit() and 0 < int(number) <= len(keys):
+                self.used[(word, keys[int(number) - 1])] = int(count)
         self.gloss_words: dict[str, set[Key]] = defaultdict(set)  # a word, and its lemma -> senses
         lemmas: dict[str, str | None] = {}
         for key, sense in self.senses.items():
@@ -120,14 +130,23 @@ class WordNet:
         """A noun written in lower case in one of its senses ("mouse"; not "Rome")."""
         return "_" not in lemma and any(lemma in self.senses[k].words for k in self.lemmas.get(lemma, []) if k[0] == "noun")
 
-    def pointed(self, key: Key, symbol: str) -> list[Key]:
-        """The senses ``key`` points to by ``symbol`` ("!" antonym, "&" similar, "^" see also, "@" hypernym)."""
-        found = [(PART_OF.get(p, ""), off) for sym, off, p in self.senses[key].pointers if sym == symbol]
+    def pointed(self, key: Key, *symbols: str) -> list[Key]:
+        """The senses ``key`` points to by ``symbols`` ("!" antonym, "&" similar, "^" see also, "@" hypernym,
+        "@i" the class of an instance: Mercury is a planet)."""
+        found = [(PART_OF.get(p, ""), off) for sym, off, p in self.senses[key].pointers if sym in symbols]
         return [k for k in found if k in self.senses]
 
     def name(self, key: Key) -> str:
         """A sense's first word, as written ("carbon dioxide")."""
         return self.senses[key].words[0].replace("_", " ")
+
+    def alike(self, lemma: str) -> set[str]:
+        """The other one-word names of a lemma's commonest sense ("closest": nearest; "take in": absorb)."""
+        keys = self.lemmas.get(lemma, [])
+        if not keys:
+            return set()
+        top = max(keys, key=lambda k: self.used.get((lemma, k), 0))
+        return {w.lower() for w in self.senses[top].words if "_" not in w and w.lower() != lemma}
 
     def idf(self, found: set[Key]) -> float:
         """How rare a word is: the log of how many senses there are over how many it is found in."""
@@ -138,14 +157,28 @@ class WordNet:
         a word of the text that is one of the sense's own words counts half again, a run of two or three that is one
         (``capital of Italy``) thrice; of equals, the shorter first gloss (it is more about them); those under half the
         best's score are left out.  A question for a name ("what do we call", "the word for") finds nouns only."""
+        scores = self.scored(text)
+        best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0]), k))  # the same order every run
+        # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
+        return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]
+
+    def scored(self, text: str) -> dict[Key, float]:
+        """Every sense that shares a word with ``text``, and its score (``search``)."""
         scores: dict[Key, float] = defaultdict(float)
-        for w in set(tokens(text)):
+        words = set(tokens(text))
+        for w in words:
             base = self.lemma(w)
+            credit: dict[Key, float] = {}
+            for alike in self.alike(base) - words if base else ():  # "closest" finds "the nearest to the sun" at half
+                found = self.gloss_words.get(alike, set())
+                credit.update(dict.fromkeys(found, ALIKE * self.idf(found)))
             found = self.gloss_words.get(base or w) or self.gloss_words.get(w, set())
             weight = self.idf(found)
             for key in found:
                 own = w in self.senses[key].words or base in self.senses[key].words
-                scores[key] += weight * (1.5 if own else 1)
+                credit[key] = weight * (1.5 if own else 1)
+            for key, c in credit.items():
+                scores[key] += c
         plain = text.lower().split()
         for n in (2, 3):
             for i in range(len(plain) - n + 1):
@@ -155,7 +188,5 @@ class WordNet:
                 for key in self.lemmas.get(run, []):
                     scores[key] += 3 * sum(self.idf(self.gloss_words.get(w, set())) for w in tokens(run))
         if asking.NAMING.search(text) and any(k[0] == "noun" for k in scores):  # "what do we call ...": a name is a noun
-            scores = defaultdict(float, {k: v for k, v in scores.items() if k[0] == "noun"})
-        best = sorted(scores, key=lambda k: (-round(scores[k], 6), len(self.senses[k].gloss.split(";")[0]), k))  # the same order every run
-        # only the senses near the best: "capital of France" is Paris, not Paris, Lille and Vichy
-        return [k for k in best[:FOUND] if scores[k] >= NEAR * scores[best[0]]]
+            return {k: v for k, v in scores.items() if k[0] == "noun"}
+        return scores

@@ -195,3 +195,25 @@ async def test_the_real_wordnet():
     assert (await tool.call({"word": "the opposite of huge"})).output == "small"
     # the sound's own entry, not a search that "says" matches to "said" in any gloss
     assert (await tool.call({"word": "Which farm animal says moo?"})).output.startswith("moo (noun): the sound made by a cow")
+
+
+async def test_the_real_wordnet_reads_synonyms_meanings_kinds_and_young():
+    require((DEFAULT_DIR / "index.noun").is_file(), f"WordNet ({DEFAULT_DIR}, Debian's wordnet-base)")
+    tool = Dictionary()
+
+    async def ask(q: str) -> str:
+        return (await tool.call({"word": q})).output
+    # synonyms: the first sense's words, then its "see also" and "similar" words, the commoner in its sense first
+    assert (await ask("Give me a synonym for 'happy'.")).startswith("glad, ")
+    assert (await ask("a one-word synonym for 'enormous' that starts with the letter h")).startswith("huge")
+    # the word whose meaning is asked, quoted or not, with its closing quote
+    for q in ("What does it mean if an animal is 'nocturnal'?", "what does it mean if an animal is nocturnal"):
+        assert (await ask(q)).startswith("nocturnal (adj): belonging to or active during the night"), q
+    assert "words like enormous: large" in await ask("What does the word 'enormous' mean?")
+    # "which <kind> ...": a sense of that kind, or a word of that kind in the gloss of what the question names
+    assert (await ask("Which planet is closest to the Sun?")).startswith("Mercury")  # "closest" finds "nearest"
+    assert (await ask("Which gas do plants take in from the air for photosynthesis?")).startswith("carbon dioxide")
+    assert (await ask("What colour is a ripe banana?")).startswith("yellow: as in banana")
+    assert (await ask("Which organ pumps blood around the body?")).startswith("heart")
+    assert (await tool.call({"word": "Which season comes after winter?"})).is_error  # nothing found is of the kind
+    assert (await ask("What is a baby frog called?")).startswith("tadpole")  # a larva: a young one
