@@ -8,6 +8,8 @@ from typing import Any
 
 from drivers.tools.calc import CalcError, evaluate
 
+from .stories import story
+
 NUM = r"\d[\d,]*(?:\.\d+)?"
 ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
             "tenth": 10, r"\d+(?:st|nd|rd|th)": 0}  # "to the third power", "to the 5th power"
@@ -88,6 +90,12 @@ PAID = re.compile(rf"\b(?:paid|pay|paying|gave|give|handed|hand)\b[^.?!\d]{{0,20
 
 
 def whole(task: str) -> str | None:
+    """A sum read from the whole task: one of the forms below (``read_whole``), or one a word problem states in
+    parts (kernel/agent/stories.py); None when it is none of these."""
+    return read_whole(task) or story(task)
+
+
+def read_whole(task: str) -> str | None:
     """The sum of a task whose numbers are not side by side, read from the whole of it: the change from a
     payment, a percentage change from one amount to another, and one amount with one percentage: less it
     ("25% off", "take away 35% of it ... left"), plus it (a total with tax, "increased by 10%") or its share

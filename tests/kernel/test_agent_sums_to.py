@@ -15,13 +15,14 @@ from kernel.agent.steps import word_problem
 
 pytestmark = pytest.mark.anyio
 
-WORDS = "I bought 3 notebooks at $4.75 each and a pen for $1.20. How much did I spend in total?"
+WORDS = "Notebooks cost $4.75 each and a pen costs $1.20. I bought 3 notebooks and one pen. How much did I spend in total?"
 SOLVER = "async def run(sys, task):\n    {body}\n"
 ASSISTANT = '[agent]\ntools = ["calculator"]\nsums_to = "solver"\n'
 
 
 @pytest.mark.parametrize("task, expected", [
     (WORDS, True),
+    ("I bought 3 notebooks at $4.75 each and a pen for $1.20. How much did I spend in total?", False),  # 3 * 4.75 + 1.20
     ("How many minutes are there in 3.5 hours?", True),  # one number, and it asks how many
     ("A shirt costs $25 and a hat $15 today. What's the price of both?", True),  # two numbers; "today" is no clock's
     ("A jacket costs $80 and it's 25% off today. What's the sale price?", False),  # sums reads it: 80 - 80 * 25 / 100

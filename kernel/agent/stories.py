@@ -1,0 +1,100 @@
+"""Sums a word problem states in parts, read as a person sets them out: a quantity scaled from a known one
+("2.5 cups for 12 cookies; how many for 30"), items at a price each, what is left of an amount, interest,
+and a total shared in a ratio.  Each reading takes every number of the task or none of them."""
+from __future__ import annotations
+
+import re
+
+NUM = r"\d[\d,]*(?:\.\d+)?"
+NUMBER = re.compile(rf"(?<![\d.])\$?({NUM})(?:\s*(?:%|percent\b))?", re.IGNORECASE)
+COUNTED = re.compile(rf"(?<![\d.$])({NUM})\s+(?:[a-z-]+\s+){{0,2}}?([a-z]+?)(?:e?s)?\b", re.IGNORECASE)  # "12 cookies"
+TIME_ASKED = re.compile(r"\bhow (?:long|many (?:days|hours|minutes|weeks|months|years))\b", re.IGNORECASE)
+ASKS = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+EACH = re.compile(rf"(?<![\d.])({NUM})\s+(?:[a-z-]+\s+){{0,4}}?(?:at|for|@)\s+\$?({NUM})\s*(?:each|apiece|a piece|per (?:item|piece|pack|one))\b",
+                  re.IGNORECASE)
+SINGLE = re.compile(rf"\b(?:a|an|one)\s+(?:[a-z-]+\s+){{1,4}}?(?:for|at|costing|priced at)\s+\$?({NUM})\b", re.IGNORECASE)
+TOTAL = re.compile(r"\b(?:total|altogether|in all|all together|how much (?:did|do|does|will|would) (?:i|we|you|he|she|they|it) "
+                   r"(?:spend|pay|cost)|how much (?:is|was) (?:it|that|everything))\b", re.IGNORECASE)
+LEFT = re.compile(r"\b(?:left(?:\s+over)?|leftover|remain(?:s|ing)?)\b", re.IGNORECASE)
+RATIO = re.compile(r"\bratio of (\w+) to (\w+)\s+(?:is|was|of)\s+(\d+)\s*(?::|to)\s*(\d+)", re.IGNORECASE)
+INTEREST = re.compile(rf"\$?({NUM})\b[^.?!]*?\b({NUM})\s*(?:%|percent)[^.?!]*?\b({NUM})\s+years?\b", re.IGNORECASE)
+
+
+def numbers(task: str) -> list[str]:
+    return [m.group(1).replace(",", "") for m in NUMBER.finditer(task)]
+
+
+def scaled(task: str) -> str | None:
+    """A quantity for one count, scaled to another ("2.5 cups of flour for 12 cookies; how many cups for 30
+    cookies": 2.5 * 30 / 12): three numbers, two of them counts of the same thing, the one the question asks
+    about on top.  Not a time asked for ("how many days would 8 workers take" is inverse)."""
+    nums = numbers(task)
+    if len(nums) != 3 or "%" in task or "percent" in task.lower() or not ASKS.search(task) or TIME_ASKED.search(task):
+        return None
+    asked_at = ASKS.search(task).start()  # type: ignore[union-attr]
+    counted = [(m.group(1).replace(",", ""), m.group(2).lower(), m.start()) for m in COUNTED.finditer(task)]
+    for i, (b, thing, at_b) in enumerate(counted):
+        for c, other, at_c in counted[i + 1:]:
+            if other == thing and at_b < asked_at <= at_c + 40 and b != c:
+                rest = [n for n in nums if n not in (b, c)]
+                return f"{rest[0]} * {c} / {b}" if len(rest) == 1 else None
+    return None
+
+
+def priced(task: str) -> str | None:
+    """Items at a price each, and single items at a price, summed when the task asks for the total ("3 t-shirts
+    at 14.99 each plus 2 packs of socks at 4.50 each")."""
+    if not TOTAL.search(task):
+        return None
+    each = EACH.findall(task)
+    singles = SINGLE.findall(EACH.sub(" ", task))
+    unpriced = re.search(r"\b(?:and|plus|with)\s+(?:a|an|one|some|two|three)\s+[a-z]", SINGLE.sub(" ", EACH.sub(" ", task)))
+    if not each or unpriced or sorted(numbers(task)) != sorted([n for pair in each for n in pair] + singles):
+        return None  # every number a count or a price, and every item priced
+    terms = [f"{n.replace(',', '')} * {p.replace(',', '')}" for n, p in each] + [s.replace(",", "") for s in singles]
+    return " + ".join(terms)
+
+
+def left(task: str) -> str | None:
+    """What is left of a first amount once the others are spent ("income 3200, rent 1150, food 420 ... how much
+    is left over": 3200 - 1150 - 420)."""
+    nums = numbers(task)
+    if len(nums) < 3 or not LEFT.search(task) or not ASKS.search(task) or "%" in task or re.search(r"\beach\b", task, re.I):
+        return None
+    return " - ".join(nums)
+
+
+def interest(task: str) -> str | None:
+    """Interest on a sum at a yearly rate: simple (P * R / 100 * N, the interest alone when the task says so) or
+    compounded once a year (P * (1 + R / 100) ^ N, the amount in the account)."""
+    m = INTEREST.search(task)
+    if not m or "interest" not in task.lower() or len(numbers(task)) != 3:
+        return None
+    p, r, n = (g.replace(",", "") for g in m.groups())
+    if re.search(r"\bcompound", task, re.IGNORECASE):
+        grown = f"{p} * (1 + {r} / 100) ^ {n}"
+        return f"{grown} - {p}" if re.search(r"\b(?:how much|what) interest\b|\binterest (?:earned|alone)\b", task, re.I) else grown
+    simple = f"{p} * {r} / 100 * {n}"
+    with_sum = re.search(r"\b(?:total|in (?:the|my) account|how much will (?:i|it|there) (?:have|be))\b", task, re.I)
+    return f"{p} + {simple}" if with_sum and not re.search(r"\bjust the interest|only the interest\b", task, re.I) else simple
+
+
+def shared(task: str) -> str | None:
+    """A total shared in a ratio ("32 students, the ratio of boys to girls is 3:5; how many girls": 32 * 5 / 8)."""
+    m = RATIO.search(task)
+    nums = [n for n in numbers(task) if n not in (m.group(3), m.group(4))] if m else []
+    asked = re.search(r"\bhow many (\w+)", task, re.IGNORECASE)
+    if not m or len(nums) != 1 or not asked:
+        return None
+    first, second, x, y = m.groups()
+    want = asked.group(1).lower()
+    part = x if want.startswith(first.lower().rstrip("s")) else y if want.startswith(second.lower().rstrip("s")) else None
+    return f"{nums[0]} * {part} / ({x} + {y})" if part else None
+
+
+READINGS = (interest, shared, priced, scaled, left)
+
+
+def story(task: str) -> str | None:
+    """The first reading that takes the task, or None."""
+    return next((e for read in READINGS if (e := read(task))), None)

@@ -1,0 +1,37 @@
+"""Word problems read in parts (kernel/agent/stories.py): each reading takes every number of the task or none."""
+import pytest
+
+from drivers.tools.calc import evaluate
+from kernel.agent.stories import story
+from kernel.agent.sums import expressions
+
+
+@pytest.mark.parametrize("task, value", [
+    ("A recipe uses 3 cups of flour to make 12 cookies. How many cups do I need for 36 cookies?", 9),
+    ("My cookie recipe uses 250 g of flour for 12 cookies. How many grams of flour do I need for 30 cookies?", 625),
+    ("3 apples cost $1.50. How much do 7 apples cost?", 3.5),
+    ("A car uses 8 litres of fuel per 100 km. How many litres for 250 km?", 20),
+    ("3 t-shirts at 14.99 each plus 2 packs of socks at 4.50 each, what's the total", 53.97),
+    ("I bought 3 shirts at $18.99 each and a pair of jeans for $42.50. What's the total?", 99.47),
+    ("monthly budget: income 3200, rent 1150, food 420, transport 180, utilities 95. how much is left over?", 1355),
+    ("What is the simple interest on $2,000 at 4% per year for 3 years? Just the interest, not the total.", 240),
+    ("If I put $1000 in an account paying 10% interest compounded once a year, how much will be in it after 2 years?", 1210),
+    ("In a class of 32 students the ratio of boys to girls is 3:5. How many girls are in the class?", 20),
+    ("In a class of 32 students the ratio of boys to girls is 3:5. How many boys are in the class?", 12),
+])
+def test_a_story_is_read_as_a_person_sets_it_out(task, value):
+    expr = story(task)
+    assert expr is not None and evaluate(expr) == pytest.approx(value)
+    assert expressions(task)[0] == expr  # the calculator's first call takes it as written
+
+
+@pytest.mark.parametrize("task", [
+    "If 4 workers build a wall in 6 days, how many days would 8 workers take?",  # inverse: not scaled
+    "I have 5 boxes with 12 pencils each. How many pencils are there?",  # two numbers: pal's
+    "I had 20 apples and ate 3. How many are left?",  # two numbers
+    "I bought 3 notebooks at $4.75 each and a pen. How much did I spend?",  # a price not given: no reading
+    "Notebooks cost $4.75 each and a pen costs $1.20. I bought 3 notebooks and one pen. How much did I spend in total?",
+    "I gave 3 friends 5 sweets each from my 40. How many are left?",  # "each": not a list of amounts spent
+])
+def test_a_story_that_no_reading_takes_whole_is_left_alone(task):
+    assert story(task) is None
