@@ -1,6 +1,7 @@
 """Sums a word problem states in parts, read as a person sets them out: a quantity scaled from a known one
-("2.5 cups for 12 cookies; how many for 30"), items at a price each, what is left of an amount, interest,
-and a total shared in a ratio.  Each reading takes every number of the task or none of them."""
+("2.5 cups for 12 cookies; how many for 30"), items at a price each, a price for one of many, a measure
+converted by a factor the task gives, what is left of an amount, interest, and a total shared in a ratio.
+Each reading takes every number of the task or none of them."""
 from __future__ import annotations
 
 import re
@@ -92,7 +93,39 @@ def shared(task: str) -> str | None:
     return f"{nums[0]} * {part} / ({x} + {y})" if part else None
 
 
-READINGS = (interest, shared, priced, scaled, left)
+FACTOR = re.compile(rf"\b1\s+([a-z]+?)(?:e?s)?\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+?)(?:e?s)?\b", re.IGNORECASE)
+MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+?)(?:e?s)?\b", re.IGNORECASE)
+PRICE = re.compile(rf"(?:\$\s*|\b(?:costs?|priced at|for|is)\s+\$?)({NUM})", re.IGNORECASE)
+PER_ONE = re.compile(r"\b(?:per|each|a single|one)\s+[a-z]+\b|\bhow much (?:is|does|do|will)\s+(?:each|one)\b|\beach\b[^.?!]*\?", re.IGNORECASE)
+
+
+def converted(task: str) -> str | None:
+    """A measure converted by the factor the task gives ("How many centimeters is 7.5 inches? (1 inch = 2.54 cm)":
+    7.5 * 2.54; the other way, a division)."""
+    m = FACTOR.search(task)
+    if not m:
+        return None
+    unit, factor, other = m.group(1).lower(), m.group(2), m.group(3).lower()
+    rest = [(n.group(1).replace(",", ""), n.group(2).lower()) for n in MEASURED.finditer(task[:m.start()] + " " + task[m.end():])]
+    if len(rest) != 1 or len(numbers(task)) != 3:  # the measure, the 1 and the factor
+        return None
+    n, u = rest[0]
+    return f"{n} * {factor}" if u == unit else f"{n} / {factor}" if u == other else None
+
+
+def unit_price(task: str) -> str | None:
+    """A price for a number of things, asked for one ("A 24-pack of water costs $5.76. How much is that per bottle?":
+    5.76 / 24): two numbers, one a price, and a question for each one."""
+    nums = numbers(task)
+    price = PRICE.search(task)
+    question = re.split(r"(?<=[.!])\s+", task.strip())[-1]
+    if len(nums) != 2 or not price or not PER_ONE.search(question) or "%" in task:
+        return None
+    count = [n for n in nums if n != price.group(1).replace(",", "")]
+    return f"{price.group(1).replace(',', '')} / {count[0]}" if len(count) == 1 else None
+
+
+READINGS = (interest, shared, converted, priced, scaled, unit_price, left)
 
 
 def story(task: str) -> str | None:

@@ -143,4 +143,23 @@ def expressions(task: str, limit: int = 4) -> list[str]:
         except (CalcError, ArithmeticError, ValueError, TypeError):
             continue
         found.setdefault(span, None)
-    return ([read] if read else []) + sorted((f for f in found if f != read), key=len, reverse=True)[:limit - bool(read)]
+    found_all = ([read] if read else []) + sorted((f for f in found if f != read), key=len, reverse=True)[:limit - bool(read)]
+    places = rounded(task)
+    if places is None:
+        return found_all
+    return [f"round(({e}) * {10 ** places}) / {10 ** places}" if places else f"round({e})" for e in found_all]
+
+
+ROUNDED = re.compile(r"\bto\s+(?:(\d|one|two|three)\s+(?:decimal\s+places?|decimals?|dp)|the\s+nearest\s+(?:(whole number|integer|"
+                     r"dollar|unit)|(cent|penny|hundredths?)|(tenths?)))\b", re.IGNORECASE)
+
+
+def rounded(task: str) -> int | None:
+    """The decimal places a task asks its answer rounded to ("rounded to two decimal places": 2, "to the nearest
+    whole number": 0, "the nearest cent": 2), or None."""
+    m = ROUNDED.search(task)
+    if not m:
+        return None
+    if m.group(1):
+        return {"one": 1, "two": 2, "three": 3}.get(m.group(1).lower()) or int(m.group(1))
+    return 0 if m.group(2) else 2 if m.group(3) else 1

@@ -18,6 +18,10 @@ from kernel.agent.sums import expressions
     ("If I put $1000 in an account paying 10% interest compounded once a year, how much will be in it after 2 years?", 1210),
     ("In a class of 32 students the ratio of boys to girls is 3:5. How many girls are in the class?", 20),
     ("In a class of 32 students the ratio of boys to girls is 3:5. How many boys are in the class?", 12),
+    ("A 24-pack of bottled water costs $5.76. How much is that per bottle?", 0.24),
+    ("Dinner came to $186 all in and there are 4 of us splitting it evenly. How much does each person pay?", 46.5),
+    ("How many centimeters is 7.5 inches? (1 inch = 2.54 cm)", 19.05),
+    ("How many km is 10 miles if 1 km = 0.621 miles?", 10 / 0.621),  # the factor the other way: a division
 ])
 def test_a_story_is_read_as_a_person_sets_it_out(task, value):
     expr = story(task)
@@ -32,6 +36,18 @@ def test_a_story_is_read_as_a_person_sets_it_out(task, value):
     "I bought 3 notebooks at $4.75 each and a pen. How much did I spend?",  # a price not given: no reading
     "Notebooks cost $4.75 each and a pen costs $1.20. I bought 3 notebooks and one pen. How much did I spend in total?",
     "I gave 3 friends 5 sweets each from my 40. How many are left?",  # "each": not a list of amounts spent
+    "I earn $23.40 an hour and worked 37.5 hours this week. What's my gross pay before tax?",  # not a price for one
+    "How many centimeters is 7.5 inches and 2 feet? (1 inch = 2.54 cm)",  # two measures: the factor is not enough
 ])
 def test_a_story_that_no_reading_takes_whole_is_left_alone(task):
     assert story(task) is None
+
+
+@pytest.mark.parametrize("task, first, value", [
+    ("Can you work out 1847 / 23, rounded to two decimal places?", "round((1847 / 23) * 100) / 100", 80.3),
+    ("What is 22 / 7 to the nearest whole number?", "round(22 / 7)", 3),
+    ("What is 10 / 3 rounded to the nearest cent?", "round((10 / 3) * 100) / 100", 3.33),
+    ("What is 10 / 4?", "10 / 4", 2.5),  # no rounding asked, none done
+])
+def test_a_rounding_the_task_asks_for_is_part_of_its_sum(task, first, value):
+    assert expressions(task)[0] == first and evaluate(first) == pytest.approx(value)
