@@ -147,6 +147,7 @@ KIND_HOPS = 12  # hypernyms climbed to find a sense's kind (a lion is an animal 
 HEAD_END = re.compile(r"\b(?:who|that|which|whose|where|when|for|from|to|by|with|in|on|at|of|between|as|and|or|"
                       r"formed|made|used|having|containing|located|found)\b|[,;(]")
 KIND_SEARCHED = 3  # the best senses a question finds, read for a word of the kind it asks
+KIND_SHARE = 0.4  # a sense of the kind scores at least this share of the best sense the question finds
 
 
 def kinds(wn: WordNet, noun: str) -> set[Key]:
@@ -183,8 +184,10 @@ def typed(wn: WordNet, noun: str, question: str, scores: dict[Key, float]) -> li
         return []
     said = {wn.lemma(w) or w for w in asking.tokens(question)}
     order = sorted(scores, key=lambda k: (-round(scores[k], 6), len(wn.senses[k].gloss), k))
+    top = scores[order[0]] if order else 0.0
     found: list[tuple[float, str]] = [(scores[k], wn.describe(k)) for k in order if k not in kind and of_kind(wn, k, kind)
                                       and (wn.lemma(wn.senses[k].words[0]) or "") not in said][:FOUND]
+    found = [f for f in found if f[0] >= KIND_SHARE * top]  # the question found it, not only a common word of it
     for key in order[:KIND_SEARCHED]:  # a word of the kind in the gloss of a thing the question names
         for w in asking.tokens(wn.senses[key].gloss.split(";")[0]):
             base = wn.lemma(w) or w

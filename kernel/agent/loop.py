@@ -15,7 +15,7 @@ from kernel.agent import steps as agent_steps
 from kernel.agent.ctx import Conversation
 from kernel.agent.delegate import solved
 from kernel.agent.knowledge import about_user, chat_answer
-from kernel.agent.route import likeliest_tool
+from kernel.agent.route import likeliest_tool, plausible
 from kernel.agent.sums import expressions
 from kernel.rules.untrusted import defang
 from kernel.syscall.toolschema import describe, inline_refs, union
@@ -161,6 +161,8 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
         route = None
     if route is None and first is None and not results and spec.route_by_likelihood:
         route, general = await likeliest_tool(sys, task, tools)
+        if route is not None and not plausible(route, task, spec.route.get(route.name, "")):
+            route = None  # the likeliest tool, but the task names nothing it is about
         if (general and spec.knowledge_in_chat and spec.output_schema is None and planner is None
                 and not await about_user(sys, task)):
             text = await chat_answer(sys, spec, task, context=context)  # kernel/agent/knowledge.py

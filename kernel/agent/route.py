@@ -2,6 +2,7 @@
 that beats "a general question answered from what you know", starts the agent loop."""
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 from syscalls import Sys
@@ -36,3 +37,25 @@ async def likeliest_tool(sys: Sys, task: str, tools: list[Any]) -> Routed:
 async def _lp(sys: Sys, description: str, task: str) -> float:
     reply = await sys.llm.score([{"role": "user", "content": EXAMPLE.format(description=description)}], [task[:4000]])
     return reply.logprobs[0]
+
+
+COMMON = frozenset("the and for with what which who how this that are was were you your can could would should does did "
+                   "tell give show please now".split())
+
+
+def vocabulary(text: str) -> set[str]:
+    """The words of a description or a route pattern, three letters or more, common ones aside."""
+    return {w for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in COMMON}
+
+
+def plausible(tool: Any, task: str, pattern: str = "") -> bool:
+    """Whether a task the likelihood route gives ``tool`` names anything the tool is about: a word (or the
+    start of one) of its description or its ``[agent.route]`` pattern ("Tell me todays weekday" and the
+    clock's "weekday"), or a number when its description shows numbers.  The likeliest of a few tools is
+    still a guess: "At what temperature does water boil?" is likelier under the clock's description than
+    under "a general question", and the clock's reading then became the answer."""
+    said = vocabulary(task)
+    about = vocabulary(f"{tool.description or ''} {tool.name} {pattern}")
+    if any(w.startswith(a) or a.startswith(w) for w in said for a in about):
+        return True
+    return bool(re.search(r"\d", task)) and bool(re.search(r"\d", tool.description or ""))

@@ -27,10 +27,27 @@ async def test_the_likeliest_tool_is_called_first(kernel_factory, make_app):
     seen: list[str] = []
     engine = ScriptedEngine([json.dumps({"tool": "clock"}), ANSWER], scorer=prefers("date and time", seen))
     async with kernel_factory(engine) as k:
-        proc = await k.wait(await k.spawn("likely", "Which month is it?"), 30)
+        proc = await k.wait(await k.spawn("likely", "Which month is it? Tell me the date."), 30)
     assert proc.exit_reason == "exited", proc.error
     assert engine.requests[0].json_schema["properties"]["tool"] == {"enum": ["clock"]}
     assert len(seen) == 3 and KNOWLEDGE in seen[0]  # no tool, then each granted tool once
+
+
+@pytest.mark.parametrize("task, routed", [
+    ("At what temperature does water boil at sea level?", False),  # likeliest under the clock, about nothing of it
+    ("Say something nice about mornings.", False),
+    ("Which month is it?", True),  # "month": a word of the clock's route pattern
+    ("tell me todays weekday", True),  # the start of a word: "today"
+])
+async def test_the_likeliest_tool_is_taken_only_for_a_task_that_names_what_it_is_about(kernel_factory, make_app, task, routed):
+    route = "[agent.route]\nclock = '\\b(what (month|weekday)|today)\\b(?=.*\\bnever\\b)'\n"
+    make_app("likely4", syscalls=("llm.*", "tool.*"), tools=["clock", "calculator"], toml_extra=APP + route)
+    engine = ScriptedEngine([json.dumps({"tool": "clock"}), ANSWER], scorer=prefers("date and time", []))
+    async with kernel_factory(engine) as k:
+        proc = await k.wait(await k.spawn("likely4", task), 30)
+    assert proc.exit_reason == "exited", proc.error
+    offered = engine.requests[0].json_schema["properties"]["tool"]
+    assert (offered == {"enum": ["clock"]}) is routed, offered
 
 
 async def test_no_tool_wins_ties_and_when_it_is_likelier(kernel_factory, make_app):
