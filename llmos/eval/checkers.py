@@ -1,4 +1,4 @@
-"""Answer checkers: exact, number, contains, json_match, and Python checkers shipped next to a suite."""
+"""Answer checkers: exact, number, contains, contains_any, json_match, and Python checkers shipped next to a suite."""
 from __future__ import annotations
 
 import importlib.util
@@ -44,6 +44,13 @@ def contains(answer: str, expect: str | list[str]) -> bool:
     wanted = [expect] if isinstance(expect, str) else expect
     text = answer.casefold()
     return all(w.casefold() in text for w in wanted)
+
+
+def contains_any(answer: str, expect: str | list[str]) -> bool:
+    """One of the expected pieces appears in the answer, ignoring case (alternatives: "cacti" or "cactuses")."""
+    wanted = [expect] if isinstance(expect, str) else expect
+    text = answer.casefold()
+    return any(w.casefold() in text for w in wanted)
 
 
 def first_json(text: str) -> Any:
@@ -116,6 +123,8 @@ def check(item: Item, answer: str, folder: Path) -> bool:
         return number(answer, item.expect)
     if c == "contains":
         return contains(answer, item.expect)
+    if c == "contains_any":
+        return contains_any(answer, item.expect)
     if c == "json_match":
         return json_match(answer, item.expect)
     fn = _python(c, folder)

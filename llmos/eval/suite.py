@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
-CHECKERS = ("exact", "number", "contains", "json_match")
+CHECKERS = ("exact", "number", "contains", "contains_any", "json_match")
 SITE = "{site}"  # in a task: the URL of the item's ``site`` folder, served on loopback for the run (sites.py)
 SPLITS = ("dev", "heldout", "all")
 
@@ -124,10 +124,10 @@ def _check_checker(where: str, item: Item, folder: Path) -> None:
         raise SuiteError(f"{where}: unknown checker {c!r}; use one of {', '.join(CHECKERS)} or python:module:function")
     if c == "number" and (isinstance(item.expect, bool) or not isinstance(item.expect, (int, float))):
         raise SuiteError(f"{where}: checker 'number' needs a number in 'expect'")
-    if c == "contains" and not (isinstance(item.expect, str) or
-                                (isinstance(item.expect, list) and item.expect
-                                 and all(isinstance(e, str) for e in item.expect))):
-        raise SuiteError(f"{where}: checker 'contains' needs a string or a list of strings in 'expect'")
+    if c in ("contains", "contains_any") and not (isinstance(item.expect, str) or
+                                                 (isinstance(item.expect, list) and item.expect
+                                                  and all(isinstance(e, str) for e in item.expect))):
+        raise SuiteError(f"{where}: checker {c!r} needs a string or a list of strings in 'expect'")
     if c == "exact" and not isinstance(item.expect, str):
         raise SuiteError(f"{where}: checker 'exact' needs a string in 'expect'")
 

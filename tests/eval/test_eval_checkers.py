@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from llmos.eval.checkers import CheckError, check, contains, exact, json_match, number
+from llmos.eval.checkers import CheckError, check, contains, contains_any, exact, json_match, number
 from llmos.eval.stats import mcnemar_exact, two_proportion, wilson
 from llmos.eval.suite import Item
 
@@ -19,6 +19,8 @@ def test_number_reads_the_last_number():
 def test_exact_contains_and_json_match():
     assert exact("  Tea. ", "tea") and not exact("Tea please", "tea")
     assert contains("It is 09:30 UTC", ["09:30", "utc"]) and not contains("It is 09:31", "09:30")
+    assert not contains("cacti", ["cacti", "cactuses"])  # every piece
+    assert contains_any("Cacti.", ["cacti", "cactuses"]) and not contains_any("a cactus", ["cacti", "cactuses"])  # one of them
     call = {"name": "set_alarm", "arguments": {"hour": 7, "minute": 30}}
     assert json_match('{"name": "set_alarm", "arguments": {"minute": 30.0, "hour": 7}}', call)
     assert json_match('Calling: {"name": "set_alarm", "arguments": {"hour": 7, "minute": 30}} now', call)
