@@ -120,7 +120,7 @@ def synonyms_of(wn: WordNet, lemma: str, initial: str = "", most: int = 8) -> li
     near = [first, *wn.pointed(first, "^"), *wn.pointed(first, "&")]
     if wn.senses[first].satellite:  # "enormous" is like "large": so are the other satellites of "large"
         near += [s for head in wn.pointed(first, "&") for s in wn.pointed(head, "&")]
-    own = [w for w in wn.senses[first].words]
+    own = sorted(wn.senses[first].words, key=lambda w: -wn.used.get((w.lower(), first), 0))  # "start" before "set out"
     rest = [(w, key) for key in [*near[1:], *(k for k in keys if k != first)] for w in wn.senses[key].words]
     rest.sort(key=lambda wk: -wn.used.get(wk, 0))  # the commoner in its sense first: "huge" before "ample"
     found = {w.replace("_", " "): None for w in [*own, *(w for w, _k in rest)]

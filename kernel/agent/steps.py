@@ -14,7 +14,7 @@ TIGHT_CHARS = 120  # every string of the action at most this long on the second 
 ANSWER_CHARS = 80  # the answer-only schema of the last try
 CUT_NOTE = "That reply was cut off at the length limit. Reply again with a shorter JSON object."
 # an arithmetic question: two numbers joined by an operator sign or word, or a power/root/percent of a number
-_OP = r"(?:[-+*/x×÷^]|plus|minus|times|multiplied by|divided by|percent of|% of)"
+_OP = r"(?:[-+*/x×÷^−]|plus|minus|times|multiplied by|divided by|percent of|% of)"
 ARITH = re.compile(rf"\d[\d,.]*\s*{_OP}\s*\(?\s*\d|\b(?:squared|cubed|square root of|power of|to the power)\b"
                    r"|\b(?:add|sum|total|subtract|multiply|divide|average|product|quotient|difference)\b(?:\W+\w+){0,4}?\W+\d", re.IGNORECASE)
 HOW_MUCH = re.compile(r"\b(?:total|altogether|in all|combined|how (?:much|many))\b", re.IGNORECASE)  # asks for a sum

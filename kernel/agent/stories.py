@@ -57,12 +57,15 @@ def priced(task: str) -> str | None:
 
 
 def left(task: str) -> str | None:
-    """What is left of a first amount once the others are spent ("income 3200, rent 1150, food 420 ... how much
-    is left over": 3200 - 1150 - 420)."""
+    """What is left of the largest amount once the others are spent ("income 3200, rent 1150, food 420 ... how
+    much is left over": 3200 - 1150 - 420; "bills of $84.60 and $37.25, $150 set aside": 150 - 84.60 - 37.25)."""
     nums = numbers(task)
     if len(nums) < 3 or not LEFT.search(task) or not ASKS.search(task) or "%" in task or re.search(r"\beach\b", task, re.I):
         return None
-    return " - ".join(nums)
+    start = max(nums, key=float)  # what is had: the income, the money set aside (less would leave a debt)
+    rest = list(nums)
+    rest.remove(start)
+    return " - ".join([start, *rest])
 
 
 def interest(task: str) -> str | None:
@@ -125,7 +128,26 @@ def unit_price(task: str) -> str | None:
     return f"{price.group(1).replace(',', '')} / {count[0]}" if len(count) == 1 else None
 
 
-READINGS = (interest, shared, converted, priced, scaled, unit_price, left)
+DURATION = re.compile(rf"\b({NUM})\s*(?:hours?|hrs?|h)\b(?:\s*(?:and|,)?\s*({NUM})\s*(?:minutes?|mins?))?|\b({NUM})\s*(?:minutes?|mins?)\b",
+                      re.IGNORECASE)
+DISTANCE = re.compile(rf"\b({NUM})\s*(?:km|kilomet(?:er|re)s?|miles?|mi|met(?:er|re)s?|m)\b", re.IGNORECASE)
+ASKS_SPEED = re.compile(r"\b(?:speed|km/h|kph|mph|miles per hour|kilomet(?:er|re)s per hour|per hour|an hour)\b", re.IGNORECASE)
+
+
+def speed(task: str) -> str | None:
+    """A speed from a distance and a time, hours and minutes together ("270 km in 2 hours and 15 minutes ...
+    average speed in km/h": 270 / (2 + 15 / 60))."""
+    dist, time = DISTANCE.findall(task), DURATION.search(task)
+    if len(dist) != 1 or not time or not ASKS_SPEED.search(task) or re.search(r"\bhow (?:long|far)\b", task, re.I):
+        return None
+    hours, minutes, only_minutes = (g.replace(",", "") if g else None for g in time.groups())
+    spent = f"({hours} + {minutes} / 60)" if hours and minutes else hours or f"({only_minutes} / 60)"
+    if sorted(numbers(task)) != sorted([dist[0].replace(",", ""), *(g.replace(",", "") for g in time.groups() if g)]):
+        return None
+    return f"{dist[0].replace(',', '')} / {spent}"
+
+
+READINGS = (interest, shared, converted, priced, scaled, unit_price, speed, left)
 
 
 def story(task: str) -> str | None:

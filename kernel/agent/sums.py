@@ -45,7 +45,7 @@ WORDS: list[tuple[str, Any]] = [
     (rf"(?<![\d.])({NUM})\s*/\s*({NUM})\s+of\s+(?:(?:a|an|the)\s+)?\$?({NUM})", r"\1 / \2 * \3"),
     (r"\bmultiplied by\b", "*"), (r"\bdivided by\b", "/"), (r"\btimes\b", "*"),
     (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bsquared\b", "^ 2"), (r"\bcubed\b", "^ 3"),
-    (r"\bto the power of\b", "^"), (r"[×x](?=\s*\d)", "*"), (r"÷", "/"),
+    (r"\bto the power of\b", "^"), (r"[×x](?=\s*\d)", "*"), (r"÷", "/"), (r"−", "-"),  # U+2212, the minus sign
 ]
 SPAN = re.compile(r"(?:sqrt\()?[\d(][\d\s.,+\-*/^()sqrt]*[\d)]")
 

@@ -206,6 +206,7 @@ async def test_the_real_wordnet_reads_synonyms_meanings_kinds_and_young():
     # synonyms: the first sense's words, then its "see also" and "similar" words, the commoner in its sense first
     assert (await ask("Give me a synonym for 'happy'.")).startswith("glad, ")
     assert (await ask("a one-word synonym for 'enormous' that starts with the letter h")).startswith("huge")
+    assert (await ask("a synonym for 'begin' that starts with the letter s")).startswith("start, ")  # the commoner first
     # the word whose meaning is asked, quoted or not, with its closing quote
     for q in ("What does it mean if an animal is 'nocturnal'?", "what does it mean if an animal is nocturnal"):
         assert (await ask(q)).startswith("nocturnal (adj): belonging to or active during the night"), q

@@ -22,6 +22,10 @@ from kernel.agent.sums import expressions
     ("Dinner came to $186 all in and there are 4 of us splitting it evenly. How much does each person pay?", 46.5),
     ("How many centimeters is 7.5 inches? (1 inch = 2.54 cm)", 19.05),
     ("How many km is 10 miles if 1 km = 0.621 miles?", 10 / 0.621),  # the factor the other way: a division
+    ("My electricity bill is $84.60 and my water bill is $37.25. If I set aside $150 to pay both, how much will I have left?",
+     28.15),  # what is left is of the largest amount, wherever it stands
+    ("A train covers 270 km in 2 hours and 15 minutes. What's its average speed in km/h?", 120),
+    ("A cyclist rides 45 km in 90 minutes. What is her speed in km/h?", 30),
 ])
 def test_a_story_is_read_as_a_person_sets_it_out(task, value):
     expr = story(task)
@@ -38,6 +42,7 @@ def test_a_story_is_read_as_a_person_sets_it_out(task, value):
     "I gave 3 friends 5 sweets each from my 40. How many are left?",  # "each": not a list of amounts spent
     "I earn $23.40 an hour and worked 37.5 hours this week. What's my gross pay before tax?",  # not a price for one
     "How many centimeters is 7.5 inches and 2 feet? (1 inch = 2.54 cm)",  # two measures: the factor is not enough
+    "How long does it take to drive 300 km at 80 km/h?",  # a time asked, not a speed
 ])
 def test_a_story_that_no_reading_takes_whole_is_left_alone(task):
     assert story(task) is None
@@ -48,6 +53,7 @@ def test_a_story_that_no_reading_takes_whole_is_left_alone(task):
     ("What is 22 / 7 to the nearest whole number?", "round(22 / 7)", 3),
     ("What is 10 / 3 rounded to the nearest cent?", "round((10 / 3) * 100) / 100", 3.33),
     ("What is 10 / 4?", "10 / 4", 2.5),  # no rounding asked, none done
+    ("Calculate 17 × 23 − 64.", "17 * 23 - 64", 327),  # the minus sign, U+2212
 ])
-def test_a_rounding_the_task_asks_for_is_part_of_its_sum(task, first, value):
+def test_a_rounding_the_task_asks_for_and_signs_as_printed_are_part_of_its_sum(task, first, value):
     assert expressions(task)[0] == first and evaluate(first) == pytest.approx(value)
