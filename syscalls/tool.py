@@ -19,6 +19,7 @@ class ToolSpec(Reply):
     name: str
     description: str
     schema: dict[str, Any]
+    topics: list[str] = []  # words a task about the tool names (drivers/tools/base.py); not for the model
 
 
 class Tools(Reply):

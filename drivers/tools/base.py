@@ -21,6 +21,9 @@ class Tool(abc.ABC):
     # whether its output is the kernel's own text (a clock, a calculator) rather than the world's; None: the
     # kernel decides by the tool's name (kernel/rules/untrusted.py, TRUSTED_TOOLS)
     trusted_output: bool | None = None
+    # words a task about this tool names ("month" for the clock): the likelihood route and answer_from take the
+    # tool only for such a task (kernel/agent/route.py: plausible); never shown to the model
+    topics: tuple[str, ...] = ()
 
     @abc.abstractmethod
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput: ...

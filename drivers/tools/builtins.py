@@ -13,6 +13,8 @@ from .dictionary import Dictionary
 class Calculator(Tool):
     name = "calculator"
     description = "Evaluate an arithmetic expression, for example (4 + 5) * 12 or sqrt(2)."
+    topics = ("calculate", "compute", "sum", "total", "plus", "minus", "times", "multiply", "divide", "percent",
+              "average", "square", "root", "power", "cost", "price", "much", "many")
     schema = {"type": "object", "properties": {"expression": {"type": "string"}},
               "required": ["expression"]}
 
@@ -39,6 +41,7 @@ class Clock(Tool):
     name = "clock"
     description = "The current date and time (UTC, ISO 8601)."
     schema = {"type": "object", "properties": {}}
+    topics = ("date", "time", "today", "day", "weekday", "week", "month", "year", "hour", "minute", "now", "clock")
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:
         """ISO 8601, then the weekday and month in words: a small model cannot work out a weekday from a date."""

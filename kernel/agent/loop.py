@@ -198,8 +198,8 @@ async def run(sys: Sys, spec: Agent, task: str, planner: Any = None, *, context:
             seen[key], repeated = (output, failed), False
         if sums and name == "calculator" and agent_steps.numeric(output) is not None:
             results.append(output.strip())
-        elif name in spec.answer_from and not failed:
-            results += agent_steps.output_parts(output, not_in=task)
+        elif name in spec.answer_from and not failed and plausible(granted_tools[name], task, spec.route.get(name, "")):
+            results += agent_steps.output_parts(output, not_in=task)  # not a reading the task never asked for
         last = output
         convo.add("user", observation(name, output, repeated))
     if empty:

@@ -60,7 +60,8 @@ def left(task: str) -> str | None:
     """What is left of the largest amount once the others are spent ("income 3200, rent 1150, food 420 ... how
     much is left over": 3200 - 1150 - 420; "bills of $84.60 and $37.25, $150 set aside": 150 - 84.60 - 37.25)."""
     nums = numbers(task)
-    if len(nums) < 3 or not LEFT.search(task) or not ASKS.search(task) or "%" in task or re.search(r"\beach\b", task, re.I):
+    if (len(nums) < 3 or not LEFT.search(task) or not ASKS.search(task) or "%" in task
+            or re.search(r"\beach\b(?!\s+(?:month|week|day|year)\b)", task, re.I)):  # "each month" is a time
         return None
     start = max(nums, key=float)  # what is had: the income, the money set aside (less would leave a debt)
     rest = list(nums)
@@ -96,8 +97,16 @@ def shared(task: str) -> str | None:
     return f"{nums[0]} * {part} / ({x} + {y})" if part else None
 
 
-FACTOR = re.compile(rf"\b1\s+([a-z]+?)(?:e?s)?\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+?)(?:e?s)?\b", re.IGNORECASE)
-MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+?)(?:e?s)?\b", re.IGNORECASE)
+FACTOR = re.compile(rf"\b1\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)
+MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+)\b", re.IGNORECASE)
+
+
+def one(unit: str) -> str:
+    """A unit's singular: "inches" is "inch", "miles" "mile", "km" "km"."""
+    u = unit.lower()
+    if re.search(r"(?:ch|sh|x|s)es$", u):
+        return u[:-2]
+    return u[:-1] if u.endswith("s") and not u.endswith("ss") and len(u) > 2 else u
 PRICE = re.compile(rf"(?:\$\s*|\b(?:costs?|priced at|for|is)\s+\$?)({NUM})", re.IGNORECASE)
 PER_ONE = re.compile(r"\b(?:per|each|a single|one)\s+[a-z]+\b|\bhow much (?:is|does|do|will)\s+(?:each|one)\b|\beach\b[^.?!]*\?", re.IGNORECASE)
 
@@ -108,8 +117,8 @@ def converted(task: str) -> str | None:
     m = FACTOR.search(task)
     if not m:
         return None
-    unit, factor, other = m.group(1).lower(), m.group(2), m.group(3).lower()
-    rest = [(n.group(1).replace(",", ""), n.group(2).lower()) for n in MEASURED.finditer(task[:m.start()] + " " + task[m.end():])]
+    unit, factor, other = one(m.group(1)), m.group(2), one(m.group(3))
+    rest = [(n.group(1).replace(",", ""), one(n.group(2))) for n in MEASURED.finditer(task[:m.start()] + " " + task[m.end():])]
     if len(rest) != 1 or len(numbers(task)) != 3:  # the measure, the 1 and the factor
         return None
     n, u = rest[0]
@@ -147,7 +156,25 @@ def speed(task: str) -> str | None:
     return f"{dist[0].replace(',', '')} / {spent}"
 
 
-READINGS = (interest, shared, converted, priced, scaled, unit_price, speed, left)
+PER = re.compile(r"\bhow (?:many|much) ([a-z]+) (?:per|a|an|for each|to the|to a) ([a-z]+)\b", re.IGNORECASE)
+
+
+def rate(task: str) -> str | None:
+    """How many of one measure per another, from one of each ("312 km on 24 litres of fuel. How many km per
+    litre?": 312 / 24)."""
+    m, nums = PER.search(task), numbers(task)
+    if not m or len(nums) != 2:
+        return None
+    top, per = one(m.group(1)), one(m.group(2))
+    units = {one(u): n.replace(",", "") for n, u in MEASURED.findall(task[:m.start()] + " " + task[m.end():])}
+    alike = {u: n for u, n in units.items() if u.startswith(top[:3]) or top.startswith(u)}, \
+        {u: n for u, n in units.items() if u.startswith(per[:3]) or per.startswith(u)}
+    if len(alike[0]) != 1 or len(alike[1]) != 1 or alike[0] == alike[1]:
+        return None
+    return f"{next(iter(alike[0].values()))} / {next(iter(alike[1].values()))}"
+
+
+READINGS = (interest, shared, converted, priced, scaled, unit_price, speed, rate, left)
 
 
 def story(task: str) -> str | None:

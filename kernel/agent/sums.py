@@ -111,6 +111,12 @@ def read_whole(task: str) -> str | None:
         if m := re.search(rf"\bfrom\s+\$?({NUM})\s+to\s+\$?({NUM})", task, re.IGNORECASE):
             a, b = (g.replace(",", "") for g in m.groups())
             return f"({b} - {a}) / {a} * 100" if float(b) >= float(a) else f"({a} - {b}) / {a} * 100"
+    if len(pcts) == 2 and len(amounts) == 1 and re.search(r"\b(?:tax|vat)\b", low):  # "25% off ... then 8% sales tax"
+        off = re.search(rf"({NUM})\s*(?:%|percent)\s*(?:off|discount)\b|\b(?:discount|off) of\s+({NUM})\s*(?:%|percent)", task, re.I)
+        if off:
+            cut = (off.group(1) or off.group(2)).replace(",", "")
+            tax = next((p for p in pcts if p != cut), None)
+            return f"{amounts[0]} * (1 - {cut} / 100) * (1 + {tax} / 100)" if tax else None
     if len(pcts) != 1 or len(amounts) != 1:
         return None
     p, a = pcts[0], amounts[0]

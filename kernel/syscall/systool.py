@@ -20,7 +20,7 @@ async def _load(k: "Kernel", proc: Process, name: str = "") -> None:
 
 async def list_(k: "Kernel", proc: Process, req: tool.ListTools) -> tool.Tools:
     await _load(k, proc)
-    return tool.Tools(tools=[tool.ToolSpec(name=t.name, description=t.description, schema=t.schema)
+    return tool.Tools(tools=[tool.ToolSpec(name=t.name, description=t.description, schema=t.schema, topics=list(t.topics))
                              for t in k.tools.values() if tool_granted(proc, t.name)])
 
 

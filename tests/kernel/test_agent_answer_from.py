@@ -24,12 +24,12 @@ def test_a_clock_reading_offers_itself_its_date_time_words_and_runs_of_them():
     assert len(output_parts(" ".join(f"w{i}" for i in range(60)))) <= 60
 
 
-async def _run(kernel_factory, make_app, name: str, extra: str, script: list[str]):
+async def _run(kernel_factory, make_app, name: str, extra: str, script: list[str], task: str = "Which year is it?"):
     make_app(name, syscalls=["llm.json", "tool.*"], tools=["clock", "calculator"],
              toml_extra=f'[agent]\ntools = ["clock", "calculator"]\n{extra}')
     eng = ScriptedEngine(script)
     async with kernel_factory(eng) as k:
-        p = await k.wait(await k.spawn(name, "Which year is it?"), 30)
+        p = await k.wait(await k.spawn(name, task), 30)
     return p, eng
 
 
@@ -65,3 +65,11 @@ def test_answer_from_names_tools_of_the_app(extra, why):
             f'[agent]\ntools = ["clock"]\n{extra}\n')
     with pytest.raises(ManifestError, match=why):
         parse_manifest(text)
+
+
+async def test_a_source_the_task_names_nothing_of_leaves_the_answer_free(kernel_factory, make_app):
+    """The model may call the clock for a sale price; the answer is then not held to a date and a time."""
+    script = [json.dumps({"tool": "clock"}), json.dumps({"tool": "answer", "answer": "97.2"})]
+    p, eng = await _run(kernel_factory, make_app, "unasked", 'answer_from = ["clock"]\n', script,
+                        task="A jacket is $120 and 25% off, then 8% sales tax is added. What do I pay?")
+    assert p.result == "97.2" and eng.requests[1].json_schema["properties"]["answer"] == {"type": "string"}

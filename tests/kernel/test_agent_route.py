@@ -27,7 +27,7 @@ async def test_the_likeliest_tool_is_called_first(kernel_factory, make_app):
     seen: list[str] = []
     engine = ScriptedEngine([json.dumps({"tool": "clock"}), ANSWER], scorer=prefers("date and time", seen))
     async with kernel_factory(engine) as k:
-        proc = await k.wait(await k.spawn("likely", "Which month is it? Tell me the date."), 30)
+        proc = await k.wait(await k.spawn("likely", "Which month is it?"), 30)
     assert proc.exit_reason == "exited", proc.error
     assert engine.requests[0].json_schema["properties"]["tool"] == {"enum": ["clock"]}
     assert len(seen) == 3 and KNOWLEDGE in seen[0]  # no tool, then each granted tool once

@@ -26,6 +26,10 @@ from kernel.agent.sums import expressions
      28.15),  # what is left is of the largest amount, wherever it stands
     ("A train covers 270 km in 2 hours and 15 minutes. What's its average speed in km/h?", 120),
     ("A cyclist rides 45 km in 90 minutes. What is her speed in km/h?", 30),
+    ("My car went 312 km on 24 litres of fuel. How many km per litre is that?", 13),
+    ("How many kilometres is 5 miles, if 1 mile is 1.609 km?", 8.045),  # "miles" is a mile
+    ("Our monthly take-home pay is $4,800. Rent is $1,650, utilities are $210, groceries $640 and the car payment is "
+     "$385. How much is left over each month?", 1915),  # "each month" is a time, not a share
 ])
 def test_a_story_is_read_as_a_person_sets_it_out(task, value):
     expr = story(task)
@@ -54,6 +58,8 @@ def test_a_story_that_no_reading_takes_whole_is_left_alone(task):
     ("What is 10 / 3 rounded to the nearest cent?", "round((10 / 3) * 100) / 100", 3.33),
     ("What is 10 / 4?", "10 / 4", 2.5),  # no rounding asked, none done
     ("Calculate 17 × 23 − 64.", "17 * 23 - 64", 327),  # the minus sign, U+2212
+    ("A jacket is $120 and it's 25% off. Then 8% sales tax is added to the sale price. What do I actually pay?",
+     "120 * (1 - 25 / 100) * (1 + 8 / 100)", 97.2),  # a discount, then tax on the sale price
 ])
 def test_a_rounding_the_task_asks_for_and_signs_as_printed_are_part_of_its_sum(task, first, value):
     assert expressions(task)[0] == first and evaluate(first) == pytest.approx(value)
