@@ -18,7 +18,7 @@ TOTAL = re.compile(r"\b(?:total|altogether|in all|all together|how much (?:did|d
                    r"(?:spend|pay|cost)|how much (?:is|was) (?:it|that|everything))\b", re.IGNORECASE)
 LEFT = re.compile(r"\b(?:left(?:\s+over)?|leftover|remain(?:s|ing)?)\b", re.IGNORECASE)
 RATIO = re.compile(r"\bratio of (\w+) to (\w+)\s+(?:is|was|of)\s+(\d+)\s*(?::|to)\s*(\d+)", re.IGNORECASE)
-INTEREST = re.compile(rf"\$?({NUM})\b[^.?!]*?\b({NUM})\s*(?:%|percent)[^.?!]*?\b({NUM})\s+years?\b", re.IGNORECASE)
+INTEREST = re.compile(rf"\$?({NUM})\b[^?!]*?\b({NUM})\s*(?:%|percent)[^?!]*?\b({NUM})\s+years?\b", re.IGNORECASE)
 
 
 def numbers(task: str) -> list[str]:
@@ -131,8 +131,8 @@ def unit_price(task: str) -> str | None:
     nums = numbers(task)
     price = PRICE.search(task)
     question = re.split(r"(?<=[.!])\s+", task.strip())[-1]
-    if len(nums) != 2 or not price or not PER_ONE.search(question) or "%" in task:
-        return None
+    if len(nums) != 2 or not price or not PER_ONE.search(question) or "%" in task or EACH.search(task):
+        return None  # "2 pizzas at $12 each": the price is already one's
     count = [n for n in nums if n != price.group(1).replace(",", "")]
     return f"{price.group(1).replace(',', '')} / {count[0]}" if len(count) == 1 else None
 
@@ -174,7 +174,40 @@ def rate(task: str) -> str | None:
     return f"{next(iter(alike[0].values()))} / {next(iter(alike[1].values()))}"
 
 
-READINGS = (interest, shared, converted, priced, scaled, unit_price, speed, rate, left)
+CELSIUS = re.compile(rf"({NUM})\s*(?:°\s*|degrees?\s+)?c(?:elsius|entigrade)?\b", re.IGNORECASE)
+FAHRENHEIT = re.compile(rf"({NUM})\s*(?:°\s*|degrees?\s+)?f(?:ahrenheit)?\b", re.IGNORECASE)
+
+
+def temperature(task: str) -> str | None:
+    """One temperature, and a question in the other scale ("bake at 180 °C but my oven is in Fahrenheit":
+    180 * 9 / 5 + 32)."""
+    if len(numbers(task)) != 1:
+        return None
+    if (c := CELSIUS.search(task)) and re.search(r"°\s*f\b|\bfahrenheit\b", task, re.IGNORECASE):
+        return f"{c.group(1)} * 9 / 5 + 32"
+    if (f := FAHRENHEIT.search(task)) and re.search(r"°\s*c\b|\bcelsius\b|\bcentigrade\b", task, re.IGNORECASE):
+        return f"({f.group(1)} - 32) * 5 / 9"
+    return None
+
+
+LENGTH = r"(?:m|metres?|meters?|ft|feet|foot|yards?|yd|cm|inches|inch|in)"
+AREA = re.compile(rf"({NUM})\s*{LENGTH}?\s*(?:by|x|×)\s*({NUM})\s*{LENGTH}?\b", re.IGNORECASE)
+PER_AREA = re.compile(rf"\$?({NUM})\s*(?:dollars?\s+)?(?:per|a|an|for each|/)\s*(?:square|sq\.?)\s*{LENGTH}", re.IGNORECASE)
+
+
+def area(task: str) -> str | None:
+    """A floor's area, or its cost at a price per square unit ("4.2 m by 3.5 m ... $38 per square metre": 4.2 * 3.5 * 38)."""
+    m, price = AREA.search(task), PER_AREA.search(task)
+    nums = numbers(task)
+    if not m:
+        return None
+    sides = f"{m.group(1).replace(',', '')} * {m.group(2).replace(',', '')}"
+    if price and len(nums) == 3:
+        return f"{sides} * {price.group(1).replace(',', '')}"
+    return sides if len(nums) == 2 and re.search(r"\barea\b|\bsquare (?:m|metres?|meters?|feet|ft|yards?)\b", task, re.I) else None
+
+
+READINGS = (interest, shared, converted, temperature, area, priced, scaled, unit_price, speed, rate, left)
 
 
 def story(task: str) -> str | None:

@@ -16,7 +16,8 @@ ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seven
 NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
 # operator words and phrasings, in the order they are rewritten (longer phrases first)
 WORDS: list[tuple[str, Any]] = [
-    (rf"\b(?:the\s+)?square root of\s+({NUM})", r"sqrt(\1)"),
+    (rf"\b(?:the\s+)?square root(?:\s+of)?\s+({NUM})|\bsqrt\s+({NUM})", r"sqrt(\1\2)"),
+    (r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d+)\b", r"(\1 * 10 ^ \2)"),  # 2.4e3
     (rf"\b(?:the\s+)?square of\s+({NUM})", r"\1 ^ 2"), (rf"\b(?:the\s+)?cube of\s+({NUM})", r"\1 ^ 3"),
     (rf"\b(?:subtract|deduct)\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
     (rf"\btake\s+(?:away\s+)?({NUM})\s+(?:away\s+)?from\s+({NUM})", r"\2 - \1"),
@@ -127,12 +128,44 @@ def read_whole(task: str) -> str | None:
     if re.search(r"\b(?:increase[sd]?|raise[sd]?|rise[sn]?|rose|grow[sn]?|grew|go(?:es)? up|went up) by\b", low):
         return f"{a} + {a} * {p} / 100"
     if re.search(r"\b(?:tip|tax|vat|gratuity|service charge)\b", low):
-        with_it = re.search(r"\b(?:total|including|included|with (?:the )?(?:tip|tax)|altogether|in all|after (?:the )?tax)\b", low)
+        with_it = re.search(r"\b(?:total|including|included|with (?:the )?(?:tip|tax)|altogether|in all|after (?:the )?tax|"
+                            r"add(?:s|ed|ing)? (?:an? |the )?\d+(?:\.\d+)?\s*(?:%|percent) (?:tip|tax))\b", low)
         return f"{a} + {a} * {p} / 100" if with_it else f"{a} * {p} / 100"
     return None
 
 
+COUNTS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+SPLIT = re.compile(r"\b(\d+|" + "|".join(COUNTS) + r")\s+(?:of us|people|friends|ways|persons|roommates|colleagues)\b"
+                   r"|\b(?:between|among|by)\s+(?:the\s+)?(\d+|" + "|".join(COUNTS) + r")\b(?:\s+(?:of us|people|friends|ways))?",
+                   re.IGNORECASE)
+SHARES = re.compile(r"\b(?:split(?:ting)?|shar(?:e|ed|ing)|divid(?:e|ed|ing))\b.*\b(?:evenly|equally|each)\b|"
+                    r"\beach (?:person|of us|one)\b|\bper person\b", re.IGNORECASE | re.DOTALL)
+
+
+def shared_by(task: str) -> tuple[int, str] | None:
+    """A sum split evenly among a number of people, and the task without that number ("Four of us are splitting
+    a $138 rental plus $26 of groceries evenly"): (4, the task with "of us" and no four)."""
+    m = SPLIT.search(task) if SHARES.search(task) else None
+    if not m:
+        return None
+    said = (m.group(1) or m.group(2)).lower()
+    n = COUNTS.get(said) if said in COUNTS else int(said)
+    return (n, task[:m.start()] + " some " + task[m.end():]) if n and n > 1 else None
+
+
 def expressions(task: str, limit: int = 4) -> list[str]:
+    """The task's own arithmetic (``own``); a sum split evenly among people is each one's share of it."""
+    split = shared_by(task)
+    if split:
+        prices = [p.replace(",", "") for p in re.findall(rf"\$\s*({NUM})", split[1])]
+        summed = len(prices) >= 2 and len(prices) == len(re.findall(NUM, split[1])) and not PERCENT.search(task)
+        whole_sums = [" + ".join(prices)] if summed else own(split[1], limit)
+        if whole_sums:  # "a $138 rental plus $26 of groceries": everything, shared
+            return [f"({e}) / {split[0]}" for e in whole_sums]
+    return own(task, limit)
+
+
+def own(task: str, limit: int = 4) -> list[str]:
     """The task's own arithmetic, longest first: spans with at least one operator that evaluate; a sum read
     from the whole task (``whole``) comes first."""
     found: dict[str, None] = {}

@@ -28,6 +28,10 @@ from kernel.agent.sums import expressions
     ("A cyclist rides 45 km in 90 minutes. What is her speed in km/h?", 30),
     ("My car went 312 km on 24 litres of fuel. How many km per litre is that?", 13),
     ("How many kilometres is 5 miles, if 1 mile is 1.609 km?", 8.045),  # "miles" is a mile
+    ("I deposit $5,000 in a savings account paying 4% interest compounded once a year. How much will be in the account "
+     "after 3 years?", 5624.32),  # the years in another sentence
+    ("The recipe says to bake at 180 °C but my oven is in Fahrenheit. What temperature in °F should I set?", 356),
+    ("My bedroom is 4.2 m by 3.5 m and the flooring I like costs $38 per square metre. How much will it cost?", 558.6),
     ("Our monthly take-home pay is $4,800. Rent is $1,650, utilities are $210, groceries $640 and the car payment is "
      "$385. How much is left over each month?", 1915),  # "each month" is a time, not a share
 ])
@@ -58,8 +62,14 @@ def test_a_story_that_no_reading_takes_whole_is_left_alone(task):
     ("What is 10 / 3 rounded to the nearest cent?", "round((10 / 3) * 100) / 100", 3.33),
     ("What is 10 / 4?", "10 / 4", 2.5),  # no rounding asked, none done
     ("Calculate 17 × 23 − 64.", "17 * 23 - 64", 327),  # the minus sign, U+2212
+    ("sqrt 729", "sqrt(729)", 27), ("Evaluate 2.4e3 ÷ 0.16", "(2.4 * 10 ^ 3) / 0.16", 15000),
+    # a sum shared evenly: the count of people out, the rest read, each one's share
+    ("Four of us are splitting a $138 cabin rental plus $26 of groceries evenly. How much does each person pay?",
+     "(138 + 26) / 4", 41),
+    ("Four of us had dinner and the bill came to $186.40. We're adding a 15% tip on the whole bill and splitting "
+     "everything evenly. How much does each of us pay?", "(186.40 + 186.40 * 15 / 100) / 4", 53.59),
     ("A jacket is $120 and it's 25% off. Then 8% sales tax is added to the sale price. What do I actually pay?",
      "120 * (1 - 25 / 100) * (1 + 8 / 100)", 97.2),  # a discount, then tax on the sale price
 ])
-def test_a_rounding_the_task_asks_for_and_signs_as_printed_are_part_of_its_sum(task, first, value):
+def test_roundings_signs_as_printed_and_shares_are_part_of_the_sum(task, first, value):
     assert expressions(task)[0] == first and evaluate(first) == pytest.approx(value)

@@ -32,7 +32,9 @@ ASSISTANT = '[agent]\ntools = ["calculator"]\nsums_to = "solver"\n'
     ("How do you spell the number 40 in words?", False),  # one number, no count asked
     ("Write a poem of 3 stanzas about 2 cats.", False), ("What happened in 1914 and 1918?", False),  # no value asked
     ("Our dinner bill came to $186.40 and there are 4 of us. What is each share if we split it evenly?", False),  # 186.40 / 4
-    ("Our dinner bill came to $186.40 and there are 4 of us, plus a $20 tip. What is each share if we split it evenly?", True),
+    ("Our dinner bill came to $186.40 and there are 4 of us, plus a $20 tip. What is each share if we split it evenly?",
+     False),  # sums reads it: (186.40 + 20) / 4
+    ("3 of us bought 2 pizzas at $12 each and split the cost evenly. How much does each pay?", True),  # no reading takes it
 ])
 def test_a_word_problem_gives_numbers_and_writes_no_sum(task, expected):
     assert word_problem(task) is expected
