@@ -21,6 +21,7 @@ NEAR = 0.5  # ... each with at least this share of the best one's score
 ALIKE = 0.5  # a word of the same sense as the text's counts this share of its weight in a search
 GLOSS_CHARS = 70  # a gloss is cut to this many characters
 
+BINOMIAL = re.compile(r"^[A-Z][a-z]+_[a-z]+$")  # a Latin name of a species: "Panthera_leo"
 Key = tuple[str, str]  # a sense: its part of speech and its offset in that part's data file
 
 
@@ -116,7 +117,8 @@ class WordNet:
 
     def describe(self, key: Key) -> str:
         sense = self.senses[key]
-        words = ", ".join(w.replace("_", " ") for w in sense.words[:3])
+        plain = [w for w in sense.words if not BINOMIAL.match(w)] or list(sense.words)  # "blue whale", not "Balaenoptera musculus"
+        words = ", ".join(w.replace("_", " ") for w in plain[:3])
         gloss = sense.gloss.split(";")[0].split('"')[0].strip().rstrip(":,")  # the definition, not a quoted example
         if len(gloss) > GLOSS_CHARS:
             gloss = gloss[:GLOSS_CHARS].rsplit(" ", 1)[0] + "..."
@@ -175,7 +177,8 @@ class WordNet:
             found = self.gloss_words.get(base or w) or self.gloss_words.get(w, set())
             weight = self.idf(found)
             for key in found:
-                own = w in self.senses[key].words or base in self.senses[key].words
+                names = {n.lower() for n in self.senses[key].words}  # "kenya" is one of Kenya's own words
+                own = w in names or base in names
                 credit[key] = weight * (1.5 if own else 1)
             for key, c in credit.items():
                 scores[key] += c

@@ -9,6 +9,7 @@ import re
 NUM = r"\d[\d,]*(?:\.\d+)?"
 NUMBER = re.compile(rf"(?<![\d.])\$?({NUM})(?:\s*(?:%|percent\b))?", re.IGNORECASE)
 COUNTED = re.compile(rf"(?<![\d.$])({NUM})\s+(?:[a-z-]+\s+){{0,2}}?([a-z]+?)(?:e?s)?\b", re.IGNORECASE)  # "12 cookies"
+PEOPLE = re.compile(r"\s+(?:servings|persons|guests|portions)\b", re.IGNORECASE)  # "for 10 servings" is 10 people
 TIME_ASKED = re.compile(r"\bhow (?:long|many (?:days|hours|minutes|weeks|months|years))\b", re.IGNORECASE)
 ASKS = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
 EACH = re.compile(rf"(?<![\d.])({NUM})\s+(?:[a-z-]+\s+){{0,4}}?(?:at|for|@)\s+\$?({NUM})\s*(?:each|apiece|a piece|per (?:item|piece|pack|one))\b",
@@ -33,12 +34,19 @@ def scaled(task: str) -> str | None:
     if len(nums) != 3 or "%" in task or "percent" in task.lower() or not ASKS.search(task) or TIME_ASKED.search(task):
         return None
     asked_at = ASKS.search(task).start()  # type: ignore[union-attr]
-    counted = [(m.group(1).replace(",", ""), m.group(2).lower(), m.start()) for m in COUNTED.finditer(task)]
+    said = PEOPLE.sub(" people", re.sub(r"\bserves\s+(\d+)", r"serves \1 people", task, flags=re.IGNORECASE))
+    counted = [(m.group(1).replace(",", ""), m.group(2).lower(), m.start()) for m in COUNTED.finditer(said)]
     for i, (b, thing, at_b) in enumerate(counted):
         for c, other, at_c in counted[i + 1:]:
-            if other == thing and at_b < asked_at <= at_c + 40 and b != c:
-                rest = [n for n in nums if n not in (b, c)]
-                return f"{rest[0]} * {c} / {b}" if len(rest) == 1 else None
+            if other != thing or b == c:
+                continue
+            rest = [n for n in nums if n not in (b, c)]
+            if len(rest) != 1:
+                return None
+            if re.search(r"\b(?:per|every|for each)\s+$", said[max(0, at_c - 12):at_c]):  # "6.5 litres per 100 km"
+                return f"{rest[0]} * {b} / {c}"
+            if at_b < asked_at <= at_c + 40:
+                return f"{rest[0]} * {c} / {b}"
     return None
 
 
@@ -156,7 +164,7 @@ def speed(task: str) -> str | None:
     return f"{dist[0].replace(',', '')} / {spent}"
 
 
-PER = re.compile(r"\bhow (?:many|much) ([a-z]+) (?:per|a|an|for each|to the|to a) ([a-z]+)\b", re.IGNORECASE)
+PER = re.compile(r"\b(?:how (?:many|much)|in) ([a-z]+) (?:per|a|an|for each|to the|to a) ([a-z]+)\b", re.IGNORECASE)  # "in minutes per km"
 
 
 def rate(task: str) -> str | None:
@@ -207,7 +215,24 @@ def area(task: str) -> str | None:
     return sides if len(nums) == 2 and re.search(r"\barea\b|\bsquare (?:m|metres?|meters?|feet|ft|yards?)\b", task, re.I) else None
 
 
-READINGS = (interest, shared, converted, temperature, area, priced, scaled, unit_price, speed, rate, left)
+HOURLY = re.compile(rf"\$?({NUM})\s*(?:an|per|/|a)\s*h(?:ou)?r\b", re.IGNORECASE)
+EXTRA = re.compile(r"\b(time[- ]and[- ]a[- ]half|double[- ]time)\b", re.IGNORECASE)
+OVER = re.compile(rf"\b(?:over|above|beyond|more than|past)\s+({NUM})\b", re.IGNORECASE)
+WORKED = re.compile(rf"\bworked\s+({NUM})\s*(?:hours|hrs|h)\b", re.IGNORECASE)
+
+
+def overtime(task: str) -> str | None:
+    """Pay with overtime ("$22 an hour and time-and-a-half for every hour over 40 ... worked 47 hours": 22 * 40
+    + 22 * 1.5 * (47 - 40)), the four parts in any order."""
+    rate_, extra, base, worked = HOURLY.search(task), EXTRA.search(task), OVER.search(task), WORKED.search(task)
+    if not (rate_ and extra and base and worked) or len(numbers(task)) != 3:
+        return None
+    r, b, h = rate_.group(1).replace(",", ""), base.group(1), worked.group(1)
+    times = "1.5" if "half" in extra.group(1).lower() else "2"
+    return f"{r} * {h}" if float(h) <= float(b) else f"{r} * {b} + {r} * {times} * ({h} - {b})"
+
+
+READINGS = (interest, shared, overtime, converted, temperature, area, priced, scaled, unit_price, speed, rate, left)
 
 
 def story(task: str) -> str | None:

@@ -218,3 +218,5 @@ async def test_the_real_wordnet_reads_synonyms_meanings_kinds_and_young():
     assert (await ask("Which organ pumps blood around the body?")).startswith("heart")
     assert (await tool.call({"word": "Which season comes after winter?"})).is_error  # nothing found is of the kind
     assert (await ask("What is a baby frog called?")).startswith("tadpole")  # a larva: a young one
+    assert (await ask("Which continent is Kenya in?")).startswith("africa: as in Kenya")  # a name is its own word
+    assert (await ask("What is the largest mammal on Earth?")).startswith("blue whale, sulfur bottom (noun)")  # no Latin

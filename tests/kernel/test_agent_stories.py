@@ -27,6 +27,13 @@ from kernel.agent.sums import expressions
     ("A train covers 270 km in 2 hours and 15 minutes. What's its average speed in km/h?", 120),
     ("A cyclist rides 45 km in 90 minutes. What is her speed in km/h?", 30),
     ("My car went 312 km on 24 litres of fuel. How many km per litre is that?", 13),
+    ("I ran 10 km in 52 minutes. What was my average pace in minutes per km?", 5.2),
+    ("I'm driving 420 km and my car uses 6.5 litres per 100 km. How many litres of fuel will the trip take?", 27.3),
+    ("A pancake recipe that serves 4 calls for 2.5 cups of flour. How many cups of flour do I need for 10 people?", 6.25),
+    ("I make $22 an hour and get time-and-a-half for every hour over 40 in a week. I worked 47 hours this week. "
+     "What's my gross pay?", 1111),
+    ("I make $18 an hour. Last week I worked 46 hours, and anything over 40 hours is paid at time and a half. "
+     "How much did I earn?", 882),
     ("How many kilometres is 5 miles, if 1 mile is 1.609 km?", 8.045),  # "miles" is a mile
     ("I deposit $5,000 in a savings account paying 4% interest compounded once a year. How much will be in the account "
      "after 3 years?", 5624.32),  # the years in another sentence
