@@ -46,7 +46,7 @@ YOUNG = re.compile(r"\b(?:young\s+of|young)\s+(?:an?\s+|the\s+)?([a-z]+)\b")  # 
 # "what does it mean if an animal is nocturnal"
 MEANS = re.compile(r"\bwhat does (?!it\b)(?:the word\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s+mean\b|\b(?:meaning|definition) of (?:the word\s+)?"
                    r"['\"‘“]?([a-z-]+)|^define\s+(?:the word\s+)?['\"‘“]?([a-z-]+)|\bwhat does it mean (?:if|when|that|to be)\b"
-                   r".*?\b(?:is|are|be|being)\s+(?:an?\s+|very\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s*$")
+                   r".*?\b(?:is|are|be|being)(?:\s+(?:described|called|said to be|known))?(?:\s+as)?\s+(?:an?\s+|very\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s*$")
 # "which planet is closest to the sun", "what colour do you get if ...": the kind of thing the answer is
 TYPED = re.compile(r"\b(?:which|what)\s+(?:kind|type|sort)?(?:\s+of\s+)?(?!is\b|are\b|was\b|were\b|do\b|does\b|did\b|can\b)"
                    r"([a-z]+)\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|[a-z]+s)\b")
