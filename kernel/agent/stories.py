@@ -1,7 +1,8 @@
 """Sums a word problem states in parts, read as a person sets them out: a quantity scaled from a known one
 ("2.5 cups for 12 cookies; how many for 30"), items at a price each, a price for one of many, a measure
-converted by a factor the task gives, what is left of an amount, interest, and a total shared in a ratio.
-Each reading takes every number of the task or none of them."""
+converted by a factor the task gives, what is left of an amount, interest, a total shared in a ratio, a
+rate, a speed, a temperature in the other scale, an area and overtime pay.  Each reading takes every number
+of the task or none of them."""
 from __future__ import annotations
 
 import re
@@ -33,8 +34,8 @@ def scaled(task: str) -> str | None:
     nums = numbers(task)
     if len(nums) != 3 or "%" in task or "percent" in task.lower() or not ASKS.search(task) or TIME_ASKED.search(task):
         return None
-    asked_at = ASKS.search(task).start()  # type: ignore[union-attr]
     said = PEOPLE.sub(" people", re.sub(r"\bserves\s+(\d+)", r"serves \1 people", task, flags=re.IGNORECASE))
+    asked_at = ASKS.search(said).start()  # type: ignore[union-attr]
     counted = [(m.group(1).replace(",", ""), m.group(2).lower(), m.start()) for m in COUNTED.finditer(said)]
     for i, (b, thing, at_b) in enumerate(counted):
         for c, other, at_c in counted[i + 1:]:
