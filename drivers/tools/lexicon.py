@@ -18,10 +18,11 @@ class Lexicon(WordNet):
 
     def look_up(self, query: str) -> list[str]:
         """Lines about ``query``, a word, a phrase or a question about one.  "plural of mouse" and "the
-        opposite of hot" are answered with the word asked for ("mice", "cold"); a word (or an inflected form)
-        with its senses, its plural when a noun and its opposite when it has one; anything else with the
-        senses whose words and glosses share its rarest words ("What is frozen water called?" finds "ice
-        (noun): water frozen in the solid state")."""
+        opposite of hot" are answered with the word asked for ("mice", "cold"), "a synonym for happy" with
+        words like it; "which planet ..." with things of that kind (drivers/tools/relations.py: typed), or
+        nothing; a word (or an inflected form) with its senses, its plural when a noun and its opposite when
+        it has one; anything else with the senses whose words and glosses share its rarest words ("What is
+        frozen water called?" finds "ice (noun): water frozen in the solid state")."""
         said = " ".join(asking.ASIDE.sub("", query.lower()).split())  # its quotes kept: "is 'nocturnal'?"
         q = said.strip(" .,;:!?\"'")
         asked = asking.RELATION.search(q)
