@@ -1,6 +1,7 @@
 """The kernel API client: typed async calls to the daemon over its Unix socket, or over TCP (llmos/remote.py)."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import AsyncGenerator
 from pathlib import Path
@@ -18,6 +19,24 @@ from . import remote
 
 _encoder = msgspec.json.Encoder()
 _decoder = msgspec.json.Decoder(m.AnyMessage)
+
+
+def quiet_cancelled_waits() -> None:
+    """A socket that becomes ready in the same loop turn as its cancelled wait makes anyio's readiness callback
+    set a result on a cancelled future, and asyncio prints that InvalidStateError as a traceback on stderr;
+    nothing is lost, so this loop drops exactly that one report and passes every other on as before."""
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not on asyncio
+        return
+    if loop.get_exception_handler() is not None:
+        return
+
+    def handler(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if isinstance(context.get("exception"), asyncio.InvalidStateError) and ".set_result" in repr(context.get("handle")):
+            return
+        lp.default_exception_handler(context)
+    loop.set_exception_handler(handler)
 
 
 class KernelError(Exception):
@@ -106,6 +125,7 @@ class Client:
         self._opening: anyio.Lock | None = None
 
     async def __aenter__(self) -> Client:
+        quiet_cancelled_waits()
         await self._connection()
         return self
 
