@@ -152,9 +152,8 @@ KIND_SHARE = 0.4  # a sense of the kind scores at least this share of the best s
 
 def kinds(wn: WordNet, noun: str) -> set[Key]:
     """The commonest sense a noun names: what "which planet" asks for one of."""
-    lemma = wn.lemma(noun) or noun
-    nouns = sorted((k for k in wn.lemmas.get(lemma, []) if k[0] == "noun"), key=lambda k: -wn.used.get((lemma, k), 0))
-    return set(nouns[:1])
+    top = wn.commonest(wn.lemma(noun) or noun, "noun")
+    return {top} if top else set()
 
 
 def of_kind(wn: WordNet, key: Key, kind: set[Key]) -> bool:

@@ -142,13 +142,15 @@ class WordNet:
         """A sense's first word, as written ("carbon dioxide")."""
         return self.senses[key].words[0].replace("_", " ")
 
+    def commonest(self, lemma: str, part: str = "") -> Key | None:
+        """The lemma's sense (of ``part``, when given) most often tagged in WordNet's corpus; of equals, the first."""
+        keys = [k for k in self.lemmas.get(lemma, []) if not part or k[0] == part]
+        return max(keys, key=lambda k: self.used.get((lemma, k), 0)) if keys else None
+
     def alike(self, lemma: str) -> set[str]:
         """The other one-word names of a lemma's commonest sense ("closest": nearest; "take in": absorb)."""
-        keys = self.lemmas.get(lemma, [])
-        if not keys:
-            return set()
-        top = max(keys, key=lambda k: self.used.get((lemma, k), 0))
-        return {w.lower() for w in self.senses[top].words if "_" not in w and w.lower() != lemma}
+        top = self.commonest(lemma)
+        return {w.lower() for w in self.senses[top].words if "_" not in w and w.lower() != lemma} if top else set()
 
     def idf(self, found: set[Key]) -> float:
         """How rare a word is: the log of how many senses there are over how many it is found in."""

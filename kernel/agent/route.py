@@ -50,10 +50,10 @@ def vocabulary(text: str) -> set[str]:
 
 def plausible(tool: Any, task: str, pattern: str = "") -> bool:
     """Whether a task the likelihood route gives ``tool`` names anything the tool is about: a word (or the
-    start of one) of its description, its topics (drivers/tools/base.py) or its ``[agent.route]`` pattern ("Tell me todays weekday" and the
-    clock's "weekday").  The likeliest of a few tools is
-    still a guess: "At what temperature does water boil?" is likelier under the clock's description than
-    under "a general question", and the clock's reading then became the answer."""
+    start of one) of its description, its topics (drivers/tools/base.py) or its ``[agent.route]`` pattern
+    ("Tell me todays weekday" and the clock's "weekday").  The likeliest of a few tools is still a guess:
+    "At what temperature does water boil?" is likelier under the clock's description than under "a general
+    question", and the clock's reading then became the answer."""
     said = vocabulary(task)
     about = vocabulary(f"{tool.description or ''} {tool.name} {' '.join(tool.topics)} {pattern}")
     return any(w.startswith(a) or a.startswith(w) for w in said for a in about)

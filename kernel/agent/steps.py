@@ -7,7 +7,8 @@ import copy
 import re
 from typing import Any
 
-from kernel.agent.sums import NOT_SUMS, NUM, expressions
+from kernel.agent.stories import NUM
+from kernel.agent.sums import NOT_SUMS, expressions
 from syscalls.errors import SyscallError
 
 TIGHT_CHARS = 120  # every string of the action at most this long on the second try

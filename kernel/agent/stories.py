@@ -106,16 +106,18 @@ def shared(task: str) -> str | None:
     return f"{nums[0]} * {part} / ({x} + {y})" if part else None
 
 
-FACTOR = re.compile(rf"\b1\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)
-MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+)\b", re.IGNORECASE)
-
-
 def one(unit: str) -> str:
     """A unit's singular: "inches" is "inch", "miles" "mile", "km" "km"."""
     u = unit.lower()
     if re.search(r"(?:ch|sh|x|s)es$", u):
         return u[:-2]
     return u[:-1] if u.endswith("s") and not u.endswith("ss") and len(u) > 2 else u
+
+
+FACTOR = re.compile(rf"\b1\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)
+MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+)\b", re.IGNORECASE)
+
+
 PRICE = re.compile(rf"(?:\$\s*|\b(?:costs?|priced at|for|is)\s+\$?)({NUM})", re.IGNORECASE)
 PER_ONE = re.compile(r"\b(?:per|each|a single|one)\s+[a-z]+\b|\bhow much (?:is|does|do|will)\s+(?:each|one)\b|\beach\b[^.?!]*\?", re.IGNORECASE)
 
@@ -174,13 +176,12 @@ def rate(task: str) -> str | None:
     m, nums = PER.search(task), numbers(task)
     if not m or len(nums) != 2:
         return None
-    top, per = one(m.group(1)), one(m.group(2))
     units = {one(u): n.replace(",", "") for n, u in MEASURED.findall(task[:m.start()] + " " + task[m.end():])}
-    alike = {u: n for u, n in units.items() if u.startswith(top[:3]) or top.startswith(u)}, \
-        {u: n for u, n in units.items() if u.startswith(per[:3]) or per.startswith(u)}
-    if len(alike[0]) != 1 or len(alike[1]) != 1 or alike[0] == alike[1]:
-        return None
-    return f"{next(iter(alike[0].values()))} / {next(iter(alike[1].values()))}"
+
+    def measured_in(unit: str) -> list[str]:  # "km" is the "km" of "312 km", "litre" the "litres" of "24 litres"
+        return [n for u, n in units.items() if u.startswith(unit[:3]) or unit.startswith(u)]
+    tops, pers = measured_in(one(m.group(1))), measured_in(one(m.group(2)))
+    return f"{tops[0]} / {pers[0]}" if len(tops) == 1 and len(pers) == 1 and tops != pers else None
 
 
 CELSIUS = re.compile(rf"({NUM})\s*(?:°\s*|degrees?\s+)?c(?:elsius|entigrade)?\b", re.IGNORECASE)

@@ -6,11 +6,11 @@ import re
 from functools import partial
 from typing import Any
 
+from drivers.tools.asking import NUMBER_WORDS
 from drivers.tools.calc import CalcError, evaluate
 
-from .stories import story
+from .stories import NUM, story
 
-NUM = r"\d[\d,]*(?:\.\d+)?"
 ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
             "tenth": 10, r"\d+(?:st|nd|rd|th)": 0}  # "to the third power", "to the 5th power"
 NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
@@ -134,7 +134,7 @@ def read_whole(task: str) -> str | None:
     return None
 
 
-COUNTS = {w: i for i, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve".split())}
+COUNTS = {w: n for w, n in NUMBER_WORDS.items() if n <= 12}  # "four of us"
 SPLIT = re.compile(r"\b(\d+|" + "|".join(COUNTS) + r")\s+(?:of us|people|friends|ways|persons|roommates|colleagues)\b"
                    r"|\b(?:between|among|by)\s+(?:the\s+)?(\d+|" + "|".join(COUNTS) + r")\b(?:\s+(?:of us|people|friends|ways))?",
                    re.IGNORECASE)
