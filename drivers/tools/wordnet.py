@@ -21,7 +21,7 @@ NEAR = 0.5  # ... each with at least this share of the best one's score
 ALIKE = 0.5  # a word of the same sense as the text's counts this share of its weight in a search
 GLOSS_CHARS = 70  # a gloss is cut to this many characters
 
-BINOMIAL = re.compile(r"^[A-Z][a-z]+_[a-z]+$")  # a Latin name of a species: "Panthera_leo"
+BINOMIAL = re.compile(r"^[A-Z][a-z]+_[a-z]+(?:us|a|um|is|ae|i|o|x|s)$")  # a species in Latin, "Panthera_leo"; not "French_capital"
 Key = tuple[str, str]  # a sense: its part of speech and its offset in that part's data file
 
 
