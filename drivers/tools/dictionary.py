@@ -40,7 +40,7 @@ class Dictionary(Tool):
             lexicon = await self.lexicon()
         except LexiconError as exc:
             return ToolOutput(f"error: {exc}", is_error=True)
-        lines = lexicon.look_up(word)
+        lines = await anyio.to_thread.run_sync(lexicon.look_up, word)  # up to 0.3 s of search: not on the kernel's loop
         if not lines:
             # an error, not a reading: the agent loop holds an answer to a reading (answer_from), not to this
             return ToolOutput(f"no entry for {word.strip()!r}", is_error=True, data=[])
