@@ -54,15 +54,22 @@ def scaled(task: str) -> str | None:
 def priced(task: str) -> str | None:
     """Items at a price each, and single items at a price, summed when the task asks for the total ("3 t-shirts
     at 14.99 each plus 2 packs of socks at 4.50 each")."""
-    if not TOTAL.search(task):
-        return None
+    terms = bought(task)
+    if not TOTAL.search(task) or not terms or sorted(numbers(task)) != sorted(terms[1]):
+        return None  # every number a count or a price
+    return terms[0]
+
+
+def bought(task: str) -> tuple[str, list[str]] | None:
+    """Items at a price each and single items at a price, as a sum and the numbers it takes ("3 t-shirts at 14.99
+    each plus a cap for 12": ("3 * 14.99 + 12", [3, 14.99, 12])); None when an item has no price."""
     each = EACH.findall(task)
     singles = SINGLE.findall(EACH.sub(" ", task))
-    unpriced = re.search(r"\b(?:and|plus|with)\s+(?:a|an|one|some|two|three)\s+[a-z]", SINGLE.sub(" ", EACH.sub(" ", task)))
-    if not each or unpriced or sorted(numbers(task)) != sorted([n for pair in each for n in pair] + singles):
-        return None  # every number a count or a price, and every item priced
+    if (not each and not singles
+            or re.search(r"\b(?:and|plus|with)\s+(?:a|an|one|some|two|three)\s+[a-z]", SINGLE.sub(" ", EACH.sub(" ", task)))):
+        return None
     terms = [f"{n.replace(',', '')} * {p.replace(',', '')}" for n, p in each] + [s.replace(",", "") for s in singles]
-    return " + ".join(terms)
+    return " + ".join(terms), [n.replace(",", "") for n in [*(n for pair in each for n in pair), *singles]]
 
 
 def left(task: str) -> str | None:
@@ -116,6 +123,7 @@ def one(unit: str) -> str:
 
 FACTOR = re.compile(rf"\b1\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)
 MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+)\b", re.IGNORECASE)
+FEET_INCHES = re.compile(r"\b(\d+)\s*(?:feet|foot|ft|')\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*(?:inches|inch|in\b|\")", re.IGNORECASE)
 
 
 PRICE = re.compile(rf"(?:\$\s*|\b(?:costs?|priced at|for|is)\s+\$?)({NUM})", re.IGNORECASE)
@@ -129,6 +137,9 @@ def converted(task: str) -> str | None:
     if not m:
         return None
     unit, factor, other = one(m.group(1)), m.group(2), one(m.group(3))
+    if (tall := FEET_INCHES.search(task)) and len(numbers(task)) == 4:  # "5 feet 9 inches", "1 inch = 2.54 cm"
+        ft, inch = tall.groups()
+        return f"({ft} * 12 + {inch}) * {factor}" if unit == "inch" else f"({ft} + {inch} / 12) * {factor}" if unit in ("foot", "feet", "ft") else None
     rest = [(n.group(1).replace(",", ""), one(n.group(2))) for n in MEASURED.finditer(task[:m.start()] + " " + task[m.end():])]
     if len(rest) != 1 or len(numbers(task)) != 3:  # the measure, the 1 and the factor
         return None
@@ -167,6 +178,23 @@ def speed(task: str) -> str | None:
     return f"{dist[0].replace(',', '')} / {spent}"
 
 
+CLOCKED = re.compile(rf"\b({NUM})\s*(h(?:ou)?rs?|h|min(?:ute)?s?|sec(?:ond)?s?)\b", re.IGNORECASE)
+PACE = re.compile(r"\b(?:pace|minutes?|mins?)\b[^.?!]{0,20}?\b(?:per|a|an|/|for each|every)\s*(?:km|kilomet(?:er|re)|mile|mi)\b", re.IGNORECASE)
+
+
+def pace(task: str) -> str | None:
+    """Minutes per kilometre or mile, from a distance and a time in hours, minutes and seconds ("5 km in 27
+    minutes 30 seconds ... pace in minutes per kilometre": (27 + 30 / 60) / 5)."""
+    dist, parts = DISTANCE.findall(task), CLOCKED.findall(task)
+    if len(dist) != 1 or not parts or not PACE.search(task):
+        return None
+    if sorted(numbers(task)) != sorted([dist[0].replace(",", ""), *(n.replace(",", "") for n, _ in parts)]):
+        return None
+    scale = {"h": " * 60", "m": "", "s": " / 60"}
+    minutes = " + ".join(f"{n.replace(',', '')}{scale[u[0].lower()]}" for n, u in parts)
+    return f"{minutes if len(parts) == 1 else f'({minutes})'} / {dist[0].replace(',', '')}"
+
+
 PER = re.compile(r"\b(?:how (?:many|much)|in) ([a-z]+) (?:per|a|an|for each|to the|to a) ([a-z]+)\b", re.IGNORECASE)  # "in minutes per km"
 
 
@@ -202,6 +230,7 @@ def temperature(task: str) -> str | None:
 
 LENGTH = r"(?:m|metres?|meters?|ft|feet|foot|yards?|yd|cm|inches|inch|in)"
 AREA = re.compile(rf"({NUM})\s*{LENGTH}?\s*(?:by|x|×)\s*({NUM})\s*{LENGTH}?\b", re.IGNORECASE)
+COVERS = re.compile(rf"\bcover(?:s|ing)?\s+(?:about\s+|up to\s+)?({NUM})\s*(?:square|sq\.?)\s*{LENGTH}", re.IGNORECASE)
 PER_AREA = re.compile(rf"\$?({NUM})\s*(?:dollars?\s+)?(?:per|a|an|for each|/)\s*(?:square|sq\.?)\s*{LENGTH}", re.IGNORECASE)
 
 
@@ -214,6 +243,8 @@ def area(task: str) -> str | None:
     sides = f"{m.group(1).replace(',', '')} * {m.group(2).replace(',', '')}"
     if price and len(nums) == 3:
         return f"{sides} * {price.group(1).replace(',', '')}"
+    if (each := COVERS.search(task)) and len(nums) == 3:  # "boxes that each cover 20 square feet": whole boxes
+        return f"ceil({sides} / {each.group(1).replace(',', '')})"
     return sides if len(nums) == 2 and re.search(r"\barea\b|\bsquare (?:m|metres?|meters?|feet|ft|yards?)\b", task, re.I) else None
 
 
@@ -234,7 +265,7 @@ def overtime(task: str) -> str | None:
     return f"{r} * {h}" if float(h) <= float(b) else f"{r} * {b} + {r} * {times} * ({h} - {b})"
 
 
-READINGS = (interest, shared, overtime, converted, temperature, area, priced, scaled, unit_price, speed, rate, left)
+READINGS = (interest, shared, overtime, converted, temperature, area, priced, scaled, unit_price, pace, speed, rate, left)
 
 
 def story(task: str) -> str | None:

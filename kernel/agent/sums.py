@@ -9,6 +9,7 @@ from typing import Any
 from drivers.tools.asking import NUMBER_WORDS
 from drivers.tools.calc import CalcError, evaluate
 
+from .bills import PAID, bill
 from .stories import NUM, story
 
 ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
@@ -87,13 +88,12 @@ def rewrite(task: str) -> str:
 
 PERCENT = re.compile(rf"({NUM})\s*(?:%|percent\b)", re.IGNORECASE)
 AMOUNT = re.compile(rf"(?<![\d.])\$?({NUM})(?!\s*(?:%|percent\b)|\d|\.\d)", re.IGNORECASE)
-PAID = re.compile(rf"\b(?:paid|pay|paying|gave|give|handed|hand)\b[^.?!\d]{{0,20}}\$?({NUM})", re.IGNORECASE)
 
 
 def whole(task: str) -> str | None:
     """A sum read from the whole task: one of the forms below (``read_whole``), or one a word problem states in
-    parts (kernel/agent/stories.py); None when it is none of these."""
-    return read_whole(task) or story(task)
+    parts (kernel/agent/bills.py, kernel/agent/stories.py); None when it is none of these."""
+    return read_whole(task) or bill(task) or story(task)
 
 
 def read_whole(task: str) -> str | None:

@@ -41,6 +41,11 @@ from kernel.agent.sums import expressions
     ("My bedroom is 4.2 m by 3.5 m and the flooring I like costs $38 per square metre. How much will it cost?", 558.6),
     ("Our monthly take-home pay is $4,800. Rent is $1,650, utilities are $210, groceries $640 and the car payment is "
      "$385. How much is left over each month?", 1915),  # "each month" is a time, not a share
+    ("I ran 5 km in 27 minutes 30 seconds. What was my average pace in minutes per kilometre?", 5.5),
+    ("A half marathon of 13.1 miles took me 1 hour 58 minutes. What pace is that in minutes per mile?", 118 / 13.1),
+    ("I'm 5 feet 9 inches tall. How many centimetres is that, using 1 inch = 2.54 cm?", 175.26),
+    ("My bedroom is 14 feet by 12 feet. Laminate flooring comes in boxes that each cover 20 square feet, and I can "
+     "only buy whole boxes. How many boxes do I need?", 9),  # a part box is a whole box
 ])
 def test_a_story_is_read_as_a_person_sets_it_out(task, value):
     expr = story(task)
