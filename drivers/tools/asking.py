@@ -35,6 +35,8 @@ RANKED_FIRST = re.compile(r"\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:
 SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
 BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
 SAYS = re.compile(r"\b(?:which|what)\s+(?:[a-z]+\s+)?animal\s+(?:says|makes|goes)\s+(?:(?:a|an|the)\s+)?['\"]?([a-z]+)")  # "which farm animal says moo"
+SOUND = re.compile(r"\bwhat (?:sound|noise|call|cry)s? (?:does|do|would|will|can) (?:an?\s+|the\s+)?([a-z]+) make\b|\bwhat does "
+                   r"(?:an?\s+|the\s+)?([a-z]+) say\b|\b(?:sound|noise|cry) (?:of|made by|that) (?:an?\s+|the\s+)?([a-z]+)")  # a donkey's: bray
 NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
 ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
 # "a synonym for 'happy'", "another word for big", "a word that means the same as fast"; "that starts with h"
@@ -48,8 +50,11 @@ MEANS = re.compile(r"\bwhat does (?!it\b)(?:the word\s+)?['\"‘“]?([a-z-]+)['
                    r"['\"‘“]?([a-z-]+)|^define\s+(?:the word\s+)?['\"‘“]?([a-z-]+)|\bwhat does it mean (?:if|when|that|to be)\b"
                    r".*?\b(?:is|are|be|being)(?:\s+(?:described|called|said to be|known))?(?:\s+as)?\s+(?:an?\s+|very\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s*$")
 # "which planet is closest to the sun", "what colour do you get if ...": the kind of thing the answer is
-TYPED = re.compile(r"\b(?:which|what)\s+(?:kind|type|sort)?(?:\s+of\s+)?(?!is\b|are\b|was\b|were\b|do\b|does\b|did\b|can\b)"
-                   r"([a-z]+)\s+(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|[a-z]+s)\b")
+# "what type of tall, towering cloud usually brings ...": the kind, after the words that qualify it (group 1)
+NOT_QUALIFIERS = r"(?:in|on|at|of|for|to|from|with|by|the|an?)\b"
+TYPED = re.compile(rf"\b(?:which|what)\s+(?:(?:kind|type|sort)\s+of\s+)?(?!is\b|are\b|was\b|were\b|do\b|does\b|did\b|can\b)"
+                   rf"((?:(?!{NOT_QUALIFIERS})[a-z-]+,?\s+){{0,3}}?)(?!{NOT_QUALIFIERS})([a-z]+)\s+(?:(?:usually|often|always|typically|normally|mostly|commonly|generally)\s+)?"
+                   r"(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|[a-z]+s)\b")
 QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 
 

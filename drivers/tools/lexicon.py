@@ -52,12 +52,16 @@ class Lexicon(WordNet):
         says = asking.SAYS.search(q)  # the sound's own entry names the animal ("moo: the sound made by a cow or bull")
         if says and (sound := self.lemma(says.group(1))) is not None:
             return self.entry(sound)
+        animal = asking.SOUND.search(plain)  # "what sound does a donkey make": bray
+        if animal and (made := relations.sound_of(self, next(g for g in animal.groups() if g))):
+            return [self.describe(k) for k in made]
         young = asking.YOUNG.search(plain) if asking.NAMING.search(q) else None  # "what is a baby frog called"
         if young and (named := relations.young_of(self, young.group(1))):
             return [self.describe(k) for k in named]
-        if kind := asking.TYPED.search(plain):  # "which planet ...": a planet, or nothing
-            rest = plain[:kind.start(1)] + plain[kind.end(1):]  # found by what it says of the thing, not by its kind
-            return relations.typed(self, kind.group(1), plain, self.scored(rest))
+        kind = asking.TYPED.search(plain)
+        if kind and all(self.is_a(w, "adj") for w in asking.tokens(kind.group(1))):  # "which planet ...": a planet, or nothing
+            rest = plain[:kind.start(2)] + plain[kind.end(2):]  # found by what it says of the thing, not by its kind
+            return relations.typed(self, kind.group(2), plain, self.scored(rest))
         means = asking.MEANS.search(q)  # "what does it mean if an animal is nocturnal": that word's entry
         if means and (word := self.lemma(next(g for g in means.groups() if g))) is not None:
             return self.entry(word)

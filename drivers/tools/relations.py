@@ -73,9 +73,11 @@ def ranking(wn: WordNet, superlative: str, thing: str, question: str) -> list[Ke
     "Everest: ...; the highest mountain in the world"), not second or third ("the 2nd longest river"), the best
     by search score first; none when no gloss says it."""
     head = re.escape(wn.lemma(thing.split()[-1]) or thing.split()[-1])
-    says = re.compile(rf"(?<!\d(?:st|nd|rd|th) )(?<!second )(?<!third )\b{superlative}\s+(?:[\w-]+\s+){{0,2}}?{head}(?:e?s)?\b",
+    sups = [superlative, *like_superlatives(wn, superlative)]
+    says = re.compile(rf"(?<!\d(?:st|nd|rd|th) )(?<!second )(?<!third )\b(?:{'|'.join(sups)})\s+(?:[\w-]+\s+){{0,2}}?{head}(?:e?s)?\b",
                       re.IGNORECASE)  # the thing itself: "organ", not "organism"
-    found = {k: m for k in wn.gloss_words.get(superlative, set()) if (m := says.search(wn.senses[k].gloss))}
+    said = {k for s in sups for k in wn.gloss_words.get(s, set()) | wn.said_superlatives.get(s, set())}
+    found = {k: m for k in said if (m := says.search(wn.senses[k].gloss))}
 
     def scope(k: Key) -> int:
         """0: the world's; 1: unqualified; 2: within a place ("the longest river in the United States")."""
@@ -87,6 +89,42 @@ def ranking(wn: WordNet, superlative: str, thing: str, question: str) -> list[Ke
         return 2 if re.match(r"\s+(?:in|of)\s", after) or placed else 1
     best = {k: i for i, k in enumerate(wn.search(question))}
     return sorted(found, key=lambda k: (scope(k), best.get(k, len(best)), len(wn.senses[k].gloss)))[:FOUND]
+
+
+def like_superlatives(wn: WordNet, superlative: str) -> list[str]:
+    """The superlatives of the other names of the adjective's commonest sense that some gloss uses ("biggest":
+    largest, from "large, big")."""
+    stem = superlative[:-3]
+    base = next((c for c in (wn.base.get(superlative, ""), stem, stem + "e", stem[:-1], stem[:-1] + "y") if c and wn.is_a(c, "adj")), "")
+    top = wn.commonest(base, "adj") if base else None
+    near = [top, *wn.pointed(top, "&")] if top else []  # "tall" is like "high"
+    others = list(dict.fromkeys(w.lower() for k in near for w in wn.senses[k].words if "_" not in w and w.lower() != base))
+    forms = [next((f for f, lemma in wn.base.items() if lemma == w and f.endswith("est")), "")
+             or (w + "st" if w.endswith("e") else w[:-1] + "iest" if w.endswith("y") else w + "est") for w in others]
+    return [f for f in forms if f in wn.gloss_words or f in wn.said_superlatives]
+
+
+def sound_of(wn: WordNet, animal: str) -> list[Key]:
+    """The sounds an animal makes: nouns whose gloss is a sound or cry of it, or of what it is a kind of ("bray:
+    the cry of an ass", for a donkey), those of the animal itself first."""
+    own = wn.lemmas.get(wn.lemma(animal) or animal, [])
+    ups = [up for k in own for up in wn.pointed(k, "@")]
+
+    def named(keys: list[Key]) -> str:
+        return "|".join(sorted({re.escape(w.lower().replace("_", " ")) for k in keys for w in wn.senses[k].words}, key=len, reverse=True))
+
+    found: list[Key] = []
+    for names in (named(own), named(ups)):
+        if not names:
+            continue
+        cry = re.compile(rf"^(?:the\s+)?((?:\w+\s+){{0,2}}?)(?:sounds?|cry|cries|noise|call)\b[^;]*?\b(?:of|by)\s+(?:an?\s+|the\s+)?"
+                         rf"(?:male\s+|female\s+|young\s+)?(?:{names})(?:e?s)?\b", re.IGNORECASE)
+        cands = {k for w in ("sound", "cry", "noise", "call") for k in wn.gloss_words.get(w, set()) if k[0] == "noun"}
+        said = {k: m for k in cands if k not in found and (m := cry.search(wn.senses[k].gloss))}
+        found += sorted(said, key=lambda k: (len(said[k].group(1)), len(wn.senses[k].gloss), k))  # "the sound", then "the yowling sound"
+        if found:
+            break
+    return found[:FOUND]
 
 
 def count_of(wn: WordNet, noun: str, rest: str) -> str | None:

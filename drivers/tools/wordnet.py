@@ -67,8 +67,11 @@ class WordNet:
             if number.isdigit() and count.isdigit() and 0 < int(number) <= len(keys):
                 self.used[(word, keys[int(number) - 1])] = int(count)
         self.gloss_words: dict[str, set[Key]] = defaultdict(set)  # a word, and its lemma -> senses
+        self.said_superlatives: dict[str, set[Key]] = defaultdict(set)  # "largest" in an example: "your skin is the largest organ"
         lemmas: dict[str, str | None] = {}
         for key, sense in self.senses.items():
+            for w in re.findall(r'"[^"]*\b([a-z]+est)\b', sense.gloss):
+                self.said_superlatives[w].add(key)
             for w in set(tokens(" ".join(sense.words) + " " + re.sub(r'"[^"]*"', " ", sense.gloss))):  # not its examples
                 self.gloss_words[w].add(key)
                 base = lemmas[w] if w in lemmas else lemmas.setdefault(w, self.lemma(w))

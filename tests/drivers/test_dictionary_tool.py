@@ -220,3 +220,22 @@ async def test_the_real_wordnet_reads_synonyms_meanings_kinds_and_young():
     assert (await ask("What is a baby frog called?")).startswith("tadpole")  # a larva: a young one
     assert (await ask("Which continent is Kenya in?")).startswith("africa: as in Kenya")  # a name is its own word
     assert (await ask("What is the largest mammal on Earth?")).startswith("blue whale, sulfur bottom (noun)")  # no Latin
+
+
+async def test_the_real_wordnet_reads_ranks_in_examples_like_superlatives_sounds_and_qualified_kinds():
+    require((DEFAULT_DIR / "index.noun").is_file(), f"WordNet ({DEFAULT_DIR}, Debian's wordnet-base)")
+    tool = Dictionary()
+
+    async def ask(q: str) -> str:
+        return (await tool.call({"word": q})).output
+    # a rank a sense's example states ("your skin is the largest organ of your body"), asked with a like word
+    for q in ("What is the largest organ of the human body?", "What's the biggest organ in the human body?"):
+        assert (await ask(q)).startswith("skin, tegument, cutis (noun)"), q
+    assert (await ask("What's the biggest ocean in the world?")).startswith("Pacific")  # "big" is like "large"
+    # an animal's sound: a sound or cry of it, or of what it is a kind of (a donkey is an ass)
+    assert (await ask("What sound does a donkey make?")).startswith("bray (noun): the cry of an ass")
+    assert (await ask("what sound does a cat make")).startswith("meow, mew")  # "the sound", before "the yowling sound"
+    assert (await ask("What does a dog say?")).startswith("bark (noun): the sound made by a dog")
+    # a kind after the adjectives that qualify it
+    assert (await ask("What type of tall, towering cloud usually brings thunderstorms?")).startswith("cumulonimbus")
+    assert (await ask("What sweet food do bees make?")).startswith("honey")
