@@ -22,24 +22,35 @@ def plural_of(wn: WordNet, noun: str) -> str:
     return noun + "s"
 
 
-def opposite(wn: WordNet, key: Key, head: bool = False) -> str | None:
-    """The antonym of a sense; with ``head``, a satellite adjective's is its head's ("huge" is like
-    "large": "small")."""
-    ptrs = wn.senses[key].pointers
-    direct = next((wn.senses[(PART_OF.get(p, ""), off)].words[0].replace("_", " ")
-                   for sym, off, p in ptrs if sym == "!" and (PART_OF.get(p, ""), off) in wn.senses), None)
-    if direct or not head:
-        return direct
-    return next((o for sym, off, _p in ptrs if sym == "&" and wn.senses[key].satellite and ("adj", off) in wn.senses
-                 and (o := opposite(wn, ("adj", off), head=False))), None)
+def opposite(wn: WordNet, key: Key) -> str | None:
+    """The antonym of a sense."""
+    return next((wn.senses[k].words[0].replace("_", " ") for k in wn.pointed(key, "!")), None)
 
 
 def opposite_of(wn: WordNet, lemma: str) -> str | None:
     """The antonym of the word's first sense that has one, an adjective's first ("full" is "empty",
-    not the verb's "wane"), then an adverb's, a verb's, a noun's; failing all of them, the antonym of
-    the first satellite adjective's head ("huge" is "small")."""
+    not the verb's "wane"), then an adverb's, a verb's, a noun's; failing all of them, the opposites of
+    its satellite adjectives' heads (``heads_opposites``: "huge" is "small")."""
     keys = sorted(wn.lemmas.get(lemma, []), key=lambda k: OPPOSITES_FIRST.index(k[0]))
-    return next((o for head in (False, True) for k in keys if (o := opposite(wn, k, head))), None)
+    own = next((o for k in keys if (o := opposite(wn, k))), None)
+    return own or ", ".join(heads_opposites(wn, keys)[:2]) or None
+
+
+def heads_opposites(wn: WordNet, keys: list[Key]) -> list[str]:
+    """The antonyms of the heads of a word's satellite senses, and of the other senses of those heads' words,
+    the commoner first by WordNet's tag counts: "ancient" is like "past" and like "old" (a person's age), and
+    "old" is also "not new": new, young, present."""
+    found: dict[str, int] = {}
+    for k in keys:
+        if k[0] != "adj" or not wn.senses[k].satellite:
+            continue
+        for head in wn.pointed(k, "&"):
+            word = wn.senses[head].words[0].lower()
+            for sense in [head, *(h for h in wn.lemmas.get(word, []) if h[0] == "adj" and not wn.senses[h].satellite)]:
+                for a in wn.pointed(sense, "!"):
+                    name = wn.senses[a].words[0].replace("_", " ")
+                    found[name] = max(found.get(name, 0), wn.used.get((name.lower(), a), 0))
+    return sorted(found, key=lambda w: -found[w])
 
 
 def past_of(wn: WordNet, verb: str, participle: bool = False) -> str:

@@ -239,3 +239,6 @@ async def test_the_real_wordnet_reads_ranks_in_examples_like_superlatives_sounds
     # a kind after the adjectives that qualify it
     assert (await ask("What type of tall, towering cloud usually brings thunderstorms?")).startswith("cumulonimbus")
     assert (await ask("What sweet food do bees make?")).startswith("honey")
+    # a satellite's opposites: its heads' and their words' other senses', the two commonest
+    assert await ask("What's the opposite of 'ancient'?") == "new, young"
+    assert await ask("the opposite of huge") == "small"
