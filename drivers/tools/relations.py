@@ -6,7 +6,7 @@ import re
 
 from . import asking
 from .asking import STOP, number_value
-from .wordnet import FOUND, NEAR, PART_OF, Key, WordNet
+from .wordnet import FOUND, NEAR, Key, WordNet
 
 OPPOSITES_FIRST = ("adj", "adv", "verb", "noun")  # whose antonym answers "the opposite of X"
 SENSES = 2  # senses of a thing read for a count
