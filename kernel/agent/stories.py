@@ -12,7 +12,7 @@ NUMBER = re.compile(rf"(?<![\d.])\$?({NUM})(?:\s*(?:%|percent\b))?", re.IGNORECA
 COUNTED = re.compile(rf"(?<![\d.$])({NUM})\s+(?:[a-z-]+\s+){{0,2}}?([a-z]+?)(?:e?s)?\b", re.IGNORECASE)  # "12 cookies"
 PEOPLE = re.compile(r"\s+(?:servings|persons|guests|portions)\b", re.IGNORECASE)  # "for 10 servings" is 10 people
 TIME_ASKED = re.compile(r"\bhow (?:long|many (?:days|hours|minutes|weeks|months|years))\b", re.IGNORECASE)
-ASKS = re.compile(r"\bhow (?:many|much)\b", re.IGNORECASE)
+ASKS = re.compile(r"\bhow (?:many|much|far)\b", re.IGNORECASE)
 EACH = re.compile(rf"(?<![\d.])({NUM})\s+(?:[a-z-]+\s+){{0,4}}?(?:at|for|@)\s+\$?({NUM})\s*(?:each|apiece|a piece|per (?:item|piece|pack|one))\b",
                   re.IGNORECASE)
 SINGLE = re.compile(rf"\b(?:a|an|one)\s+(?:[a-z-]+\s+){{1,4}}?(?:for|at|costing|priced at)\s+\$?({NUM})\b", re.IGNORECASE)

@@ -10,6 +10,7 @@ from drivers.tools.asking import NUMBER_WORDS
 from drivers.tools.calc import CalcError, evaluate
 
 from .bills import PAID, bill
+from .figures import figure
 from .stories import NUM, story
 
 ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
@@ -19,6 +20,11 @@ NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
 WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:the\s+)?square root(?:\s+of)?\s+({NUM})|\bsqrt\s+({NUM})", r"sqrt(\1\2)"),
     (r"(?<![\w.])(\d+(?:\.\d+)?)[eE]([+-]?\d+)\b", r"(\1 * 10 ^ \2)"),  # 2.4e3
+    (rf"\b(?:the\s+)?cube root(?:\s+of)?\s+({NUM})", r"(\1 ^ (1 / 3))"),
+    (rf"\bdouble\s+({NUM})", r"(\1 * 2)"), (rf"\btriple\s+({NUM})", r"(\1 * 3)"), (rf"\bhalve\s+({NUM})", r"(\1 / 2)"),
+    (rf"\b(?:a\s+|one\s+)?half of\s+({NUM})", r"(\1 / 2)"), (rf"\b(?:a\s+|one\s+)?(?:quarter|fourth) of\s+({NUM})", r"(\1 / 4)"),
+    (rf"\b(?:a\s+|one\s+)?third of\s+({NUM})", r"(\1 / 3)"),
+    (rf"(?<![\d.])({NUM})\s*/\s*({NUM})\s+(?:as|in|into|to)\s+(?:a\s+)?percent(?:age)?\b", r"\1 / \2 * 100"),  # "3/4 as a percentage"
     (rf"\b(?:the\s+)?square of\s+({NUM})", r"\1 ^ 2"), (rf"\b(?:the\s+)?cube of\s+({NUM})", r"\1 ^ 3"),
     (rf"\b(?:subtract|deduct)\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
     (rf"\btake\s+(?:away\s+)?({NUM})\s+(?:away\s+)?from\s+({NUM})", r"\2 - \1"),
@@ -34,10 +40,8 @@ WORDS: list[tuple[str, Any]] = [
     (rf"({NUM})\s*(?:°\s*|degrees?\s+)?f(?:ahrenheit)?\s+(?:to|in|into)\s+(?:degrees\s+)?c(?:elsius|entigrade)?\b", r"(\1 - 32) * 5 / 9"),
     (rf"({NUM})\s*(?:°\s*|degrees?\s+)?c(?:elsius|entigrade)?\s+(?:to|in|into)\s+(?:degrees\s+)?f(?:ahrenheit)?\b", r"\1 * 9 / 5 + 32"),
     # a second step on the first's result: "1250 divided by 25, then add 18 to that"
-    (rf",?\s*(?:and\s+)?then\s+add\s+({NUM})(?:\s+to\s+(?:that|it|the result))?", r" + \1"),
+    (rf"(?<=[\d)])\s*,?\s*(?:and\s+)?(?:then\s+)?add\s+({NUM})(?:\s+to\s+(?:that|it|the result))?", r" + \1"),
     (rf",?\s*(?:and\s+)?then\s+(?:subtract|take away)\s+({NUM})(?:\s+from\s+(?:that|it|the result))?", r" - \1"),
-    (rf",?\s*(?:and\s+)?then\s+multiply\s+(?:that|it|the result)\s+by\s+({NUM})", r" * \1"),
-    (rf",?\s*(?:and\s+)?then\s+divide\s+(?:that|it|the result)\s+by\s+({NUM})", r" / \1"),
     (rf"\b(?:the\s+)?(?:average|mean) of\s+({NUM})((?:\s*,\s*{NUM})*)\s*,?\s+and\s+({NUM})", "AVG"),
     (rf"\b(?:add(?:\s+up)?|sum of|total of|sum)\s+({NUM})((?:\s*(?:,|\band\b)\s*{NUM})*)\s*,?\s+and\s+({NUM})", "SUM"),
     (rf"({NUM})\s*(?:percent|%)\s+of\s+({NUM})", r"\1 / 100 * \2"),
@@ -83,7 +87,16 @@ def rewrite(task: str) -> str:
             text = re.sub(pattern, partial(_listed, op=repl), text, flags=re.IGNORECASE)
         else:
             text = re.sub(pattern, repl, text, flags=re.IGNORECASE)
+    while step := THEN.search(text):  # "divide 1000 by 8, then multiply by 3": the first sum whole, times 3
+        first = list(SPAN.finditer(text[:step.start()].rstrip()))
+        if not first or first[-1].end() != len(text[:step.start()].rstrip()):
+            break
+        sign = "*" if step.group(1).lower().startswith("multipl") else "/"
+        text = f"{text[:first[-1].start()]}({first[-1].group(0)}) {sign} {step.group(2)}{text[step.end():]}"
     return text
+
+
+THEN = re.compile(rf",?\s*(?:and\s+)?then\s+(multiply|divide)\s+(?:(?:that|it|the result|the answer)\s+)?by\s+({NUM})", re.IGNORECASE)
 
 
 PERCENT = re.compile(rf"({NUM})\s*(?:%|percent\b)", re.IGNORECASE)
@@ -92,8 +105,8 @@ AMOUNT = re.compile(rf"(?<![\d.])\$?({NUM})(?!\s*(?:%|percent\b)|\d|\.\d)", re.I
 
 def whole(task: str) -> str | None:
     """A sum read from the whole task: one of the forms below (``read_whole``), or one a word problem states in
-    parts (kernel/agent/bills.py, kernel/agent/stories.py); None when it is none of these."""
-    return read_whole(task) or bill(task) or story(task)
+    parts (kernel/agent/bills.py, stories.py, figures.py); None when it is none of these."""
+    return read_whole(task) or bill(task) or story(task) or figure(task)
 
 
 def read_whole(task: str) -> str | None:
@@ -118,9 +131,21 @@ def read_whole(task: str) -> str | None:
             cut = (off.group(1) or off.group(2)).replace(",", "")
             tax = next((p for p in pcts if p != cut), None)
             return f"{amounts[0]} * (1 - {cut} / 100) * (1 + {tax} / 100)" if tax else None
+    if not pcts and len(amounts) == 2 and re.search(r"\bpercent(?:age)?\b", low):
+        if m := re.search(rf"\b({NUM})\s+out of\s+({NUM})\b", task):  # "42 out of 50 ... what percentage"
+            return f"{m.group(1).replace(',', '')} / {m.group(2).replace(',', '')} * 100"
+        if re.search(r"\b(?:bought|paid)\b.*\bsold\b", low) and re.search(r"\b(?:profit|gain|loss|return)\b", low):
+            a, b = amounts  # bought first, sold after: the change on what was paid
+            return f"({b} - {a}) / {a} * 100" if float(b) >= float(a) else f"({a} - {b}) / {a} * 100"
     if len(pcts) != 1 or len(amounts) != 1:
         return None
     p, a = pcts[0], amounts[0]
+    asked = re.split(r"(?<=[.!])\s+", low.strip())[-1]  # the question, when the task states its parts first
+    if re.search(r"\b(?:original|regular|full|list)\s+price\b|\bbefore (?:the )?(?:discount|sale|markdown)\b", asked) and \
+            re.search(r"\b(?:after|with|at|on sale|off|discount(?:ed)?)\b", low):  # "$40 after a 20% discount ... the original price"
+        return f"{a} / (1 - {p} / 100)"
+    if re.search(r"\bbefore (?:the )?(?:tax|vat)\b|\bwithout (?:the )?(?:tax|vat)\b", asked) and re.search(r"\b(?:including|incl|with|after)\b", low):
+        return f"{a} / (1 + {p} / 100)"  # "$54 including 8% tax ... what was it before tax"
     if re.search(r"\bhow much (?:do|will|would|did|can) (?:i|you|we) save\b|\bhow much is the discount\b", low):
         return f"{a} * {p} / 100"
     if re.search(r"\b(?:off|discount(?:ed)?|reduced|sale price)\b|\btake away\b.*\b(?:left|remain)", low):
@@ -131,6 +156,9 @@ def read_whole(task: str) -> str | None:
         with_it = re.search(r"\b(?:total|including|included|with (?:the )?(?:tip|tax)|altogether|in all|after (?:the )?tax|"
                             r"add(?:s|ed|ing)? (?:an? |the )?\d+(?:\.\d+)?\s*(?:%|percent) (?:tip|tax))\b", low)
         return f"{a} + {a} * {p} / 100" if with_it else f"{a} * {p} / 100"
+    if re.search(r"\bhow (?:many|much)\b", low) and not re.search(r"\b(?:more|less|fewer|left|remain\w*|new|now|after|before|"
+                                                               r"increase\w*|decrease\w*|r[io]se|grow\w*|grew|drop\w*|f[ae]ll|per|not|\w+n't)\b", low):
+        return f"{a} * {p} / 100"  # "a 60-litre tank is 35% full; how many litres are in it"
     return None
 
 

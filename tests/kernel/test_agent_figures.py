@@ -1,0 +1,60 @@
+"""Shapes, multiples and rates read in parts (kernel/agent/figures.py), and the operator words and percent forms
+of kernel/agent/sums.py: each reading takes every number of the task or none."""
+import pytest
+
+from drivers.tools.calc import evaluate
+from kernel.agent.figures import figure
+from kernel.agent.sums import expressions
+
+
+@pytest.mark.parametrize("task, value", [
+    ("What is the perimeter of a rectangle 12 cm by 7 cm?", 38),
+    ("How much fencing do I need to go around a garden that is 15 m by 9 m?", 48),
+    ("A box is 3 m long, 4 m wide and 5 m high. What is its volume?", 60),
+    ("What is the area of a circle with a radius of 4 cm?", 50.26548245743669),
+    ("A round table has a diameter of 1.2 m. What is its circumference?", 3.769911184307752),
+    ("Sarah is 3 times as old as her son, who is 12. How old is Sarah?", 36),
+    ("My brother has twice as many stamps as me. I have 45. How many does he have?", 90),
+    ("A class has 28 students and 3/4 of them passed. How many passed?", 21),
+    ("Tickets cost $12 for adults and $7 for kids. How much for 2 adults and 3 kids?", 45),
+    ("I walk 4 km every day. How many km do I walk in 3 weeks?", 84),
+    ("If I put away $175 every month, how much will I have saved after 2 years?", 4200),
+])
+def test_a_figure_is_read_as_a_person_sets_it_out(task, value):
+    expr = figure(task)
+    assert expr is not None and evaluate(expr) == pytest.approx(value)
+    assert expressions(task)[0] == expr
+
+
+@pytest.mark.parametrize("task", [
+    "A box is 3 m long and 4 m wide. What is its volume?",  # two sides: no box
+    "Sarah is 3 times as old as her son. How old is Sarah?",  # no age to multiply
+    "I walk 4 km every day. How many km do I walk in 2 months?",  # a month is no fixed count of days
+    "I walk 4 km every day. How many days to walk 84 km?",  # a count of days asked: not a total
+    "Tickets cost $12 for adults and $7 for kids. How much for 2 adults, 3 kids and a dog?",  # a dog has no price
+])
+def test_a_figure_that_no_reading_takes_whole_is_left_alone(task):
+    assert figure(task) is None
+
+
+@pytest.mark.parametrize("task, first, value", [
+    ("Triple 45 and then subtract 20.", "(45 * 3) - 20", 115),
+    ("Double 37 and add 16.", "(37 * 2) + 16", 90),
+    ("What is half of 250 plus a quarter of 80?", "(250 / 2) + (80 / 4)", 145),
+    ("What is the cube root of 512?", "(512 ^ (1 / 3))", 8),
+    ("Divide 1,000 by 8, then multiply by 3.", "(1,000 / 8) * 3", 375),  # the first step whole, then the second
+    ("What's 3/4 as a percentage?", "3 / 4 * 100", 75),
+    ("I scored 42 out of 50 on a test. What percentage is that?", "42 / 50 * 100", 84),
+    ("I bought a bike for $240 and sold it for $300. What was my percentage profit?", "(300 - 240) / 240 * 100", 25),
+    ("If a shirt costs $40 after a 20% discount, what was the original price?", "40 / (1 - 20 / 100)", 50),
+    ("I paid $54 including 8% tax. What was the price before tax?", "54 / (1 + 8 / 100)", 50),
+    ("A tank holds 60 litres and is 35% full. How many litres are in it?", "60 * 35 / 100", 21),
+    ("A car travels 150 km on 12 litres. How far can it go on 20 litres?", "150 * 20 / 12", 250),
+])
+def test_operator_words_and_percent_forms(task, first, value):
+    assert expressions(task)[0] == first and evaluate(first) == pytest.approx(value)
+
+
+def test_a_share_the_task_negates_is_not_read_as_the_share():
+    # "20 percent did not sprout ... how many sprouted" is the rest, not the share: left to pal
+    assert expressions("Out of 250 seeds, 20 percent did not sprout. How many seeds sprouted?") == []
