@@ -58,6 +58,32 @@ TYPED = re.compile(rf"\b(?:which|what)\s+(?:(?:kind|type|sort)\s+of\s+)?(?!is\b|
 QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 
 
+SCALES = {"hundred": 100, "thousand": 1000, "million": 10 ** 6}
+_WORD = rf"(?:{'|'.join([*sorted(NUMBER_WORDS, key=len, reverse=True), *TENS, *SCALES])})"
+SPOKEN = re.compile(rf"\b{_WORD}(?:(?:[\s-]+|\s+and\s+){_WORD})*\b", re.IGNORECASE)
+
+
+def in_digits(text: str) -> str:
+    """The numbers a text says in words written in digits: "seven hundred twelve minus three hundred eighty-nine"
+    is "712 minus 389", "one thousand two hundred" 1200, "one mile" "1 mile".  A lone "one" not before a
+    word ("which one?", "one of them") stays a word."""
+    def digits(m: re.Match[str]) -> str:
+        words = [w for w in re.split(r"[\s-]+", m.group(0).lower()) if w != "and"]
+        after = re.match(r"\s+([a-z]+)", text[m.end():], re.I)
+        if words == ["one"] and (not after or after.group(1).lower() in STOP | {"another", "more", "day", "way"}):
+            return m.group(0)  # "which one is", "one of them", "one day"
+        total = current = 0
+        for w in words:
+            if w in SCALES and w != "hundred":
+                total, current = total + max(current, 1) * SCALES[w], 0
+            elif w == "hundred":
+                current = max(current, 1) * 100
+            else:
+                current += TENS.get(w, NUMBER_WORDS.get(w, 0))
+        return str(total + current)
+    return SPOKEN.sub(digits, text)
+
+
 def in_words(n: int) -> str:
     """A whole number as English words: 40 is "forty", 1234 "one thousand two hundred thirty-four"."""
     units = [w for w in NUMBER_WORDS]  # zero ... nineteen
@@ -76,8 +102,10 @@ def in_words(n: int) -> str:
 
 def everyday(text: str) -> str:
     """Everyday words as WordNet's glosses say them: "a baby cat" is a "young" one (kitten: "young domestic
-    cat"), "the biggest planet" the "largest" (Jupiter: "the largest planet")."""
+    cat"), "the biggest planet" the "largest" (Jupiter: "the largest planet"); words that only hedge or place
+    ("mostly", "located") are left out."""
     text = re.sub(r"\bbab(?:y|ies)\s+(?=[a-z])(?!(?:called|is|are)\b)", "young ", text)
+    text = re.sub(r"\b(?:mostly|mainly|largely|chiefly|primarily|located|situated)\b", " ", text)  # "which continent is Egypt mostly located on"
     return re.sub(r"\bbiggest\b", "largest", text)
 
 

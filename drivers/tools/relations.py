@@ -98,8 +98,17 @@ def ranking(wn: WordNet, superlative: str, thing: str, question: str) -> list[Ke
             return 0
         placed = re.search(r"[A-Z]\w+ $", before) or re.search(r" [A-Z]", found[k].group(0))  # "largest European land bird"
         return 2 if re.match(r"\s+(?:in|of)\s", after) or placed else 1
+    placed = re.search(rf"\b{re.escape(thing)}\s+(?:in|on|of)\s+(?:the\s+|our\s+)?([a-z][a-z ]*)", question)
+    where = [w for w in asking.tokens(placed.group(1)) if w not in EVERYWHERE] if placed else []
+    if where:  # "the longest river in South America": a sense whose gloss is of that place
+        named = any(w[:1].isupper() for k in wn.lemmas.get("_".join(where), []) for w in wn.senses[k].words)
+        place = re.compile(r"\s+".join(rf"\b{w[:5]}\w*" for w in where) if named else "|".join(rf"\b{w[:5]}" for w in where), re.I)
+        found = {k: m for k, m in found.items() if place.search(" ".join(wn.senses[k].words) + " " + wn.senses[k].gloss)}
     best = {k: i for i, k in enumerate(wn.search(question))}
     return sorted(found, key=lambda k: (scope(k), best.get(k, len(best)), len(wn.senses[k].gloss)))[:FOUND]
+
+
+EVERYWHERE = frozenset("world earth universe planet history existence nature alive today ever known".split())
 
 
 def like_superlatives(wn: WordNet, superlative: str) -> list[str]:

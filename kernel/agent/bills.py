@@ -115,7 +115,27 @@ def periods(task: str) -> str | None:
     return f"ceil({goal[0]} / {_n(saved.group(1))})" if len(goal) == 1 else None
 
 
-READINGS = (running_cost, change, week_pay, periods, metered)
+DRIVEN = re.compile(rf"({NUM})[- ]?(km|kilomet(?:er|re)s?|miles?|mi)\b", re.IGNORECASE)
+PER_100 = re.compile(rf"({NUM})\s*(?:l|litres?|liters?)\s*(?:per|/|every|for each)\s*100\s*(?:km|kilomet(?:er|re)s?)\b", re.IGNORECASE)
+MPG = re.compile(rf"({NUM})\s*(?:miles per gallon|mpg|miles to the gallon|miles a gallon)", re.IGNORECASE)
+FUEL_PRICE = re.compile(rf"\$?({NUM})\s*(?:dollars?\s+|euros?\s+)?(?:per|a|an|/|for each)\s*(litre|liter|l|gallon)\b", re.IGNORECASE)
+
+
+def fuel_cost(task: str) -> str | None:
+    """What the fuel for a trip costs ("420 km ... 6.5 liters per 100 km ... 1.80 per liter": 420 * 6.5 / 100 * 1.80;
+    "416-mile trip ... 32 miles per gallon ... $3.45 a gallon": 416 / 32 * 3.45)."""
+    price = FUEL_PRICE.search(task)
+    use = PER_100.search(task) or MPG.search(task)
+    if not price or not use or not COST_ASKED.search(task) or len(numbers(task)) != (4 if use.re is PER_100 else 3):
+        return None
+    trips = [m for m in DRIVEN.finditer(task) if not (use.start() <= m.start() < use.end())]
+    if len(trips) != 1:
+        return None
+    d, p, u = _n(trips[0].group(1)), _n(price.group(1)), _n(use.group(1))
+    return f"{d} * {u} / 100 * {p}" if use.re is PER_100 else f"{d} / {u} * {p}"
+
+
+READINGS = (running_cost, change, week_pay, periods, fuel_cost, metered)
 
 
 def bill(task: str) -> str | None:

@@ -6,7 +6,7 @@ import re
 from functools import partial
 from typing import Any
 
-from drivers.tools.asking import NUMBER_WORDS
+from drivers.tools.asking import NUMBER_WORDS, in_digits
 from drivers.tools.calc import CalcError, evaluate
 
 from .bills import PAID, bill
@@ -28,7 +28,7 @@ WORDS: list[tuple[str, Any]] = [
     (rf"\b(?:the\s+)?square of\s+({NUM})", r"\1 ^ 2"), (rf"\b(?:the\s+)?cube of\s+({NUM})", r"\1 ^ 3"),
     (rf"\b(?:subtract|deduct)\s+({NUM})\s+from\s+({NUM})", r"\2 - \1"),
     (rf"\btake\s+(?:away\s+)?({NUM})\s+(?:away\s+)?from\s+({NUM})", r"\2 - \1"),
-    (rf"\bto the\s+({'|'.join(ORDINALS)})\s+power\b", lambda m: "^ " + str(power(m.group(1)))),
+    (rf"\b(?:raised\s+)?to the\s+({'|'.join(ORDINALS)})\s+power\b", lambda m: "^ " + str(power(m.group(1)))),
     (rf"\b(?:multiply\s+({NUM})\s+(?:by|and|with)|(?:the\s+)?product of\s+({NUM})\s+and)\s+({NUM})", r"\1\2 * \3"),
     (rf"\b(?:divide\s+({NUM})\s+by|(?:the\s+)?quotient of\s+({NUM})\s+(?:and|by))\s+({NUM})", r"\1\2 / \3"),
     (rf"\b(?:the\s+)?difference (?:between|of)\s+({NUM})\s+and\s+({NUM})", r"\1 - \2"),
@@ -122,7 +122,7 @@ def read_whole(task: str) -> str | None:
         cost, given = sorted(amounts, key=float)
         return f"{given} - {cost}"
     if re.search(r"\b(?:what|which|by how much) (?:percent|percentage)|\bpercent(?:age)? (?:increase|decrease|change|rise|drop)", low):
-        if m := re.search(rf"\bfrom\s+\$?({NUM})\s+to\s+\$?({NUM})", task, re.IGNORECASE):
+        if m := re.search(rf"\bfrom\s+\$?({NUM})(?:\s+[a-z]+){{0,3}}\s+to\s+\$?({NUM})", task, re.IGNORECASE):  # "from $80 last month to $92"
             a, b = (g.replace(",", "") for g in m.groups())
             return f"({b} - {a}) / {a} * 100" if float(b) >= float(a) else f"({a} - {b}) / {a} * 100"
     if len(pcts) == 2 and len(amounts) == 1 and re.search(r"\b(?:tax|vat)\b", low):  # "25% off ... then 8% sales tax"
@@ -137,6 +137,10 @@ def read_whole(task: str) -> str | None:
         if re.search(r"\b(?:bought|paid)\b.*\bsold\b", low) and re.search(r"\b(?:profit|gain|loss|return)\b", low):
             a, b = amounts  # bought first, sold after: the change on what was paid
             return f"({b} - {a}) / {a} * 100" if float(b) >= float(a) else f"({a} - {b}) / {a} * 100"
+    off = re.search(rf"({NUM})\s*(?:%|percent)\s*(?:off|discount)\b", task, re.I)
+    if off and len(pcts) == 1 and len(amounts) == 2 and re.search(r"\b(?:coupon|voucher|gift card|store credit)\b", low):
+        coupon, price = sorted(amounts, key=float)  # "$120 ... 35% off ... a $10 coupon after the discount"
+        return f"{price} * (1 - {pcts[0]} / 100) - {coupon}"
     if len(pcts) != 1 or len(amounts) != 1:
         return None
     p, a = pcts[0], amounts[0]
@@ -181,9 +185,21 @@ def shared_by(task: str) -> tuple[int, str] | None:
     return (n, task[:m.start()] + " some " + task[m.end():]) if n and n > 1 else None
 
 
+EACH_EXTRA = re.compile(rf"\beach\s+(?:of us\s+|person\s+)?(?:also\s+)?(?:chips? in|pays?|adds?|contributes?|puts? in|gives?|owes?)\s+"
+                        rf"(?:an?\s+)?(?:extra|another|additional|more)?\s*\$\s*({NUM})", re.IGNORECASE)
+
+
 def expressions(task: str, limit: int = 4) -> list[str]:
-    """The task's own arithmetic (``own``); a sum split evenly among people is each one's share of it."""
+    """The task's own arithmetic (``own``), its numbers in digits ("seven hundred twelve" is 712); a sum split
+    evenly among people is each one's share of it."""
+    task = in_digits(task)
     split = shared_by(task)
+    extra = EACH_EXTRA.search(split[1]) if split else None
+    if split and extra:  # "... and each also chips in $4 for parking": the shared part, then each one's own
+        rest = split[1][:extra.start()] + split[1][extra.end():]
+        prices = [p.replace(",", "") for p in re.findall(rf"\$\s*({NUM})", rest)]
+        shared = own(rest, limit) or ([" + ".join(prices)] if prices else [])
+        return [f"({e}) / {split[0]} + {extra.group(1).replace(',', '')}" for e in shared]
     if split:
         prices = [p.replace(",", "") for p in re.findall(rf"\$\s*({NUM})", split[1])]
         summed = len(prices) >= 2 and len(prices) == len(re.findall(NUM, split[1])) and not PERCENT.search(task)

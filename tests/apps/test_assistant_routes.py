@@ -21,6 +21,8 @@ TOOLS = {name: name for name in ROUTES}
     ("Which planet is closest to the sun?", "dictionary"),
     ("What type of tall, towering cloud usually brings thunderstorms?", "dictionary"),  # a kind after its qualifiers
     ("What sweet food do bees make?", "dictionary"),
+    ("I keep losing track of time - which year are we living in now?", "clock"),
+    ("What is the largest mammal alive today?", "dictionary"),  # "alive today" asks no date
     ("Remember that my sister is called Ana.", "remember"),
     ("At what temperature in Celsius does water boil at sea level?", None),  # "in celsius" is no kind and no verb
     ("What is my favourite colour?", None),  # about the person: memory's, not the dictionary's

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from drivers.tools.asking import in_digits
 from drivers.tools.dictionary import Dictionary
 from drivers.tools.lexicon import DEFAULT_DIR, Lexicon, LexiconError
 from tests.conftest import require
@@ -239,6 +240,21 @@ async def test_the_real_wordnet_reads_ranks_in_examples_like_superlatives_sounds
     # a kind after the adjectives that qualify it
     assert (await ask("What type of tall, towering cloud usually brings thunderstorms?")).startswith("cumulonimbus")
     assert (await ask("What sweet food do bees make?")).startswith("honey")
+    # a rank within a place is of that place, or nothing; a hedge ("mostly located") is no search word
+    assert (await tool.call({"word": "What is the longest river in South America?"})).is_error  # the Nile is not
+    assert (await ask("What is the longest river in Africa?")).startswith("Nile")
+    assert (await ask("On which continent is Egypt mostly located?")).startswith("africa: as in Egypt")
     # a satellite's opposites: its heads' and their words' other senses', the two commonest
     assert await ask("What's the opposite of 'ancient'?") == "new, young"
     assert await ask("the opposite of huge") == "small"
+
+
+@pytest.mark.parametrize("text, digits", [
+    ("seven hundred twelve minus three hundred eighty-nine", "712 minus 389"),
+    ("one thousand two hundred and five", "1205"),
+    ("if one mile is 1.609 km", "if 1 mile is 1.609 km"),
+    ("which one is bigger?", "which one is bigger?"),  # a lone "one" before no word of its own stays
+    ("one of them", "one of them"),
+])
+def test_numbers_said_in_words_are_written_in_digits(text, digits):
+    assert in_digits(text) == digits

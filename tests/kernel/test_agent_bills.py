@@ -23,6 +23,10 @@ from kernel.agent.sums import expressions
     ("This week I worked 7.5 hours Monday, 8.25 Tuesday, 6.75 Wednesday, 9 Thursday and 8.5 Friday. At $22.50 an hour, "
      "what's my pay for the week?", 900),
     ("I worked 6 hours on Saturday and 4.5 hours on Sunday at $16 per hour. How much did I earn?", 168),
+    # the fuel for a trip, by litres per 100 km or miles per gallon
+    ("Our road trip is 420 km, the car burns 6.5 liters per 100 km, and fuel is 1.80 per liter. How much will the fuel "
+     "cost for the trip?", 49.14),
+    ("My car gets 32 miles per gallon and gas is $3.45 a gallon. How much will the fuel cost for a 416-mile trip?", 44.85),
     # whole periods of saving: the last one counts whole
     ("If I put away $135 every month, how many months will it take before I have at least $2,000 saved?", 15),
     ("Saving $50 a week, how many weeks until I have $600?", 12),

@@ -50,6 +50,18 @@ def test_a_figure_that_no_reading_takes_whole_is_left_alone(task):
     ("I paid $54 including 8% tax. What was the price before tax?", "54 / (1 + 8 / 100)", 50),
     ("A tank holds 60 litres and is 35% full. How many litres are in it?", "60 * 35 / 100", 21),
     ("A car travels 150 km on 12 litres. How far can it go on 20 litres?", "150 * 20 / 12", 250),
+    # numbers said in words are numbers
+    ("seven hundred twelve minus three hundred eighty-nine", "712 - 389", 323),
+    ("What is seventeen times twenty-three?", "17 * 23", 391),
+    ("one thousand two hundred minus three hundred forty-seven", "1200 - 347", 853),
+    ("How many kilometers is 5 miles, if one mile is 1.609 km?", "5 * 1.609", 8.045),
+    ("What is 2 raised to the 15th power?", "2 ^ 15", 32768),
+    # a percentage change with words between its amounts; a coupon after a discount; each one's own part of a split
+    ("My phone bill went from $80 last month to $92 this month. By what percent did it increase?", "(92 - 80) / 80 * 100", 15),
+    ("A jacket is priced at $120 and is marked 35% off. At the register I also use a $10 coupon after the discount. "
+     "What do I end up paying?", "120 * (1 - 35 / 100) - 10", 68),
+    ("Three friends split a $147 restaurant bill evenly, and each also chips in $4 for parking. How much does each "
+     "person pay altogether?", "(147) / 3 + 4", 53),
 ])
 def test_operator_words_and_percent_forms(task, first, value):
     assert expressions(task)[0] == first and evaluate(first) == pytest.approx(value)
