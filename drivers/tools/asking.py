@@ -46,7 +46,8 @@ INITIAL = re.compile(r"\b(?:starts?|starting|begins?|beginning)\s+with\s+(?:the\
 YOUNG = re.compile(r"\b(?:young\s+of|young)\s+(?:an?\s+|the\s+)?([a-z]+)\b")  # everyday(): "a baby frog" is "a young frog"
 # the word whose meaning is asked: "what does enormous mean", "the meaning of bliss", "define X",
 # "what does it mean if an animal is nocturnal"
-MEANS = re.compile(r"\bwhat does (?!it\b)(?:the word\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s+mean\b|\b(?:meaning|definition) of (?:the word\s+)?"
+MEANS = re.compile(r"\b(?:is|are)\s+(?:described|called|said to be|known)\s+as\s+(?:an?\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s*,?\s*what does (?:that|it|this) mean\b|"
+                   r"\bwhat does (?!it\b)(?:the word\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s+mean\b|\b(?:meaning|definition) of (?:the word\s+)?"
                    r"['\"‘“]?([a-z-]+)|^define\s+(?:the word\s+)?['\"‘“]?([a-z-]+)|\bwhat does it mean (?:if|when|that|to be)\b"
                    r".*?\b(?:is|are|be|being)(?:\s+(?:described|called|said to be|known))?(?:\s+as)?\s+(?:an?\s+|very\s+)?['\"‘“]?([a-z-]+)['\"’”]?\s*$")
 # "which planet is closest to the sun", "what colour do you get if ...": the kind of thing the answer is
@@ -55,6 +56,8 @@ NOT_QUALIFIERS = r"(?:in|on|at|of|for|to|from|with|by|the|an?)\b"
 TYPED = re.compile(rf"\b(?:which|what)\s+(?:(?:kind|type|sort)\s+of\s+)?(?!is\b|are\b|was\b|were\b|do\b|does\b|did\b|can\b)"
                    rf"((?:(?!{NOT_QUALIFIERS})[a-z-]+,?\s+){{0,3}}?)(?!{NOT_QUALIFIERS})([a-z]+)\s+(?:(?:usually|often|always|typically|normally|mostly|commonly|generally)\s+)?"
                    r"(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|[a-z]+s)\b")
+# "Egypt is mostly located on which continent?": the kind asked for last
+TYPED_LAST = re.compile(r"\b(?:in|on)\s+(?:which|what)\s+([a-z]+)\s*[?.!]*\s*$")
 QUOTED = re.compile(r"[\"'‘’“”]([\w -]{1,40})[\"'‘’“”]")  # a word the question quotes is the word asked about
 
 

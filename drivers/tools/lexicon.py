@@ -62,10 +62,12 @@ class Lexicon(WordNet):
         if kind and all(self.is_a(w, "adj") for w in asking.tokens(kind.group(1))):  # "which planet ...": a planet, or nothing
             rest = plain[:kind.start(2)] + plain[kind.end(2):]  # found by what it says of the thing, not by its kind
             return relations.typed(self, kind.group(2), plain, self.scored(rest))
+        if last := asking.TYPED_LAST.search(plain):  # "Egypt is mostly located on which continent?"
+            return relations.typed(self, last.group(1), plain, self.scored(plain[:last.start(1)]))
         means = asking.MEANS.search(q)  # "what does it mean if an animal is nocturnal": that word's entry
         if means and (word := self.lemma(next(g for g in means.groups() if g))) is not None:
             return self.entry(word)
-        quoted = asking.QUOTED.search(said)  # "what does the word 'enormous' mean": the quoted word's entry
+        quoted = asking.QUOTED.search(re.sub(r"\b(?:like|such as|e\.g\.|for example)\s+['\"‘“][^'\"’”]*['\"’”]", " ", said))  # an example is not the word  # "what does the word 'enormous' mean": the quoted word's entry
         if quoted and (word := self.lemma(quoted.group(1))) is not None:
             return self.entry(word)
         lemma = self.lemma(re.sub(r"^(?:a|an|the|to)\s+", "", q)) if q else None

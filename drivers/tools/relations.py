@@ -249,7 +249,7 @@ def typed(wn: WordNet, noun: str, question: str, scores: dict[Key, float]) -> li
         for w in asking.tokens(wn.senses[key].gloss.split(";")[0]):
             base = wn.lemma(w) or w
             if base not in said and any(of_kind(wn, k, kind) for k in kinds(wn, base) - kind):
-                found.append((scores[key], f"{w}: as in {wn.describe(key)}"))
+                found.append((scores[key], f"{w}: as in {wn.name(key)}"))  # the thing alone: its other names would be answers too
     found.sort(key=lambda f: -round(f[0], 6))  # stable: of equals, a sense of the kind first
     best = found[0][0] if found else 0.0
     return list(dict.fromkeys(line for score, line in found if score >= NEAR * best))[:FOUND]

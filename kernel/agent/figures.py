@@ -58,7 +58,7 @@ MULTIPLE = re.compile(rf"\b({NUM}|{'|'.join(NUMBER_WORDS)}|twice)\s+(?:times\s+)
 def times_as(task: str) -> str | None:
     """A multiple of another amount ("3 times as old as her son, who is 12": 3 * 12)."""
     m = MULTIPLE.search(task)
-    if not m or "%" in task:
+    if not m or "%" in task or re.search(r"\b(?:together|in all|altogether|combined|in total|both)\b", task, re.I):
         return None
     word = m.group(1).lower()
     times = "2" if word == "twice" else str(NUMBER_WORDS[word]) if word in NUMBER_WORDS else _n(word)
@@ -76,18 +76,19 @@ def fraction_of(task: str) -> str | None:
     return f"{rest[0]} * {m.group(1)} / {m.group(2)}" if m and len(rest) == 1 else None
 
 
-PRICED_KIND = re.compile(rf"\$({NUM})\s+(?:each\s+)?(?:for|per)\s+(?:an?\s+|each\s+)?([a-z]+)", re.IGNORECASE)
+PRICED_KIND = re.compile(rf"(?:[$€£]\s*({NUM})|({NUM})\s*(?:dollars?|euros?|pounds?))\s+(?:each\s+)?(?:for|per)\s+(?:an?\s+|each\s+)?([a-z]+)",
+                         re.IGNORECASE)
 COUNTED_KIND = re.compile(rf"(?<![\d.$])({NUM})\s+([a-z]+)", re.IGNORECASE)
 
 
 def _kind(word: str) -> str:
     w = word.lower()
-    return {"children": "child", "kids": "kid", "people": "person", "men": "man", "women": "woman"}.get(w, w.rstrip("s"))
+    return {"children": "child", "kids": "child", "kid": "child", "people": "person", "men": "man", "women": "woman"}.get(w, w.rstrip("s"))
 
 
 def by_kind(task: str) -> str | None:
     """Counts of things priced by kind ("$12 for adults and $7 for kids ... 2 adults and 3 kids": 2 * 12 + 3 * 7)."""
-    prices = {_kind(k): _n(p) for p, k in PRICED_KIND.findall(task)}
+    prices = {_kind(k): _n(a or b) for a, b, k in PRICED_KIND.findall(task)}
     if len(prices) < 2:
         return None
     rest = PRICED_KIND.sub(" ", task)

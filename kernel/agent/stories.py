@@ -121,8 +121,8 @@ def one(unit: str) -> str:
     return u[:-1] if u.endswith("s") and not u.endswith("ss") and len(u) > 2 else u
 
 
-FACTOR = re.compile(rf"\b1\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)
-MEASURED = re.compile(rf"(?<![\d.])({NUM})\s*([a-z]+)\b", re.IGNORECASE)
+FACTOR = re.compile(rf"\b(?:1|one|an?)\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)  # "one mile is 1.609 km"
+MEASURED = re.compile(rf"(?<![\d.])({NUM})[\s-]*([a-z]+)\b", re.IGNORECASE)  # "26.2-mile" is 26.2 miles
 FEET_INCHES = re.compile(r"\b(\d+)\s*(?:feet|foot|ft|')\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*(?:inches|inch|in\b|\")", re.IGNORECASE)
 
 
@@ -137,11 +137,11 @@ def converted(task: str) -> str | None:
     if not m:
         return None
     unit, factor, other = one(m.group(1)), m.group(2), one(m.group(3))
-    if (tall := FEET_INCHES.search(task)) and len(numbers(task)) == 4:  # "5 feet 9 inches", "1 inch = 2.54 cm"
+    if (tall := FEET_INCHES.search(task)) and len(numbers(task)) == 3 + m.group(0)[0].isdigit():  # "5 feet 9 inches", "1 inch = 2.54 cm"
         ft, inch = tall.groups()
         return f"({ft} * 12 + {inch}) * {factor}" if unit == "inch" else f"({ft} + {inch} / 12) * {factor}" if unit in ("foot", "feet", "ft") else None
     rest = [(n.group(1).replace(",", ""), one(n.group(2))) for n in MEASURED.finditer(task[:m.start()] + " " + task[m.end():])]
-    if len(rest) != 1 or len(numbers(task)) != 3:  # the measure, the 1 and the factor
+    if len(rest) != 1 or len(numbers(task)) != 2 + m.group(0)[0].isdigit():  # the measure, the 1 and the factor
         return None
     n, u = rest[0]
     return f"{n} * {factor}" if u == unit else f"{n} / {factor}" if u == other else None

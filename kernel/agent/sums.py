@@ -14,7 +14,9 @@ from .figures import figure
 from .stories import NUM, story
 
 ORDINALS = {"second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8, "ninth": 9,
-            "tenth": 10, r"\d+(?:st|nd|rd|th)": 0}  # "to the third power", "to the 5th power"
+            "tenth": 10, "eleventh": 11, "twelfth": 12, "thirteenth": 13, "fourteenth": 14, "fifteenth": 15,
+            "sixteenth": 16, "seventeenth": 17, "eighteenth": 18, "nineteenth": 19, "twentieth": 20,
+            r"\d+(?:st|nd|rd|th)": 0}  # "to the third power", "to the 5th power"
 NOT_SUMS = re.compile(r"\d{4}-\d{1,2}-\d{1,2}|\d{1,2}:\d\d")  # dates and times
 # operator words and phrasings, in the order they are rewritten (longer phrases first)
 WORDS: list[tuple[str, Any]] = [
@@ -134,6 +136,10 @@ def read_whole(task: str) -> str | None:
     if not pcts and len(amounts) == 2 and re.search(r"\bpercent(?:age)?\b", low):
         if m := re.search(rf"\b({NUM})\s+out of\s+({NUM})\b", task):  # "42 out of 50 ... what percentage"
             return f"{m.group(1).replace(',', '')} / {m.group(2).replace(',', '')} * 100"
+        if m := re.search(rf"\b({NUM})\s+(?:of them\s+|questions?\s+|answers?\s+)?(wrong|incorrect|right|correct)\b", task, re.I):
+            total = next(a for a in amounts if a != m.group(1).replace(",", ""))  # "40 questions ... got 7 of them wrong"
+            got = m.group(1).replace(",", "")
+            return f"{got} / {total} * 100" if m.group(2).lower() in ("right", "correct") else f"({total} - {got}) / {total} * 100"
         if re.search(r"\b(?:bought|paid)\b.*\bsold\b", low) and re.search(r"\b(?:profit|gain|loss|return)\b", low):
             a, b = amounts  # bought first, sold after: the change on what was paid
             return f"({b} - {a}) / {a} * 100" if float(b) >= float(a) else f"({a} - {b}) / {a} * 100"
@@ -190,9 +196,9 @@ EACH_EXTRA = re.compile(rf"\beach\s+(?:of us\s+|person\s+)?(?:also\s+)?(?:chips?
 
 
 def expressions(task: str, limit: int = 4) -> list[str]:
-    """The task's own arithmetic (``own``), its numbers in digits ("seven hundred twelve" is 712); a sum split
-    evenly among people is each one's share of it."""
-    task = in_digits(task)
+    """The task's own arithmetic (``own``), its numbers in digits when it writes none ("seven hundred twelve" is
+    712); a sum split evenly among people is each one's share of it."""
+    task = task if re.search(r"\d", task) else in_digits(task)  # words beside digits are counts of things ("the two days")
     split = shared_by(task)
     extra = EACH_EXTRA.search(split[1]) if split else None
     if split and extra:  # "... and each also chips in $4 for parking": the shared part, then each one's own
@@ -202,10 +208,10 @@ def expressions(task: str, limit: int = 4) -> list[str]:
         return [f"({e}) / {split[0]} + {extra.group(1).replace(',', '')}" for e in shared]
     if split:
         prices = [p.replace(",", "") for p in re.findall(rf"\$\s*({NUM})", split[1])]
-        summed = len(prices) >= 2 and len(prices) == len(re.findall(NUM, split[1])) and not PERCENT.search(task)
-        whole_sums = [" + ".join(prices)] if summed else own(split[1], limit)
-        if whole_sums:  # "a $138 rental plus $26 of groceries": everything, shared
-            return [f"({e}) / {split[0]}" for e in whole_sums]
+        summed = len(prices) == len(re.findall(NUM, split[1])) and not PERCENT.search(task)
+        whole_sums = ([" + ".join(prices)] if summed and len(prices) >= 2 else []) or own(split[1], limit) or (prices if summed else [])
+        if whole_sums:  # "a $138 rental plus $26 of groceries": everything, shared; "a bill of $87.60": it alone
+            return [f"({e}) / {split[0]}" if " " in e else f"{e} / {split[0]}" for e in whole_sums]
     return own(task, limit)
 
 
@@ -213,7 +219,7 @@ def own(task: str, limit: int = 4) -> list[str]:
     """The task's own arithmetic, longest first: spans with at least one operator that evaluate; a sum read
     from the whole task (``whole``) comes first."""
     found: dict[str, None] = {}
-    read = whole(task)
+    read = whole(ROUNDED.sub(" ", task))  # "round to 2 decimal places" is no number of the sum
     task = NOT_SUMS.sub(" ", task)
     for m in SPAN.finditer(rewrite(task)):
         span = " ".join(m.group(0).split()).strip(" ,")

@@ -17,6 +17,7 @@ from kernel.agent.sums import expressions
     ("My brother has twice as many stamps as me. I have 45. How many does he have?", 90),
     ("A class has 28 students and 3/4 of them passed. How many passed?", 21),
     ("Tickets cost $12 for adults and $7 for kids. How much for 2 adults and 3 kids?", 45),
+    ("A ferry ticket costs 14 euros for adults and 6 euros for children. What do 3 adults and 4 kids pay?", 66),
     ("I walk 4 km every day. How many km do I walk in 3 weeks?", 84),
     ("If I put away $175 every month, how much will I have saved after 2 years?", 4200),
 ])
@@ -29,6 +30,7 @@ def test_a_figure_is_read_as_a_person_sets_it_out(task, value):
 @pytest.mark.parametrize("task", [
     "A box is 3 m long and 4 m wide. What is its volume?",  # two sides: no box
     "Sarah is 3 times as old as her son. How old is Sarah?",  # no age to multiply
+    "Ana has 3 times as many marbles as Joe. Joe has 14 marbles. How many marbles do they have together?",  # a sum
     "I walk 4 km every day. How many km do I walk in 2 months?",  # a month is no fixed count of days
     "I walk 4 km every day. How many days to walk 84 km?",  # a count of days asked: not a total
     "Tickets cost $12 for adults and $7 for kids. How much for 2 adults, 3 kids and a dog?",  # a dog has no price
@@ -56,6 +58,11 @@ def test_a_figure_that_no_reading_takes_whole_is_left_alone(task):
     ("one thousand two hundred minus three hundred forty-seven", "1200 - 347", 853),
     ("How many kilometers is 5 miles, if one mile is 1.609 km?", "5 * 1.609", 8.045),
     ("What is 2 raised to the 15th power?", "2 ^ 15", 32768),
+    ("Two raised to the twelfth power equals what?", "2 ^ 12", 4096),
+    ("Using 1 mile = 1.609 km, how many kilometres is a 26.2-mile marathon?", "26.2 * 1.609", 42.1558),
+    ("A quiz has 40 questions, each worth the same. Sam got 7 of them wrong. What percentage did he score?",
+     "(40 - 7) / 40 * 100", 82.5),
+    ("Three of us are splitting a restaurant bill of $87.60 equally. How much does each person pay?", "87.60 / 3", 29.2),
     # a percentage change with words between its amounts; a coupon after a discount; each one's own part of a split
     ("My phone bill went from $80 last month to $92 this month. By what percent did it increase?", "(92 - 80) / 80 * 100", 15),
     ("A jacket is priced at $120 and is marked 35% off. At the register I also use a $10 coupon after the discount. "
