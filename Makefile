@@ -53,12 +53,13 @@ $(STAMP): pyproject.toml scripts/build-llama.sh
 	@$(BIN)/python -m pip install -q --progress-bar on -e '.[test]'
 	@touch $(STAMP)
 
-# The parts outside Python: the Docker engine and sandbox image, Chromium, and WordNet for the dictionary tool.
+# The parts outside Python: the Docker engine and sandbox image, Chromium, and WordNet and GCIDE for the dictionary tool.
 # As root they are installed and started; otherwise the scripts say what to do.
 system: $(STAMP)
 	@bash scripts/setup-docker.sh
 	@bash scripts/setup-chromium.sh
 	@bash scripts/setup-apt.sh wordnet-base /usr/share/wordnet/index.noun "the dictionary tool answers with an error"
+	@bash scripts/setup-gcide.sh
 	@$(BIN)/python -m sandbox build || echo "setup: no sandbox image (see above); llmos runs without a sandbox"
 
 # Property tests and the live-kernel fuzz with thousands of examples each (tests/fuzz/conftest.py).

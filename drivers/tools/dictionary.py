@@ -1,4 +1,4 @@
-"""The dictionary tool: an English word's senses, plural and opposite, from the lexicon on disk (WordNet)."""
+"""The dictionary tool: an English word's senses, plural and opposite, from the lexicons on disk (WordNet, and GCIDE)."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -7,6 +7,8 @@ from typing import Any
 import anyio
 
 from .base import Tool, ToolOutput
+from .gcide import DEFAULT_DIR as GCIDE_DIR
+from .gcide import Gcide
 from .lexicon import DEFAULT_DIR, Lexicon, LexiconError
 
 MAX_QUERY = 200  # a question as asked (agent.task_to), not only a word
@@ -20,8 +22,9 @@ class Dictionary(Tool):
               "required": ["word"]}
     trusted_output = True  # the kernel's own reference text, not the world's
 
-    def __init__(self, folder: Path = DEFAULT_DIR):
+    def __init__(self, folder: Path = DEFAULT_DIR, more: Path = GCIDE_DIR):
         self.folder = folder
+        self.more = Gcide(more) if Gcide.available(more) else None  # GCIDE, where `make run` installed it
         self._lexicon: Lexicon | None = None
         self._lock = anyio.Lock()
 
@@ -29,7 +32,7 @@ class Dictionary(Tool):
         """Loaded on the first look-up, off the event loop (about two seconds), then kept."""
         async with self._lock:
             if self._lexicon is None:
-                self._lexicon = await anyio.to_thread.run_sync(Lexicon, self.folder)
+                self._lexicon = await anyio.to_thread.run_sync(Lexicon, self.folder, self.more)
             return self._lexicon
 
     async def call(self, args: dict[str, Any], *, owner: str = "") -> ToolOutput:

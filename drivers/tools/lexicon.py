@@ -3,9 +3,11 @@ with the word asked for, the word's entry, or the senses whose glosses say it.""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from . import asking, relations
 from .asking import everyday, in_words
+from .gcide import Definitions
 from .wordnet import DEFAULT_DIR, LexiconError, WordNet
 
 __all__ = ["DEFAULT_DIR", "Lexicon", "LexiconError"]
@@ -14,7 +16,12 @@ LIKE = 4  # words like it shown with them
 
 
 class Lexicon(WordNet):
-    """WordNet, read for the answers to questions (``look_up``)."""
+    """WordNet, read for the answers to questions (``look_up``); ``more``, a second dictionary (drivers/tools/gcide.py)
+    for a young animal's name that WordNet lacks."""
+
+    def __init__(self, folder: Path = DEFAULT_DIR, more: Definitions | None = None):
+        super().__init__(folder)
+        self.more = more
 
     def look_up(self, query: str) -> list[str]:
         """Lines about ``query``, a word, a phrase or a question about one.  "plural of mouse" and "the
@@ -58,6 +65,8 @@ class Lexicon(WordNet):
         young = asking.YOUNG.search(plain) if asking.NAMING.search(q) else None  # "what is a baby frog called"
         if young and (named := relations.young_of(self, young.group(1))):
             return [self.describe(k) for k in named]
+        if young and self.more and (defined := self.more.defining(re.compile(rf"young (?:[a-z]+ )?{re.escape(young.group(1))}s?\b"))):
+            return [f"{word.lower()} (noun): {definition}" for word, definition in defined]  # joey: "any young animal, ..."
         kind = asking.TYPED.search(plain)
         if kind and all(self.is_a(w, "adj") for w in asking.tokens(kind.group(1))):  # "which planet ...": a planet, or nothing
             rest = plain[:kind.start(2)] + plain[kind.end(2):]  # found by what it says of the thing, not by its kind
