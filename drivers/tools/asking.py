@@ -30,7 +30,8 @@ def number_value(text: str) -> int:
 NOT_THINGS = frozenset("many much there have has had got contain contains hold holds normal normally usually "
                        "typical typically regular standard just give number digits digit reply answer please".split())
 # "the largest ocean in the world", "the world's longest river": a superlative and the thing it ranks
-SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}?[a-z]+)(?=\s+(?:in|on|of|that|ever)\b|\s*$)")
+SUPERLATIVE = re.compile(r"\b(?:the|world's)\s+([a-z]+est)\s+((?:[a-z]+\s+){0,2}?[a-z]+)"
+                         r"(?=\s+(?:in|on|of|that|ever|living|alive|known|existing|today)\b|\s*$)")  # "the largest animal living on earth"
 RANKED_FIRST = re.compile(r"\b(?:which|what)\s+((?:[a-z]+\s+){0,2}?[a-z]+)\s+(?:is|are|was)\s+the\s+([a-z]+est)\b")  # "which ocean is the biggest"
 SPELL_NUMBER = re.compile(r"\bspell\s+out\s+(?:the\s+number\s+)?(\d{1,9})\b|\b(?:spell|write)\b.{0,20}?\b(\d{1,9})\b.{0,12}\b(?:words|letters)\b")
 BACKWARDS = re.compile(r"\b(?:spell|write)\s+(?:the\s+word\s+)?['\"]?([a-z]+)['\"]?\s+(?:backwards?|in reverse|reversed)\b")
@@ -40,7 +41,8 @@ SOUND = re.compile(r"\bwhat (?:sound|noise|call|cry)s? (?:does|do|would|will|can
 NAMING = re.compile(r"\b(?:call|called|name for|word for|term for)\b", re.IGNORECASE)
 ASIDE = re.compile(r"\s*\([^)]*\)")  # "the plural of 'mouse' (the animal)": the aside is not the word
 # "a synonym for 'happy'", "another word for big", "a word that means the same as fast"; "that starts with h"
-SYNONYM = re.compile(r"\b(?:synonyms?|another word|other words?|a word that means the same(?: thing)? as|similar word to)\s+"
+SYNONYM = re.compile(r"\b(?:synonyms?|another word(?! that means the opposite)(?: that means)?|other words?|a word that means the same(?: thing)? as|"
+                     r"similar word to)\s+"
                      r"(?:for|of|to)?\s*(?:the\s+)?(?:word\s+)?(?!another\b|other\b)['\"‘“]?([a-z][a-z-]*)")
 INITIAL = re.compile(r"\b(?:starts?|starting|begins?|beginning)\s+with\s+(?:the\s+letter\s+|an?\s+|the\s+)?['\"‘“]?([a-z])\b")
 YOUNG = re.compile(r"\b(?:young\s+of|young)\s+(?:an?\s+|the\s+)?([a-z]+)\b")  # everyday(): "a baby frog" is "a young frog"

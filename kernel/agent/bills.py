@@ -98,25 +98,30 @@ def week_pay(task: str) -> str | None:
 
 
 SAVED = re.compile(rf"\$?({NUM})\s*(?:(?:a|an|per|each|every)\s+(day|week|month|year)\b|(dai|week|month|year)ly\b)", re.IGNORECASE)
-PERIODS = re.compile(r"\bhow (?:many (days|weeks|months|years)|long)\b", re.IGNORECASE)
+PERIODS = re.compile(r"\bhow (?:many (?:full |whole |more )?(days|weeks|months|years)|long)\b", re.IGNORECASE)
+HAD = re.compile(rf"\b(?:already (?:have|had|saved|got)|have already (?:saved|got)|start(?:ing)? with|saved so far)\D{{0,12}}?\$?({NUM})",
+                 re.IGNORECASE)  # "I already have $190 saved"
 
 
 def periods(task: str) -> str | None:
     """How many whole periods a regular saving takes to reach a sum ("$135 every month ... how many months ...
     at least $2,000": ceil(2000 / 135)); the last period counts whole."""
-    saved, asked = SAVED.search(task), PERIODS.search(task)
+    saved, asked, had = SAVED.search(task), PERIODS.search(task), HAD.search(task)
     nums = numbers(task)
-    if not saved or not asked or len(nums) != 2 or "%" in task:
+    if not saved or not asked or len(nums) != 2 + bool(had) or "%" in task:
         return None
     period = (saved.group(2) or saved.group(3) or "").lower().replace("dai", "day")
     if asked.group(1) and not asked.group(1).lower().startswith(period):
         return None
-    goal = [n for n in nums if n != _n(saved.group(1))]
-    return f"ceil({goal[0]} / {_n(saved.group(1))})" if len(goal) == 1 else None
+    goal = [n for n in nums if n not in (_n(saved.group(1)), _n(had.group(1)) if had else None)]
+    if len(goal) != 1:
+        return None
+    return f"ceil(({goal[0]} - {_n(had.group(1))}) / {_n(saved.group(1))})" if had else f"ceil({goal[0]} / {_n(saved.group(1))})"
 
 
 DRIVEN = re.compile(rf"({NUM})[- ]?(km|kilomet(?:er|re)s?|miles?|mi)\b", re.IGNORECASE)
-PER_100 = re.compile(rf"({NUM})\s*(?:l|litres?|liters?)\s*(?:per|/|every|for each)\s*100\s*(?:km|kilomet(?:er|re)s?)\b", re.IGNORECASE)
+PER_100 = re.compile(rf"({NUM})\s*(?:l|litres?|liters?)\s*(?:of [a-z]+\s+)?(?:per|/|every|for each)\s*100\s*(?:km|kilomet(?:er|re)s?)\b",
+                     re.IGNORECASE)  # "6.5 liters of fuel per 100 km"
 MPG = re.compile(rf"({NUM})\s*(?:miles per gallon|mpg|miles to the gallon|miles a gallon)", re.IGNORECASE)
 FUEL_PRICE = re.compile(rf"\$?({NUM})\s*(?:dollars?\s+|euros?\s+)?(?:per|a|an|/|for each)\s*(litre|liter|l|gallon)\b", re.IGNORECASE)
 

@@ -123,6 +123,8 @@ def one(unit: str) -> str:
 
 FACTOR = re.compile(rf"\b(?:1|one|an?)\s+([a-z]+)\s*(?:=|is|equals)\s*({NUM})\s*([a-z]+)\b", re.IGNORECASE)  # "one mile is 1.609 km"
 MEASURED = re.compile(rf"(?<![\d.])({NUM})[\s-]*([a-z]+)\b", re.IGNORECASE)  # "26.2-mile" is 26.2 miles
+WITHIN = {("feet", "inch"): 12, ("foot", "inch"): 12, ("ft", "inch"): 12, ("yard", "foot"): 3, ("yard", "feet"): 3,
+          ("yard", "inch"): 36, ("hour", "minute"): 60, ("minute", "second"): 60, ("hour", "second"): 3600}  # of one unit in another
 FEET_INCHES = re.compile(r"\b(\d+)\s*(?:feet|foot|ft|')\s*(?:and\s+)?(\d+(?:\.\d+)?)\s*(?:inches|inch|in\b|\")", re.IGNORECASE)
 
 
@@ -144,6 +146,8 @@ def converted(task: str) -> str | None:
     if len(rest) != 1 or len(numbers(task)) != 2 + m.group(0)[0].isdigit():  # the measure, the 1 and the factor
         return None
     n, u = rest[0]
+    if u != unit and u != other and (u, unit) in WITHIN:  # "9 feet high? (1 inch = 2.54 cm)": 9 * 12 * 2.54
+        return f"{n} * {WITHIN[(u, unit)]} * {factor}"
     return f"{n} * {factor}" if u == unit else f"{n} / {factor}" if u == other else None
 
 

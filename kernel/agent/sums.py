@@ -54,6 +54,7 @@ WORDS: list[tuple[str, Any]] = [
     (r"\bmultiplied by\b", "*"), (r"\bdivided by\b", "/"), (r"\btimes\b", "*"),
     (r"\bplus\b", "+"), (r"\bminus\b", "-"), (r"\bsquared\b", "^ 2"), (r"\bcubed\b", "^ 3"),
     (r"\bto the power of\b", "^"), (r"[×x](?=\s*\d)", "*"), (r"÷", "/"), (r"−", "-"),  # U+2212, the minus sign
+    (r"²", " ^ 2"), (r"³", " ^ 3"),  # "7²"
 ]
 SPAN = re.compile(r"(?:sqrt\()?[\d(][\d\s.,+\-*/^()sqrt]*[\d)]")
 

@@ -21,6 +21,8 @@ TOOLS = {name: name for name in ROUTES}
     ("Which planet is closest to the sun?", "dictionary"),
     ("What type of tall, towering cloud usually brings thunderstorms?", "dictionary"),  # a kind after its qualifiers
     ("What sweet food do bees make?", "dictionary"),
+    ("Give me another word that means 'rapid'.", "dictionary"),
+    ("Egypt is mostly located on which continent?", "dictionary"),  # the kind asked for last
     ("I keep losing track of time - which year are we living in now?", "clock"),
     ("What is the largest mammal alive today?", "dictionary"),  # "alive today" asks no date
     ("Remember that my sister is called Ana.", "remember"),

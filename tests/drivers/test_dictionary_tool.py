@@ -248,6 +248,8 @@ async def test_the_real_wordnet_reads_ranks_in_examples_like_superlatives_sounds
     # a quoted example is not the word asked about; the word a meaning question asks, asked after it
     assert (await ask("What do you call a word that reads the same forwards and backwards, like 'level'?")).startswith("palindrome")
     assert (await ask("If an animal is described as nocturnal, what does that mean?")).startswith("nocturnal (adj): belonging to")
+    assert (await ask("What is the biggest mammal alive today?")).startswith("blue whale")  # "alive" ends the thing
+    assert (await ask("Give me another word that means 'rapid'.")).startswith("quick, fast")
     # a satellite's opposites: its heads' and their words' other senses', the two commonest
     assert await ask("What's the opposite of 'ancient'?") == "new, young"
     assert await ask("the opposite of huge") == "small"

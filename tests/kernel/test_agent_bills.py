@@ -30,6 +30,10 @@ from kernel.agent.sums import expressions
     # whole periods of saving: the last one counts whole
     ("If I put away $135 every month, how many months will it take before I have at least $2,000 saved?", 15),
     ("Saving $50 a week, how many weeks until I have $600?", 12),
+    ("I already have $190 saved and I put away $45 every week. How many weeks until I have $1,000?", 18),  # from what is had
+    ("If I put aside $35 every week, how many full weeks until I've saved at least $1,000?", 29),
+    ("I'm driving 312 km. My car uses 6.5 liters of fuel per 100 km, and fuel costs 1.80 per liter. How much will the "
+     "fuel for the trip cost?", 36.504),
 ])
 def test_a_bill_is_read_as_a_person_sets_it_out(task, value):
     expr = bill(task)

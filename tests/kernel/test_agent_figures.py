@@ -59,6 +59,7 @@ def test_a_figure_that_no_reading_takes_whole_is_left_alone(task):
     ("How many kilometers is 5 miles, if one mile is 1.609 km?", "5 * 1.609", 8.045),
     ("What is 2 raised to the 15th power?", "2 ^ 15", 32768),
     ("Two raised to the twelfth power equals what?", "2 ^ 12", 4096),
+    ("(48 + 52) × 3 − 7²", "(48 + 52) * 3 - 7 ^ 2", 251),  # a superscript square
     ("Using 1 mile = 1.609 km, how many kilometres is a 26.2-mile marathon?", "26.2 * 1.609", 42.1558),
     ("A quiz has 40 questions, each worth the same. Sam got 7 of them wrong. What percentage did he score?",
      "(40 - 7) / 40 * 100", 82.5),

@@ -44,6 +44,7 @@ from kernel.agent.sums import expressions
     ("I ran 5 km in 27 minutes 30 seconds. What was my average pace in minutes per kilometre?", 5.5),
     ("A half marathon of 13.1 miles took me 1 hour 58 minutes. What pace is that in minutes per mile?", 118 / 13.1),
     ("I'm 5 feet 9 inches tall. How many centimetres is that, using 1 inch = 2.54 cm?", 175.26),
+    ("How many centimeters tall is something that's 9 feet high? (1 inch = 2.54 cm)", 274.32),  # feet through inches
     ("My bedroom is 14 feet by 12 feet. Laminate flooring comes in boxes that each cover 20 square feet, and I can "
      "only buy whole boxes. How many boxes do I need?", 9),  # a part box is a whole box
 ])
