@@ -138,8 +138,10 @@ def read_whole(task: str) -> str | None:
         if m := re.search(rf"\b({NUM})\s+out of\s+({NUM})\b", task):  # "42 out of 50 ... what percentage"
             return f"{m.group(1).replace(',', '')} / {m.group(2).replace(',', '')} * 100"
         if m := re.search(rf"\b({NUM})\s+(?:of them\s+|questions?\s+|answers?\s+)?(wrong|incorrect|right|correct)\b", task, re.I):
-            total = next(a for a in amounts if a != m.group(1).replace(",", ""))  # "40 questions ... got 7 of them wrong"
             got = m.group(1).replace(",", "")
+            total = next((a for a in amounts if a != got), None)  # "40 questions ... got 7 of them wrong"
+            if total is None:
+                return None
             return f"{got} / {total} * 100" if m.group(2).lower() in ("right", "correct") else f"({total} - {got}) / {total} * 100"
         if re.search(r"\b(?:bought|paid)\b.*\bsold\b", low) and re.search(r"\b(?:profit|gain|loss|return)\b", low):
             a, b = amounts  # bought first, sold after: the change on what was paid
