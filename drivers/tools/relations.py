@@ -108,7 +108,7 @@ def ranking(wn: WordNet, superlative: str, thing: str, question: str) -> list[Ke
     return sorted(found, key=lambda k: (scope(k), best.get(k, len(best)), len(wn.senses[k].gloss)))[:FOUND]
 
 
-EVERYWHERE = frozenset("world earth universe planet history existence nature alive today ever known".split())
+EVERYWHERE = frozenset("world earth universe planet solar system galaxy history existence nature alive today ever known".split())
 
 
 def like_superlatives(wn: WordNet, superlative: str) -> list[str]:

@@ -6,7 +6,7 @@ import re
 from functools import partial
 from typing import Any
 
-from drivers.tools.asking import NUMBER_WORDS, in_digits
+from drivers.tools.asking import NUMBER_WORDS, SPOKEN, in_digits
 from drivers.tools.calc import CalcError, evaluate
 
 from .bills import PAID, bill
@@ -194,6 +194,8 @@ def shared_by(task: str) -> tuple[int, str] | None:
     return (n, task[:m.start()] + " some " + task[m.end():]) if n and n > 1 else None
 
 
+SAID_OPERAND = re.compile(rf"{SPOKEN.pattern}(?=\s*(?:%|percent\b|times\b|plus\b|minus\b|divided\b|multiplied\b|squared\b|cubed\b))",
+                          re.IGNORECASE)  # "eighteen percent", "twelve times"
 EACH_EXTRA = re.compile(rf"\beach\s+(?:of us\s+|person\s+)?(?:also\s+)?(?:chips? in|pays?|adds?|contributes?|puts? in|gives?|owes?)\s+"
                         rf"(?:an?\s+)?(?:extra|another|additional|more)?\s*\$\s*({NUM})", re.IGNORECASE)
 
@@ -201,7 +203,8 @@ EACH_EXTRA = re.compile(rf"\beach\s+(?:of us\s+|person\s+)?(?:also\s+)?(?:chips?
 def expressions(task: str, limit: int = 4) -> list[str]:
     """The task's own arithmetic (``own``), its numbers in digits when it writes none ("seven hundred twelve" is
     712); a sum split evenly among people is each one's share of it."""
-    task = task if re.search(r"\d", task) else in_digits(task)  # words beside digits are counts of things ("the two days")
+    # words beside digits are counts of things ("the two days"), unless an operator follows ("eighteen percent of 245")
+    task = SAID_OPERAND.sub(lambda m: in_digits(m.group(0)), task) if re.search(r"\d", task) else in_digits(task)
     split = shared_by(task)
     extra = EACH_EXTRA.search(split[1]) if split else None
     if split and extra:  # "... and each also chips in $4 for parking": the shared part, then each one's own

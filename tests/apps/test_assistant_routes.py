@@ -28,6 +28,8 @@ TOOLS = {name: name for name in ROUTES}
     ("Remember that my sister is called Ana.", "remember"),
     ("At what temperature in Celsius does water boil at sea level?", None),  # "in celsius" is no kind and no verb
     ("What is my favourite colour?", None),  # about the person: memory's, not the dictionary's
+    ("What's an antonym of 'generous'?", "dictionary"),
+    ("Which is the largest planet in our solar system?", "dictionary"),  # "our solar system" is no one's own
     ("Which 3 planets are closest to the sun?", None),  # a number in the question: not a kind's question
 ])
 def test_a_task_routes_to_the_tool_it_plainly_needs(task, tool):

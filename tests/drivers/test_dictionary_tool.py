@@ -243,6 +243,7 @@ async def test_the_real_wordnet_reads_ranks_in_examples_like_superlatives_sounds
     # a rank within a place is of that place, or nothing; a hedge ("mostly located") is no search word
     assert (await tool.call({"word": "What is the longest river in South America?"})).is_error  # the Nile is not
     assert (await ask("What is the longest river in Africa?")).startswith("Nile")
+    assert (await ask("Which is the largest planet in our solar system?")).startswith("Jupiter")  # every planet's place
     assert await ask("On which continent is Egypt mostly located?") == "africa: as in Egypt"  # the thing, not its other names
     assert await ask("Egypt is mostly located on which continent?") == "africa: as in Egypt"  # the kind asked for last
     # a quoted example is not the word asked about; the word a meaning question asks, asked after it

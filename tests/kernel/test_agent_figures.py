@@ -56,6 +56,7 @@ def test_a_figure_that_no_reading_takes_whole_is_left_alone(task):
     ("seven hundred twelve minus three hundred eighty-nine", "712 - 389", 323),
     ("What is seventeen times twenty-three?", "17 * 23", 391),
     ("one thousand two hundred minus three hundred forty-seven", "1200 - 347", 853),
+    ("Work out eighteen percent of 245.", "18 / 100 * 245", 44.1),  # a number word before an operator, beside digits
     ("How many kilometers is 5 miles, if one mile is 1.609 km?", "5 * 1.609", 8.045),
     ("What is 2 raised to the 15th power?", "2 ^ 15", 32768),
     ("Two raised to the twelfth power equals what?", "2 ^ 12", 4096),
