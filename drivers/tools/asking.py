@@ -56,7 +56,7 @@ MEANS = re.compile(r"\b(?:is|are)\s+(?:described|called|said to be|known)\s+as\s
 # "what type of tall, towering cloud usually brings ...": the kind, after the words that qualify it (group 1)
 NOT_QUALIFIERS = r"(?:in|on|at|of|for|to|from|with|by|the|an?)\b"
 TYPED = re.compile(rf"\b(?:which|what)\s+(?:(?:kind|type|sort)\s+of\s+)?(?!is\b|are\b|was\b|were\b|do\b|does\b|did\b|can\b)"
-                   rf"((?:(?!{NOT_QUALIFIERS})[a-z-]+,?\s+){{0,3}}?)(?!{NOT_QUALIFIERS})([a-z]+)\s+(?:(?:usually|often|always|typically|normally|mostly|commonly|generally)\s+)?"
+                   rf"((?:(?!{NOT_QUALIFIERS})[a-z-]+,?\s+){{0,3}}?)(?!{NOT_QUALIFIERS})([a-z]+)\s+(?:(?:usually|often|always|typically|normally|generally)\s+)?"
                    r"(?:is|are|was|were|do|does|did|has|have|can|could|will|would|should|[a-z]+s)\b")
 # "Egypt is mostly located on which continent?": the kind asked for last
 TYPED_LAST = re.compile(r"\b(?:in|on)\s+(?:which|what)\s+([a-z]+)\s*[?.!]*\s*$")
