@@ -7,6 +7,7 @@ import bisect
 import gzip
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Protocol
 
@@ -40,14 +41,18 @@ class Gcide:
         self._text = ""
         self._starts: list[int] = []
         self._entries: list[tuple[int, int, str]] = []  # offset, length, headword; by offset
+        self._loading = threading.Lock()  # look-ups run in worker threads: load once
 
     @staticmethod
     def available(folder: Path = DEFAULT_DIR) -> bool:
         return (folder / "gcide.index").is_file() and (folder / "gcide.dict.dz").is_file()
 
     def _load(self) -> None:
-        if self._text:
-            return
+        with self._loading:
+            if not self._text:
+                self._read()
+
+    def _read(self) -> None:
         entries: dict[int, tuple[int, int, str]] = {}
         for line in (self.folder / "gcide.index").read_text(encoding="utf-8", errors="replace").splitlines():
             word, _, rest = line.partition("\t")

@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import re
 
-from .stories import HOURLY, NUM, bought, numbers
+from .stories import HOURLY, NUM, bare, bought, numbers
 
 PAID = re.compile(rf"\b(?:paid|pay|paying|gave|give|handed|hand)\b[^.?!\d]{{0,20}}\$?({NUM})", re.IGNORECASE)
 CHANGE = re.compile(r"\bchange\b|\bget back\b", re.IGNORECASE)
 COST_ASKED = re.compile(r"\bhow much\b|\b(?:cost|bill|total|pay|charge|fare)\b", re.IGNORECASE)
-
-
-def _n(s: str) -> str:
-    return s.replace(",", "")
 
 
 def change(task: str) -> str | None:
@@ -23,9 +19,9 @@ def change(task: str) -> str | None:
     if not paid or not CHANGE.search(task):
         return None
     items = bought(task[:paid.start()] + " " + task[paid.end():])
-    if not items or sorted([*items[1], _n(paid.group(1))]) != sorted(numbers(task)):
+    if not items or sorted([*items[1], bare(paid.group(1))]) != sorted(numbers(task)):
         return None
-    return f"{_n(paid.group(1))} - ({items[0]})"
+    return f"{bare(paid.group(1))} - ({items[0]})"
 
 
 UNIT_PRICE = re.compile(rf"\$?({NUM})\s*(cents?\s+)?(?:dollars?\s+)?(?:per|a|an|/|for each|for every)\s*([a-z]+(?:[- ]hours?)?)\b",
@@ -51,12 +47,12 @@ def metered(task: str) -> str | None:
                 if _unit(m.group(2)) == unit and m.start() != price.start()]
         if len(used) != 1:
             continue
-        rate = f"{_n(price.group(1))} / 100" if price.group(2) else _n(price.group(1))
-        rest = [n for n in nums if n not in (_n(price.group(1)), _n(used[0].group(1)))]
+        rate = f"{bare(price.group(1))} / 100" if price.group(2) else bare(price.group(1))
+        rest = [n for n in nums if n not in (bare(price.group(1)), bare(used[0].group(1)))]
         if not rest:
-            return f"{_n(used[0].group(1))} * {rate}"
+            return f"{bare(used[0].group(1))} * {rate}"
         if len(rest) == 1 and FIXED.search(task):
-            return f"{_n(used[0].group(1))} * {rate} + {rest[0]}"
+            return f"{bare(used[0].group(1))} * {rate} + {rest[0]}"
     return None
 
 
@@ -74,11 +70,11 @@ def running_cost(task: str) -> str | None:
         return None
     days = DAYS.search(task[:daily.start()] + " " + task[daily.end():])
     parts = [power.group(1), daily.group(1), price.group(1)] + ([days.group(1)] if days else [])
-    if sorted(map(_n, parts)) != sorted(numbers(task)):
+    if sorted(map(bare, parts)) != sorted(numbers(task)):
         return None
-    kw = _n(power.group(1)) + (" / 1000" if power.group(2).lower().startswith("w") else "")
-    rate = _n(price.group(1)) + (" / 100" if price.group(2) else "")
-    return " * ".join([kw, _n(daily.group(1)), rate] + ([_n(days.group(1))] if days else []))
+    kw = bare(power.group(1)) + (" / 1000" if power.group(2).lower().startswith("w") else "")
+    rate = bare(price.group(1)) + (" / 100" if price.group(2) else "")
+    return " * ".join([kw, bare(daily.group(1)), rate] + ([bare(days.group(1))] if days else []))
 
 
 PAY_ASKED = re.compile(r"\b(?:pay|paid|earn(?:ed|ings)?|make|made|wages?|salary|gross)\b", re.IGNORECASE)
@@ -94,7 +90,7 @@ def week_pay(task: str) -> str | None:
     hours = numbers(task[:rate.start()] + " " + task[rate.end():])
     if len(hours) < 2 or not re.search(r"\bhours?\b|\bhrs?\b", task[:rate.start()] + task[rate.end():], re.I):
         return None
-    return f"({' + '.join(hours)}) * {_n(rate.group(1))}"
+    return f"({' + '.join(hours)}) * {bare(rate.group(1))}"
 
 
 SAVED = re.compile(rf"\$?({NUM})\s*(?:(?:a|an|per|each|every)\s+(day|week|month|year)\b|(dai|week|month|year)ly\b)", re.IGNORECASE)
@@ -113,10 +109,10 @@ def periods(task: str) -> str | None:
     period = (saved.group(2) or saved.group(3) or "").lower().replace("dai", "day")
     if asked.group(1) and not asked.group(1).lower().startswith(period):
         return None
-    goal = [n for n in nums if n not in (_n(saved.group(1)), _n(had.group(1)) if had else None)]
+    goal = [n for n in nums if n not in (bare(saved.group(1)), bare(had.group(1)) if had else None)]
     if len(goal) != 1:
         return None
-    return f"ceil(({goal[0]} - {_n(had.group(1))}) / {_n(saved.group(1))})" if had else f"ceil({goal[0]} / {_n(saved.group(1))})"
+    return f"ceil(({goal[0]} - {bare(had.group(1))}) / {bare(saved.group(1))})" if had else f"ceil({goal[0]} / {bare(saved.group(1))})"
 
 
 DRIVEN = re.compile(rf"({NUM})[- ]?(km|kilomet(?:er|re)s?|miles?|mi)\b", re.IGNORECASE)
@@ -136,7 +132,7 @@ def fuel_cost(task: str) -> str | None:
     trips = [m for m in DRIVEN.finditer(task) if not (use.start() <= m.start() < use.end())]
     if len(trips) != 1:
         return None
-    d, p, u = _n(trips[0].group(1)), _n(price.group(1)), _n(use.group(1))
+    d, p, u = bare(trips[0].group(1)), bare(price.group(1)), bare(use.group(1))
     return f"{d} * {u} / 100 * {p}" if use.re is PER_100 else f"{d} / {u} * {p}"
 
 

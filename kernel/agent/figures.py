@@ -7,11 +7,7 @@ import re
 
 from drivers.tools.asking import NUMBER_WORDS
 
-from .stories import AREA, NUM, numbers
-
-
-def _n(s: str) -> str:
-    return s.replace(",", "")
+from .stories import AREA, NUM, bare, numbers
 
 
 def perimeter(task: str) -> str | None:
@@ -19,7 +15,7 @@ def perimeter(task: str) -> str | None:
     m = AREA.search(task)
     if not m or len(numbers(task)) != 2 or not re.search(r"\b(?:perimeter|fenc(?:e|ing)|around|border|edging|trim)\b", task, re.I):
         return None
-    return f"2 * ({_n(m.group(1))} + {_n(m.group(2))})"
+    return f"2 * ({bare(m.group(1))} + {bare(m.group(2))})"
 
 
 SIDES = re.compile(rf"({NUM})\s*(?:[a-z]+\s+)?(?:long|wide|high|deep|tall|by|x|×)", re.IGNORECASE)
@@ -44,7 +40,7 @@ def circle(task: str) -> str | None:
     m = CIRCLE.search(task)
     if not m or len(numbers(task)) != 1 or not re.search(r"\bcircle|circular|round\b", task, re.I):
         return None
-    kind, n = (m.group(1) or m.group(4)).lower(), _n(m.group(2) or m.group(3))
+    kind, n = (m.group(1) or m.group(4)).lower(), bare(m.group(2) or m.group(3))
     r = f"{n} / 2" if kind == "diameter" else n
     if re.search(r"\b(?:circumference|perimeter|around)\b", task, re.I):
         return f"2 * pi * {r}" if kind == "radius" else f"pi * {n}"
@@ -61,7 +57,7 @@ def times_as(task: str) -> str | None:
     if not m or "%" in task or re.search(r"\b(?:together|in all|altogether|combined|in total|both)\b", task, re.I):
         return None
     word = m.group(1).lower()
-    times = "2" if word == "twice" else str(NUMBER_WORDS[word]) if word in NUMBER_WORDS else _n(word)
+    times = "2" if word == "twice" else str(NUMBER_WORDS[word]) if word in NUMBER_WORDS else bare(word)
     rest = numbers(task[:m.start()] + " " + task[m.end():])
     return f"{times} * {rest[0]}" if len(rest) == 1 and not re.search(r"\btimes\s+more\b", m.group(0), re.I) else None
 
@@ -88,11 +84,11 @@ def _kind(word: str) -> str:
 
 def by_kind(task: str) -> str | None:
     """Counts of things priced by kind ("$12 for adults and $7 for kids ... 2 adults and 3 kids": 2 * 12 + 3 * 7)."""
-    prices = {_kind(k): _n(a or b) for a, b, k in PRICED_KIND.findall(task)}
+    prices = {_kind(k): bare(a or b) for a, b, k in PRICED_KIND.findall(task)}
     if len(prices) < 2:
         return None
     rest = PRICED_KIND.sub(" ", task)
-    counts = [(_n(n), _kind(k)) for n, k in COUNTED_KIND.findall(rest)]
+    counts = [(bare(n), _kind(k)) for n, k in COUNTED_KIND.findall(rest)]
     if not counts or re.search(r"\b(?:and|plus|with)\s+(?:a|an|one)\s+[a-z]", rest, re.I) or any(k not in prices for _, k in counts) or len(numbers(task)) != len(prices) + len(counts):
         return None
     return " + ".join(f"{n} * {prices[k]}" for n, k in counts)
@@ -113,7 +109,7 @@ def over_time(task: str) -> str | None:
     if per != over and (per, over) not in PER_SPAN:
         return None  # "a day for 2 months": a month is no fixed count of days
     factor = f" * {PER_SPAN[(per, over)]}" if per != over else ""
-    return f"{_n(rate.group(1))} * {_n(span.group(1))}{factor}"
+    return f"{bare(rate.group(1))} * {bare(span.group(1))}{factor}"
 
 
 READINGS = (circle, volume, perimeter, times_as, fraction_of, by_kind, over_time)

@@ -23,6 +23,11 @@ RATIO = re.compile(r"\bratio of (\w+) to (\w+)\s+(?:is|was|of)\s+(\d+)\s*(?::|to
 INTEREST = re.compile(rf"\$?({NUM})\b[^?!]*?\b({NUM})\s*(?:%|percent)[^?!]*?\b({NUM})\s+years?\b", re.IGNORECASE)
 
 
+def bare(number: str) -> str:
+    """A number as the calculator takes it: "1,340" is "1340"."""
+    return number.replace(",", "")
+
+
 def numbers(task: str) -> list[str]:
     return [m.group(1).replace(",", "") for m in NUMBER.finditer(task)]
 
